@@ -1,0 +1,19 @@
+/** Exit codes: 2 for bad input (flags, config, validation), 1 for anything else. */
+import { ConfigError, ValidationError } from '../kernel/index.ts';
+import { InvalidArgumentError } from 'commander';
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof ConfigError || err instanceof ValidationError || err instanceof InvalidArgumentError ? 2 : 1;
+}
+
+export function messageFor(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Parses a flag value as a non-negative integer, or fails with exit code 2. */
+export function nonNegativeInt(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} must be a non-negative integer, got "${value}"`);
+    return Number(value);
+  };
+}

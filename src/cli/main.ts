@@ -1,0 +1,33 @@
+/**
+ * The `xyn` command. Each subcommand lives in its own module under commands/.
+ * Bad input of any kind (flags, config values) is one line naming what is
+ * wrong and exit code 2; nothing is written.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './commands/serve.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerEvents } from './commands/events.ts';
+import { exitCodeFor, messageFor } from './exit.ts';
+import { VERSION } from './version.ts';
+
+const program = new Command('xyn')
+  .description('xyn: shard huge jobs, checkpoint every shard, certify the results, stream it all live')
+  .version(VERSION)
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+registerServe(program);
+registerDoctor(program);
+registerEvents(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    console.error(`xyn: ${messageFor(err)}`);
+    process.exitCode = exitCodeFor(err);
+  }
+}

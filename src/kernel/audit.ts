@@ -1,0 +1,186 @@
+/**
+ * The audit trail: every privileged operation, append-only and hash-chained.
+ *
+ * Like Oxios's `attach_audit_trail`, it is a bus subscriber — to `hxo.audit`
+ * and `xyn.audit.>` — but it cannot lose what it records: it subscribes with
+ * `lag: 'replay'` and, on every (re)start, from the seq of the last event it
+ * recorded, so a crash or a burst never leaves a gap. Each record carries the
+ * sha256 of its predecessor's hash and its own content; `verify()` walks the
+ * chain and names the first record that does not fit.
+ *
+ *   await publishAudit(bus, { user: 'kyle', role: 'admiral', operation: 'plan.submit', details: { plan_id } });
+ */
+import { createHash } from 'node:crypto';
+import type { Database } from 'lmdb';
+import type { Bus } from './bus.ts';
+import type { Delivery, Subscription } from './subscription.ts';
+import { compilePattern } from './topic.ts';
+import type { EventMeta, XynEvent } from './event.ts';
+import type { Supervisable } from './actor.ts';
+import { canonicalEncode } from './codec.ts';
+import type { Store } from '../store/env.ts';
+
+export interface AuditEntry {
+  user: string;
+  role: string;
+  operation: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  /** Position in the trail, from 1. */
+  n: number;
+  event_seq: number;
+  event_id: string;
+  event_name: string;
+  timestamp: string;
+  correlation_id: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const AUDIT_TOPICS = ['hxo.audit', 'xyn.audit.>'];
+const GENESIS_HASH = '0'.repeat(64);
+
+function compileAuditMatcher(): (e: XynEvent) => boolean {
+  const matchers = AUDIT_TOPICS.map(compilePattern);
+  return (e) => matchers.some((m) => m(e.event_name));
+}
+
+/** Publishes a privileged operation on `hxo.audit` (seed 000 flow 5). */
+export function publishAudit(bus: Bus, entry: AuditEntry, meta: EventMeta = {}): Promise<XynEvent> {
+  return bus.publish(
+    'hxo.audit',
+    { ...entry, timestamp: new Date().toISOString() },
+    { actor: entry.user, ...meta },
+  );
+}
+
+function recordHash(record: Omit<AuditRecord, 'hash'>): string {
+  return createHash('sha256').update(record.prev_hash).update(canonicalEncode(record)).digest('hex');
+}
+
+export class AuditTrail implements Supervisable {
+  readonly id = 'audit';
+  private readonly records: Database<AuditRecord, number>;
+  private sub: Subscription | null = null;
+  private readonly matches = compileAuditMatcher();
+  private loop: Promise<void> | null = null;
+  private crashListeners: ((error: Error) => void)[] = [];
+  private last: AuditRecord | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+  ) {
+    this.records = store.db<number, AuditRecord>('audit');
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    for (const { value } of this.records.getRange({ reverse: true, limit: 1 })) this.last = value;
+    const since = this.last?.event_seq ?? 0;
+    const sub = this.bus.subscribe(AUDIT_TOPICS, { since, lag: 'replay', queueSize: 4096 });
+    this.sub = sub;
+    this.loop = this.consume(sub).catch((err: unknown) => {
+      this.loop = null;
+      sub.unsubscribe();
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const listener of this.crashListeners) listener(error);
+    });
+  }
+
+  async halt(): Promise<void> {
+    const loop = this.loop;
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.loop = null;
+    await loop;
+  }
+
+  stop(): Promise<void> {
+    return this.halt();
+  }
+
+  onCrash(listener: (error: Error) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  /** Records in trail order, optionally filtered. */
+  list(q: { user?: string; operation?: string; since?: number; limit?: number } = {}): AuditRecord[] {
+    const out: AuditRecord[] = [];
+    for (const { value } of this.records.getRange({ start: (q.since ?? 0) + 1 })) {
+      if (out.length >= (q.limit ?? 1000)) break;
+      if (q.user !== undefined && value.user !== q.user) continue;
+      if (q.operation !== undefined && value.operation !== q.operation) continue;
+      out.push(value);
+    }
+    return out;
+  }
+
+  /** Walks the chain; `broken_at` is the first record whose hash or link is wrong. */
+  verify(): { ok: boolean; count: number; broken_at?: number } {
+    let prev = GENESIS_HASH;
+    let count = 0;
+    for (const { value } of this.records.getRange({})) {
+      const { hash, ...rest } = value;
+      if (rest.prev_hash !== prev || recordHash(rest) !== hash) return { ok: false, count, broken_at: value.n };
+      prev = hash;
+      count++;
+    }
+    return { ok: true, count };
+  }
+
+  /** Resolves once every audit event published so far is recorded. */
+  async caughtUp(timeoutMs = 5_000): Promise<void> {
+    await this.bus.flushed();
+    const pending = this.bus.queryHistory({ since: this.last?.event_seq ?? 0, limit: Number.MAX_SAFE_INTEGER });
+    const target = pending.filter((e) => this.matches(e)).at(-1)?.seq ?? 0;
+    const deadline = Date.now() + timeoutMs;
+    while ((this.last?.event_seq ?? 0) < target) {
+      if (Date.now() > deadline) throw new Error(`audit trail did not reach seq ${target} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Takes everything ready, appends it as one batch, then waits for more. */
+  private async consume(sub: Subscription): Promise<void> {
+    for (let first = await sub.next(); first; first = await sub.next()) {
+      const batch: XynEvent[] = [];
+      for (let d: Delivery | undefined = first; d && batch.length < 1000; d = sub.poll()) {
+        if (d.type === 'event') batch.push(d.event);
+      }
+      await this.append(batch);
+    }
+  }
+
+  private async append(events: XynEvent[]): Promise<void> {
+    const records: AuditRecord[] = [];
+    let prev = this.last;
+    for (const event of events) {
+      if (prev && event.seq <= prev.event_seq) continue; // already recorded before a restart
+      const data = event.data as Partial<AuditEntry> & { timestamp?: string };
+      const base: Omit<AuditRecord, 'hash'> = {
+        n: (prev?.n ?? 0) + 1,
+        event_seq: event.seq,
+        event_id: event.event_id,
+        event_name: event.event_name,
+        user: String(data.user ?? event.actor),
+        role: String(data.role ?? 'system'),
+        operation: String(data.operation ?? event.event_name),
+        details: data.details ?? {},
+        timestamp: data.timestamp ?? event.occurred_at,
+        correlation_id: event.correlation_id,
+        prev_hash: prev?.hash ?? GENESIS_HASH,
+      };
+      const record = { ...base, hash: recordHash(base) };
+      records.push(record);
+      prev = record;
+    }
+    if (records.length === 0) return;
+    await this.store.write(() => {
+      for (const r of records) void this.records.put(r.n, r);
+    });
+    this.last = prev;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The node's configuration: one zod-validated object built from environment
+ * variables (every HXO_* of seed 001, the XYN_* of DESIGN.md §7, provider keys)
+ * over an optional YAML/JSON file (XYN_CONFIG), over the defaults.
+ *
+ * A wrong value stops the start with a ConfigError naming the variable:
+ *   loadConfig({ env: { HXO_MAX_SHARDS: 'lots' } })
+ *   // ConfigError: HXO_MAX_SHARDS: expected an integer, got "lots"
+ */
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { XynError, registerErrorClass } from './errors.ts';
+
+export class ConfigError extends XynError {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable}: ${problem}`, 'CONFIG', { variable, problem });
+  }
+}
+registerErrorClass(ConfigError);
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? { true: true, '1': true, yes: true, false: false, '0': false, no: false }[v.toLowerCase()] ?? v : v),
+  z.boolean({ error: 'expected true or false' }),
+);
+const rate = z.coerce.number({ error: 'expected a number' }).min(0).max(1, { error: 'must be between 0 and 1' });
+const url = z.url({ error: 'expected a URL' });
+
+/** Every variable with its default; the names are the contract (seed 001, DESIGN.md §7). */
+export const configSchema = z.object({
+  // HXO (seed 001)
+  HXO_ENABLED: bool.default(true),
+  HXO_DEFAULT_SLO_MS: int(1).default(120_000),
+  HXO_SHARD_TIMEOUT_MS: int(1).default(15_000),
+  HXO_MAX_CONCURRENCY: int(1).default(64),
+  HXO_MAX_SHARDS: int(1).default(1_000_000),
+  HXO_AUTOSPLIT_P95_MS: int(1).default(8_000),
+  HXO_AUTOSPLIT_FACTOR: int(2, 64).default(4),
+  HXO_DB_PATH: z.string().min(1).optional(),
+  HXO_ARTIFACTS_DIR: z.string().min(1).optional(),
+  HXO_ALLOW_CAPTAIN_VIEW: bool.default(true),
+  HXO_EVENT_BATCH_SIZE: int(1).default(100),
+  HXO_EVENT_MAX_RATE: int(1).default(1_000),
+  HXO_AUTOTUNE_SAMPLE_RATE: rate.default(0.1),
+  // Xyn node (DESIGN.md §7)
+  XYN_DATA_DIR: z.string().min(1).default('./.xyn'),
+  XYN_HOST: z.string().min(1).default('127.0.0.1'),
+  XYN_PORT: int(0, 65_535).default(8000),
+  XYN_AUTH: z.enum(['token', 'open'], { error: 'expected "token" or "open"' }).default('token'),
+  XYN_WORKERS: int(1, 256).default(availableParallelism()),
+  XYN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  XYN_ENV_ID: z.string().min(1).default('local'),
+  /** Initial LMDB map size in bytes (the map grows on demand). */
+  XYN_STORE_MAP_SIZE: int(1 << 20).optional(),
+  // Resource limits and safety rails (seed 004 §38)
+  XYN_MAX_CONCURRENT_WORKCELLS: int(1).default(3),
+  XYN_MAX_CONCURRENT_CI_WORKCELLS: int(1).default(1),
+  XYN_WORKCELL_TTL_MS: int(1).default(2 * 60 * 60 * 1000),
+  XYN_ARTIFACT_QUOTA_BYTES: int(1).default(20 * 1024 ** 3),
+  XYN_MAX_ARTIFACT_BYTES: int(1).default(250 * 1024 ** 2),
+  XYN_EVENT_RETENTION_DAYS: int(1).default(7),
+  XYN_RUN_MAX_STEPS: int(1).default(200),
+  XYN_RUN_MAX_WALL_MS: int(1).default(60 * 60 * 1000),
+  // LLM providers
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: url.optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: url.optional(),
+});
+
+export type ConfigValues = z.infer<typeof configSchema>;
+
+/** The effective configuration, with derived paths resolved. */
+export interface Config extends ConfigValues {
+  /** Absolute data directory. */
+  dataDir: string;
+  /** Absolute LMDB environment directory (HXO_DB_PATH or DATA_DIR/store). */
+  storePath: string;
+  /** Absolute artifacts directory (HXO_ARTIFACTS_DIR or DATA_DIR/artifacts). */
+  artifactsDir: string;
+  /** Where each value came from: 'env', 'file' or 'default'. */
+  sources: Record<keyof ConfigValues, 'env' | 'file' | 'default'>;
+}
+
+export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']);
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides (e.g. from CLI flags) that win over env and file. */
+  overrides?: Partial<Record<keyof ConfigValues, string | number | boolean>>;
+  cwd?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const keys = Object.keys(configSchema.shape) as (keyof ConfigValues)[];
+  const file = env.XYN_CONFIG ? readConfigFile(resolve(cwd, env.XYN_CONFIG)) : {};
+
+  const raw: Record<string, unknown> = {};
+  const sources = {} as Config['sources'];
+  for (const key of keys) {
+    const fromOverride = options.overrides?.[key];
+    const fromEnv = env[key];
+    if (fromOverride !== undefined) [raw[key], sources[key]] = [fromOverride, 'env'];
+    else if (fromEnv !== undefined && fromEnv !== '') [raw[key], sources[key]] = [fromEnv, 'env'];
+    else if (file[key] !== undefined) [raw[key], sources[key]] = [file[key], 'file'];
+    else sources[key] = 'default';
+  }
+  for (const key of Object.keys(file)) {
+    if (!keys.includes(key as keyof ConfigValues)) {
+      throw new ConfigError(key, `unknown setting in ${env.XYN_CONFIG}`);
+    }
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'config');
+    const given = raw[variable];
+    throw new ConfigError(variable, `${issue?.message ?? 'invalid'}${given !== undefined ? `, got ${JSON.stringify(given)}` : ''}`);
+  }
+  const values = parsed.data;
+  const dataDir = resolve(cwd, values.XYN_DATA_DIR);
+  if (values.XYN_AUTH === 'open' && !isLoopback(values.XYN_HOST)) {
+    throw new ConfigError('XYN_AUTH', `"open" is allowed only when XYN_HOST is a loopback address, got ${values.XYN_HOST}`);
+  }
+  return {
+    ...values,
+    dataDir,
+    storePath: values.HXO_DB_PATH ? resolve(cwd, values.HXO_DB_PATH) : resolve(dataDir, 'store'),
+    artifactsDir: values.HXO_ARTIFACTS_DIR ? resolve(cwd, values.HXO_ARTIFACTS_DIR) : resolve(dataDir, 'artifacts'),
+    sources,
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('XYN_CONFIG', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text); // YAML is a superset of JSON
+  } catch (err) {
+    throw new ConfigError('XYN_CONFIG', `${path} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('XYN_CONFIG', `${path} must hold a mapping of setting names to values`);
+  }
+  return parsed as Record<string, unknown>;
+}

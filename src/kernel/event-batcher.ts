@@ -1,0 +1,123 @@
+/**
+ * Batched, rate-limited publishing for high-volume events (shard events).
+ *
+ * Items are buffered in the order they are added. A run of consecutive items
+ * with the same event name and the same common fields becomes one event
+ * `{...common, count, items: [...]}`, so the order between names (created →
+ * claimed → done) is kept. At most `maxRate` events a second reach the bus
+ * (HXO_EVENT_MAX_RATE); when the bucket is empty, items coalesce into fewer,
+ * larger events instead of being dropped or slowing the producer. A partial
+ * batch waits at most `maxDelayMs`.
+ *
+ *   const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 1000, onError });
+ *   batcher.add('hxo.shard.done', { plan_id, stage_id }, { cas_id, output_digest });
+ *   await batcher.flush();
+ */
+import type { Bus } from './bus.ts';
+import type { EventMeta } from './event.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+export interface EventBatcherOptions {
+  batchSize: number;
+  maxRate: number;
+  maxDelayMs?: number;
+  clock?: Clock;
+  meta?: EventMeta;
+  onError: (err: unknown) => void;
+}
+
+interface Buffered {
+  key: string;
+  name: string;
+  common: Record<string, unknown>;
+  item: Record<string, unknown>;
+}
+
+export class EventBatcher {
+  private buffer: Buffered[] = [];
+  private head = 0;
+  private readonly limiter: RateLimiter;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private events = 0;
+  private items = 0;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly options: EventBatcherOptions,
+  ) {
+    this.limiter = new RateLimiter(options.maxRate, options.clock ?? systemClock);
+  }
+
+  add(name: string, common: Record<string, unknown>, item: Record<string, unknown>): void {
+    this.buffer.push({ key: name + '\u0000' + JSON.stringify(common), name, common, item });
+    this.items++;
+    if (this.buffered >= this.options.batchSize) this.pump(false);
+    else this.timer ??= setTimeout(() => this.onTimer(), this.options.maxDelayMs ?? 100);
+  }
+
+  /** Publishes everything buffered (coalesced) and waits until it is durable. */
+  async flush(): Promise<void> {
+    this.clearTimer();
+    while (this.buffered > 0) this.emit(Infinity);
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+
+  stats(): { buffered: number; events: number; items: number; inflight: number } {
+    return { buffered: this.buffered, events: this.events, items: this.items, inflight: this.inflight.size };
+  }
+
+  private get buffered(): number {
+    return this.buffer.length - this.head;
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.pump(true);
+  }
+
+  /** Emits full batches (or, when `partial`, everything) as the rate allows. */
+  private pump(partial: boolean): void {
+    while (this.buffered >= (partial ? 1 : this.options.batchSize)) {
+      if (!this.limiter.tryTake()) break;
+      // Spread what is buffered over the tokens left, so a backlog coalesces.
+      const cap = Math.max(this.options.batchSize, Math.ceil(this.buffered / (this.limiter.available() + 1)));
+      this.emit(cap);
+    }
+    if (this.buffered > 0 && !this.timer) {
+      const wait = Math.max(this.limiter.waitMs(), partial ? 1 : (this.options.maxDelayMs ?? 100));
+      this.timer = setTimeout(() => this.onTimer(), wait);
+    }
+  }
+
+  private emit(cap: number): void {
+    const first = this.buffer[this.head] as Buffered;
+    const items: Record<string, unknown>[] = [];
+    while (this.head < this.buffer.length && items.length < cap) {
+      const b = this.buffer[this.head] as Buffered;
+      if (b.key !== first.key) break;
+      items.push(b.item);
+      this.head++;
+    }
+    if (this.head === this.buffer.length || this.head > 4096) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    this.events++;
+    const published = this.bus.publish(first.name, { ...first.common, count: items.length, items }, this.options.meta);
+    const tracked: Promise<unknown> = published.then(
+      () => this.inflight.delete(tracked),
+      (err: unknown) => {
+        this.inflight.delete(tracked);
+        this.options.onError(err);
+      },
+    );
+    this.inflight.add(tracked);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,20 @@
+/** The kernel: actors, supervisors, the bus, the audit trail, config and logs. */
+export * from './actor.ts';
+export { LocalActor, DEFAULT_ASK_TIMEOUT_MS } from './local-actor.ts';
+export { WorkerActor, type WorkerActorOptions } from './worker-actor.ts';
+export { Supervisor, RestartIntensityError, type Strategy, type SupervisorOptions } from './supervisor.ts';
+export { WorkerPool, type ItemResult, type WorkerPoolOptions } from './worker-pool.ts';
+export type { ExecutorModule } from './batch-protocol.ts';
+export { Bus, type SubscribeOptions, type HistoryQuery } from './bus.ts';
+export { Subscription, type Delivery, type LagPolicy } from './subscription.ts';
+export { EventBatcher, type EventBatcherOptions } from './event-batcher.ts';
+export { RateLimiter } from './rate-limiter.ts';
+export { AuditTrail, publishAudit, type AuditEntry, type AuditRecord } from './audit.ts';
+export type { XynEvent, EventMeta, DataFilter } from './event.ts';
+export { compilePattern, matchesTopic, assertTopic } from './topic.ts';
+export { encode, decode, canonicalEncode } from './codec.ts';
+export * from './errors.ts';
+export { systemClock, ManualClock, type Clock } from './clock.ts';
+export { loadConfig, ConfigError, configSchema, SECRET_KEYS, isLoopback, type Config } from './config.ts';
+export { createLogger, withCorrelation, type Logger } from './log.ts';
+export { startKernel, type Kernel } from './kernel.ts';

@@ -1,0 +1,27 @@
+/**
+ * JSON logs (pino) to stdout. A log line carries `correlation_id` when the
+ * work it describes has one: `withCorrelation(logger, id).info(...)`.
+ * Secrets are redacted by key wherever they appear.
+ */
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'xyn' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['*.token', '*.authorization', '*.api_key', '*.OPENAI_API_KEY', '*.ANTHROPIC_API_KEY', 'token'],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+export function withCorrelation(logger: Logger, correlationId: string | undefined): Logger {
+  return correlationId ? logger.child({ correlation_id: correlationId }) : logger;
+}

@@ -1,0 +1,161 @@
+/**
+ * Supervisors, with Erlang/OTP semantics.
+ *
+ * - one_for_one: only the crashed child is restarted.
+ * - one_for_all: every child is stopped (last started first) and all are restarted in order.
+ * - rest_for_one: the crashed child and those started after it are restarted.
+ * - Restart intensity: more than `maxRestarts` restarts within `withinMs`
+ *   and the supervisor gives up: it stops its children and crashes itself,
+ *   which escalates to its parent (a supervisor is itself Supervisable).
+ * - Every restart and escalation is a kernel event.
+ *
+ *   const sup = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 3, withinMs: 5000 }, [a, b]);
+ *   await sup.start();
+ */
+import { XynError, registerErrorClass } from './errors.ts';
+import type { KernelNotice, Supervisable } from './actor.ts';
+import { systemClock, type Clock } from './clock.ts';
+
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+export interface SupervisorOptions {
+  strategy: Strategy;
+  /** At most this many restarts ... */
+  maxRestarts: number;
+  /** ... within this window, or the supervisor escalates. */
+  withinMs: number;
+  clock?: Clock;
+  notice?: KernelNotice;
+}
+
+export class RestartIntensityError extends XynError {
+  constructor(
+    readonly supervisor: string,
+    readonly restarts: number,
+    readonly withinMs: number,
+    readonly lastError: string,
+  ) {
+    super(
+      `supervisor ${supervisor} gave up after ${restarts} restarts within ${withinMs} ms; last crash: ${lastError}`,
+      'RESTART_INTENSITY',
+      { supervisor, restarts, withinMs, lastError },
+    );
+  }
+}
+registerErrorClass(RestartIntensityError);
+
+export class Supervisor implements Supervisable {
+  private readonly children: Supervisable[];
+  private restarts: number[] = [];
+  private readonly crashListeners: ((error: Error) => void)[] = [];
+  private state: 'new' | 'running' | 'restarting' | 'stopped' | 'failed' = 'new';
+  /** Crashes are handled one at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly clock: Clock;
+  private readonly notice: KernelNotice;
+
+  constructor(
+    readonly id: string,
+    private readonly options: SupervisorOptions,
+    children: Supervisable[],
+  ) {
+    this.children = [...children];
+    this.clock = options.clock ?? systemClock;
+    this.notice = options.notice ?? (() => {});
+    for (const child of this.children) child.onCrash((error) => this.onChildCrash(child, error));
+  }
+
+  /** Adds a child and starts it if the supervisor is running. */
+  async add(child: Supervisable): Promise<void> {
+    this.children.push(child);
+    child.onCrash((error) => this.onChildCrash(child, error));
+    if (this.state === 'running') await child.start();
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'stopped') throw new Error(`supervisor ${this.id} is stopped`);
+    // A restart by the parent begins with a clean restart history.
+    this.restarts = [];
+    this.state = 'running';
+    for (const child of this.children) await child.start();
+  }
+
+  async halt(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'new';
+    await this.haltAll(this.children);
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const c of [...this.children].reverse()) await c.stop();
+  }
+
+  onCrash(listener: (error: Error) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  /** Restart timestamps inside the current window (exposed for status and tests). */
+  get recentRestarts(): number {
+    this.prune();
+    return this.restarts.length;
+  }
+
+  private onChildCrash(child: Supervisable, error: Error): void {
+    this.queue = this.queue.then(() => this.handleCrash(child, error));
+  }
+
+  private async handleCrash(child: Supervisable, error: Error): Promise<void> {
+    if (this.state !== 'running') return;
+    this.prune();
+    if (this.restarts.length >= this.options.maxRestarts) {
+      await this.giveUp(error);
+      return;
+    }
+    this.restarts.push(this.clock.now());
+    const index = this.children.indexOf(child);
+    const affected =
+      this.options.strategy === 'one_for_one'
+        ? [child]
+        : this.options.strategy === 'one_for_all'
+          ? this.children
+          : this.children.slice(index);
+    this.notice('xyn.kernel.supervisor.restarting', {
+      supervisor: this.id,
+      strategy: this.options.strategy,
+      child: child.id,
+      restarting: affected.map((c) => c.id),
+      error: error.message,
+    });
+    this.state = 'restarting';
+    try {
+      // Siblings that did not crash are stopped, last started first, before anyone restarts.
+      await this.haltAll(affected.filter((c) => c !== child));
+      for (const c of affected) await c.start();
+    } catch (startError) {
+      this.state = 'running';
+      await this.giveUp(startError instanceof Error ? startError : new Error(String(startError)));
+      return;
+    }
+    this.state = 'running';
+    this.notice('xyn.kernel.actor.restarted', { supervisor: this.id, children: affected.map((c) => c.id) });
+  }
+
+  private async giveUp(lastError: Error): Promise<void> {
+    const error = new RestartIntensityError(this.id, this.restarts.length, this.options.withinMs, lastError.message);
+    this.state = 'failed';
+    await this.haltAll(this.children);
+    this.notice('xyn.kernel.supervisor.escalated', { supervisor: this.id, error: error.message });
+    for (const listener of this.crashListeners) listener(error);
+  }
+
+  private async haltAll(children: Supervisable[]): Promise<void> {
+    for (const c of [...children].reverse()) await c.halt();
+  }
+
+  private prune(): void {
+    const horizon = this.clock.now() - this.options.withinMs;
+    this.restarts = this.restarts.filter((t) => t > horizon);
+  }
+}

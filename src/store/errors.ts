@@ -1,0 +1,43 @@
+/** Errors raised by the store; each names what was being stored and where. */
+import { XynError, registerErrorClass } from '../kernel/errors.ts';
+
+/** The disk (or the LMDB map) has no room for the write; nothing of it was stored. */
+export class StorageFullError extends XynError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `storage full at ${path}: ${reason}; free disk space (or raise XYN_STORE_MAP_SIZE) and retry — nothing of this write was stored`,
+      'STORAGE_FULL',
+      { path, reason },
+      options,
+    );
+  }
+}
+
+/** A CAS blob whose bytes no longer hash to its address: never served. */
+export class CorruptBlobError extends XynError {
+  constructor(
+    readonly hash: string,
+    readonly actual: string,
+  ) {
+    super(`CAS blob ${hash} is corrupted: its bytes hash to ${actual}`, 'CORRUPT_BLOB', { hash, actual });
+  }
+}
+
+/** A write that failed for a reason other than space. */
+export class StoreWriteError extends XynError {
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`write to store ${path} failed: ${reason}`, 'STORE_WRITE_FAILED', { path, reason }, options);
+  }
+}
+
+registerErrorClass(StorageFullError);
+registerErrorClass(CorruptBlobError);
+registerErrorClass(StoreWriteError);

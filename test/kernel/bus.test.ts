@@ -1,0 +1,229 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/env.ts';
+import { EventLog } from '../../src/store/event-log.ts';
+import { Bus } from '../../src/kernel/bus.ts';
+import type { Subscription, Delivery } from '../../src/kernel/subscription.ts';
+import type { XynEvent } from '../../src/kernel/event.ts';
+import { EventBatcher } from '../../src/kernel/event-batcher.ts';
+import { ManualClock } from '../../src/kernel/clock.ts';
+import { ValidationError } from '../../src/kernel/errors.ts';
+import { tempDir } from './helpers.ts';
+
+let dir: ReturnType<typeof tempDir>;
+let store: Store;
+let bus: Bus;
+
+beforeEach(() => {
+  dir = tempDir();
+  store = openStore({ path: dir.path });
+  bus = new Bus({ log: new EventLog(store) });
+});
+
+afterEach(async () => {
+  await bus.close();
+  await store.close();
+  dir.cleanup();
+});
+
+/** Reads deliveries until `done` says stop; fails if it takes too long. */
+async function collect(sub: Subscription, done: (events: XynEvent[]) => boolean, timeoutMs = 20_000): Promise<{ events: XynEvent[]; lagged: Delivery[] }> {
+  const events: XynEvent[] = [];
+  const lagged: Delivery[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (!done(events)) {
+    if (Date.now() > deadline) throw new Error(`collected ${events.length} events before timing out`);
+    const d = await Promise.race([sub.next(), new Promise<undefined>((r) => setTimeout(r, 50))]);
+    if (!d) continue;
+    if (d.type === 'event') events.push(d.event);
+    else lagged.push(d);
+  }
+  return { events, lagged };
+}
+
+describe('publish and subscribe', () => {
+  it('delivers matching events in seq order with the full envelope', async () => {
+    const shards = bus.subscribe('hxo.shard.*');
+    const all = bus.subscribe('>');
+    await bus.publish('hxo.plan', { plan_id: 'p1', plan_name: 'x', stages: 1, submitted_by: 'kyle' }, { actor: 'kyle', correlation_id: 'c-1' });
+    await bus.publish('hxo.shard.created', { plan_id: 'p1', stage_id: 's', cas_id: 'abcd', phase: 'pending' });
+    await bus.publish('hxo.shard.done', { plan_id: 'p1', stage_id: 's', cas_id: 'abcd', output_digest: 'ff' });
+
+    const got = await collect(shards, (e) => e.length === 2);
+    expect(got.events.map((e) => e.event_name)).toEqual(['hxo.shard.created', 'hxo.shard.done']);
+    const everything = await collect(all, (e) => e.length === 3);
+    const plan = everything.events[0] as XynEvent;
+    expect(plan).toMatchObject({ event_name: 'hxo.plan', actor: 'kyle', correlation_id: 'c-1', run_id: null, step_id: null, resource: null, env_id: 'local', seq: 1 });
+    expect(plan.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Date(plan.occurred_at).toISOString()).toBe(plan.occurred_at);
+    expect(everything.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('subscribes to several patterns at once and delivers each event once', async () => {
+    const sub = bus.subscribe(['hxo.shard.*', 'hxo.shard.done', 'xyn.>']);
+    for (const name of ['hxo.shard.done', 'hxo.plan', 'xyn.run.started', 'hxo.shard.failed']) await bus.publish(name, {});
+    const { events } = await collect(sub, (e) => e.length === 3);
+    expect(events.map((e) => e.event_name)).toEqual(['hxo.shard.done', 'xyn.run.started', 'hxo.shard.failed']);
+    expect(sub.poll()).toBeUndefined();
+  });
+
+  it('filters on data fields, live and in history (seed 000 monitoring queries)', async () => {
+    const sub = bus.subscribe('hxo.shard.*', { filter: { plan_id: 'abc-123' } });
+    await bus.publish('hxo.shard.done', { plan_id: 'other', cas_id: '1' });
+    await bus.publish('hxo.shard.done', { plan_id: 'abc-123', cas_id: '2' });
+    await bus.publish('hxo.audit', { user: 'kyle', operation: 'plan.submit' });
+    await bus.publish('hxo.audit', { user: 'ana', operation: 'plan.abort' });
+    const { events } = await collect(sub, (e) => e.length === 1);
+    expect(events[0]?.data.cas_id).toBe('2');
+    expect(bus.queryHistory({ topic: 'hxo.shard.*', filter: { plan_id: 'abc-123' } }).map((e) => e.data.cas_id)).toEqual(['2']);
+    expect(bus.queryHistory({ topic: 'hxo.audit', filter: { user: 'kyle' } }).map((e) => e.data.operation)).toEqual(['plan.submit']);
+    expect(bus.queryHistory({ since: 2, limit: 1 }).map((e) => e.seq)).toEqual([3]);
+  });
+
+  it('refuses bad topics, patterns and options with a ValidationError', () => {
+    expect(() => bus.publish('hxo.*', {})).toThrow(ValidationError);
+    expect(() => bus.subscribe('a..b')).toThrow(ValidationError);
+    expect(() => bus.subscribe([])).toThrow(ValidationError);
+    expect(() => bus.subscribe('a', { since: -1 })).toThrow(/since/);
+    expect(() => bus.subscribe('a', { queueSize: 0 })).toThrow(/queueSize/);
+  });
+
+  it('keeps events and seq across a restart of the log', async () => {
+    await bus.publish('a.b', { n: 1 });
+    await bus.publish('a.b', { n: 2 });
+    await bus.close();
+    await store.close();
+    store = openStore({ path: dir.path });
+    bus = new Bus({ log: new EventLog(store) });
+    expect(bus.lastSeq).toBe(2);
+    const e = await bus.publish('a.b', { n: 3 });
+    expect(e.seq).toBe(3);
+    expect(bus.queryHistory({ topic: 'a.b' }).map((x) => x.data.n)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('since: history joins live with no gap and no duplicate', () => {
+  /** Publishes `total` events in irregular bursts, never awaiting each one. */
+  async function publishConcurrently(total: number): Promise<void> {
+    const inflight: Promise<unknown>[] = [];
+    let n = 0;
+    while (n < total) {
+      const burst = 1 + Math.floor(Math.random() * 200);
+      for (let i = 0; i < burst && n < total; i++, n++) inflight.push(bus.publish('load.tick', { n }));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(inflight);
+  }
+
+  it.each([
+    ['a roomy queue', 100_000],
+    ['a tiny queue (catch-up overflows into the log)', 8],
+  ])('with %s', async (_name, queueSize) => {
+    const total = 10_000;
+    const publishing = publishConcurrently(total);
+    const subs: { since: number; sub: Subscription }[] = [];
+    // Join at several moments while publishing goes on, from several points in history.
+    for (let k = 0; k < 4; k++) {
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+      const since = Math.floor(Math.random() * bus.lastSeq);
+      subs.push({ since, sub: bus.subscribe('load.*', { since, queueSize }) });
+    }
+    await publishing;
+    for (const { since, sub } of subs) {
+      const { events, lagged } = await collect(sub, (e) => (e.at(-1)?.seq ?? since) >= total);
+      expect(lagged).toEqual([]);
+      const seqs = events.map((e) => e.seq);
+      expect(seqs.length).toBe(total - since);
+      expect(seqs[0]).toBe(since + 1);
+      expect(seqs.every((s, i) => i === 0 || s === (seqs[i - 1] as number) + 1)).toBe(true);
+      expect(events.map((e) => e.data.n)).toEqual(seqs.map((s) => s - 1));
+    }
+  });
+});
+
+describe('a slow subscriber', () => {
+  it('is lagged (told what it missed) and slows neither the publisher nor other subscribers', async () => {
+    const fast = bus.subscribe('t.*', { queueSize: 100_000 });
+    const slow = bus.subscribe('t.*', { queueSize: 100 });
+    const total = 5_000;
+    const fastSeen: number[] = [];
+    const draining = (async () => {
+      while (fastSeen.length < total) {
+        const d = await fast.next();
+        if (d?.type === 'event') fastSeen.push(d.event.seq);
+      }
+    })();
+    // The slow subscriber never reads while all of this is published and acknowledged.
+    await Promise.all(Array.from({ length: total }, (_, n) => bus.publish('t.x', { n })));
+    await draining;
+    expect(fastSeen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(slow.stats()).toMatchObject({ queued: 100, skipped: total - 100 });
+
+    const first = slow.poll();
+    expect(first).toEqual({ type: 'lagged', skipped: total - 100, from_seq: 1, to_seq: total - 100 });
+    const rest: number[] = [];
+    for (let d = slow.poll(); d; d = slow.poll()) if (d.type === 'event') rest.push(d.event.seq);
+    expect(rest).toEqual(Array.from({ length: 100 }, (_, i) => total - 100 + i + 1));
+    // What it missed is still in the log.
+    expect(bus.queryHistory({ topic: 't.*', since: 0, limit: total - 100 })).toHaveLength(total - 100);
+  });
+
+  it("with lag: 'replay' it re-reads from the log and loses nothing, in bounded memory", async () => {
+    const sub = bus.subscribe('t.*', { queueSize: 16, lag: 'replay' });
+    const total = 3_000;
+    await Promise.all(Array.from({ length: total }, (_, n) => bus.publish('t.x', { n })));
+    expect(sub.stats().queued).toBeLessThanOrEqual(16);
+    const { events, lagged } = await collect(sub, (e) => e.length === total);
+    expect(lagged).toEqual([]);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  });
+
+  it('stops receiving after unsubscribe and its iterator ends', async () => {
+    const sub = bus.subscribe('t.*');
+    await bus.publish('t.x', {});
+    sub.unsubscribe();
+    await bus.publish('t.x', {});
+    const seen: number[] = [];
+    for await (const d of sub) if (d.type === 'event') seen.push(d.event.seq);
+    expect(seen).toEqual([1]);
+    expect(bus.stats().subscriptions).toBe(0);
+  });
+});
+
+describe('batched, rate-limited shard events', () => {
+  it('groups runs into events of batchSize, keeps created → claimed → done order, and coalesces when rate-limited', async () => {
+    const clock = new ManualClock(0);
+    const errors: unknown[] = [];
+    const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 5, maxDelayMs: 10_000, clock, onError: (e) => errors.push(e) });
+    const common = { plan_id: 'p', stage_id: 's' };
+    for (const phase of ['created', 'claimed', 'done']) {
+      for (let i = 0; i < 1_000; i++) batcher.add(`hxo.shard.${phase}`, common, { cas_id: `c${i}` });
+    }
+    // The bucket holds 5 tokens: only 5 events so far, each of 100 items.
+    await bus.flushed();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batcher.stats().events).toBe(5);
+    await batcher.flush();
+    expect(errors).toEqual([]);
+    const events = bus.queryHistory({ topic: 'hxo.shard.*', limit: 10_000 });
+    // Far fewer events than 30 batches of 100: the backlog coalesced.
+    expect(events.length).toBeLessThan(30);
+    const items = events.flatMap((e) => (e.data.items as { cas_id: string }[]).map((it) => `${e.event_name}:${it.cas_id}`));
+    expect(items).toHaveLength(3_000);
+    for (const e of events) expect(e.data).toMatchObject({ plan_id: 'p', stage_id: 's', count: (e.data.items as unknown[]).length });
+    // Per shard: created before claimed before done.
+    const position = new Map(items.map((k, i) => [k, i]));
+    for (let i = 0; i < 1_000; i++) {
+      const [a, b, c] = ['created', 'claimed', 'done'].map((p) => position.get(`hxo.shard.${p}:c${i}`) as number);
+      expect(a).toBeLessThan(b as number);
+      expect(b).toBeLessThan(c as number);
+    }
+  });
+
+  it('publishes a partial batch after maxDelayMs', async () => {
+    const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 1000, maxDelayMs: 20, onError: () => {} });
+    batcher.add('hxo.shard.done', { plan_id: 'p' }, { cas_id: 'x' });
+    const sub = bus.subscribe('hxo.shard.done', { since: 0 });
+    const { events } = await collect(sub, (e) => e.length === 1, 2_000);
+    expect(events[0]?.data).toMatchObject({ plan_id: 'p', count: 1, items: [{ cas_id: 'x' }] });
+  });
+});
