@@ -32,7 +32,7 @@ async function collect(sub: Subscription, done: (events: XynEvent[]) => boolean,
   const deadline = Date.now() + timeoutMs;
   while (!done(events)) {
     if (Date.now() > deadline) throw new Error(`collected ${events.length} events before timing out`);
-    const d = await Promise.race([sub.next(), new Promise<undefined>((r) => setTimeout(r, 50))]);
+    const d = await Promise.race([sub.next(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
     if (!d) continue;
     if (d.type === 'event') events.push(d.event);
     else lagged.push(d);
