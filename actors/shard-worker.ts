@@ -1,51 +1,46 @@
 /**
- * Piscina entry for the shard-worker pool: runs one batch through an executor.
- *
- * Executor modules are imported once per thread and cached. An executor that
- * throws fails only its item: the error is returned as a value, so the only
- * way a task rejects is the thread dying (which the pool retries).
+ * Piscina entry for the shard-worker pool. One default export takes every
+ * task: msgpack bytes for `items` and `shards` batches (decoded here, answer
+ * encoded and moved back), or a plain object for `merkle` (its leaves live in
+ * shared memory, so nothing is copied).
  */
+import { threadId, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { decode, encode } from '../src/kernel/codec.ts';
 import { serializeError } from '../src/kernel/errors.ts';
-import { moduleSpecifier } from '../src/kernel/worker-entry.ts';
-import type { BatchResult, BatchTask, ExecutorModule } from '../src/kernel/batch-protocol.ts';
+import { loadExecutor } from '../src/kernel/executor-loader.ts';
+import { ProgressBoard } from '../src/kernel/progress-board.ts';
+import type { BatchResult, ItemsTask, PoolWorkerData } from '../src/kernel/batch-protocol.ts';
+import { runShardBatch, type ShardBatchTask } from '../src/hxo/shard-batch.ts';
+import { subtreeProofs, type MerkleTask } from '../src/hxo/merkle-task.ts';
 
-const modules = new Map<string, Promise<ExecutorModule>>();
+const data = workerData as PoolWorkerData;
+const board = new ProgressBoard(data.progress);
 
-function load(module: string): Promise<ExecutorModule> {
-  let loaded = modules.get(module);
-  if (!loaded) {
-    loaded = import(moduleSpecifier(module)) as Promise<ExecutorModule>;
-    modules.set(module, loaded);
-  }
-  return loaded;
+export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
+  if (!(task instanceof Uint8Array)) return subtreeProofs(task);
+  const decoded = decode<ItemsTask | ShardBatchTask>(task);
+  const result = decoded.t === 'items' ? await runItems(decoded) : await runShardBatch(decoded, board, data.store, threadId);
+  return move(encode(result) as Uint8Array<ArrayBuffer>);
 }
 
-export default async function runBatch(bytes: Uint8Array): Promise<Uint8Array> {
-  const task = decode<BatchTask>(bytes);
+async function runItems(task: ItemsTask): Promise<BatchResult> {
   const results: BatchResult['results'] = [];
-  let execute: ((input: unknown) => unknown) | undefined;
+  let execute;
   try {
-    const mod = await load(task.module);
-    execute = mod.executors?.[task.executor];
-    if (!execute) throw new TypeError(`module ${task.module} has no executor "${task.executor}"`);
+    execute = await loadExecutor(task.module, task.executor);
   } catch (err) {
     const e = serializeError(err);
-    for (let i = 0; i < task.items.length; i++) results.push({ ok: false, e });
-    return reply({ results });
+    return { results: task.items.map(() => ({ ok: false, e })) };
   }
-  for (const item of task.items) {
+  for (let i = 0; i < task.items.length; i++) {
+    board.begin(task.slot, i, threadId);
     try {
-      results.push({ ok: true, v: await execute(item) });
+      results.push({ ok: true, v: await execute(task.items[i], task.config) });
     } catch (err) {
       results.push({ ok: false, e: serializeError(err) });
     }
   }
-  return reply({ results });
-}
-
-/** Encodes the answer and moves (not copies) its buffer back to the caller. */
-function reply(result: BatchResult): Uint8Array {
-  return move(encode(result)) as Uint8Array;
+  board.end(task.slot);
+  return { results };
 }

@@ -1,9 +1,11 @@
 /** Exit codes: 2 for bad input (flags, config, validation), 1 for anything else. */
 import { ConfigError, ValidationError } from '../kernel/index.ts';
+import { PlanError, PlanNotFoundError } from '../hxo/index.ts';
 import { InvalidArgumentError } from 'commander';
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof ConfigError || err instanceof ValidationError || err instanceof InvalidArgumentError ? 2 : 1;
+  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError];
+  return badInput.some((cls) => err instanceof cls) ? 2 : 1;
 }
 
 export function messageFor(err: unknown): string {

@@ -7,6 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './commands/serve.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerRun } from './commands/run.ts';
+import { registerPlanCommands } from './commands/plans.ts';
+import { registerBench } from './commands/bench.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
 
@@ -19,6 +22,9 @@ const program = new Command('xyn')
 registerServe(program);
 registerDoctor(program);
 registerEvents(program);
+registerRun(program);
+registerPlanCommands(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,16 +27,18 @@ export interface EventBatcherOptions {
   onError: (err: unknown) => void;
 }
 
-interface Buffered {
+interface Chunk {
   key: string;
   name: string;
   common: Record<string, unknown>;
-  item: Record<string, unknown>;
+  items: unknown[];
+  /** Items of this chunk already emitted. */
+  taken: number;
 }
 
 export class EventBatcher {
-  private buffer: Buffered[] = [];
-  private head = 0;
+  private chunks: Chunk[] = [];
+  private count = 0;
   private readonly limiter: RateLimiter;
   private timer: NodeJS.Timeout | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -50,26 +52,32 @@ export class EventBatcher {
     this.limiter = new RateLimiter(options.maxRate, options.clock ?? systemClock);
   }
 
-  add(name: string, common: Record<string, unknown>, item: Record<string, unknown>): void {
-    this.buffer.push({ key: name + '\u0000' + JSON.stringify(common), name, common, item });
-    this.items++;
-    if (this.buffered >= this.options.batchSize) this.pump(false);
+  add(name: string, common: Record<string, unknown>, item: unknown): void {
+    this.addMany(name, common, [item]);
+  }
+
+  /** Adds items in order; cheaper than `add` per item for whole batches. */
+  addMany(name: string, common: Record<string, unknown>, items: unknown[]): void {
+    if (items.length === 0) return;
+    const key = name + '\u0000' + JSON.stringify(common);
+    const last = this.chunks.at(-1);
+    if (last && last.key === key) last.items.push(...items);
+    else this.chunks.push({ key, name, common, items: [...items], taken: 0 });
+    this.count += items.length;
+    this.items += items.length;
+    if (this.count >= this.options.batchSize) this.pump(false);
     else this.timer ??= setTimeout(() => this.onTimer(), this.options.maxDelayMs ?? 100);
   }
 
   /** Publishes everything buffered (coalesced) and waits until it is durable. */
   async flush(): Promise<void> {
     this.clearTimer();
-    while (this.buffered > 0) this.emit(Infinity);
+    while (this.count > 0) this.emit(Infinity);
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
 
   stats(): { buffered: number; events: number; items: number; inflight: number } {
-    return { buffered: this.buffered, events: this.events, items: this.items, inflight: this.inflight.size };
-  }
-
-  private get buffered(): number {
-    return this.buffer.length - this.head;
+    return { buffered: this.count, events: this.events, items: this.items, inflight: this.inflight.size };
   }
 
   private onTimer(): void {
@@ -79,33 +87,28 @@ export class EventBatcher {
 
   /** Emits full batches (or, when `partial`, everything) as the rate allows. */
   private pump(partial: boolean): void {
-    while (this.buffered >= (partial ? 1 : this.options.batchSize)) {
+    while (this.count >= (partial ? 1 : this.options.batchSize)) {
       if (!this.limiter.tryTake()) break;
       // Spread what is buffered over the tokens left, so a backlog coalesces.
-      const cap = Math.max(this.options.batchSize, Math.ceil(this.buffered / (this.limiter.available() + 1)));
+      const cap = Math.max(this.options.batchSize, Math.ceil(this.count / (this.limiter.available() + 1)));
       this.emit(cap);
     }
-    if (this.buffered > 0 && !this.timer) {
+    if (this.count > 0 && !this.timer) {
       const wait = Math.max(this.limiter.waitMs(), partial ? 1 : (this.options.maxDelayMs ?? 100));
       this.timer = setTimeout(() => this.onTimer(), wait);
     }
   }
 
+  /** Publishes up to `cap` items of the first chunk as one event. */
   private emit(cap: number): void {
-    const first = this.buffer[this.head] as Buffered;
-    const items: Record<string, unknown>[] = [];
-    while (this.head < this.buffer.length && items.length < cap) {
-      const b = this.buffer[this.head] as Buffered;
-      if (b.key !== first.key) break;
-      items.push(b.item);
-      this.head++;
-    }
-    if (this.head === this.buffer.length || this.head > 4096) {
-      this.buffer = this.buffer.slice(this.head);
-      this.head = 0;
-    }
+    const chunk = this.chunks[0] as Chunk;
+    const end = Math.min(chunk.items.length, chunk.taken + cap);
+    const items = chunk.taken === 0 && end === chunk.items.length ? chunk.items : chunk.items.slice(chunk.taken, end);
+    chunk.taken = end;
+    if (chunk.taken === chunk.items.length) this.chunks.shift();
+    this.count -= items.length;
     this.events++;
-    const published = this.bus.publish(first.name, { ...first.common, count: items.length, items }, this.options.meta);
+    const published = this.bus.publish(chunk.name, { ...chunk.common, count: items.length, items }, this.options.meta);
     const tracked: Promise<unknown> = published.then(
       () => this.inflight.delete(tracked),
       (err: unknown) => {

@@ -7,7 +7,8 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
+/** JSON logs to stdout by default; 'stderr' keeps stdout free for a command's own output. */
+export function createLogger(level: string = 'info', destination?: DestinationStream | 'stderr'): Logger {
   return pino(
     {
       level,
@@ -18,7 +19,7 @@ export function createLogger(level: string = 'info', destination?: DestinationSt
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination === 'stderr' || destination === undefined ? pino.destination({ dest: destination ? 2 : 1, sync: false }) : destination,
   );
 }
 

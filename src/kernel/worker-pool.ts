@@ -1,21 +1,27 @@
 /**
  * The shard-worker pool: Piscina threads (XYN_WORKERS of them) that run
- * batches of work items through an executor loaded from a module.
+ * batches of work.
  *
- * A batch travels as one msgpack buffer, transferred. Executor errors come
- * back per item as values; a rejected task therefore means the thread itself
- * died. Piscina replaces the dead thread; the pool says so on the bus and runs
- * the batch again, so a batch in flight is never lost (up to `maxAttempts`).
+ * - A batch travels as one msgpack buffer, transferred. Per-item errors come
+ *   back as values; a rejected task means the thread itself died.
+ * - Each task in flight holds a slot on a shared ProgressBoard where its
+ *   thread notes which item it is on and since when. A watchdog kills a thread
+ *   whose item overruns the task's `itemTimeoutMs` (even a synchronous
+ *   infinite loop) and the task rejects with ItemTimeoutError naming the item;
+ *   Piscina starts a replacement thread and the pool says so on the bus.
+ * - `run` (generic items) runs a batch again when its thread dies, so a batch
+ *   in flight is never lost (up to `maxAttempts`).
  *
  *   const pool = new WorkerPool({ size: 2 });
  *   const results = await pool.run('/abs/executors.js', 'hash', items);
  */
 import { Piscina } from 'piscina';
 import { decode, encode } from './codec.ts';
-import { deserializeError } from './errors.ts';
+import { deserializeError, XynError, registerErrorClass } from './errors.ts';
 import { WorkerExitError, type KernelNotice } from './actor.ts';
 import { workerEntry, type WorkerEntry } from './worker-entry.ts';
-import type { BatchResult, BatchTask } from './batch-protocol.ts';
+import { ProgressBoard } from './progress-board.ts';
+import type { BatchResult, ItemsTask, PoolWorkerData } from './batch-protocol.ts';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -23,14 +29,51 @@ export interface WorkerPoolOptions {
   notice?: KernelNotice;
   /** Tries per batch when threads die under it (default 3). */
   maxAttempts?: number;
+  /** LMDB environment the threads may open (shard checkpoints). */
+  storePath?: string;
+  /** Most tasks in flight (default 64); more wait for a slot. */
+  slots?: number;
 }
 
 export type ItemResult<O> = { ok: true; value: O } | { ok: false; error: Error };
+
+/** An item of a task ran past its timeout; its thread was killed. */
+export class ItemTimeoutError extends XynError {
+  constructor(
+    readonly position: number,
+    readonly ms: number,
+  ) {
+    super(`item ${position} of the task ran past ${ms} ms; its thread was killed`, 'ITEM_TIMEOUT', { position, ms });
+  }
+}
+registerErrorClass(ItemTimeoutError);
+
+/** The thread running a task died; `position` is the item it was on (-1: none known). */
+export class ThreadDiedError extends XynError {
+  constructor(
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(`worker thread died${position >= 0 ? ` on item ${position}` : ''}: ${reason}`, 'THREAD_DIED', { position, reason });
+  }
+}
+registerErrorClass(ThreadDiedError);
+
+interface Slotted {
+  slot: number;
+}
+
+const WATCHDOG_MS = 100;
 
 export class WorkerPool {
   private readonly pool: Piscina;
   private readonly notice: KernelNotice;
   private readonly maxAttempts: number;
+  readonly board: ProgressBoard;
+  private readonly freeSlots: number[];
+  private readonly slotWaiters: ((slot: number) => void)[] = [];
+  private readonly deadlines = new Map<number, { ms: number; timedOut: boolean }>();
+  private watchdog: NodeJS.Timeout | null = null;
   private completed = 0;
   private replaced = 0;
   private closed = false;
@@ -39,13 +82,17 @@ export class WorkerPool {
     const entry = options.entry ?? workerEntry('shard-worker');
     this.notice = options.notice ?? (() => {});
     this.maxAttempts = options.maxAttempts ?? 3;
+    const slots = options.slots ?? 64;
+    this.board = ProgressBoard.create(slots);
+    this.freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    const workerData: PoolWorkerData = { ...entry.workerData, progress: this.board.buffer, store: options.storePath ?? null };
     this.pool = new Piscina({
       filename: entry.filename,
-      workerData: entry.workerData,
+      workerData,
       minThreads: options.size,
       maxThreads: options.size,
       idleTimeout: Number.POSITIVE_INFINITY,
-      // Batches are coarse; queue as many as callers submit (they bound themselves).
+      // Callers bound themselves (slots); Piscina's own queue may hold them all.
       maxQueue: Number.POSITIVE_INFINITY,
     });
     this.pool.on('workerDestroy', () => {
@@ -54,20 +101,43 @@ export class WorkerPool {
       this.notice('xyn.kernel.worker.replaced', { pool: 'shard-worker', replaced: this.replaced });
     });
     // Errors outside any task (a thread dying while idle) are reported, not thrown.
-    this.pool.on('error', (err: Error) =>
-      this.notice('xyn.kernel.worker.error', { pool: 'shard-worker', error: err.message }),
-    );
+    this.pool.on('error', (err: Error) => this.notice('xyn.kernel.worker.error', { pool: 'shard-worker', error: err.message }));
+  }
+
+  /**
+   * Runs one task (a `t`-tagged object with a `slot` field the pool fills in)
+   * on some thread. Rejects with ItemTimeoutError when an item overruns
+   * `itemTimeoutMs`, or with the thread's death otherwise. No retry here.
+   */
+  async runTask<T extends Slotted>(task: Omit<T, 'slot'>, options: { itemTimeoutMs?: number; encode?: boolean } = {}): Promise<unknown> {
+    const slot = await this.acquireSlot();
+    const deadline = { ms: options.itemTimeoutMs ?? 0, timedOut: false };
+    if (deadline.ms > 0) this.deadlines.set(slot, deadline);
+    this.ensureWatchdog();
+    try {
+      const full = { ...task, slot };
+      if (options.encode === false) return await this.pool.run(full);
+      const bytes = encode(full);
+      return decode(await this.pool.run(bytes, { transferList: [bytes.buffer as ArrayBuffer] }));
+    } catch (err) {
+      const { startedAt, position } = this.board.read(slot);
+      if (deadline.timedOut) throw new ItemTimeoutError(position, deadline.ms);
+      throw new ThreadDiedError(startedAt > 0 ? position : -1, err instanceof Error ? err.message : String(err));
+    } finally {
+      this.deadlines.delete(slot);
+      this.board.end(slot);
+      this.releaseSlot(slot);
+    }
   }
 
   /** Runs `items` through `executor` of `module` on one thread; results in item order. */
-  async run<I, O>(module: string, executor: string, items: readonly I[]): Promise<ItemResult<O>[]> {
-    const task: BatchTask = { module, executor, items: items as unknown[] };
+  async run<I, O>(module: string, executor: string, items: readonly I[], config: Record<string, unknown> = {}): Promise<ItemResult<O>[]> {
+    const task: Omit<ItemsTask, 'slot'> = { t: 'items', module, executor, config, items: items as unknown[] };
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const bytes = encode(task);
-      let reply: Uint8Array;
+      let reply: BatchResult;
       try {
-        reply = (await this.pool.run(bytes, { transferList: [bytes.buffer as ArrayBuffer] })) as Uint8Array;
+        reply = (await this.runTask<ItemsTask>(task)) as BatchResult;
       } catch (err) {
         lastError = err;
         this.notice('xyn.kernel.worker.batch_retried', {
@@ -78,9 +148,8 @@ export class WorkerPool {
         });
         continue;
       }
-      const { results } = decode<BatchResult>(reply);
       this.completed++;
-      return results.map((r) => (r.ok ? { ok: true, value: r.v as O } : { ok: false, error: deserializeError(r.e) }));
+      return reply.results.map((r) => (r.ok ? { ok: true, value: r.v as O } : { ok: false, error: deserializeError(r.e) }));
     }
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
     throw new WorkerExitError('shard-worker pool', null, `batch failed ${this.maxAttempts} times: ${reason}`);
@@ -91,10 +160,15 @@ export class WorkerPool {
     return this.pool.threads;
   }
 
-  stats(): { size: number; queued: number; completed_batches: number; replaced_threads: number; utilization: number } {
+  get size(): number {
+    return this.options.size;
+  }
+
+  stats(): { size: number; queued: number; in_flight: number; completed_batches: number; replaced_threads: number; utilization: number } {
     return {
       size: this.options.size,
-      queued: this.pool.queueSize,
+      queued: this.pool.queueSize + this.slotWaiters.length,
+      in_flight: this.board.slots - this.freeSlots.length,
       completed_batches: this.completed,
       replaced_threads: this.replaced,
       utilization: this.pool.utilization,
@@ -103,6 +177,39 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     await this.pool.destroy();
+  }
+
+  private acquireSlot(): Promise<number> {
+    const slot = this.freeSlots.pop();
+    if (slot !== undefined) return Promise.resolve(slot);
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseSlot(slot: number): void {
+    const waiter = this.slotWaiters.shift();
+    if (waiter) waiter(slot);
+    else this.freeSlots.push(slot);
+  }
+
+  private ensureWatchdog(): void {
+    if (this.watchdog || this.closed) return;
+    this.watchdog = setInterval(() => this.checkDeadlines(), WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  /** Kills the thread of every item past its deadline (its task then rejects). */
+  private checkDeadlines(): void {
+    const now = Date.now();
+    for (const [slot, deadline] of this.deadlines) {
+      const { startedAt, threadId } = this.board.read(slot);
+      if (deadline.timedOut || startedAt === 0 || now - startedAt <= deadline.ms) continue;
+      const thread = this.pool.threads.find((t) => t.threadId === threadId);
+      if (!thread) continue;
+      deadline.timedOut = true;
+      this.notice('xyn.kernel.worker.killed', { pool: 'shard-worker', thread_id: threadId, reason: `item ran past ${deadline.ms} ms` });
+      void thread.terminate();
+    }
   }
 }

@@ -13,11 +13,11 @@
  *   await store.write(() => cas.put('k', bytes));
  */
 import { mkdirSync, statfsSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { StorageFullError, StoreWriteError } from './errors.ts';
 
 /** Every named database of the environment; one concern each. */
-export const DB_NAMES = ['meta', 'cas', 'events', 'audit', 'checkpoints', 'leaves', 'plans', 'runs', 'tokens'] as const;
+export const DB_NAMES = ['meta', 'cas', 'events', 'audit', 'checkpoints', 'memo', 'plans', 'runs', 'tokens'] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
 export interface StoreOptions {
@@ -61,7 +61,7 @@ export class Store {
   }
 
   /** A named database; values are msgpack unless `binary` is asked for. */
-  db<K extends string | number | Uint8Array = string, V = unknown>(
+  db<K extends Key = string, V = unknown>(
     name: DbName,
     options: { binary?: boolean } = {},
   ): Database<V, K> {

@@ -1,0 +1,77 @@
+/**
+ * Certification of a finished plan (seed 000 flow 3).
+ *
+ * The root is computed from the leaves in two pool threads; then at least 16
+ * leaves (all when fewer), chosen from the root so the choice is reproducible,
+ * are checked against what is *stored*: each sampled shard's output bytes are
+ * re-hashed into its output_digest and leaf, which must equal the leaf the
+ * root was built from, and its inclusion proof must verify. Only then is the
+ * certificate signed: `hxo.aggregate.ready` → `.certify` → `.finalized`, or
+ * `.failed` with the reason.
+ */
+import { hash } from 'node:crypto';
+import type { Database } from 'lmdb';
+import type { Bus } from '../kernel/bus.ts';
+import type { WorkerPool } from '../kernel/worker-pool.ts';
+import { rootAndProofs } from './merkle-task.ts';
+import { leafData, leafHash, verifyInclusion, type InclusionProof } from './merkle.ts';
+import { issueCertificate, type Certificate } from './certificate.ts';
+import type { NodeKey } from './signing.ts';
+import { Phase, checkpointKey, type Checkpoint } from './checkpoint-records.ts';
+import type { PlanRun } from './plan-run.ts';
+
+export interface SampleProof extends InclusionProof {
+  leaf_cas_id: string;
+  output_digest: string;
+}
+
+export type CertifyOutcome = { merkle_root: string; sample_proofs: SampleProof[]; merkle_ms: number } & (
+  | { certified: true; certificate: Certificate }
+  | { certified: false; reason: string; bad_leaves: number[] }
+);
+
+const MIN_SAMPLES = 16;
+
+/** At least 16 distinct leaf indices (all when fewer), derived from the root. */
+export function sampleIndices(root: string, n: number): number[] {
+  if (n <= MIN_SAMPLES) return [...Array(n).keys()];
+  const picked = new Set<number>();
+  for (let k = 0; picked.size < MIN_SAMPLES; k++) {
+    const h = hash('sha256', `${root}:${k}`, 'buffer');
+    picked.add(Number(h.readBigUInt64BE(0) % BigInt(n)));
+  }
+  return [...picked].sort((a, b) => a - b);
+}
+
+export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: Database<Checkpoint, (string | number)[]>): Promise<CertifyOutcome> {
+  const n = run.plan.totalShards;
+  const planId = run.planId;
+  const m0 = performance.now();
+  const { root } = await rootAndProofs(pool, run.leaves, n, []);
+  const merkleMs = performance.now() - m0;
+  await bus.publish('hxo.aggregate.ready', { plan_id: planId, merkle_root: root, total_shards: n });
+
+  const sample = sampleIndices(root, n);
+  const { proofs } = await rootAndProofs(pool, run.leaves, n, sample);
+  const bad: number[] = [];
+  const sampleProofs: SampleProof[] = proofs.map((proof, s) => {
+    const index = sample[s] as number;
+    const { stage, shard } = run.locate(index);
+    const cp = checkpoints.get(checkpointKey(planId, stage, shard));
+    // Recompute from what is stored, not from what the run remembers.
+    const digest = cp?.p === Phase.Done && cp.o ? hash('sha256', cp.o, 'hex') : '';
+    const leaf = cp && digest ? leafHash(leafData(cp.c, digest)).toString('hex') : '';
+    if (!cp || leaf !== proof.leaf_hash || !verifyInclusion(proof)) bad.push(index);
+    return { ...proof, leaf_cas_id: cp?.c ?? '', output_digest: digest };
+  });
+  await bus.publish('hxo.aggregate.certify', { plan_id: planId, merkle_root: root, sample_proofs: sampleProofs });
+
+  if (bad.length > 0) {
+    const reason = `proof verification failed for ${bad.length} sampled leaves (first: ${bad[0]}): a stored output no longer matches its leaf`;
+    await bus.publish('hxo.aggregate.failed', { plan_id: planId, merkle_root: root, reason });
+    return { certified: false, merkle_root: root, reason, bad_leaves: bad, sample_proofs: sampleProofs, merkle_ms: merkleMs };
+  }
+  const certificate = issueCertificate(key, { planId, merkleRoot: root, totalShards: n });
+  await bus.publish('hxo.aggregate.finalized', { plan_id: planId, certificate, timestamp: certificate.timestamp });
+  return { certified: true, merkle_root: root, certificate, sample_proofs: sampleProofs, merkle_ms: merkleMs };
+}

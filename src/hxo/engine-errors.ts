@@ -1,0 +1,32 @@
+/** Errors of the HXO engine. */
+import { XynError, registerErrorClass } from '../kernel/errors.ts';
+
+/** A plan breaks a rule; `field` is the path of what is wrong (e.g. `stages[0].partitioner`). */
+export class PlanError extends XynError {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(`${field}: ${rule}`, 'INVALID_PLAN', { field, rule });
+  }
+}
+
+/** A shard ran past its timeout. */
+export class ShardTimeoutError extends XynError {
+  constructor(
+    readonly casId: string,
+    readonly ms: number,
+  ) {
+    super(`timeout after ${ms / 1000}s`, 'SHARD_TIMEOUT', { casId, ms });
+  }
+}
+
+export class PlanNotFoundError extends XynError {
+  constructor(readonly planId: string) {
+    super(`no plan ${planId} in this data directory`, 'PLAN_NOT_FOUND', { planId });
+  }
+}
+
+registerErrorClass(PlanError);
+registerErrorClass(ShardTimeoutError);
+registerErrorClass(PlanNotFoundError);

@@ -1,0 +1,297 @@
+/**
+ * The HXO engine: plans in, certified reports out.
+ *
+ * submit → validate (shape, then the job-kind contract) → record the plan →
+ * `hxo.plan` and an audit record → resume from whatever checkpoints exist →
+ * run every shard → certify → store the report. The plan id is derived from
+ * the plan's digest, so submitting the same plan to the same data dir again
+ * resumes it (or returns its report if it already ended).
+ *
+ *   const engine = new HxoEngine(kernel);
+ *   const { planId, finished } = await engine.submit(readPlanFile('plan.yaml'), { baseDir: '.' });
+ *   const report = await finished;
+ */
+import type { Database } from 'lmdb';
+import type { Kernel } from '../kernel/kernel.ts';
+import { EventBatcher } from '../kernel/event-batcher.ts';
+import { publishAudit } from '../kernel/audit.ts';
+import { Scheduler } from './scheduler.ts';
+import { JobKindRegistry } from './job-kinds.ts';
+import { checkPlanShape, planIdFor, resolvePlan, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { PlanRun } from './plan-run.ts';
+import { certifyPlan } from './certify.ts';
+import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
+import { CHECKPOINTS_DB, PLANS_DB, Phase, checkpointKey, type Checkpoint } from './checkpoint-records.ts';
+import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus } from './report.ts';
+import { leafData, leafHash } from './merkle.ts';
+import { PlanNotFoundError } from './engine-errors.ts';
+
+export interface PlanRecord {
+  plan_id: string;
+  plan_name: string;
+  digest: string;
+  source: PlanInput;
+  base_dir: string;
+  state: PlanReport['state'];
+  submitted_by: string;
+  created_at: string;
+  report?: PlanReport;
+}
+
+export interface SubmitOptions {
+  /** Directory that relative module paths in the plan are resolved against. */
+  baseDir: string;
+  submittedBy?: string;
+  role?: string;
+  correlationId?: string;
+  /** Resume this plan id instead of the one the digest gives. */
+  planId?: string;
+}
+
+export interface Submitted {
+  planId: string;
+  plan: ResolvedPlan;
+  finished: Promise<PlanReport>;
+}
+
+interface Live {
+  run: PlanRun;
+  startedAt: string;
+  finished: Promise<PlanReport>;
+}
+
+export class HxoEngine {
+  readonly registry = new JobKindRegistry();
+  private readonly scheduler: Scheduler;
+  private readonly live = new Map<string, Live>();
+  private readonly plans: Database<PlanRecord, string>;
+  private readonly checkpoints: Database<Checkpoint, (string | number)[]>;
+  private key: NodeKey | undefined;
+
+  constructor(private readonly kernel: Kernel) {
+    const { config } = kernel;
+    this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
+    this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
+    this.checkpoints = kernel.store.db<(string | number)[], Checkpoint>(CHECKPOINTS_DB);
+  }
+
+  /** Validates a plan without running it; loads its job-kind modules. */
+  async prepare(raw: unknown, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
+    const shaped = checkPlanShape(raw);
+    for (const module of shaped.modules ?? []) await this.registry.loadModule(module, baseDir);
+    return resolvePlan(shaped, this.registry, this.kernel.config, capabilities);
+  }
+
+  async submit(raw: unknown, options: SubmitOptions): Promise<Submitted> {
+    const plan = await this.prepare(raw, options.baseDir);
+    const planId = options.planId ?? planIdFor(plan.digest);
+    const live = this.live.get(planId);
+    if (live) return { planId, plan, finished: live.finished };
+    const existing = this.plans.get(planId);
+    if (existing?.report) return { planId, plan, finished: Promise.resolve(existing.report) };
+    const submittedBy = options.submittedBy ?? 'local';
+    if (!existing) {
+      const record: PlanRecord = {
+        plan_id: planId,
+        plan_name: plan.name,
+        digest: plan.digest,
+        source: plan.source,
+        base_dir: options.baseDir,
+        state: 'running',
+        submitted_by: submittedBy,
+        created_at: new Date().toISOString(),
+      };
+      await this.kernel.store.write(() => void this.plans.put(planId, record));
+      const meta = { actor: submittedBy, correlation_id: options.correlationId ?? planId };
+      await this.kernel.bus.publish('hxo.plan', { plan_id: planId, plan_name: plan.name, stages: plan.stages.length, submitted_by: submittedBy }, meta);
+      await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
+    }
+    return { planId, plan, finished: this.start(planId, plan, options.correlationId ?? planId) };
+  }
+
+  /** Resumes every plan a previous process left running. */
+  async resumeUnfinished(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const { value } of this.plans.getRange({})) {
+      if (value.report || this.live.has(value.plan_id)) continue;
+      await this.submit(value.source, { baseDir: value.base_dir, planId: value.plan_id, submittedBy: value.submitted_by });
+      resumed.push(value.plan_id);
+    }
+    return resumed;
+  }
+
+  abort(planId: string, by = 'local', role = 'admiral'): boolean {
+    const live = this.live.get(planId);
+    if (!live) {
+      if (!this.plans.get(planId)) throw new PlanNotFoundError(planId);
+      return false;
+    }
+    live.run.abort(`aborted by ${by}`);
+    void publishAudit(this.kernel.bus, { user: by, role, operation: 'plan.abort', details: { plan_id: planId } }).catch((err: unknown) =>
+      this.kernel.log.error({ err }, 'audit record not written'),
+    );
+    return true;
+  }
+
+  status(planId: string): PlanStatus {
+    const live = this.live.get(planId);
+    if (live) return liveStatus(live.run, live.startedAt);
+    const record = this.plans.get(planId);
+    if (!record) throw new PlanNotFoundError(planId);
+    if (record.report) return finalStatus(record.report);
+    return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
+  }
+
+  report(planId: string): PlanReport {
+    const record = this.plans.get(planId);
+    if (!record) throw new PlanNotFoundError(planId);
+    if (!record.report) throw new PlanNotFoundError(`${planId} (no report yet: the plan is ${this.live.has(planId) ? 'running' : 'unfinished'})`);
+    return record.report;
+  }
+
+  list(): { plan_id: string; plan_name: string; state: string; created_at: string }[] {
+    return [...this.plans.getRange({})].map(({ value }) => ({
+      plan_id: value.plan_id,
+      plan_name: value.plan_name,
+      state: this.live.get(value.plan_id)?.run.state ?? value.state,
+      created_at: value.created_at,
+    }));
+  }
+
+  /** Waits for every live plan to end. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((l) => l.finished.catch(() => undefined)));
+  }
+
+  private start(planId: string, plan: ResolvedPlan, correlationId: string): Promise<PlanReport> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const { ended, resumed } = this.scanCheckpoints(planId, plan);
+    const { config, bus, log } = this.kernel;
+    const events = new EventBatcher(bus, {
+      batchSize: config.HXO_EVENT_BATCH_SIZE,
+      maxRate: config.HXO_EVENT_MAX_RATE,
+      meta: { correlation_id: correlationId },
+      onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
+    });
+    const run = new PlanRun(planId, plan, this.registry, ended, resumed, this.kernel.pool, this.scheduler, events, (stage, shard, casId, error, attempts) => {
+      const cp: Checkpoint = { c: casId, p: Phase.Failed, a: attempts, e: error, ms: 0 };
+      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, stage, shard), cp)).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
+    });
+    for (const f of resumed.failedList) run.failed.push(f);
+    const partitionMs = performance.now() - t0;
+    const finished = (async (): Promise<PlanReport> => {
+      const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
+      run.start();
+      await run.executed;
+      clearTimeout(timebox);
+      await events.flush();
+      const executeMs = performance.now() - t0 - partitionMs;
+      const report = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 });
+      await this.kernel.store.write(() => {
+        const record = this.plans.get(planId) as PlanRecord;
+        void this.plans.put(planId, { ...record, state: report.state, report });
+      });
+      return report;
+    })().finally(() => this.live.delete(planId));
+    this.live.set(planId, { run, startedAt: startedAt.toISOString(), finished });
+    return finished;
+  }
+
+  private async conclude(run: PlanRun, startedAt: Date, t: { partitionMs: number; executeMs: number; t0: number }): Promise<PlanReport> {
+    const c = run.counts;
+    const base = {
+      plan_id: run.planId,
+      plan_name: run.plan.name,
+      stages: stageStats(run),
+      total_shards: c.total,
+      done_shards: c.done,
+      failed_shards: c.failed,
+      reused_shards: c.reused,
+      failed: run.failed,
+      started_at: startedAt.toISOString(),
+    };
+    const timings = (merkleMs: number, certifyMs: number) => ({
+      partition_ms: round(t.partitionMs),
+      execute_ms: round(t.executeMs),
+      merkle_ms: round(merkleMs),
+      certify_ms: round(certifyMs),
+      total_ms: round(performance.now() - t.t0),
+    });
+    if (run.state === 'aborted' || c.failed > 0) {
+      if (run.state !== 'aborted') {
+        run.state = 'failed';
+        await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` });
+      }
+      return { ...base, state: run.state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
+    }
+    run.state = 'certifying';
+    const m0 = performance.now();
+    this.key ??= loadOrCreateNodeKey(this.kernel.config.dataDir);
+    const outcome = await certifyPlan(run, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
+    const certifyMs = performance.now() - m0;
+    run.state = outcome.certified ? 'certified' : 'failed';
+    return {
+      ...base,
+      state: run.state,
+      merkle_root: outcome.merkle_root,
+      truth_certified: outcome.certified,
+      certificate: outcome.certified ? outcome.certificate : null,
+      sample_proofs: outcome.sample_proofs,
+      ...(outcome.certified ? {} : { reason: outcome.reason }),
+      timings: timings(outcome.merkle_ms, certifyMs - outcome.merkle_ms),
+      finished_at: new Date().toISOString(),
+    };
+  }
+
+  /** What a previous run of this plan already finished: ended marks, counts, leaves. */
+  private scanCheckpoints(planId: string, plan: ResolvedPlan) {
+    const ended = plan.stages.map((s) => new Uint8Array(s.shardCount));
+    const leaves = new SharedArrayBuffer(plan.totalShards * 32);
+    const view = new Uint8Array(leaves);
+    const resumed = { done: 0, failed: 0, reused: 0, leaves, failedList: [] as PlanRun['failed'] };
+    let offset = 0;
+    for (const stage of plan.stages) {
+      for (const { key, value } of this.checkpoints.getRange({ start: [planId, stage.index], end: [planId, stage.index + 1] })) {
+        const i = (key as [string, number, number])[2];
+        if (i >= stage.shardCount) continue;
+        (ended[stage.index] as Uint8Array)[i] = 1;
+        if (value.p === Phase.Done && value.d) {
+          resumed.done++;
+          if (value.r) resumed.reused++;
+          view.set(leafHash(leafData(value.c, Buffer.from(value.d).toString('hex'))), (offset + i) * 32);
+        } else {
+          resumed.failed++;
+          resumed.failedList.push({ stage_id: stage.id, shard_index: i, cas_id: value.c, error: value.e ?? 'failed', attempts: value.a });
+        }
+      }
+      offset += stage.shardCount;
+    }
+    return { ended, resumed };
+  }
+}
+
+function emptyReport(record: PlanRecord): PlanReport {
+  return {
+    plan_id: record.plan_id,
+    plan_name: record.plan_name,
+    state: 'running',
+    stages: [],
+    total_shards: 0,
+    done_shards: 0,
+    failed_shards: 0,
+    reused_shards: 0,
+    merkle_root: null,
+    truth_certified: false,
+    certificate: null,
+    sample_proofs: [],
+    failed: [],
+    timings: { partition_ms: 0, execute_ms: 0, merkle_ms: 0, certify_ms: 0, total_ms: 0 },
+    started_at: record.created_at,
+    finished_at: null,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

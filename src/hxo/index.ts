@@ -1,0 +1,8 @@
+/** The HXO engine: plans, job kinds, shards, Merkle certification, reports. */
+export { HxoEngine, type PlanRecord, type SubmitOptions, type Submitted } from './engine.ts';
+export { readPlanFile, parsePlanText, checkPlanShape, resolvePlan, planIdFor, type PlanInput, type ResolvedPlan, type ResolvedStage } from './plan.ts';
+export { JobKindRegistry, type JobKind, type SafetyPolicy } from './job-kinds.ts';
+export { PlanError, PlanNotFoundError, ShardTimeoutError } from './engine-errors.ts';
+export type { PlanReport, PlanStatus, StageStats } from './report.ts';
+export { verifyReport, type ReportVerification } from './verify-report.ts';
+export { shardAddress, encodeOutput } from './address.ts';

@@ -1,0 +1,139 @@
+/**
+ * The job-kind registry (seed 002's Blueprint contract).
+ *
+ * A job kind names its allowed partitioners and executors and its safety
+ * policy. Executors run in the worker pool, so a kind names the *module* that
+ * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
+ * Built in: `compute.hash`. Users register kinds from modules exporting
+ * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { byRange, type Partitioner } from './partitioners.ts';
+import { PlanError } from './engine-errors.ts';
+
+export interface SafetyPolicy {
+  allow_non_idempotent: boolean;
+  require_dry_run: boolean;
+}
+
+export interface ExecutorSpec {
+  /** Module (path or file URL) exporting `executors[name]`; loaded in the worker threads. */
+  module: string;
+  idempotent: boolean;
+  /** Validates the executor's part of the stage config. */
+  config: z.ZodType<Record<string, unknown>>;
+}
+
+export interface JobKind {
+  kind: string;
+  description: string;
+  partitioners: Record<string, Partitioner<Record<string, unknown>>>;
+  executors: Record<string, ExecutorSpec>;
+  safety_policy: SafetyPolicy;
+  default_slo_ms?: number;
+}
+
+const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const builtin = (name: string): string => fileURLToPath(new URL(`./executors/${name}${sourceExt}`, import.meta.url));
+
+const computeHash: JobKind = {
+  kind: 'compute.hash',
+  description: 'sha256 rounds over integer ranges: the benchmark kind',
+  partitioners: { by_range: byRange as unknown as Partitioner<Record<string, unknown>> },
+  executors: {
+    hash: {
+      module: builtin('compute-hash'),
+      idempotent: true,
+      config: z.object({ rounds: z.number().int().min(1).max(1_000_000).default(1) }).loose(),
+    },
+  },
+  safety_policy: { allow_non_idempotent: false, require_dry_run: false },
+};
+
+export class JobKindRegistry {
+  private readonly kinds = new Map<string, JobKind>();
+
+  constructor(kinds: JobKind[] = [computeHash]) {
+    for (const k of kinds) this.register(k);
+  }
+
+  register(kind: JobKind): void {
+    this.kinds.set(kind.kind, kind);
+  }
+
+  get(kind: string): JobKind | undefined {
+    return this.kinds.get(kind);
+  }
+
+  names(): string[] {
+    return [...this.kinds.keys()].sort();
+  }
+
+  /** Loads a user module and registers the kind it exports. */
+  async loadModule(modulePath: string, baseDir: string): Promise<JobKind> {
+    const file = /^[a-z]+:/.test(modulePath) ? fileURLToPath(modulePath) : resolve(baseDir, modulePath);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw new PlanError('modules', `cannot load job-kind module ${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const kind = userKindSchema.safeParse(mod);
+    if (!kind.success) {
+      const issue = kind.error.issues[0];
+      throw new PlanError('modules', `${file} does not export a job kind: ${issue?.path.join('.') || 'module'}: ${issue?.message}`);
+    }
+    const k = kind.data;
+    const definition: JobKind = {
+      kind: k.kind,
+      description: k.description ?? `user job kind from ${file}`,
+      partitioners: Object.fromEntries(Object.entries(k.partitioners).map(([name, p]) => [name, userPartitioner(name, p)])),
+      executors: Object.fromEntries(
+        Object.keys(k.executors).map((name) => [
+          name,
+          { module: file, idempotent: !(k.non_idempotent_executors ?? []).includes(name), config: z.object({}).loose() },
+        ]),
+      ),
+      safety_policy: { allow_non_idempotent: false, require_dry_run: false, ...k.safety_policy },
+      ...(k.default_slo_ms ? { default_slo_ms: k.default_slo_ms } : {}),
+    };
+    this.register(definition);
+    return definition;
+  }
+}
+
+type UserPartitioner = ((config: Record<string, unknown>) => Iterable<unknown>) | {
+  count?: (config: Record<string, unknown>) => number;
+  shards: (config: Record<string, unknown>) => Iterable<unknown>;
+};
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'expected a function' });
+const userKindSchema = z.object({
+  kind: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, { error: 'expected a dotted name like team.job' }),
+  description: z.string().optional(),
+  partitioners: z.record(z.string(), z.union([fn, z.object({ count: fn.optional(), shards: fn })])),
+  executors: z.record(z.string(), fn),
+  safety_policy: z.object({ allow_non_idempotent: z.boolean(), require_dry_run: z.boolean() }).partial().optional(),
+  non_idempotent_executors: z.array(z.string()).optional(),
+  default_slo_ms: z.number().int().positive().optional(),
+});
+
+/** A user partitioner as a Partitioner: without `count`, counting walks the generator once. */
+function userPartitioner(name: string, p: unknown): Partitioner<Record<string, unknown>> {
+  const user = p as UserPartitioner;
+  const shards = typeof user === 'function' ? user : user.shards;
+  const count = typeof user === 'function' ? undefined : user.count;
+  return {
+    name,
+    config: z.record(z.string(), z.unknown()) as z.ZodType<Record<string, unknown>>,
+    count: (config) => {
+      if (count) return count(config);
+      let n = 0;
+      for (const _ of shards(config)) n++;
+      return n;
+    },
+    shards,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * A fixed-size latency histogram (log-spaced buckets, 0.1 ms to ~1 h), for a
+ * stage's p50/p95 in constant memory however many shards it runs.
+ */
+const BUCKETS = 160;
+const BASE = 1.12;
+const MIN_MS = 0.1;
+
+export class LatencyHistogram {
+  private readonly counts = new Uint32Array(BUCKETS);
+  count = 0;
+  max = 0;
+
+  record(ms: number): void {
+    const b = ms <= MIN_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / MIN_MS) / Math.log(BASE)));
+    this.counts[b] = (this.counts[b] ?? 0) + 1;
+    this.count++;
+    if (ms > this.max) this.max = ms;
+  }
+
+  /** Upper bound of the bucket holding quantile `q` (0..1), in ms. */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += this.counts[b] ?? 0;
+      if (seen >= rank) return Math.min(this.max, b === 0 ? MIN_MS : MIN_MS * BASE ** b);
+    }
+    return this.max;
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * One live plan: its stages' shards flow through the scheduler to the pool,
+ * results come back, leaves land in shared memory, and when every shard has
+ * ended the plan is certified (or fails, or was aborted).
+ *
+ * Invariants:
+ * - A shard is counted once: `ended` marks it when its final outcome arrives,
+ *   and a resumed plan starts with the marks its checkpoints imply.
+ * - Leaf i of the plan (stage offset + shard index) is at bytes [32i, 32i+32)
+ *   of `leaves`, whatever the order of completion: so the root depends only on
+ *   the shard set.
+ * - Per shard, events go out created → claimed → done | failed (seed 000).
+ */
+import type { EventBatcher } from '../kernel/event-batcher.ts';
+import type { WorkerPool } from '../kernel/worker-pool.ts';
+import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
+import type { ResolvedPlan, ResolvedStage } from './plan.ts';
+import type { JobKindRegistry } from './job-kinds.ts';
+import { StageCursor, type PendingShard } from './stage-cursor.ts';
+import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
+import type { BatchSource, Scheduler } from './scheduler.ts';
+import { LatencyHistogram } from './latency.ts';
+
+export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
+
+export interface FailedShard {
+  stage_id: string;
+  shard_index: number;
+  cas_id: string;
+  error: string;
+  attempts: number;
+}
+
+export interface StageProgress {
+  stage_id: string;
+  kind: string;
+  total: number;
+  done: number;
+  failed: number;
+  reused: number;
+  started_at: number;
+  finished_at?: number;
+  latency: LatencyHistogram;
+}
+
+const TARGET_BATCH_MS = 40;
+const MAX_BATCH = 4096;
+const FAILED_LIST_CAP = 1000;
+
+export class PlanRun {
+  readonly leaves: SharedArrayBuffer;
+  readonly stages: StageProgress[];
+  readonly failed: FailedShard[] = [];
+  state: PlanState = 'running';
+  abortReason?: string;
+  private readonly cursors: StageCursor[];
+  private readonly offsets: number[];
+  private readonly leafView: Uint8Array;
+  private readonly sources: BatchSource[];
+  private inFlightShards = 0;
+  private doneCount = 0;
+  private failedCount = 0;
+  private reusedCount = 0;
+  private batchSize = 64;
+  private perShardMsEma = 0;
+  private rate = 0;
+  private lastRateAt = Date.now();
+  private lastRateDone = 0;
+  private finish!: () => void;
+  /** Resolves when every shard has ended (or the plan was aborted and in-flight work drained). */
+  readonly executed: Promise<void>;
+
+  constructor(
+    readonly planId: string,
+    readonly plan: ResolvedPlan,
+    registry: JobKindRegistry,
+    /** Per stage: 1 where the shard already ended (from checkpoints). */
+    ended: Uint8Array[],
+    resumed: { done: number; failed: number; reused: number; leaves?: SharedArrayBuffer },
+    private readonly pool: WorkerPool,
+    private readonly scheduler: Scheduler,
+    private readonly events: EventBatcher,
+    /** Persists a failure found on this thread (a shard whose thread died under it). */
+    private readonly persistFailure: (stage: number, shard: number, casId: string, error: string, attempts: number) => void,
+  ) {
+    this.leaves = resumed.leaves ?? new SharedArrayBuffer(plan.totalShards * 32);
+    this.leafView = new Uint8Array(this.leaves);
+    this.offsets = [];
+    let offset = 0;
+    for (const s of plan.stages) {
+      this.offsets.push(offset);
+      offset += s.shardCount;
+    }
+    this.cursors = plan.stages.map((s, i) => {
+      const kind = registry.get(s.kind);
+      const partitioner = kind?.partitioners[s.partitioner];
+      if (!partitioner) throw new Error(`stage ${s.id}: partitioner ${s.partitioner} vanished from the registry`);
+      return new StageCursor(s, partitioner, ended[i] as Uint8Array);
+    });
+    const now = Date.now();
+    this.stages = plan.stages.map((s) => ({ stage_id: s.id, kind: s.kind, total: s.shardCount, done: 0, failed: 0, reused: 0, started_at: now, latency: new LatencyHistogram() }));
+    this.doneCount = resumed.done;
+    this.failedCount = resumed.failed;
+    this.reusedCount = resumed.reused;
+    this.executed = new Promise((resolve) => (this.finish = resolve));
+    this.sources = this.cursors.map((cursor) => ({
+      id: `${planId}:${cursor.stage.id}`,
+      dispatch: () => this.dispatch(cursor),
+      readyAt: () => (this.state === 'running' ? cursor.nextRetryAt : undefined),
+    }));
+  }
+
+  start(): void {
+    for (const s of this.sources) this.scheduler.add(s);
+    this.checkFinished();
+  }
+
+  /** Stops claiming shards; running batches finish (or time out). */
+  abort(reason: string): void {
+    if (this.state !== 'running') return;
+    this.state = 'aborted';
+    this.abortReason = reason;
+    this.checkFinished();
+  }
+
+  get counts(): { total: number; done: number; failed: number; reused: number; inFlight: number; pending: number } {
+    const total = this.plan.totalShards;
+    return {
+      total,
+      done: this.doneCount,
+      failed: this.failedCount,
+      reused: this.reusedCount,
+      inFlight: this.inFlightShards,
+      pending: Math.max(0, total - this.doneCount - this.failedCount - this.inFlightShards),
+    };
+  }
+
+  /** Shards running right now (one per active pool slot of this plan) vs merely claimed. */
+  get running(): number {
+    return Math.min(this.inFlightShards, this.pool.size);
+  }
+
+  /** Shards per second, smoothed. */
+  get shardsPerSecond(): number {
+    const now = Date.now();
+    const dt = (now - this.lastRateAt) / 1000;
+    if (dt >= 0.5) {
+      const instant = (this.doneCount + this.failedCount - this.lastRateDone) / dt;
+      this.rate = this.rate === 0 ? instant : 0.7 * this.rate + 0.3 * instant;
+      this.lastRateAt = now;
+      this.lastRateDone = this.doneCount + this.failedCount;
+    }
+    return this.rate;
+  }
+
+  get etaSeconds(): number | null {
+    const c = this.counts;
+    const left = c.total - c.done - c.failed;
+    if (left === 0) return 0;
+    const rate = this.shardsPerSecond;
+    return rate > 0 ? Math.round((left / rate) * 10) / 10 : null;
+  }
+
+  /** Global leaf index of shard `i` of stage `stage`. */
+  leafIndex(stage: number, i: number): number {
+    return (this.offsets[stage] as number) + i;
+  }
+
+  /** (stage, shard) of a global leaf index. */
+  locate(leaf: number): { stage: number; shard: number } {
+    let stage = this.offsets.length - 1;
+    while (stage > 0 && (this.offsets[stage] as number) > leaf) stage--;
+    return { stage, shard: leaf - (this.offsets[stage] as number) };
+  }
+
+  private dispatch(cursor: StageCursor): boolean {
+    if (this.state !== 'running') return false;
+    const shards = cursor.take(this.batchSize, Date.now());
+    if (shards.length === 0) return false;
+    const stage = cursor.stage;
+    cursor.inFlight += shards.length;
+    this.inFlightShards += shards.length;
+    const task: Omit<ShardBatchTask, 'slot'> = {
+      t: 'shards',
+      plan_id: this.planId,
+      stage_index: stage.index,
+      kind: stage.kind,
+      executor: stage.executor,
+      module: stage.executorModule,
+      config: stage.config,
+      memo_lookup: stage.memo,
+      memo_record: stage.memo,
+      timeout_ms: stage.timeout_ms,
+      max_attempts: stage.retries + 1,
+      shards,
+    };
+    const settle = (result: ShardBatchResult | undefined, error: unknown): void => {
+      cursor.inFlight -= shards.length;
+      this.inFlightShards -= shards.length;
+      if (result) this.absorb(cursor, shards, result);
+      else this.recover(cursor, shards, error);
+      this.scheduler.settled();
+      this.checkFinished();
+    };
+    this.pool.runTask<ShardBatchTask>(task, { itemTimeoutMs: stage.timeout_ms }).then(
+      (r) => settle(r as ShardBatchResult, undefined),
+      (e: unknown) => settle(undefined, e),
+    );
+    return true;
+  }
+
+  /** Takes in a batch's results: leaves, counts, retries, events. */
+  private absorb(cursor: StageCursor, shards: PendingShard[], r: ShardBatchResult): void {
+    const stage = cursor.stage;
+    const progress = this.stages[stage.index] as StageProgress;
+    const common = { plan_id: this.planId, stage_id: stage.id };
+    const created: string[] = [];
+    const claimed: string[] = [];
+    const done: { cas_id: string; output_digest: string; reused?: true }[] = [];
+    const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
+    const errors = new Map(r.errors.map((e) => [e.j, e]));
+    const now = Date.now();
+    let ms = 0;
+    for (let j = 0; j < r.n; j++) {
+      const shard = shards[j] as PendingShard;
+      const casId = r.cas.slice(j * 16, j * 16 + 16);
+      if (shard.a === 1) created.push(casId);
+      claimed.push(casId);
+      const outcome = r.outcome[j] as Outcome;
+      const took = r.ms[j] ?? 0;
+      ms += took;
+      progress.latency.record(took);
+      if (outcome === Outcome.Done || outcome === Outcome.Reused) {
+        this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), this.leafIndex(stage.index, shard.i) * 32);
+        this.doneCount++;
+        progress.done++;
+        const digest = Buffer.from(r.digests.buffer, r.digests.byteOffset + j * 32, 32).toString('hex');
+        if (outcome === Outcome.Reused) {
+          this.reusedCount++;
+          progress.reused++;
+          done.push({ cas_id: casId, output_digest: digest, reused: true });
+        } else {
+          done.push({ cas_id: casId, output_digest: digest });
+        }
+      } else {
+        const error = errors.get(j)?.message ?? 'unknown error';
+        const final = outcome === Outcome.Failed;
+        failed.push({ cas_id: casId, error, attempt: shard.a, final });
+        if (final) this.recordFailure(stage, shard, casId, error);
+        else cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
+      }
+    }
+    this.tuneBatchSize(ms / Math.max(1, r.n));
+    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, created);
+    this.events.addMany('hxo.shard.claimed', common, claimed);
+    if (done.length) this.events.addMany('hxo.shard.done', common, done);
+    if (failed.length) this.events.addMany('hxo.shard.failed', common, failed);
+  }
+
+  /**
+   * A batch that came back as an error. When we know which shard its thread
+   * was on (the one that hung or killed it), that shard has used an attempt
+   * and the others simply run again. When we do not (the batch itself failed),
+   * every shard of it has used an attempt, so nothing retries forever.
+   */
+  private recover(cursor: StageCursor, shards: PendingShard[], error: unknown): void {
+    const stage = cursor.stage;
+    const now = Date.now();
+    const culprit = error instanceof ItemTimeoutError || error instanceof ThreadDiedError ? error.position : -1;
+    const reason = error instanceof ItemTimeoutError ? `timeout after ${stage.timeout_ms / 1000}s` : error instanceof Error ? error.message : String(error);
+    const common = { plan_id: this.planId, stage_id: stage.id };
+    shards.forEach((shard, j) => {
+      if (culprit >= 0 && j !== culprit) {
+        cursor.requeue([shard], now);
+        return;
+      }
+      const final = shard.a >= stage.retries + 1;
+      // The thread died before the shard's cas_id came back; name it by index.
+      const casId = `shard:${shard.i}`;
+      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: shard.a, final });
+      if (final) {
+        this.recordFailure(stage, shard, casId, reason);
+        this.persistFailure(stage.index, shard.i, casId, reason, shard.a);
+      } else {
+        cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
+      }
+    });
+  }
+
+  private recordFailure(stage: ResolvedStage, shard: PendingShard, casId: string, error: string): void {
+    this.failedCount++;
+    (this.stages[stage.index] as StageProgress).failed++;
+    if (this.failed.length < FAILED_LIST_CAP) {
+      this.failed.push({ stage_id: stage.id, shard_index: shard.i, cas_id: casId, error, attempts: shard.a });
+    }
+  }
+
+  /** Batches of about TARGET_BATCH_MS: big for fast shards, small for slow ones. */
+  private tuneBatchSize(perShardMs: number): void {
+    this.perShardMsEma = this.perShardMsEma === 0 ? perShardMs : 0.8 * this.perShardMsEma + 0.2 * perShardMs;
+    const ideal = this.perShardMsEma > 0 ? TARGET_BATCH_MS / this.perShardMsEma : MAX_BATCH;
+    this.batchSize = Math.max(1, Math.min(MAX_BATCH, Math.round(ideal)));
+  }
+
+  private checkFinished(): void {
+    const drained = this.cursors.every((c) => c.inFlight === 0);
+    const allEnded = this.cursors.every((c) => c.finished);
+    if ((this.state === 'aborted' && drained) || (this.state === 'running' && allEnded)) {
+      const now = Date.now();
+      for (const s of this.stages) s.finished_at ??= now;
+      for (const s of this.sources) this.scheduler.remove(s);
+      this.finish();
+    }
+  }
+}
+

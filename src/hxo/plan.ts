@@ -1,0 +1,220 @@
+/**
+ * The plan: seed 001's plan structure, in JSON or YAML, validated in two steps.
+ *
+ * 1. Shape (zod): fields, types, ranges; unknown fields are refused.
+ * 2. Contract (the job-kind registry, seed 002): the kind exists, the
+ *    partitioner and executor are allowed for it, the safety policy holds,
+ *    their configs are valid, and the shard count is within `max_shards`
+ *    and HXO_MAX_SHARDS.
+ * Every refusal is a PlanError naming the field (`stages[1].partitioner`) and
+ * the rule; nothing is written before a plan passes both steps.
+ */
+import { readFileSync } from 'node:fs';
+import { hash } from 'node:crypto';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { canonicalEncode } from '../kernel/codec.ts';
+import { PlanError } from './engine-errors.ts';
+import type { JobKind, JobKindRegistry } from './job-kinds.ts';
+import type { Partitioner } from './partitioners.ts';
+
+const id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'expected 1-128 letters, digits, _ . -' });
+const positiveInt = z.number().int().positive();
+
+export const stageSchema = z.strictObject({
+  id,
+  kind: z.string().min(1),
+  partitioner: z.string().min(1).optional(),
+  executor: z.string().min(1).optional(),
+  scheduler: z.literal('fair_round_robin', { error: 'the only scheduler is "fair_round_robin"' }).optional(),
+  slo_ms: positiveInt.optional(),
+  /** Per-shard timeout; HXO_SHARD_TIMEOUT_MS when absent. */
+  timeout_ms: positiveInt.optional(),
+  /** Retries after a failed attempt (so `retries + 1` attempts in all). */
+  retries: z.number().int().min(0).max(100).optional(),
+  /** First retry waits this long; each next one twice as long. */
+  backoff_ms: z.number().int().min(0).max(3_600_000).optional(),
+  memo: z.boolean().optional(),
+  non_idempotent: z.boolean().optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const planSchema = z.strictObject({
+  name: id,
+  stages: z.array(stageSchema).min(1, { error: 'a plan needs at least one stage' }),
+  constraints: z
+    .strictObject({
+      max_shards: positiveInt.optional(),
+      timebox_ms: positiveInt.optional(),
+    })
+    .optional(),
+  /** Job-kind modules to register (paths relative to the plan file). */
+  modules: z.array(z.string().min(1)).optional(),
+  dry_run: z.boolean().optional(),
+});
+
+export type PlanInput = z.infer<typeof planSchema>;
+
+/** A stage after validation: defaults filled, partitioner and executor resolved. */
+export interface ResolvedStage {
+  index: number;
+  id: string;
+  kind: string;
+  partitioner: string;
+  executor: string;
+  executorModule: string;
+  slo_ms: number;
+  timeout_ms: number;
+  retries: number;
+  backoff_ms: number;
+  memo: boolean;
+  config: Record<string, unknown>;
+  shardCount: number;
+}
+
+export interface ResolvedPlan {
+  name: string;
+  /** sha256 of the canonical plan as submitted: the same plan, the same digest. */
+  digest: string;
+  stages: ResolvedStage[];
+  totalShards: number;
+  max_shards: number;
+  timebox_ms?: number;
+  dry_run: boolean;
+  modules: string[];
+  source: PlanInput;
+}
+
+export interface Limits {
+  HXO_MAX_SHARDS: number;
+  HXO_DEFAULT_SLO_MS: number;
+  HXO_SHARD_TIMEOUT_MS: number;
+}
+
+/** Reads a plan file (YAML or JSON by extension; YAML otherwise). */
+export function readPlanFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PlanError('file', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parsePlanText(text, extname(path) === '.json' ? 'json' : 'yaml');
+}
+
+export function parsePlanText(text: string, format: 'json' | 'yaml'): unknown {
+  try {
+    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text, { uniqueKeys: true }) as unknown);
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0] ?? 'parse error';
+    throw new PlanError('file', `not valid ${format.toUpperCase()}: ${first}`);
+  }
+}
+
+/** Validates the plan's shape; the first problem names its field. */
+export function checkPlanShape(raw: unknown): PlanInput {
+  const parsed = planSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  throw new PlanError(fieldPath(issue.path), issue.message);
+}
+
+/** Resolves a shaped plan against the registry and limits (seed 002 validation rules). */
+export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: Limits, capabilities?: ReadonlySet<string>): ResolvedPlan {
+  const seen = new Set<string>();
+  const stages = plan.stages.map((stage, index): ResolvedStage => {
+    const at = `stages[${index}]`;
+    if (seen.has(stage.id)) throw new PlanError(`${at}.id`, `stage id "${stage.id}" is used twice`);
+    seen.add(stage.id);
+    const kind = registry.get(stage.kind);
+    if (!kind) throw new PlanError(`${at}.kind`, `unknown job kind "${stage.kind}"; known: ${registry.names().join(', ')}`);
+    const partitionerName = stage.partitioner ?? (Object.keys(kind.partitioners)[0] as string);
+    const partitioner = kind.partitioners[partitionerName];
+    if (!partitioner) {
+      throw new PlanError(`${at}.partitioner`, `"${partitionerName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.partitioners).join(', ')}`);
+    }
+    const executorName = stage.executor ?? (Object.keys(kind.executors)[0] as string);
+    const executor = kind.executors[executorName];
+    if (!executor) {
+      throw new PlanError(`${at}.executor`, `"${executorName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.executors).join(', ')}`);
+    }
+    checkSafety(kind, stage, executor.idempotent, at, capabilities);
+    const config = { ...validConfig(partitioner, stage.config ?? {}, at), ...validExecutorConfig(executor.config, stage.config ?? {}, at) };
+    return {
+      index,
+      id: stage.id,
+      kind: kind.kind,
+      partitioner: partitionerName,
+      executor: executorName,
+      executorModule: executor.module,
+      slo_ms: stage.slo_ms ?? kind.default_slo_ms ?? limits.HXO_DEFAULT_SLO_MS,
+      timeout_ms: stage.timeout_ms ?? limits.HXO_SHARD_TIMEOUT_MS,
+      retries: stage.retries ?? 2,
+      backoff_ms: stage.backoff_ms ?? 100,
+      memo: (stage.memo ?? true) && executor.idempotent,
+      config,
+      shardCount: partitioner.count(config),
+    };
+  });
+  const totalShards = stages.reduce((n, s) => n + s.shardCount, 0);
+  const max = Math.min(plan.constraints?.max_shards ?? Number.POSITIVE_INFINITY, limits.HXO_MAX_SHARDS);
+  if (totalShards > max) {
+    const field = plan.constraints?.max_shards !== undefined && plan.constraints.max_shards <= limits.HXO_MAX_SHARDS ? 'constraints.max_shards' : 'HXO_MAX_SHARDS';
+    throw new PlanError(field, `the plan has ${totalShards} shards, over the limit of ${max}`);
+  }
+  return {
+    name: plan.name,
+    digest: planDigest(plan),
+    stages,
+    totalShards,
+    max_shards: max,
+    ...(plan.constraints?.timebox_ms ? { timebox_ms: plan.constraints.timebox_ms } : {}),
+    dry_run: plan.dry_run ?? false,
+    modules: plan.modules ?? [],
+    source: plan,
+  };
+}
+
+export function planDigest(plan: PlanInput): string {
+  return hash('sha256', canonicalEncode(plan), 'hex');
+}
+
+/** A stable plan id (UUID-shaped) for a plan digest in a data dir: re-running resumes. */
+export function planIdFor(digest: string): string {
+  const h = hash('sha256', `xyn-plan-id\n${digest}`, 'hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function checkSafety(kind: JobKind, stage: PlanInput['stages'][number], idempotent: boolean, at: string, capabilities?: ReadonlySet<string>): void {
+  if (idempotent && !stage.non_idempotent) return;
+  if (!kind.safety_policy.allow_non_idempotent) {
+    throw new PlanError(`${at}.executor`, `${kind.kind} does not allow non-idempotent work (safety policy)`);
+  }
+  if (!stage.non_idempotent) {
+    throw new PlanError(`${at}.non_idempotent`, `${kind.kind} is non-idempotent: the stage must say non_idempotent: true`);
+  }
+  if (capabilities && !capabilities.has('hxo:force-merge')) {
+    throw new PlanError(`${at}.non_idempotent`, `non-idempotent work needs the hxo:force-merge capability`);
+  }
+}
+
+function validConfig(partitioner: Partitioner<Record<string, unknown>>, config: Record<string, unknown>, at: string): Record<string, unknown> {
+  const parsed = partitioner.config.safeParse(config);
+  if (parsed.success) return { ...config, ...parsed.data };
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  throw new PlanError(`${at}.config${issue.path.length ? '.' + fieldPath(issue.path) : ''}`, `${issue.message} (partitioner ${partitioner.name})`);
+}
+
+function validExecutorConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<string, unknown>, at: string): Record<string, unknown> {
+  const parsed = schema.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  throw new PlanError(`${at}.config${issue.path.length ? '.' + fieldPath(issue.path) : ''}`, issue.message);
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || 'plan';
+}

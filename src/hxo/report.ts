@@ -1,0 +1,137 @@
+/**
+ * The plan report (DESIGN.md §3, issue contract) and the status response
+ * (seed 001 "Status Response"), built from a plan run or its stored record.
+ */
+import type { Certificate } from './certificate.ts';
+import type { SampleProof } from './certify.ts';
+import type { FailedShard, PlanRun, PlanState } from './plan-run.ts';
+
+export interface StageStats {
+  stage_id: string;
+  kind: string;
+  total_shards: number;
+  done_shards: number;
+  failed_shards: number;
+  reused_shards: number;
+  slo_ms: number;
+  duration_ms: number;
+  slo_met: boolean;
+  p50_ms: number;
+  p95_ms: number;
+}
+
+export interface Timings {
+  partition_ms: number;
+  execute_ms: number;
+  merkle_ms: number;
+  certify_ms: number;
+  total_ms: number;
+}
+
+export interface PlanReport {
+  plan_id: string;
+  plan_name: string;
+  state: PlanState;
+  stages: StageStats[];
+  total_shards: number;
+  done_shards: number;
+  failed_shards: number;
+  reused_shards: number;
+  merkle_root: string | null;
+  truth_certified: boolean;
+  certificate: Certificate | null;
+  sample_proofs: SampleProof[];
+  failed: FailedShard[];
+  reason?: string;
+  timings: Timings;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface PlanStatus {
+  plan_id: string;
+  plan_name: string;
+  state: PlanState;
+  total_shards: number;
+  pending_shards: number;
+  claimed_shards: number;
+  running_shards: number;
+  done_shards: number;
+  failed_shards: number;
+  reused_shards: number;
+  merkle_root: string | null;
+  truth_certified: boolean;
+  started_at: string;
+  finished_at: string | null;
+  eta_seconds: number | null;
+  shards_per_second: number;
+}
+
+export function stageStats(run: PlanRun): StageStats[] {
+  return run.stages.map((s, i) => {
+    const slo = run.plan.stages[i]?.slo_ms ?? 0;
+    const duration = (s.finished_at ?? Date.now()) - s.started_at;
+    return {
+      stage_id: s.stage_id,
+      kind: s.kind,
+      total_shards: s.total,
+      done_shards: s.done,
+      failed_shards: s.failed,
+      reused_shards: s.reused,
+      slo_ms: slo,
+      duration_ms: duration,
+      slo_met: duration <= slo,
+      p50_ms: round(s.latency.quantile(0.5)),
+      p95_ms: round(s.latency.quantile(0.95)),
+    };
+  });
+}
+
+export function liveStatus(run: PlanRun, startedAt: string): PlanStatus {
+  const c = run.counts;
+  const running = run.running;
+  return {
+    plan_id: run.planId,
+    plan_name: run.plan.name,
+    state: run.state,
+    total_shards: c.total,
+    pending_shards: c.pending,
+    claimed_shards: c.inFlight - running,
+    running_shards: running,
+    done_shards: c.done,
+    failed_shards: c.failed,
+    reused_shards: c.reused,
+    merkle_root: null,
+    truth_certified: false,
+    started_at: startedAt,
+    finished_at: null,
+    eta_seconds: run.etaSeconds,
+    shards_per_second: Math.round(run.shardsPerSecond),
+  };
+}
+
+/** The status of a plan that has ended, from its report. */
+export function finalStatus(report: PlanReport): PlanStatus {
+  return {
+    plan_id: report.plan_id,
+    plan_name: report.plan_name,
+    state: report.state,
+    total_shards: report.total_shards,
+    pending_shards: report.total_shards - report.done_shards - report.failed_shards,
+    claimed_shards: 0,
+    running_shards: 0,
+    done_shards: report.done_shards,
+    failed_shards: report.failed_shards,
+    reused_shards: report.reused_shards,
+    merkle_root: report.merkle_root,
+    truth_certified: report.truth_certified,
+    started_at: report.started_at,
+    finished_at: report.finished_at,
+    eta_seconds: 0,
+    shards_per_second: 0,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,165 @@
+/**
+ * Worker side of shard execution: one batch of a stage's shards, in a pool thread.
+ *
+ * For each shard: its address (cas_id), a memo lookup when asked, the
+ * executor (async ones raced against the shard timeout; a synchronous hang is
+ * the pool watchdog's to kill), the output's canonical bytes and digest, and
+ * the Merkle leaf hash. Then ONE durable LMDB transaction writes the
+ * checkpoints of every shard that finished for good (done, reused, or failed
+ * on its last attempt); a shard that will be retried is left pending. The
+ * answer is compact: fixed-width byte arrays, errors only for failures.
+ */
+import { hash } from 'node:crypto';
+import type { Database } from 'lmdb';
+import { openStore, type Store } from '../store/env.ts';
+import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
+import type { ProgressBoard } from '../kernel/progress-board.ts';
+import { canonicalEncode } from '../kernel/codec.ts';
+import { serializeError } from '../kernel/errors.ts';
+import { ShardTimeoutError } from './engine-errors.ts';
+import { CHECKPOINTS_DB, MEMO_DB, Phase, checkpointKey, memoKey, type Checkpoint, type MemoEntry } from './checkpoint-records.ts';
+
+export interface ShardBatchTask {
+  t: 'shards';
+  slot: number;
+  plan_id: string;
+  stage_index: number;
+  kind: string;
+  executor: string;
+  module: string;
+  config: Record<string, unknown>;
+  memo_lookup: boolean;
+  memo_record: boolean;
+  timeout_ms: number;
+  max_attempts: number;
+  /** Shard index in its stage, its input, and which attempt this is (from 1). */
+  shards: { i: number; input: unknown; a: number }[];
+}
+
+export const enum Outcome {
+  Done = 1,
+  Failed = 2,
+  Reused = 3,
+  /** Failed, with attempts left: the plan will retry it. */
+  Retry = 4,
+}
+
+export interface ShardBatchResult {
+  n: number;
+  /** n × 16 chars: each shard's cas_id. */
+  cas: string;
+  /** n outcomes. */
+  outcome: Uint8Array;
+  /** n × 32 bytes: leaf hashes (zero where not done). */
+  leaves: Uint8Array;
+  /** n × 32 bytes: output digests (zero where not done). */
+  digests: Uint8Array;
+  /** Milliseconds each shard took. */
+  ms: number[];
+  errors: { j: number; message: string; timeout: boolean }[];
+}
+
+let store: Store | undefined;
+let checkpoints: Database<Checkpoint, (string | number)[]>;
+let memo: Database<MemoEntry, string[]>;
+
+function openDbs(path: string): void {
+  if (store) return;
+  store = openStore({ path });
+  checkpoints = store.db<(string | number)[], Checkpoint>(CHECKPOINTS_DB);
+  memo = store.db<string[], MemoEntry>(MEMO_DB);
+}
+
+const scratch = Buffer.alloc(1 + 16 + 32);
+
+export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
+  if (!storePath) throw new Error('the shard-worker pool was started without a store path');
+  openDbs(storePath);
+  const n = task.shards.length;
+  const result: ShardBatchResult = {
+    n,
+    cas: '',
+    outcome: new Uint8Array(n),
+    leaves: new Uint8Array(n * 32),
+    digests: new Uint8Array(n * 32),
+    ms: new Array<number>(n),
+    errors: [],
+  };
+  let execute: Executor | undefined;
+  let loadError: unknown;
+  try {
+    execute = await loadExecutor(task.module, task.executor);
+  } catch (err) {
+    loadError = err;
+  }
+  const writes: { key: (string | number)[]; value: Checkpoint }[] = [];
+  const memoWrites: { key: string[]; value: MemoEntry }[] = [];
+  const casIds: string[] = new Array<string>(n);
+
+  for (let j = 0; j < n; j++) {
+    const shard = task.shards[j] as ShardBatchTask['shards'][number];
+    const started = Date.now();
+    board.begin(task.slot, j, threadId, started);
+    const full = hash('sha256', canonicalEncode({ executor: task.executor, input: shard.input, kind: task.kind }), 'hex');
+    const casId = full.slice(0, 16);
+    casIds[j] = casId;
+    let output: Uint8Array | undefined;
+    let reused = false;
+    let error: unknown = loadError;
+    if (task.memo_lookup) {
+      const hit = memo.get([task.kind, full]);
+      if (hit) [output, reused] = [hit.o, true];
+    }
+    if (!output && execute) {
+      try {
+        output = canonicalEncode(await runWithTimeout(execute, shard.input, task.config, task.timeout_ms, casId));
+        error = undefined;
+      } catch (err) {
+        error = err;
+      }
+    }
+    result.ms[j] = Date.now() - started;
+    if (output) {
+      const digest = hash('sha256', output, 'buffer');
+      result.digests.set(digest, j * 32);
+      scratch[0] = 0;
+      scratch.write(casId, 1, 'latin1');
+      digest.copy(scratch, 17);
+      result.leaves.set(hash('sha256', scratch, 'buffer'), j * 32);
+      result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
+      writes.push({
+        key: checkpointKey(task.plan_id, task.stage_index, shard.i),
+        value: { c: casId, p: Phase.Done, d: digest, o: output, a: shard.a, ms: result.ms[j] as number, ...(reused ? { r: 1 } : {}) },
+      });
+      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, full), value: { o: output } });
+    } else {
+      const final = shard.a >= task.max_attempts;
+      const message = serializeError(error).message;
+      result.outcome[j] = final ? Outcome.Failed : Outcome.Retry;
+      result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
+      if (final) {
+        writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: { c: casId, p: Phase.Failed, a: shard.a, e: message, ms: result.ms[j] as number } });
+      }
+    }
+  }
+  board.end(task.slot);
+  result.cas = casIds.join('');
+  await (store as Store).write(() => {
+    for (const w of writes) void checkpoints.put(w.key, w.value);
+    for (const m of memoWrites) void memo.put(m.key, m.value);
+  });
+  return result;
+}
+
+/** Runs an executor; an async one that outlives the timeout fails the shard. */
+function runWithTimeout(execute: Executor, input: unknown, config: Record<string, unknown>, ms: number, casId: string): unknown {
+  const out = execute(input, config);
+  if (!(out instanceof Promise)) return out;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    out,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new ShardTimeoutError(casId, ms)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

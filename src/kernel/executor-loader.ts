@@ -1,0 +1,21 @@
+/**
+ * Worker-side: imports executor modules once per thread and finds an executor
+ * by name, with an error that names both when it is missing.
+ */
+import type { ExecutorModule } from './batch-protocol.ts';
+import { moduleSpecifier } from './worker-entry.ts';
+
+export type Executor = ExecutorModule['executors'][string];
+
+const modules = new Map<string, Promise<ExecutorModule>>();
+
+export async function loadExecutor(module: string, name: string): Promise<Executor> {
+  let loaded = modules.get(module);
+  if (!loaded) {
+    loaded = import(moduleSpecifier(module)) as Promise<ExecutorModule>;
+    modules.set(module, loaded);
+  }
+  const executor = (await loaded).executors?.[name];
+  if (typeof executor !== 'function') throw new TypeError(`module ${module} has no executor "${name}"`);
+  return executor;
+}
