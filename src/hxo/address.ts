@@ -1,13 +1,13 @@
 /**
- * Content addresses of shards and outputs (DESIGN.md §4).
+ * Content addresses of shards (DESIGN.md §4).
  *
  * - full address = sha256 (hex) of canonical msgpack `{executor, input, kind}`;
  *   memoization keys on it.
  * - cas_id = its first 16 hex chars: the shard's name in events, proofs and the API.
- * - output_digest = sha256 (hex) of the canonical msgpack of the executor output.
+ * (output_digest = sha256 of the output's canonical msgpack: see shard-batch.ts.)
  */
 import { hash } from 'node:crypto';
-import { canonicalEncode } from '../kernel/codec.ts';
+import { canonicalView } from '../kernel/codec.ts';
 
 export interface ShardAddress {
   full: string;
@@ -15,13 +15,6 @@ export interface ShardAddress {
 }
 
 export function shardAddress(kind: string, executor: string, input: unknown): ShardAddress {
-  // Keys already in sorted order: canonicalEncode sorts nested maps too.
-  const full = hash('sha256', canonicalEncode({ executor, input, kind }), 'hex');
+  const full = hash('sha256', canonicalView({ executor, input, kind }), 'hex');
   return { full, casId: full.slice(0, 16) };
-}
-
-/** The canonical bytes of an output and their digest (the output's CAS address). */
-export function encodeOutput(output: unknown): { bytes: Uint8Array; digest: string } {
-  const bytes = canonicalEncode(output);
-  return { bytes, digest: hash('sha256', bytes, 'hex') };
 }

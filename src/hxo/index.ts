@@ -5,4 +5,4 @@ export { JobKindRegistry, type JobKind, type SafetyPolicy } from './job-kinds.ts
 export { PlanError, PlanNotFoundError, ShardTimeoutError } from './engine-errors.ts';
 export type { PlanReport, PlanStatus, StageStats } from './report.ts';
 export { verifyReport, type ReportVerification } from './verify-report.ts';
-export { shardAddress, encodeOutput } from './address.ts';
+export { shardAddress } from './address.ts';

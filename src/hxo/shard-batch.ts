@@ -15,6 +15,7 @@ import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalEncode } from '../kernel/codec.ts';
+import { shardAddress } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { CHECKPOINTS_DB, MEMO_DB, Phase, checkpointKey, memoKey, type Checkpoint, type MemoEntry } from './checkpoint-records.ts';
@@ -100,8 +101,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const shard = task.shards[j] as ShardBatchTask['shards'][number];
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
-    const full = hash('sha256', canonicalEncode({ executor: task.executor, input: shard.input, kind: task.kind }), 'hex');
-    const casId = full.slice(0, 16);
+    const { full, casId } = shardAddress(task.kind, task.executor, shard.input);
     casIds[j] = casId;
     let output: Uint8Array | undefined;
     let reused = false;

@@ -26,21 +26,46 @@ export function decode<T = unknown>(bytes: Uint8Array): T {
   return packr.unpack(bytes) as T;
 }
 
-/** Returns the same value with every object's keys in sorted order. */
+/**
+ * Returns the value with every object's keys in sorted order (and undefined
+ * fields dropped). Values already in canonical order are returned as they are,
+ * without copying: the hot path (shard inputs built in key order) allocates nothing.
+ */
 export function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) sorted[key] = sortKeysDeep(v);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = sortKeysDeep(value[i]);
+      if (v !== value[i]) (copy ??= value.slice())[i] = v;
     }
-    return sorted;
+    return copy ?? value;
   }
-  return value;
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let canonical = true;
+  for (let i = 0; i < keys.length && canonical; i++) {
+    const v = record[keys[i] as string];
+    if (v === undefined || (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) || sortKeysDeep(v) !== v) canonical = false;
+  }
+  if (canonical) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of keys.sort()) {
+    const v = record[key];
+    if (v !== undefined) sorted[key] = sortKeysDeep(v);
+  }
+  return sorted;
 }
 
 /** Canonical msgpack: equal values always give equal bytes. */
 export function canonicalEncode(value: unknown): Uint8Array {
   return encode(sortKeysDeep(value));
+}
+
+/**
+ * Canonical msgpack as a view into a scratch buffer that the next encode
+ * overwrites: for hashing on the spot without a copy.
+ */
+export function canonicalView(value: unknown): Uint8Array {
+  return packr.pack(sortKeysDeep(value));
 }

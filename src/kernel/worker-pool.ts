@@ -92,6 +92,8 @@ export class WorkerPool {
       minThreads: options.size,
       maxThreads: options.size,
       idleTimeout: Number.POSITIVE_INFINITY,
+      // A thread computes its next batch while the last one's commit is flushed to disk.
+      concurrentTasksPerWorker: 2,
       // Callers bound themselves (slots); Piscina's own queue may hold them all.
       maxQueue: Number.POSITIVE_INFINITY,
     });

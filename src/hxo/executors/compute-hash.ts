@@ -6,7 +6,7 @@
  * `{digest}` (hex). native-bench/hotpath.c implements the same, byte for byte.
  */
 import { hash as sha256 } from 'node:crypto';
-import { canonicalEncode } from '../../kernel/codec.ts';
+import { canonicalView } from '../../kernel/codec.ts';
 
 export interface HashInput {
   start: number;
@@ -16,7 +16,7 @@ export interface HashInput {
 export const executors = {
   hash(input: unknown, config: { rounds?: number } = {}): { digest: string } {
     const rounds = config.rounds ?? 1;
-    let h = sha256('sha256', canonicalEncode(input), 'buffer');
+    let h = sha256('sha256', canonicalView(input), 'buffer');
     for (let r = 1; r < rounds; r++) h = sha256('sha256', h, 'buffer');
     return { digest: h.toString('hex') };
   },
