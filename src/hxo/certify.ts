@@ -17,7 +17,7 @@ import { rootAndProofs } from './merkle-task.ts';
 import { leafData, leafHash, verifyInclusion, type InclusionProof } from './merkle.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
-import { Phase, checkpointKey, type Checkpoint } from './checkpoint-records.ts';
+import { Phase, checkpointKey, decodeCheckpoint } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
 
 export interface SampleProof extends InclusionProof {
@@ -43,7 +43,7 @@ export function sampleIndices(root: string, n: number): number[] {
   return [...picked].sort((a, b) => a - b);
 }
 
-export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: Database<Checkpoint, (string | number)[]>): Promise<CertifyOutcome> {
+export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: Database<Uint8Array, (string | number)[]>): Promise<CertifyOutcome> {
   const n = run.plan.totalShards;
   const planId = run.planId;
   const m0 = performance.now();
@@ -57,7 +57,8 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
   const sampleProofs: SampleProof[] = proofs.map((proof, s) => {
     const index = sample[s] as number;
     const { stage, shard } = run.locate(index);
-    const cp = checkpoints.get(checkpointKey(planId, stage, shard));
+    const stored = checkpoints.getBinary(checkpointKey(planId, stage, shard));
+    const cp = stored ? decodeCheckpoint(stored) : undefined;
     // Recompute from what is stored, not from what the run remembers.
     const digest = cp?.p === Phase.Done && cp.o ? hash('sha256', cp.o, 'hex') : '';
     const leaf = cp && digest ? leafHash(leafData(cp.c, digest)).toString('hex') : '';

@@ -2,11 +2,18 @@
  * The HXO engine's records in LMDB, shared by the plan actor (main thread)
  * and the shard workers (pool threads).
  *
- * - `checkpoints`: [plan_id, stage_index, shard_index] → Checkpoint, for every
- *   shard that ended for good. Absent means pending: a claimed or running
- *   shard of a crashed node is therefore pending again on resume by construction.
+ * - `checkpoints`: [plan_id, stage_index, shard_index] → a binary checkpoint,
+ *   for every shard that ended for good. Absent means pending: a claimed or
+ *   running shard of a crashed node is therefore pending again on resume, by
+ *   construction.
  * - `memo`: [kind, full content address] → the output's canonical bytes.
- * - `plans`: plan_id → PlanRecord.
+ * - `plans`: plan_id → PlanRecord (msgpack).
+ *
+ * A checkpoint is a fixed header then a tail (no per-shard msgpack: a million
+ * of them are written per plan):
+ *   0 phase | 1 flags (1 = reused) | 2-3 attempts (u16) | 4-7 ms (u32) | 8-23 cas_id (ascii)
+ *   done:   24-55 output_digest | 56-87 leaf hash | 88.. output (canonical msgpack)
+ *   failed: 24.. error message (utf8)
  */
 export const CHECKPOINTS_DB = 'checkpoints';
 export const MEMO_DB = 'memo';
@@ -21,21 +28,64 @@ export interface Checkpoint {
   /** cas_id */
   c: string;
   p: Phase;
-  /** output_digest, 32 raw bytes (done only) */
-  d?: Uint8Array;
-  /** the output's canonical msgpack bytes (done only) */
-  o?: Uint8Array;
   /** attempts made */
   a: number;
+  ms: number;
+  /** true when the output came from the memo */
+  r: boolean;
+  /** output_digest, leaf hash, output bytes (done only) */
+  d?: Uint8Array;
+  l?: Uint8Array;
+  o?: Uint8Array;
   /** the last error (failed only) */
   e?: string;
-  /** 1 when the output came from the memo */
-  r?: 1;
-  ms: number;
 }
 
-export interface MemoEntry {
-  o: Uint8Array;
+const HEADER = 24;
+const DONE_TAIL = HEADER + 64;
+
+export function encodeDone(casId: string, attempts: number, ms: number, reused: boolean, digest: Uint8Array, leaf: Uint8Array, output: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(DONE_TAIL + output.length);
+  header(b, Phase.Done, reused, attempts, ms, casId);
+  b.set(digest, HEADER);
+  b.set(leaf, HEADER + 32);
+  b.set(output, DONE_TAIL);
+  return b;
+}
+
+export function encodeFailed(casId: string, attempts: number, ms: number, error: string): Buffer {
+  const message = Buffer.from(error, 'utf8');
+  const b = Buffer.allocUnsafe(HEADER + message.length);
+  header(b, Phase.Failed, false, attempts, ms, casId);
+  b.set(message, HEADER);
+  return b;
+}
+
+export function decodeCheckpoint(b: Uint8Array): Checkpoint {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const cp: Checkpoint = {
+    p: buf[0] as Phase,
+    r: ((buf[1] as number) & 1) === 1,
+    a: buf.readUInt16BE(2),
+    ms: buf.readUInt32BE(4),
+    c: buf.toString('latin1', 8, HEADER),
+  };
+  if (cp.p === Phase.Done) {
+    cp.d = buf.subarray(HEADER, HEADER + 32);
+    cp.l = buf.subarray(HEADER + 32, DONE_TAIL);
+    cp.o = buf.subarray(DONE_TAIL);
+  } else {
+    cp.e = buf.toString('utf8', HEADER);
+  }
+  return cp;
+}
+
+function header(b: Buffer, phase: Phase, reused: boolean, attempts: number, ms: number, casId: string): void {
+  b[0] = phase;
+  b[1] = reused ? 1 : 0;
+  b.writeUInt16BE(Math.min(attempts, 0xffff), 2);
+  b.writeUInt32BE(Math.min(Math.max(0, Math.round(ms)), 0xffffffff), 4);
+  b.write(casId.padEnd(16, ' ').slice(0, 16), 8, 'latin1');
 }
 
 export function checkpointKey(planId: string, stage: number, shard: number): (string | number)[] {

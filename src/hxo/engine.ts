@@ -21,9 +21,8 @@ import { checkPlanShape, planIdFor, resolvePlan, type PlanInput, type ResolvedPl
 import { PlanRun } from './plan-run.ts';
 import { certifyPlan } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { CHECKPOINTS_DB, PLANS_DB, Phase, checkpointKey, type Checkpoint } from './checkpoint-records.ts';
+import { CHECKPOINTS_DB, PLANS_DB, Phase, checkpointKey, decodeCheckpoint, encodeFailed } from './checkpoint-records.ts';
 import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus } from './report.ts';
-import { leafData, leafHash } from './merkle.ts';
 import { PlanNotFoundError } from './engine-errors.ts';
 
 export interface PlanRecord {
@@ -65,14 +64,27 @@ export class HxoEngine {
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
   private readonly plans: Database<PlanRecord, string>;
-  private readonly checkpoints: Database<Checkpoint, (string | number)[]>;
+  private readonly checkpoints: Database<Uint8Array, (string | number)[]>;
   private key: NodeKey | undefined;
 
   constructor(private readonly kernel: Kernel) {
     const { config } = kernel;
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
-    this.checkpoints = kernel.store.db<(string | number)[], Checkpoint>(CHECKPOINTS_DB);
+    this.checkpoints = kernel.store.db<(string | number)[], Uint8Array>(CHECKPOINTS_DB, { binary: true });
+  }
+
+  /**
+   * Loads the job-kind modules named in the config (HXO_JOB_KIND_MODULES) and
+   * resumes every plan a previous process left unfinished.
+   */
+  async start(cwd: string = process.cwd()): Promise<string[]> {
+    await this.loadConfiguredKinds(cwd);
+    return this.resumeUnfinished();
+  }
+
+  async loadConfiguredKinds(cwd: string = process.cwd()): Promise<void> {
+    for (const module of this.kernel.config.HXO_JOB_KIND_MODULES) await this.registry.loadModule(module, cwd);
   }
 
   /** Validates a plan without running it; loads its job-kind modules. */
@@ -106,7 +118,7 @@ export class HxoEngine {
       await this.kernel.bus.publish('hxo.plan', { plan_id: planId, plan_name: plan.name, stages: plan.stages.length, submitted_by: submittedBy }, meta);
       await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
     }
-    return { planId, plan, finished: this.start(planId, plan, options.correlationId ?? planId) };
+    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId) };
   }
 
   /** Resumes every plan a previous process left running. */
@@ -163,7 +175,7 @@ export class HxoEngine {
     await Promise.all([...this.live.values()].map((l) => l.finished.catch(() => undefined)));
   }
 
-  private start(planId: string, plan: ResolvedPlan, correlationId: string): Promise<PlanReport> {
+  private launch(planId: string, plan: ResolvedPlan, correlationId: string): Promise<PlanReport> {
     const startedAt = new Date();
     const t0 = performance.now();
     const { ended, resumed } = this.scanCheckpoints(planId, plan);
@@ -175,7 +187,7 @@ export class HxoEngine {
       onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
     });
     const run = new PlanRun(planId, plan, this.registry, ended, resumed, this.kernel.pool, this.scheduler, events, (stage, shard, casId, error, attempts) => {
-      const cp: Checkpoint = { c: casId, p: Phase.Failed, a: attempts, e: error, ms: 0 };
+      const cp = encodeFailed(casId, attempts, 0, error);
       this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, stage, shard), cp)).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
     });
     for (const f of resumed.failedList) run.failed.push(f);
@@ -252,14 +264,15 @@ export class HxoEngine {
     const resumed = { done: 0, failed: 0, reused: 0, leaves, failedList: [] as PlanRun['failed'] };
     let offset = 0;
     for (const stage of plan.stages) {
-      for (const { key, value } of this.checkpoints.getRange({ start: [planId, stage.index], end: [planId, stage.index + 1] })) {
+      for (const { key, value: bytes } of this.checkpoints.getRange({ start: [planId, stage.index], end: [planId, stage.index + 1] })) {
         const i = (key as [string, number, number])[2];
         if (i >= stage.shardCount) continue;
         (ended[stage.index] as Uint8Array)[i] = 1;
-        if (value.p === Phase.Done && value.d) {
+        const value = decodeCheckpoint(bytes);
+        if (value.p === Phase.Done && value.l) {
           resumed.done++;
           if (value.r) resumed.reused++;
-          view.set(leafHash(leafData(value.c, Buffer.from(value.d).toString('hex'))), (offset + i) * 32);
+          view.set(value.l, (offset + i) * 32);
         } else {
           resumed.failed++;
           resumed.failedList.push({ stage_id: stage.id, shard_index: i, cas_id: value.c, error: value.e ?? 'failed', attempts: value.a });

@@ -18,7 +18,7 @@ import { canonicalEncode } from '../kernel/codec.ts';
 import { shardAddress } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
-import { CHECKPOINTS_DB, MEMO_DB, Phase, checkpointKey, memoKey, type Checkpoint, type MemoEntry } from './checkpoint-records.ts';
+import { CHECKPOINTS_DB, MEMO_DB, checkpointKey, encodeDone, encodeFailed, memoKey } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -61,14 +61,14 @@ export interface ShardBatchResult {
 }
 
 let store: Store | undefined;
-let checkpoints: Database<Checkpoint, (string | number)[]>;
-let memo: Database<MemoEntry, string[]>;
+let checkpoints: Database<Uint8Array, (string | number)[]>;
+let memo: Database<Uint8Array, string[]>;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
-  checkpoints = store.db<(string | number)[], Checkpoint>(CHECKPOINTS_DB);
-  memo = store.db<string[], MemoEntry>(MEMO_DB);
+  checkpoints = store.db<(string | number)[], Uint8Array>(CHECKPOINTS_DB, { binary: true });
+  memo = store.db<string[], Uint8Array>(MEMO_DB, { binary: true });
 }
 
 const scratch = Buffer.alloc(1 + 16 + 32);
@@ -93,8 +93,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   } catch (err) {
     loadError = err;
   }
-  const writes: { key: (string | number)[]; value: Checkpoint }[] = [];
-  const memoWrites: { key: string[]; value: MemoEntry }[] = [];
+  const writes: { key: (string | number)[]; value: Uint8Array }[] = [];
+  const memoWrites: { key: string[]; value: Uint8Array }[] = [];
   const casIds: string[] = new Array<string>(n);
 
   for (let j = 0; j < n; j++) {
@@ -107,12 +107,14 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     let reused = false;
     let error: unknown = loadError;
     if (task.memo_lookup) {
-      const hit = memo.get([task.kind, full]);
-      if (hit) [output, reused] = [hit.o, true];
+      const hit = memo.getBinary(memoKey(task.kind, full));
+      if (hit) [output, reused] = [hit, true];
     }
     if (!output && execute) {
       try {
-        output = canonicalEncode(await runWithTimeout(execute, shard.input, task.config, task.timeout_ms, casId));
+        const value = execute(shard.input, task.config);
+        // Only asynchronous executors pay for a timer and an await.
+        output = canonicalEncode(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casId) : value);
         error = undefined;
       } catch (err) {
         error = err;
@@ -125,20 +127,21 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       scratch[0] = 0;
       scratch.write(casId, 1, 'latin1');
       digest.copy(scratch, 17);
-      result.leaves.set(hash('sha256', scratch, 'buffer'), j * 32);
+      const leaf = hash('sha256', scratch, 'buffer');
+      result.leaves.set(leaf, j * 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
       writes.push({
         key: checkpointKey(task.plan_id, task.stage_index, shard.i),
-        value: { c: casId, p: Phase.Done, d: digest, o: output, a: shard.a, ms: result.ms[j] as number, ...(reused ? { r: 1 } : {}) },
+        value: encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output),
       });
-      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, full), value: { o: output } });
+      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, full), value: output });
     } else {
       const final = shard.a >= task.max_attempts;
       const message = serializeError(error).message;
       result.outcome[j] = final ? Outcome.Failed : Outcome.Retry;
       result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
       if (final) {
-        writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: { c: casId, p: Phase.Failed, a: shard.a, e: message, ms: result.ms[j] as number } });
+        writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: encodeFailed(casId, shard.a, result.ms[j] as number, message) });
       }
     }
   }
@@ -151,10 +154,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   return result;
 }
 
-/** Runs an executor; an async one that outlives the timeout fails the shard. */
-function runWithTimeout(execute: Executor, input: unknown, config: Record<string, unknown>, ms: number, casId: string): unknown {
-  const out = execute(input, config);
-  if (!(out instanceof Promise)) return out;
+/** An async executor's result, or ShardTimeoutError once it outlives the timeout. */
+function withTimeout(out: Promise<unknown>, ms: number, casId: string): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     out,

@@ -53,6 +53,11 @@ export const configSchema = z.object({
   HXO_EVENT_BATCH_SIZE: int(1).default(100),
   HXO_EVENT_MAX_RATE: int(1).default(1_000),
   HXO_AUTOTUNE_SAMPLE_RATE: rate.default(0.1),
+  /** Job-kind modules every plan may use (comma-separated paths, relative to the working dir). */
+  HXO_JOB_KIND_MODULES: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+    .default([]),
   // Xyn node (DESIGN.md §7)
   XYN_DATA_DIR: z.string().min(1).default('./.xyn'),
   XYN_HOST: z.string().min(1).default('127.0.0.1'),

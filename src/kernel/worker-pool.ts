@@ -94,6 +94,9 @@ export class WorkerPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       // A thread computes its next batch while the last one's commit is flushed to disk.
       concurrentTasksPerWorker: 2,
+      // Tasks await LMDB commits: a thread must keep its event loop running between
+      // tasks (Piscina's default 'sync' atomics would freeze it until the next task).
+      atomics: 'async',
       // Callers bound themselves (slots); Piscina's own queue may hold them all.
       maxQueue: Number.POSITIVE_INFINITY,
     });

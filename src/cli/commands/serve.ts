@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { startKernel } from '../../kernel/index.ts';
+import { HxoEngine } from '../../hxo/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 
 export function registerServe(program: Command): void {
@@ -14,6 +15,11 @@ export function registerServe(program: Command): void {
     .action(async (flags: NodeFlags) => {
       const config = configFromFlags(flags);
       const kernel = await startKernel(config);
+      if (config.HXO_ENABLED) {
+        const engine = new HxoEngine(kernel);
+        const resumed = await engine.start();
+        if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
+      }
       process.stderr.write(
         `xyn: node up — data in ${config.dataDir} (store ${config.storePath}, ${config.XYN_WORKERS} workers). Ctrl-C to stop.\n`,
       );
