@@ -6,7 +6,9 @@
  *   for every shard that ended for good. Absent means pending: a claimed or
  *   running shard of a crashed node is therefore pending again on resume, by
  *   construction.
- * - `memo`: [kind, full content address] → the output's canonical bytes.
+ * - `memo`: [kind, executor config digest, full content address] → the
+ *   output's canonical bytes. The config is part of the key because it
+ *   changes outputs (`rounds`) without changing the shard's address.
  * - `plans`: plan_id → PlanRecord (msgpack).
  *
  * A checkpoint is a fixed header then a tail (no per-shard msgpack: a million
@@ -92,6 +94,6 @@ export function checkpointKey(planId: string, stage: number, shard: number): (st
   return [planId, stage, shard];
 }
 
-export function memoKey(kind: string, full: string): string[] {
-  return [kind, full];
+export function memoKey(kind: string, configDigest: string, full: string): string[] {
+  return [kind, configDigest, full];
 }

@@ -261,7 +261,14 @@ export class HxoEngine {
     const ended = plan.stages.map((s) => new Uint8Array(s.shardCount));
     const leaves = new SharedArrayBuffer(plan.totalShards * 32);
     const view = new Uint8Array(leaves);
-    const resumed = { done: 0, failed: 0, reused: 0, leaves, failedList: [] as PlanRun['failed'] };
+    const resumed = {
+      done: 0,
+      failed: 0,
+      reused: 0,
+      leaves,
+      failedList: [] as PlanRun['failed'],
+      stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
+    };
     let offset = 0;
     for (const stage of plan.stages) {
       for (const { key, value: bytes } of this.checkpoints.getRange({ start: [planId, stage.index], end: [planId, stage.index + 1] })) {
@@ -269,12 +276,18 @@ export class HxoEngine {
         if (i >= stage.shardCount) continue;
         (ended[stage.index] as Uint8Array)[i] = 1;
         const value = decodeCheckpoint(bytes);
+        const counts = resumed.stages[stage.index] as { done: number; failed: number; reused: number };
         if (value.p === Phase.Done && value.l) {
           resumed.done++;
-          if (value.r) resumed.reused++;
+          counts.done++;
+          if (value.r) {
+            resumed.reused++;
+            counts.reused++;
+          }
           view.set(value.l, (offset + i) * 32);
         } else {
           resumed.failed++;
+          counts.failed++;
           resumed.failedList.push({ stage_id: stage.id, shard_index: i, cas_id: value.c, error: value.e ?? 'failed', attempts: value.a });
         }
       }

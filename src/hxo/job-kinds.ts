@@ -22,7 +22,7 @@ export interface ExecutorSpec {
   /** Module (path or file URL) exporting `executors[name]`; loaded in the worker threads. */
   module: string;
   idempotent: boolean;
-  /** Validates the executor's part of the stage config. */
+  /** Validates the executor's part of the stage config (and keeps only that part). */
   config: z.ZodType<Record<string, unknown>>;
 }
 
@@ -46,7 +46,7 @@ const computeHash: JobKind = {
     hash: {
       module: builtin('compute-hash'),
       idempotent: true,
-      config: z.object({ rounds: z.number().int().min(1).max(1_000_000).default(1) }).loose(),
+      config: z.object({ rounds: z.number().int().min(1).max(1_000_000).default(1) }),
     },
   },
   safety_policy: { allow_non_idempotent: false, require_dry_run: false },

@@ -14,7 +14,8 @@
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
-import type { ResolvedPlan, ResolvedStage } from './plan.ts';
+import type { ResolvedPlan } from './plan.ts';
+import { shardAddress } from './address.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
 import { StageCursor, type PendingShard } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
@@ -76,7 +77,7 @@ export class PlanRun {
     registry: JobKindRegistry,
     /** Per stage: 1 where the shard already ended (from checkpoints). */
     ended: Uint8Array[],
-    resumed: { done: number; failed: number; reused: number; leaves?: SharedArrayBuffer },
+    resumed: { done: number; failed: number; reused: number; leaves?: SharedArrayBuffer; stages: { done: number; failed: number; reused: number }[] },
     private readonly pool: WorkerPool,
     private readonly scheduler: Scheduler,
     private readonly events: EventBatcher,
@@ -98,7 +99,16 @@ export class PlanRun {
       return new StageCursor(s, partitioner, ended[i] as Uint8Array);
     });
     const now = Date.now();
-    this.stages = plan.stages.map((s) => ({ stage_id: s.id, kind: s.kind, total: s.shardCount, done: 0, failed: 0, reused: 0, started_at: now, latency: new LatencyHistogram() }));
+    this.stages = plan.stages.map((s, i) => ({
+      stage_id: s.id,
+      kind: s.kind,
+      total: s.shardCount,
+      done: resumed.stages[i]?.done ?? 0,
+      failed: resumed.stages[i]?.failed ?? 0,
+      reused: resumed.stages[i]?.reused ?? 0,
+      started_at: now,
+      latency: new LatencyHistogram(),
+    }));
     this.doneCount = resumed.done;
     this.failedCount = resumed.failed;
     this.reusedCount = resumed.reused;
@@ -188,6 +198,7 @@ export class PlanRun {
       executor: stage.executor,
       module: stage.executorModule,
       config: stage.config,
+      config_digest: stage.executorConfigDigest,
       memo_lookup: stage.memo,
       memo_record: stage.memo,
       timeout_ms: stage.timeout_ms,
@@ -232,6 +243,7 @@ export class PlanRun {
       progress.latency.record(took);
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
         this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), this.leafIndex(stage.index, shard.i) * 32);
+        cursor.shardEnded();
         this.doneCount++;
         progress.done++;
         const digest = Buffer.from(r.digests.buffer, r.digests.byteOffset + j * 32, 32).toString('hex');
@@ -246,7 +258,7 @@ export class PlanRun {
         const error = errors.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
         failed.push({ cas_id: casId, error, attempt: shard.a, final });
-        if (final) this.recordFailure(stage, shard, casId, error);
+        if (final) this.recordFailure(cursor, shard, casId, error);
         else cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
       }
     }
@@ -275,11 +287,13 @@ export class PlanRun {
         return;
       }
       const final = shard.a >= stage.retries + 1;
-      // The thread died before the shard's cas_id came back; name it by index.
-      const casId = `shard:${shard.i}`;
+      // The thread died before the shard's cas_id came back: compute it here.
+      const { casId } = shardAddress(stage.kind, stage.executor, shard.input);
+      if (shard.a === 1) this.events.add('hxo.shard.created', { ...common, phase: 'pending' }, casId);
+      this.events.add('hxo.shard.claimed', common, casId);
       this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: shard.a, final });
       if (final) {
-        this.recordFailure(stage, shard, casId, reason);
+        this.recordFailure(cursor, shard, casId, reason);
         this.persistFailure(stage.index, shard.i, casId, reason, shard.a);
       } else {
         cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
@@ -287,7 +301,9 @@ export class PlanRun {
     });
   }
 
-  private recordFailure(stage: ResolvedStage, shard: PendingShard, casId: string, error: string): void {
+  private recordFailure(cursor: StageCursor, shard: PendingShard, casId: string, error: string): void {
+    const stage = cursor.stage;
+    cursor.shardEnded();
     this.failedCount++;
     (this.stages[stage.index] as StageProgress).failed++;
     if (this.failed.length < FAILED_LIST_CAP) {

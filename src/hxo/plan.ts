@@ -70,6 +70,8 @@ export interface ResolvedStage {
   backoff_ms: number;
   memo: boolean;
   config: Record<string, unknown>;
+  /** sha256 of the config the executor reads: outputs are memoized per (address, this). */
+  executorConfigDigest: string;
   shardCount: number;
 }
 
@@ -117,6 +119,10 @@ export function checkPlanShape(raw: unknown): PlanInput {
   const parsed = planSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] as string;
+    throw new PlanError(fieldPath([...issue.path, key]), `unknown field "${key}"`);
+  }
   throw new PlanError(fieldPath(issue.path), issue.message);
 }
 
@@ -140,7 +146,8 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       throw new PlanError(`${at}.executor`, `"${executorName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.executors).join(', ')}`);
     }
     checkSafety(kind, stage, executor.idempotent, at, capabilities);
-    const config = { ...validConfig(partitioner, stage.config ?? {}, at), ...validExecutorConfig(executor.config, stage.config ?? {}, at) };
+    const executorConfig = validExecutorConfig(executor.config, stage.config ?? {}, at);
+    const config = { ...validConfig(partitioner, stage.config ?? {}, at), ...executorConfig };
     return {
       index,
       id: stage.id,
@@ -154,6 +161,7 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       backoff_ms: stage.backoff_ms ?? 100,
       memo: (stage.memo ?? true) && executor.idempotent,
       config,
+      executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
       shardCount: partitioner.count(config),
     };
   });

@@ -29,6 +29,8 @@ export interface ShardBatchTask {
   executor: string;
   module: string;
   config: Record<string, unknown>;
+  /** Digest of the executor's config: part of the memo key. */
+  config_digest: string;
   memo_lookup: boolean;
   memo_record: boolean;
   timeout_ms: number;
@@ -107,7 +109,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     let reused = false;
     let error: unknown = loadError;
     if (task.memo_lookup) {
-      const hit = memo.getBinary(memoKey(task.kind, full));
+      const hit = memo.getBinary(memoKey(task.kind, task.config_digest, full));
       if (hit) [output, reused] = [hit, true];
     }
     if (!output && execute) {
@@ -134,7 +136,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
         key: checkpointKey(task.plan_id, task.stage_index, shard.i),
         value: encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output),
       });
-      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, full), value: output });
+      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: output });
     } else {
       const final = shard.a >= task.max_attempts;
       const message = serializeError(error).message;

@@ -24,6 +24,8 @@ export class StageCursor {
   private exhausted = false;
   private retries: Waiting[] = [];
   inFlight = 0;
+  /** Shards that have not ended for good yet (the plan calls `shardEnded()` as they do). */
+  private remaining: number;
 
   constructor(
     readonly stage: ResolvedStage,
@@ -32,6 +34,14 @@ export class StageCursor {
     private readonly ended: Uint8Array,
   ) {
     this.source = partitioner.shards(stage.config)[Symbol.iterator]();
+    let already = 0;
+    for (let i = 0; i < ended.length; i++) already += ended[i] as number;
+    this.remaining = stage.shardCount - already;
+  }
+
+  /** One shard of this stage ended for good (done, or failed on its last attempt). */
+  shardEnded(): void {
+    this.remaining--;
   }
 
   /** Up to `max` shards ready now: due retries first, then new ones. */
@@ -71,8 +81,9 @@ export class StageCursor {
     return this.retries[0]?.readyAt;
   }
 
+  /** Every shard ended: nothing left to take, retry or wait for (true at once for an empty or fully resumed stage). */
   get finished(): boolean {
-    return this.exhausted && this.retries.length === 0 && this.inFlight === 0;
+    return this.remaining <= 0 && this.retries.length === 0 && this.inFlight === 0;
   }
 
   get hasWork(): boolean {
