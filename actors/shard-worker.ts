@@ -12,13 +12,13 @@ import { loadExecutor } from '../src/kernel/executor-loader.ts';
 import { ProgressBoard } from '../src/kernel/progress-board.ts';
 import type { BatchResult, ItemsTask, PoolWorkerData } from '../src/kernel/batch-protocol.ts';
 import { runShardBatch, type ShardBatchTask } from '../src/hxo/shard-batch.ts';
-import { subtreeProofs, type MerkleTask } from '../src/hxo/merkle-task.ts';
+import { blockRoots, type MerkleTask } from '../src/hxo/merkle-task.ts';
 
 const data = workerData as PoolWorkerData;
 const board = new ProgressBoard(data.progress);
 
 export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
-  if (!(task instanceof Uint8Array)) return subtreeProofs(task);
+  if (!(task instanceof Uint8Array)) return blockRoots(task);
   const decoded = decode<ItemsTask | ShardBatchTask>(task);
   const result = decoded.t === 'items' ? await runItems(decoded) : await runShardBatch(decoded, board, data.store, threadId);
   return move(encode(result) as Uint8Array<ArrayBuffer>);

@@ -1,7 +1,7 @@
 /**
  * Certification of a finished plan (seed 000 flow 3).
  *
- * The root is computed from the leaves in two pool threads; then at least 16
+ * The root is computed from the leaves on the pool threads; then at least 16
  * leaves (all when fewer), chosen from the root so the choice is reproducible,
  * are checked against what is *stored*: each sampled shard's output bytes are
  * re-hashed into its output_digest and leaf, which must equal the leaf the
@@ -13,7 +13,7 @@ import { hash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { Bus } from '../kernel/bus.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { rootAndProofs } from './merkle-task.ts';
+import { BlockedTree } from './merkle-task.ts';
 import { leafData, leafHash, verifyInclusion, type InclusionProof } from './merkle.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
@@ -47,12 +47,13 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
   const n = run.plan.totalShards;
   const planId = run.planId;
   const m0 = performance.now();
-  const { root } = await rootAndProofs(pool, run.leaves, n, []);
+  const tree = await BlockedTree.build(pool, run.leaves, n);
+  const root = tree.root().toString('hex');
   const merkleMs = performance.now() - m0;
   await bus.publish('hxo.aggregate.ready', { plan_id: planId, merkle_root: root, total_shards: n });
 
   const sample = sampleIndices(root, n);
-  const { proofs } = await rootAndProofs(pool, run.leaves, n, sample);
+  const proofs = sample.map((index) => tree.proof(index, root));
   const bad: number[] = [];
   const sampleProofs: SampleProof[] = proofs.map((proof, s) => {
     const index = sample[s] as number;

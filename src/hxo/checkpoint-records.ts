@@ -63,6 +63,11 @@ export function encodeFailed(casId: string, attempts: number, ms: number, error:
   return b;
 }
 
+/** The output bytes inside an encoded done checkpoint (a view, not a copy). */
+export function outputOf(doneCheckpoint: Uint8Array): Uint8Array {
+  return doneCheckpoint.subarray(DONE_TAIL);
+}
+
 export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const cp: Checkpoint = {

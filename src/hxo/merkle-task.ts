@@ -1,58 +1,102 @@
 /**
- * The Merkle work of certification, split across pool threads.
+ * The Merkle work of certification: one parallel pass, then cheap proofs.
  *
- * RFC 9162 splits a tree of n leaves at k (the largest power of two < n):
- * MTH(D[0:n]) = nodeHash(MTH(D[0:k]), MTH(D[k:n])). Each side is computed in
- * its own thread (root, plus the audit paths of the sampled leaves inside it)
- * straight from the shared leaf buffer; the main thread joins the two halves:
- * a leaf on the left gets the right root as its last sibling, and vice versa.
+ * In an RFC 9162 tree every aligned, full block of B leaves (B a power of
+ * two) is a node: a node [lo, hi) always starts at a multiple of the largest
+ * power of two not above its size. So the pool threads hash the full blocks
+ * (all but at most B-1 leaves, split evenly between threads, straight from
+ * the shared leaf buffer), and the main thread finishes the tree from the
+ * block roots — about n/B node hashes — and answers inclusion proofs
+ * descending into a block's leaves only where a sampled leaf is (≤ 2B hashes
+ * a proof). Nothing is hashed twice.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { HASH_BYTES, inclusionProofs, merkleRoot, nodeHash, splitPoint, type InclusionProof } from './merkle.ts';
+import { HASH_BYTES, merkleRoot, nodeHash, splitPoint, type InclusionProof, type ProofStep } from './merkle.ts';
+
+export const BLOCK = 1024;
 
 export interface MerkleTask {
   t: 'merkle';
   slot: number;
   leaves: SharedArrayBuffer;
-  start: number;
-  end: number;
-  /** Leaf indices inside [start, end), relative to `start`. */
-  targets: number[];
+  /** Block indices [from, to): block b covers leaves [b·BLOCK, (b+1)·BLOCK). */
+  from: number;
+  to: number;
 }
 
-export interface SubtreeResult {
-  root: Uint8Array;
-  proofs: InclusionProof[];
+/** Worker side: the roots of blocks [from, to), 32 bytes each. */
+export function blockRoots(task: MerkleTask): Uint8Array {
+  const leaves = new Uint8Array(task.leaves);
+  const out = new Uint8Array((task.to - task.from) * HASH_BYTES);
+  for (let b = task.from; b < task.to; b++) out.set(merkleRoot(leaves, b * BLOCK, (b + 1) * BLOCK), (b - task.from) * HASH_BYTES);
+  return out;
 }
 
-/** Worker side: the root of D[start:end] and the paths of `targets` within it. */
-export function subtreeProofs(task: MerkleTask): SubtreeResult {
-  const leaves = new Uint8Array(task.leaves, task.start * HASH_BYTES, (task.end - task.start) * HASH_BYTES);
-  if (task.targets.length === 0) return { root: merkleRoot(leaves), proofs: [] };
-  const proofs = inclusionProofs(leaves, task.targets, task.end - task.start);
-  return { root: Buffer.from((proofs[0] as InclusionProof).root_hash, 'hex'), proofs };
-}
+export class BlockedTree {
+  private constructor(
+    private readonly leaves: Uint8Array,
+    readonly size: number,
+    private readonly blocks: Uint8Array,
+  ) {}
 
-/** The root of all `n` leaves and the inclusion proofs of `sample`, using two pool threads. */
-export async function rootAndProofs(pool: WorkerPool, leaves: SharedArrayBuffer, n: number, sample: number[]): Promise<{ root: string; proofs: InclusionProof[] }> {
-  if (n <= 1) {
-    const local = subtreeProofs({ t: 'merkle', slot: -1, leaves, start: 0, end: n, targets: sample });
-    return { root: Buffer.from(n === 0 ? merkleRoot(new Uint8Array(0)) : local.root).toString('hex'), proofs: local.proofs };
+  /** Hashes the full blocks of `n` leaves on the pool's threads. */
+  static async build(pool: WorkerPool, leaves: SharedArrayBuffer, n: number): Promise<BlockedTree> {
+    const full = Math.floor(n / BLOCK);
+    const parts = Math.max(1, Math.min(pool.size, full));
+    const per = Math.ceil(full / parts);
+    const tasks: Promise<unknown>[] = [];
+    for (let from = 0; from < full; from += per) {
+      tasks.push(pool.runTask<MerkleTask>({ t: 'merkle', leaves, from, to: Math.min(full, from + per) }, { encode: false }));
+    }
+    const blocks = new Uint8Array(full * HASH_BYTES);
+    let at = 0;
+    for (const roots of (await Promise.all(tasks)) as Uint8Array[]) {
+      blocks.set(roots, at);
+      at += roots.length;
+    }
+    return new BlockedTree(new Uint8Array(leaves, 0, n * HASH_BYTES), n, blocks);
   }
-  const k = splitPoint(n);
-  const left = sample.filter((i) => i < k);
-  const right = sample.filter((i) => i >= k).map((i) => i - k);
-  const [l, r] = (await Promise.all([
-    pool.runTask<MerkleTask>({ t: 'merkle', leaves, start: 0, end: k, targets: left }, { encode: false }),
-    pool.runTask<MerkleTask>({ t: 'merkle', leaves, start: k, end: n, targets: right }, { encode: false }),
-  ])) as [SubtreeResult, SubtreeResult];
-  const root = nodeHash(l.root, r.root).toString('hex');
-  const lHex = Buffer.from(l.root).toString('hex');
-  const rHex = Buffer.from(r.root).toString('hex');
-  const byIndex = new Map<number, InclusionProof>();
-  for (const p of l.proofs) byIndex.set(p.leaf_index, { ...p, tree_size: n, root_hash: root, path: [...p.path, { side: 'right', hash: rHex }] });
-  for (const p of r.proofs) {
-    byIndex.set(p.leaf_index + k, { ...p, leaf_index: p.leaf_index + k, tree_size: n, root_hash: root, path: [...p.path, { side: 'left', hash: lHex }] });
+
+  /** MTH(D[0:n]); sha256('') for the empty tree. */
+  root(): Buffer {
+    return this.size === 0 ? merkleRoot(new Uint8Array(0)) : this.mth(0, this.size);
   }
-  return { root, proofs: sample.map((i) => byIndex.get(i) as InclusionProof) };
+
+  /** The RFC 9162 inclusion proof of leaf `index`. */
+  proof(index: number, root: string = this.root().toString('hex')): InclusionProof {
+    const path: ProofStep[] = [];
+    let lo = 0;
+    let hi = this.size;
+    const steps: ProofStep[] = [];
+    while (hi - lo > 1) {
+      const mid = lo + splitPoint(hi - lo);
+      if (index < mid) {
+        steps.push({ side: 'right', hash: this.mth(mid, hi).toString('hex') });
+        hi = mid;
+      } else {
+        steps.push({ side: 'left', hash: this.mth(lo, mid).toString('hex') });
+        lo = mid;
+      }
+    }
+    // Collected root-down; a proof lists siblings leaf-up.
+    for (let i = steps.length - 1; i >= 0; i--) path.push(steps[i] as ProofStep);
+    return {
+      leaf_index: index,
+      tree_size: this.size,
+      leaf_hash: Buffer.from(this.leaves.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES)).toString('hex'),
+      path,
+      root_hash: root,
+    };
+  }
+
+  /** MTH(D[lo:hi]) for a node of the tree, from cached block roots where it can. */
+  private mth(lo: number, hi: number): Buffer {
+    if (hi - lo === BLOCK && lo % BLOCK === 0) {
+      const b = lo / BLOCK;
+      return Buffer.from(this.blocks.subarray(b * HASH_BYTES, (b + 1) * HASH_BYTES));
+    }
+    if (hi - lo < BLOCK) return merkleRoot(this.leaves, lo, hi);
+    const mid = lo + splitPoint(hi - lo);
+    return nodeHash(this.mth(lo, mid), this.mth(mid, hi));
+  }
 }

@@ -230,6 +230,7 @@ export class PlanRun {
     const done: { cas_id: string; output_digest: string; reused?: true }[] = [];
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
     const errors = new Map(r.errors.map((e) => [e.j, e]));
+    const digestsHex = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.byteLength).toString('hex');
     const now = Date.now();
     let ms = 0;
     for (let j = 0; j < r.n; j++) {
@@ -246,7 +247,7 @@ export class PlanRun {
         cursor.shardEnded();
         this.doneCount++;
         progress.done++;
-        const digest = Buffer.from(r.digests.buffer, r.digests.byteOffset + j * 32, 32).toString('hex');
+        const digest = digestsHex.slice(j * 64, j * 64 + 64);
         if (outcome === Outcome.Reused) {
           this.reusedCount++;
           progress.reused++;

@@ -14,11 +14,11 @@ import type { Database } from 'lmdb';
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
-import { canonicalEncode } from '../kernel/codec.ts';
+import { canonicalView } from '../kernel/codec.ts';
 import { shardAddress } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
-import { CHECKPOINTS_DB, MEMO_DB, checkpointKey, encodeDone, encodeFailed, memoKey } from './checkpoint-records.ts';
+import { CHECKPOINTS_DB, MEMO_DB, checkpointKey, encodeDone, encodeFailed, memoKey, outputOf } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -115,8 +115,9 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     if (!output && execute) {
       try {
         const value = execute(shard.input, task.config);
-        // Only asynchronous executors pay for a timer and an await.
-        output = canonicalEncode(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casId) : value);
+        // Only asynchronous executors pay for a timer and an await. The view is
+        // copied into the checkpoint below, before anything else is encoded.
+        output = canonicalView(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casId) : value);
         error = undefined;
       } catch (err) {
         error = err;
@@ -132,11 +133,9 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       const leaf = hash('sha256', scratch, 'buffer');
       result.leaves.set(leaf, j * 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
-      writes.push({
-        key: checkpointKey(task.plan_id, task.stage_index, shard.i),
-        value: encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output),
-      });
-      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: output });
+      const checkpoint = encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output);
+      writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: checkpoint });
+      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: outputOf(checkpoint) });
     } else {
       const final = shard.a >= task.max_attempts;
       const message = serializeError(error).message;
