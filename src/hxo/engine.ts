@@ -17,7 +17,7 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planIdFor, resolvePlan, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { checkPlanShape, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
 import { PlanRun } from './plan-run.ts';
 import { certifyPlan } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
@@ -88,10 +88,8 @@ export class HxoEngine {
   }
 
   /** Validates a plan without running it; loads its job-kind modules. */
-  async prepare(raw: unknown, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
-    const shaped = checkPlanShape(raw);
-    for (const module of shaped.modules ?? []) await this.registry.loadModule(module, baseDir);
-    return resolvePlan(shaped, this.registry, this.kernel.config, capabilities);
+  prepare(raw: unknown, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
+    return preparePlan(raw, this.registry, this.kernel.config, baseDir, capabilities);
   }
 
   async submit(raw: unknown, options: SubmitOptions): Promise<Submitted> {
@@ -148,17 +146,12 @@ export class HxoEngine {
   status(planId: string): PlanStatus {
     const live = this.live.get(planId);
     if (live) return liveStatus(live.run, live.startedAt);
-    const record = this.plans.get(planId);
-    if (!record) throw new PlanNotFoundError(planId);
-    if (record.report) return finalStatus(record.report);
-    return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
+    return storedStatus(this.plans, planId);
   }
 
   report(planId: string): PlanReport {
-    const record = this.plans.get(planId);
-    if (!record) throw new PlanNotFoundError(planId);
-    if (!record.report) throw new PlanNotFoundError(`${planId} (no report yet: the plan is ${this.live.has(planId) ? 'running' : 'unfinished'})`);
-    return record.report;
+    if (this.live.has(planId)) throw new PlanNotFoundError(`${planId} (no report yet: the plan is running)`);
+    return storedReport(this.plans, planId);
   }
 
   list(): { plan_id: string; plan_name: string; state: string; created_at: string }[] {
@@ -230,8 +223,8 @@ export class HxoEngine {
       certify_ms: round(certifyMs),
       total_ms: round(performance.now() - t.t0),
     });
-    if (run.state === 'aborted' || c.failed > 0) {
-      if (run.state !== 'aborted') {
+    if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
+      if (run.state === 'running') {
         run.state = 'failed';
         await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` });
       }
@@ -295,6 +288,28 @@ export class HxoEngine {
     }
     return { ended, resumed };
   }
+}
+
+/** Validates a plan (shape, then the job-kind contract), loading the job-kind modules it names. */
+export async function preparePlan(raw: unknown, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
+  const shaped = checkPlanShape(raw);
+  for (const module of shaped.modules ?? []) await registry.loadModule(module, baseDir);
+  return resolvePlan(shaped, registry, limits, capabilities);
+}
+
+/** The status of a plan from its stored record (ended, or left unfinished by a stopped node). */
+export function storedStatus(plans: Database<PlanRecord, string>, planId: string): PlanStatus {
+  const record = plans.get(planId);
+  if (!record) throw new PlanNotFoundError(planId);
+  if (record.report) return finalStatus(record.report);
+  return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
+}
+
+export function storedReport(plans: Database<PlanRecord, string>, planId: string): PlanReport {
+  const record = plans.get(planId);
+  if (!record) throw new PlanNotFoundError(planId);
+  if (!record.report) throw new PlanNotFoundError(`${planId} (no report yet: the plan is unfinished)`);
+  return record.report;
 }
 
 function emptyReport(record: PlanRecord): PlanReport {

@@ -127,8 +127,12 @@ export class PlanRun {
 
   /** Stops claiming shards; running batches finish (or time out). */
   abort(reason: string): void {
+    this.stop('aborted', reason);
+  }
+
+  private stop(state: 'aborted' | 'failed', reason: string): void {
     if (this.state !== 'running') return;
-    this.state = 'aborted';
+    this.state = state;
     this.abortReason = reason;
     this.checkFinished();
   }
@@ -186,6 +190,11 @@ export class PlanRun {
   private dispatch(cursor: StageCursor): boolean {
     if (this.state !== 'running') return false;
     const shards = cursor.take(this.batchSize, Date.now());
+    if (cursor.broken) {
+      cursor.requeue(shards, Date.now());
+      this.stop('failed', cursor.broken);
+      return false;
+    }
     if (shards.length === 0) return false;
     const stage = cursor.stage;
     cursor.inFlight += shards.length;
@@ -208,10 +217,16 @@ export class PlanRun {
     const settle = (result: ShardBatchResult | undefined, error: unknown): void => {
       cursor.inFlight -= shards.length;
       this.inFlightShards -= shards.length;
-      if (result) this.absorb(cursor, shards, result);
-      else this.recover(cursor, shards, error);
-      this.scheduler.settled();
-      this.checkFinished();
+      try {
+        if (result) this.absorb(cursor, shards, result);
+        else this.recover(cursor, shards, error);
+      } catch (err) {
+        // A bug here must end the plan visibly, never leave it hanging.
+        this.stop('failed', `internal error handling a batch of ${stage.id}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.scheduler.settled();
+        this.checkFinished();
+      }
     };
     this.pool.runTask<ShardBatchTask>(task, { itemTimeoutMs: stage.timeout_ms }).then(
       (r) => settle(r as ShardBatchResult, undefined),
@@ -322,7 +337,7 @@ export class PlanRun {
   private checkFinished(): void {
     const drained = this.cursors.every((c) => c.inFlight === 0);
     const allEnded = this.cursors.every((c) => c.finished);
-    if ((this.state === 'aborted' && drained) || (this.state === 'running' && allEnded)) {
+    if (((this.state === 'aborted' || this.state === 'failed') && drained) || (this.state === 'running' && allEnded)) {
       const now = Date.now();
       for (const s of this.stages) s.finished_at ??= now;
       for (const s of this.sources) this.scheduler.remove(s);

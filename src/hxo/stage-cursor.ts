@@ -26,6 +26,8 @@ export class StageCursor {
   inFlight = 0;
   /** Shards that have not ended for good yet (the plan calls `shardEnded()` as they do). */
   private remaining: number;
+  /** Set when the partitioner yields more or fewer shards than its count said. */
+  broken: string | undefined;
 
   constructor(
     readonly stage: ResolvedStage,
@@ -53,14 +55,25 @@ export class StageCursor {
     }
     while (out.length < max && !this.exhausted) {
       const next = this.source.next();
-      if (next.done) {
+      if (next.done || this.nextIndex >= this.stage.shardCount) {
         this.exhausted = true;
+        this.checkCount(next.done === true);
         break;
       }
       const i = this.nextIndex++;
       if (!this.ended[i]) out.push({ i, input: next.value, a: 1 });
     }
     return out;
+  }
+
+  /**
+   * Leaf positions are fixed by `count()` before any shard runs, so a
+   * partitioner whose `shards()` disagrees with it cannot be run correctly.
+   */
+  private checkCount(generatorDone: boolean): void {
+    const { partitioner, shardCount } = this.stage;
+    if (!generatorDone) this.broken = `partitioner ${partitioner}: shards() yielded more than the ${shardCount} its count() said`;
+    else if (this.nextIndex < shardCount) this.broken = `partitioner ${partitioner}: shards() yielded ${this.nextIndex}, its count() said ${shardCount}`;
   }
 
   /** Schedules another attempt after `delayMs`. */

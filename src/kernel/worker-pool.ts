@@ -209,7 +209,8 @@ export class WorkerPool {
     const now = Date.now();
     for (const [slot, deadline] of this.deadlines) {
       const { startedAt, threadId } = this.board.read(slot);
-      if (deadline.timedOut || startedAt === 0 || now - startedAt <= deadline.ms) continue;
+      // A grace of two ticks lets a thread's own timer fail an async item first.
+      if (deadline.timedOut || startedAt === 0 || now - startedAt <= deadline.ms + 2 * WATCHDOG_MS) continue;
       const thread = this.pool.threads.find((t) => t.threadId === threadId);
       if (!thread) continue;
       deadline.timedOut = true;

@@ -3,9 +3,11 @@
  * REPORT.json` (offline: certificate signature and every proof).
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { createLogger, startKernel, ValidationError } from '../../kernel/index.ts';
-import { HxoEngine, verifyReport } from '../../hxo/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Database } from 'lmdb';
+import { ValidationError } from '../../kernel/index.ts';
+import { openStore } from '../../store/index.ts';
+import { PLANS_DB, storedReport, storedStatus, verifyReport, type PlanRecord } from '../../hxo/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { summary } from './run.ts';
 
@@ -14,7 +16,7 @@ export function registerPlanCommands(program: Command): void {
     .argument('<plan_id>')
     .description("a plan's status (seed 001 status fields) from the data dir")
     .action(async (planId: string, flags: NodeFlags) => {
-      await withEngine(flags, (engine) => process.stdout.write(JSON.stringify(engine.status(planId), null, 2) + '\n'));
+      await withPlans(flags, (plans) => process.stdout.write(JSON.stringify(storedStatus(plans, planId), null, 2) + '\n'));
     });
 
   withDataFlag(program.command('report'))
@@ -22,8 +24,8 @@ export function registerPlanCommands(program: Command): void {
     .description("a finished plan's report from the data dir")
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: NodeFlags & { json?: boolean }) => {
-      await withEngine(flags, (engine) => {
-        const report = engine.report(planId);
+      await withPlans(flags, (plans) => {
+        const report = storedReport(plans, planId);
         process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
       });
     });
@@ -51,12 +53,14 @@ export function registerPlanCommands(program: Command): void {
     });
 }
 
-async function withEngine(flags: NodeFlags, fn: (engine: HxoEngine) => void): Promise<void> {
+/** Reads plan records straight from the store: no node is started, nothing is written. */
+async function withPlans(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => void): Promise<void> {
   const config = configFromFlags(flags);
-  const kernel = await startKernel({ ...config, XYN_WORKERS: 1 }, { log: createLogger('warn', 'stderr') });
+  if (!existsSync(config.storePath)) throw new ValidationError(`no plans at ${config.storePath}: nothing has run with this data dir`, '--data');
+  const store = openStore({ path: config.storePath });
   try {
-    fn(new HxoEngine(kernel));
+    fn(store.db<string, PlanRecord>(PLANS_DB));
   } finally {
-    await kernel.stop();
+    await store.close();
   }
 }

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { createLogger, startKernel } from '../../kernel/index.ts';
-import { HxoEngine, readPlanFile, type PlanReport } from '../../hxo/index.ts';
+import { HxoEngine, JobKindRegistry, preparePlan, readPlanFile, type PlanReport } from '../../hxo/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
 
@@ -26,6 +26,10 @@ export function registerRun(program: Command): void {
       const path = resolve(file);
       const raw = readPlanFile(path);
       const config = configFromFlags(flags);
+      // Refuse a bad plan before anything is started or written.
+      const registry = new JobKindRegistry();
+      for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
+      await preparePlan(raw, registry, config, dirname(path));
       // stdout carries the report: logs (warnings and worse) go to stderr.
       const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
       try {

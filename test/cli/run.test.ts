@@ -1,0 +1,159 @@
+/**
+ * `xyn run`, `xyn verify`, `xyn status`, `xyn report` from source, as a user
+ * runs them: exit codes (0 certified / ok, 1 rejected, 2 bad input), the
+ * report on stdout, one line on stderr naming what is wrong.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
+import { planIdFor, planDigest, checkPlanShape, readPlanFile } from '../../src/hxo/plan.ts';
+import { tempDir } from '../kernel/helpers.ts';
+import { REPO_ROOT, flipHex, specComputeHashRoot } from '../hxo/helpers.ts';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '2' };
+const BLUEPRINT = 'blueprints/compute-hash-1k.yaml';
+
+function xyn(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = tempDir();
+const data = join(dir.path, 'data');
+const reportFile = join(dir.path, 'report.json');
+let report: PlanReport;
+
+beforeAll(() => {
+  const r = xyn(['run', BLUEPRINT, '--data', data, '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  report = JSON.parse(r.stdout) as PlanReport;
+  writeFileSync(reportFile, r.stdout);
+}, 60_000);
+afterAll(() => dir.cleanup());
+
+describe('xyn run', () => {
+  it('runs the 1k blueprint to a certified report on stdout (--json) and exits 0', () => {
+    expect(report).toMatchObject({ plan_name: 'compute-hash-1k', state: 'certified', truth_certified: true, total_shards: 1000, done_shards: 1000, failed_shards: 0 });
+    // The plan id is the one the plan's digest gives, so the same file resumes.
+    expect(report.plan_id).toBe(planIdFor(planDigest(checkPlanShape(readPlanFile(join(REPO_ROOT, BLUEPRINT))))));
+    expect(report.merkle_root).toBe(specComputeHashRoot(1000));
+    expect(report.sample_proofs.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('run again against the same data dir gives the same report; without --json, a summary', () => {
+    const again = xyn(['run', BLUEPRINT, '--data', data]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`plan compute-hash-1k (${report.plan_id}): certified`);
+    expect(again.stdout).toContain(`merkle root: ${report.merkle_root}`);
+    expect(again.stdout).toMatch(/shards: 1000 total, 1000 done, 0 failed/);
+  });
+
+  it('a bad plan exits 2 with one line naming the field, and writes nothing', () => {
+    const bad = join(dir.path, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nstages:\n  - id: a\n    kind: compute.nope\n    config: {total: 5}\n');
+    const badData = join(dir.path, 'bad-data');
+    const r = xyn(['run', bad, '--data', badData]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^xyn: stages\[0\]\.kind: unknown job kind "compute\.nope"/);
+    // Refused before anything started: the data dir was not even created.
+    expect(existsSync(badData)).toBe(false);
+
+    const yaml = join(dir.path, 'broken.yaml');
+    writeFileSync(yaml, 'name: [broken\n');
+    const y = xyn(['run', yaml, '--data', badData]);
+    expect(y.status).toBe(2);
+    expect(y.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(y.stderr).toMatch(/^xyn: file: not valid YAML/);
+
+    const missing = xyn(['run', join(dir.path, 'nope.yaml'), '--data', badData]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^xyn: file: cannot read .*nope\.yaml: ENOENT\n$/);
+  });
+});
+
+describe('xyn verify', () => {
+  it('accepts the report: exit 0', () => {
+    const r = xyn(['verify', reportFile]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`ok: signature valid, ${report.sample_proofs.length} proofs lead to the certified root\n`);
+    // Pinning the signer: the right key passes, another one is refused.
+    expect(xyn(['verify', reportFile, '--public-key', report.certificate?.public_key as string]).status).toBe(0);
+    const other = xyn(['verify', reportFile, '--public-key', flipHex(report.certificate?.public_key as string)]);
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/certificate\.public_key: signed by/);
+  });
+
+  it('rejects a tampered copy: exit 1, naming the problem', () => {
+    const sig = structuredClone(report);
+    (sig.certificate as NonNullable<PlanReport['certificate']>).signature = flipHex((sig.certificate as NonNullable<PlanReport['certificate']>).signature, 40);
+    const sigFile = join(dir.path, 'tampered-signature.json');
+    writeFileSync(sigFile, JSON.stringify(sig, null, 2));
+    const r = xyn(['verify', sigFile]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('rejected: 1 problem(s)\n');
+    expect(r.stderr).toMatch(/^xyn: certificate\.signature: not a valid signature/);
+
+    const proof = structuredClone(report);
+    const at = proof.sample_proofs.findIndex((p) => p.path.length > 0);
+    const step = proof.sample_proofs[at]?.path.at(-1) as { hash: string };
+    step.hash = flipHex(step.hash, 63);
+    const proofFile = join(dir.path, 'tampered-proof.json');
+    writeFileSync(proofFile, JSON.stringify(proof));
+    const p = xyn(['verify', proofFile]);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toContain(`xyn: sample_proofs[${at}]: path does not lead to merkle_root`);
+  });
+
+  it('a file that is not JSON exits 2', () => {
+    const junk = join(dir.path, 'junk.json');
+    writeFileSync(junk, 'plan_id: not json\n');
+    const r = xyn(['verify', junk]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/junk\.json: cannot read a JSON report/);
+    expect(xyn(['verify', join(dir.path, 'missing.json')]).status).toBe(2);
+  });
+});
+
+describe('xyn status and xyn report', () => {
+  it('read the finished plan from the same data dir', () => {
+    const s = xyn(['status', report.plan_id, '--data', data]);
+    expect(s.status).toBe(0);
+    const status = JSON.parse(s.stdout) as PlanStatus;
+    expect(status).toMatchObject({
+      plan_id: report.plan_id,
+      plan_name: 'compute-hash-1k',
+      state: 'certified',
+      total_shards: 1000,
+      done_shards: 1000,
+      pending_shards: 0,
+      failed_shards: 0,
+      merkle_root: report.merkle_root,
+      truth_certified: true,
+    });
+
+    const r = xyn(['report', report.plan_id, '--data', data, '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(report);
+  });
+
+  it('an unknown plan id exits 2', () => {
+    const r = xyn(['report', 'no-such-plan', '--data', data, '--json']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('xyn: no plan no-such-plan in this data directory\n');
+    const s = xyn(['status', 'no-such-plan', '--data', data]);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/no plan no-such-plan/);
+  });
+});

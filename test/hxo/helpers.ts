@@ -1,0 +1,123 @@
+/**
+ * Shared helpers of the HXO engine suites: a real kernel in a temp data dir,
+ * and the plan's results recomputed from the spec, independently of the engine:
+ *
+ * - cas_id = first 16 hex of sha256(canonicalEncode({executor, input, kind}));
+ * - compute.hash output = {digest: hex(sha256(canonicalEncode(input)))} (then
+ *   rounds - 1 more sha256 over the raw digest);
+ * - output_digest = sha256(canonicalEncode(output));
+ * - leaf = sha256(0x00 ‖ ascii cas_id ‖ raw output_digest); RFC 9162 root.
+ */
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { canonicalEncode } from '../../src/kernel/codec.ts';
+import { loadConfig } from '../../src/kernel/config.ts';
+import { createLogger } from '../../src/kernel/log.ts';
+import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
+import { HxoEngine } from '../../src/hxo/engine.ts';
+import { merkleRoot } from '../../src/hxo/merkle.ts';
+import type { XynEvent } from '../../src/kernel/event.ts';
+import { tempDir } from '../kernel/helpers.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BLUEPRINTS = fileURLToPath(new URL('../../blueprints/', import.meta.url));
+export const FLAKY_KIND = fileURLToPath(new URL('../fixtures/kinds/flaky-kind.ts', import.meta.url));
+
+export interface TestNode {
+  kernel: Kernel;
+  engine: HxoEngine;
+  dir: string;
+  /** Stops the kernel and removes the data dir. */
+  close(): Promise<void>;
+}
+
+/** A kernel (XYN_WORKERS 2 unless `env` says otherwise) in a fresh temp data dir, with an engine. */
+export async function startNode(env: Record<string, string> = {}, dir?: string): Promise<TestNode> {
+  const tmp = dir ? undefined : tempDir();
+  const path = dir ?? (tmp as ReturnType<typeof tempDir>).path;
+  const kernel = await startKernel(loadConfig({ env: { XYN_DATA_DIR: path, XYN_WORKERS: '2', ...env } }), { log: createLogger('warn', 'stderr') });
+  const engine = new HxoEngine(kernel);
+  let closed = false;
+  return {
+    kernel,
+    engine,
+    dir: path,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kernel.stop();
+      tmp?.cleanup();
+    },
+  };
+}
+
+const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
+
+export function specCasId(kind: string, executor: string, input: unknown): string {
+  return sha256(canonicalEncode({ executor, input, kind })).toString('hex').slice(0, 16);
+}
+
+export interface SpecShard {
+  cas_id: string;
+  output_digest: string;
+  leaf: Buffer;
+}
+
+/** Leaf of one shard from its cas_id and output, as the spec defines it. */
+export function specLeaf(casId: string, output: unknown): SpecShard {
+  const digest = sha256(canonicalEncode(output));
+  const leaf = sha256(Buffer.concat([Buffer.from([0x00]), Buffer.from(casId, 'ascii'), digest]));
+  return { cas_id: casId, output_digest: digest.toString('hex'), leaf };
+}
+
+/** Shard i of a compute.hash by_range stage (per_shard 1). */
+export function specComputeHashShard(i: number, rounds = 1): SpecShard {
+  const input = { end: i + 1, start: i };
+  let h = sha256(canonicalEncode(input));
+  for (let r = 1; r < rounds; r++) h = sha256(h);
+  return specLeaf(specCasId('compute.hash', 'hash', input), { digest: h.toString('hex') });
+}
+
+/** The Merkle root of a `total`-shard compute.hash plan (by_range, per_shard 1, hash). */
+export function specComputeHashRoot(total: number, rounds = 1): string {
+  const leaves = new Uint8Array(total * 32);
+  for (let i = 0; i < total; i++) leaves.set(specComputeHashShard(i, rounds).leaf, i * 32);
+  return merkleRoot(leaves).toString('hex');
+}
+
+/** A compute.hash plan of `total` shards (memo as given; defaults otherwise). */
+export function computeHashPlan(name: string, total: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    constraints: { max_shards: Math.max(1, total) },
+    stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', config: { total, per_shard: 1, rounds: 1 }, ...extra }],
+  };
+}
+
+/** A plan of the test.flaky kind (fixture module) with `count` shards. */
+export function flakyPlan(name: string, executor: string, count: number, stage: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    modules: [FLAKY_KIND],
+    stages: [{ id: 'flaky', kind: 'test.flaky', partitioner: 'by_count', executor, config: { count, ...config }, ...stage }],
+  };
+}
+
+/** Events of one plan under a topic pattern, in seq order. */
+export function planEvents(kernel: Kernel, topic: string, planId: string): XynEvent[] {
+  return kernel.bus.queryHistory({ topic, limit: 1_000_000 }).filter((e) => (e.data as { plan_id?: unknown }).plan_id === planId);
+}
+
+/** Changes the hex digit at `at` (0 ↔ 1 otherwise → 0): exactly one character differs, still lowercase hex. */
+export function flipHex(hex: string, at = 0): string {
+  return hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+}
+
+/**
+ * The checkpoint keys ([plan_id, stage, shard]) of a plan, in order. Keys only:
+ * the value encoding is the engine's business.
+ */
+export function checkpointKeys(n: TestNode, planId: string): (string | number)[][] {
+  const db = n.kernel.store.db<(string | number)[]>('checkpoints');
+  return [...db.getKeys({ start: [planId], end: [planId + '\u0000'] })] as (string | number)[][];
+}
