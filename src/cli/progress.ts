@@ -13,12 +13,14 @@ export function showProgress(status: () => PlanStatus, everyMs = 200): () => voi
     Presets.shades_classic,
   );
   bar.start(first.total_shards, first.done_shards + first.failed_shards, { failed: first.failed_shards, rate: 0, eta_s: '?' });
-  const timer = setInterval(() => {
+  const refresh = (): void => {
     const s = status();
     bar.update(s.done_shards + s.failed_shards, { failed: s.failed_shards, rate: s.shards_per_second, eta_s: s.eta_seconds ?? '?' });
-  }, everyMs);
+  };
+  const timer = setInterval(refresh, everyMs);
   return () => {
     clearInterval(timer);
+    refresh();
     bar.stop();
   };
 }
