@@ -6,15 +6,18 @@
  * - cas_id = its first 16 hex chars: the shard's name in events, proofs and the API.
  * (output_digest = sha256 of the output's canonical msgpack: see shard-batch.ts.)
  */
-import { hash } from 'node:crypto';
 import { canonicalView } from '../kernel/codec.ts';
+import { sha256Into } from '../kernel/sha256.ts';
 
 export interface ShardAddress {
   full: string;
   casId: string;
 }
 
+const digest = Buffer.alloc(32);
+
 export function shardAddress(kind: string, executor: string, input: unknown): ShardAddress {
-  const full = hash('sha256', canonicalView({ executor, input, kind }), 'hex');
+  sha256Into(canonicalView({ executor, input, kind }), digest, 0);
+  const full = digest.toString('hex');
   return { full, casId: full.slice(0, 16) };
 }

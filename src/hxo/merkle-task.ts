@@ -11,6 +11,7 @@
  * a proof). Nothing is hashed twice.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
+import { perfectRoots } from '../kernel/sha256.ts';
 import { HASH_BYTES, merkleRoot, nodeHash, splitPoint, type InclusionProof, type ProofStep } from './merkle.ts';
 
 export const BLOCK = 1024;
@@ -28,7 +29,8 @@ export interface MerkleTask {
 export function blockRoots(task: MerkleTask): Uint8Array {
   const leaves = new Uint8Array(task.leaves);
   const out = new Uint8Array((task.to - task.from) * HASH_BYTES);
-  for (let b = task.from; b < task.to; b++) out.set(merkleRoot(leaves, b * BLOCK, (b + 1) * BLOCK), (b - task.from) * HASH_BYTES);
+  if (perfectRoots) perfectRoots(leaves, task.from, task.to, BLOCK, out);
+  else for (let b = task.from; b < task.to; b++) out.set(merkleRoot(leaves, b * BLOCK, (b + 1) * BLOCK), (b - task.from) * HASH_BYTES);
   return out;
 }
 

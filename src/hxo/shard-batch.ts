@@ -9,7 +9,7 @@
  * on its last attempt); a shard that will be retried is left pending. The
  * answer is compact: fixed-width byte arrays, errors only for failures.
  */
-import { hash } from 'node:crypto';
+import { sha256Into } from '../kernel/sha256.ts';
 import type { Database } from 'lmdb';
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
@@ -125,13 +125,13 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
     result.ms[j] = Date.now() - started;
     if (output) {
-      const digest = hash('sha256', output, 'buffer');
-      result.digests.set(digest, j * 32);
+      sha256Into(output, result.digests, j * 32);
+      const digest = result.digests.subarray(j * 32, j * 32 + 32);
       scratch[0] = 0;
       scratch.write(casId, 1, 'latin1');
-      digest.copy(scratch, 17);
-      const leaf = hash('sha256', scratch, 'buffer');
-      result.leaves.set(leaf, j * 32);
+      scratch.set(digest, 17);
+      sha256Into(scratch, result.leaves, j * 32);
+      const leaf = result.leaves.subarray(j * 32, j * 32 + 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
       const checkpoint = encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output);
       writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: checkpoint });

@@ -5,8 +5,8 @@
  * the shard input, each next one over the previous 32-byte digest. Output:
  * `{digest}` (hex). native-bench/hotpath.c implements the same, byte for byte.
  */
-import { hash as sha256 } from 'node:crypto';
 import { canonicalView } from '../../kernel/codec.ts';
+import { sha256Into } from '../../kernel/sha256.ts';
 
 export interface HashInput {
   start: number;
@@ -16,8 +16,9 @@ export interface HashInput {
 export const executors = {
   hash(input: unknown, config: { rounds?: number } = {}): { digest: string } {
     const rounds = config.rounds ?? 1;
-    let h = sha256('sha256', canonicalView(input), 'buffer');
-    for (let r = 1; r < rounds; r++) h = sha256('sha256', h, 'buffer');
+    const h = Buffer.allocUnsafe(32);
+    sha256Into(canonicalView(input), h, 0);
+    for (let r = 1; r < rounds; r++) sha256Into(h, h, 0);
     return { digest: h.toString('hex') };
   },
 };

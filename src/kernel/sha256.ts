@@ -1,0 +1,52 @@
+/**
+ * SHA-256 for the hot paths, without allocation: native (native/sha256.c,
+ * built by `npm install`) when available, node:crypto otherwise — the bytes
+ * are the same either way, only the speed differs (`nativeHashing` says which).
+ *
+ *   const out = Buffer.alloc(64);
+ *   sha256Into(bytes, out, 32); // digest written at out[32..64)
+ */
+import { hash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+interface NativeHashing {
+  sha256Into(data: Uint8Array, out: Uint8Array, outOffset: number): void;
+  perfectRoots(leaves: Uint8Array, from: number, to: number, size: number, out: Uint8Array): void;
+}
+
+function loadNative(): NativeHashing | undefined {
+  if (process.env.XYN_NATIVE_HASHING === '0') return undefined;
+  // src/kernel/ in source, dist/src/kernel/ when built: the addon is under the package root.
+  const candidates = ['../../build/Release/xyn_native.node', '../../../build/Release/xyn_native.node'].map((rel) => new URL(rel, import.meta.url));
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) return undefined;
+  try {
+    return createRequire(import.meta.url)(found.pathname) as NativeHashing;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+
+/** True when the native addon is in use. */
+export const nativeHashing = native !== undefined;
+
+/** Writes sha256(data) at out[outOffset .. outOffset + 32). */
+export const sha256Into: (data: Uint8Array, out: Uint8Array, outOffset: number) => void = native
+  ? native.sha256Into
+  : (data, out, outOffset) => out.set(hash('sha256', data, 'buffer'), outOffset);
+
+export function sha256(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(32);
+  sha256Into(data, out, 0);
+  return out;
+}
+
+/**
+ * Roots of perfect Merkle subtrees: for each block b in [from, to), the RFC
+ * 9162 root of the `size` (a power of two, ≤ 1024) leaf hashes starting at
+ * leaf b·size, written at out[(b − from)·32]. Undefined without the addon.
+ */
+export const perfectRoots: NativeHashing['perfectRoots'] | undefined = native?.perfectRoots;
