@@ -11,6 +11,7 @@
  * whether that key is one you trust is a separate question (`publicKeyHex`).
  */
 import { z } from 'zod';
+import { issuePath } from '../kernel/errors.ts';
 import { CertificateInputError } from './errors.ts';
 import type { NodeKey } from './signing.ts';
 import { verifySignature } from './signing.ts';
@@ -85,13 +86,6 @@ export function issueCertificate(key: NodeKey, fields: CertificateFields): Certi
 export interface CertificateCheck {
   ok: boolean;
   reason?: string;
-}
-
-/** `certificate.a.b[2]`-style name of a zod issue path. */
-export function issuePath(root: string, path: readonly PropertyKey[]): string {
-  let out = root;
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
-  return out || '(root)';
 }
 
 /**

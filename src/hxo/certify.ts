@@ -14,16 +14,12 @@ import type { Database } from 'lmdb';
 import type { Bus } from '../kernel/bus.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BlockedTree } from './merkle-task.ts';
-import { leafData, leafHash, verifyInclusion, type InclusionProof } from './merkle.ts';
+import { leafData, leafHash, verifyInclusion } from './merkle.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
 import { Phase, checkpointKey, decodeCheckpoint } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
-
-export interface SampleProof extends InclusionProof {
-  leaf_cas_id: string;
-  output_digest: string;
-}
+import type { SampleProof } from './verify-report.ts';
 
 export type CertifyOutcome = { merkle_root: string; sample_proofs: SampleProof[]; merkle_ms: number } & (
   | { certified: true; certificate: Certificate }

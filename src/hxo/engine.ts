@@ -60,14 +60,17 @@ interface Live {
 }
 
 export class HxoEngine {
-  readonly registry = new JobKindRegistry();
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
   private readonly plans: Database<PlanRecord, string>;
   private readonly checkpoints: Database<Uint8Array, (string | number)[]>;
   private key: NodeKey | undefined;
 
-  constructor(private readonly kernel: Kernel) {
+  constructor(
+    private readonly kernel: Kernel,
+    /** Job kinds; a caller that already loaded the configured modules passes its registry. */
+    readonly registry = new JobKindRegistry(),
+  ) {
     const { config } = kernel;
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
@@ -79,12 +82,8 @@ export class HxoEngine {
    * resumes every plan a previous process left unfinished.
    */
   async start(cwd: string = process.cwd()): Promise<string[]> {
-    await this.loadConfiguredKinds(cwd);
-    return this.resumeUnfinished();
-  }
-
-  async loadConfiguredKinds(cwd: string = process.cwd()): Promise<void> {
     for (const module of this.kernel.config.HXO_JOB_KIND_MODULES) await this.registry.loadModule(module, cwd);
+    return this.resumeUnfinished();
   }
 
   /** Validates a plan without running it; loads its job-kind modules. */
@@ -255,9 +254,6 @@ export class HxoEngine {
     const leaves = new SharedArrayBuffer(plan.totalShards * 32);
     const view = new Uint8Array(leaves);
     const resumed = {
-      done: 0,
-      failed: 0,
-      reused: 0,
       leaves,
       failedList: [] as PlanRun['failed'],
       stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
@@ -271,15 +267,10 @@ export class HxoEngine {
         const value = decodeCheckpoint(bytes);
         const counts = resumed.stages[stage.index] as { done: number; failed: number; reused: number };
         if (value.p === Phase.Done && value.l) {
-          resumed.done++;
           counts.done++;
-          if (value.r) {
-            resumed.reused++;
-            counts.reused++;
-          }
+          if (value.r) counts.reused++;
           view.set(value.l, (offset + i) * 32);
         } else {
-          resumed.failed++;
           counts.failed++;
           resumed.failedList.push({ stage_id: stage.id, shard_index: i, cas_id: value.c, error: value.e ?? 'failed', attempts: value.a });
         }

@@ -17,6 +17,7 @@
  * createHash for 49- and 65-byte inputs, which is all a Merkle tree ever hashes.
  */
 import { hash } from 'node:crypto';
+import { sha256Into } from '../kernel/sha256.ts';
 import { MerkleInputError } from './errors.ts';
 
 export const HASH_BYTES = 32;
@@ -93,9 +94,8 @@ export function leafHash(data: Uint8Array): Buffer {
 export function leafHashOf(casId: string, digestHex: string, out?: Uint8Array, outOffset = 0): Buffer {
   checkCasId(casId);
   checkDigest(digestHex);
-  leafScratch.write(casId, 1, 16, 'latin1');
-  leafScratch.write(digestHex, 17, HASH_BYTES, 'hex');
-  const h = hash('sha256', leafScratch, 'buffer');
+  const h = Buffer.allocUnsafe(HASH_BYTES);
+  leafHashInto(casId, Buffer.from(digestHex, 'hex'), h, 0);
   if (out !== undefined) {
     if (!Number.isSafeInteger(outOffset) || outOffset < 0 || outOffset + HASH_BYTES > out.length) {
       throw new MerkleInputError('outOffset', `${outOffset} leaves no room for 32 bytes in a buffer of ${out.length}`);
@@ -103,6 +103,16 @@ export function leafHashOf(casId: string, digestHex: string, out?: Uint8Array, o
     out.set(h, outOffset);
   }
   return h;
+}
+
+/**
+ * The hot path's leaf hash: sha256(0x00 ‖ cas_id ‖ digest), with the raw
+ * 32-byte digest, written at out[outOffset..outOffset+32). No checks, no allocation.
+ */
+export function leafHashInto(casId: string, digest: Uint8Array, out: Uint8Array, outOffset: number): void {
+  leafScratch.write(casId, 1, 16, 'latin1');
+  leafScratch.set(digest, 17);
+  sha256Into(leafScratch, out, outOffset);
 }
 
 function nodeHashRaw(left: Uint8Array, right: Uint8Array): Buffer {

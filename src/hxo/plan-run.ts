@@ -59,9 +59,6 @@ export class PlanRun {
   private readonly leafView: Uint8Array;
   private readonly sources: BatchSource[];
   private inFlightShards = 0;
-  private doneCount = 0;
-  private failedCount = 0;
-  private reusedCount = 0;
   private batchSize = 64;
   private perShardMsEma = 0;
   private rate = 0;
@@ -77,14 +74,15 @@ export class PlanRun {
     registry: JobKindRegistry,
     /** Per stage: 1 where the shard already ended (from checkpoints). */
     ended: Uint8Array[],
-    resumed: { done: number; failed: number; reused: number; leaves?: SharedArrayBuffer; stages: { done: number; failed: number; reused: number }[] },
+    /** What checkpoints say already ended: the leaves so far, and per stage its counts. */
+    resumed: { leaves: SharedArrayBuffer; stages: { done: number; failed: number; reused: number }[] },
     private readonly pool: WorkerPool,
     private readonly scheduler: Scheduler,
     private readonly events: EventBatcher,
     /** Persists a failure found on this thread (a shard whose thread died under it). */
     private readonly persistFailure: (stage: number, shard: number, casId: string, error: string, attempts: number) => void,
   ) {
-    this.leaves = resumed.leaves ?? new SharedArrayBuffer(plan.totalShards * 32);
+    this.leaves = resumed.leaves;
     this.leafView = new Uint8Array(this.leaves);
     this.offsets = [];
     let offset = 0;
@@ -109,9 +107,6 @@ export class PlanRun {
       started_at: now,
       latency: new LatencyHistogram(),
     }));
-    this.doneCount = resumed.done;
-    this.failedCount = resumed.failed;
-    this.reusedCount = resumed.reused;
     this.executed = new Promise((resolve) => (this.finish = resolve));
     this.sources = this.cursors.map((cursor) => ({
       id: `${planId}:${cursor.stage.id}`,
@@ -139,14 +134,15 @@ export class PlanRun {
 
   get counts(): { total: number; done: number; failed: number; reused: number; inFlight: number; pending: number } {
     const total = this.plan.totalShards;
-    return {
-      total,
-      done: this.doneCount,
-      failed: this.failedCount,
-      reused: this.reusedCount,
-      inFlight: this.inFlightShards,
-      pending: Math.max(0, total - this.doneCount - this.failedCount - this.inFlightShards),
-    };
+    let done = 0;
+    let failed = 0;
+    let reused = 0;
+    for (const s of this.stages) {
+      done += s.done;
+      failed += s.failed;
+      reused += s.reused;
+    }
+    return { total, done, failed, reused, inFlight: this.inFlightShards, pending: Math.max(0, total - done - failed - this.inFlightShards) };
   }
 
   /** Shards running right now (one per active pool slot of this plan) vs merely claimed. */
@@ -159,10 +155,11 @@ export class PlanRun {
     const now = Date.now();
     const dt = (now - this.lastRateAt) / 1000;
     if (dt >= 0.5) {
-      const instant = (this.doneCount + this.failedCount - this.lastRateDone) / dt;
+      const { done, failed } = this.counts;
+      const instant = (done + failed - this.lastRateDone) / dt;
       this.rate = this.rate === 0 ? instant : 0.7 * this.rate + 0.3 * instant;
       this.lastRateAt = now;
-      this.lastRateDone = this.doneCount + this.failedCount;
+      this.lastRateDone = done + failed;
     }
     return this.rate;
   }
@@ -260,11 +257,9 @@ export class PlanRun {
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
         this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), this.leafIndex(stage.index, shard.i) * 32);
         cursor.shardEnded();
-        this.doneCount++;
         progress.done++;
         const digest = digestsHex.slice(j * 64, j * 64 + 64);
         if (outcome === Outcome.Reused) {
-          this.reusedCount++;
           progress.reused++;
           done.push({ cas_id: casId, output_digest: digest, reused: true });
         } else {
@@ -320,7 +315,6 @@ export class PlanRun {
   private recordFailure(cursor: StageCursor, shard: PendingShard, casId: string, error: string): void {
     const stage = cursor.stage;
     cursor.shardEnded();
-    this.failedCount++;
     (this.stages[stage.index] as StageProgress).failed++;
     if (this.failed.length < FAILED_LIST_CAP) {
       this.failed.push({ stage_id: stage.id, shard_index: shard.i, cas_id: casId, error, attempts: shard.a });

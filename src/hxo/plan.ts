@@ -15,9 +15,9 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalEncode } from '../kernel/codec.ts';
+import { issuePath } from '../kernel/errors.ts';
 import { PlanError } from './engine-errors.ts';
 import type { JobKind, JobKindRegistry } from './job-kinds.ts';
-import type { Partitioner } from './partitioners.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'expected 1-128 letters, digits, _ . -' });
 const positiveInt = z.number().int().positive();
@@ -146,8 +146,9 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       throw new PlanError(`${at}.executor`, `"${executorName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.executors).join(', ')}`);
     }
     checkSafety(kind, stage, executor.idempotent, at, capabilities);
-    const executorConfig = validExecutorConfig(executor.config, stage.config ?? {}, at);
-    const config = { ...validConfig(partitioner, stage.config ?? {}, at), ...executorConfig };
+    const stageConfig = stage.config ?? {};
+    const executorConfig = validConfig(executor.config, stageConfig, at);
+    const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
     return {
       index,
       id: stage.id,
@@ -207,22 +208,14 @@ function checkSafety(kind: JobKind, stage: PlanInput['stages'][number], idempote
   }
 }
 
-function validConfig(partitioner: Partitioner<Record<string, unknown>>, config: Record<string, unknown>, at: string): Record<string, unknown> {
-  const parsed = partitioner.config.safeParse(config);
-  if (parsed.success) return { ...config, ...parsed.data };
-  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-  throw new PlanError(`${at}.config${issue.path.length ? '.' + fieldPath(issue.path) : ''}`, `${issue.message} (partitioner ${partitioner.name})`);
-}
-
-function validExecutorConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<string, unknown>, at: string): Record<string, unknown> {
+/** The part of a stage's config that `schema` reads, validated and defaulted; `whose` ends the message. */
+function validConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<string, unknown>, at: string, whose = ''): Record<string, unknown> {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-  throw new PlanError(`${at}.config${issue.path.length ? '.' + fieldPath(issue.path) : ''}`, issue.message);
+  throw new PlanError(issuePath(`${at}.config`, issue.path), `${issue.message}${whose}`);
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || 'plan';
+  return issuePath('', path) || 'plan';
 }

@@ -3,7 +3,7 @@
  * (seed 001 "Status Response"), built from a plan run or its stored record.
  */
 import type { Certificate } from './certificate.ts';
-import type { SampleProof } from './certify.ts';
+import type { SampleProof } from './verify-report.ts';
 import type { FailedShard, PlanRun, PlanState } from './plan-run.ts';
 
 export interface StageStats {

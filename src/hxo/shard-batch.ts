@@ -16,6 +16,7 @@ import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/codec.ts';
 import { shardAddress } from './address.ts';
+import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { CHECKPOINTS_DB, MEMO_DB, checkpointKey, encodeDone, encodeFailed, memoKey, outputOf } from './checkpoint-records.ts';
@@ -73,8 +74,6 @@ function openDbs(path: string): void {
   memo = store.db<string[], Uint8Array>(MEMO_DB, { binary: true });
 }
 
-const scratch = Buffer.alloc(1 + 16 + 32);
-
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
   if (!storePath) throw new Error('the shard-worker pool was started without a store path');
   openDbs(storePath);
@@ -127,10 +126,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     if (output) {
       sha256Into(output, result.digests, j * 32);
       const digest = result.digests.subarray(j * 32, j * 32 + 32);
-      scratch[0] = 0;
-      scratch.write(casId, 1, 'latin1');
-      scratch.set(digest, 17);
-      sha256Into(scratch, result.leaves, j * 32);
+      leafHashInto(casId, digest, result.leaves, j * 32);
       const leaf = result.leaves.subarray(j * 32, j * 32 + 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
       const checkpoint = encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output);

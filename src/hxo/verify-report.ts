@@ -11,7 +11,8 @@
  * `sample_proofs[3]: path does not lead to merkle_root`; nothing throws.
  */
 import { z } from 'zod';
-import { certificateSchema, issuePath, verifyCertificate } from './certificate.ts';
+import { issuePath } from '../kernel/errors.ts';
+import { certificateSchema, verifyCertificate } from './certificate.ts';
 import { leafData, leafHash, verifyInclusion } from './merkle.ts';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters');
@@ -75,7 +76,7 @@ export function verifyReport(input: unknown, opts: VerifyReportOptions = {}): Re
     return {
       ok: false,
       checked: { signature: false, proofs: 0 },
-      errors: parsed.error.issues.map((issue) => `${issuePath('', issue.path)}: ${issue.message}`),
+      errors: parsed.error.issues.map((issue) => `${issuePath('', issue.path) || '(root)'}: ${issue.message}`),
     };
   }
   const report = parsed.data;

@@ -48,6 +48,16 @@ export class ValidationError extends XynError {
   }
 }
 
+/**
+ * The field a validation issue points at, `root.a.b[2]`-style, from its path
+ * (e.g. a zod issue's `path`); '' when both are empty.
+ */
+export function issuePath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+  return out;
+}
+
 type ErrorClass = abstract new (...args: never[]) => Error;
 const registry = new Map<string, ErrorClass>();
 

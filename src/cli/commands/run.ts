@@ -33,8 +33,7 @@ export function registerRun(program: Command): void {
       // stdout carries the report: logs (warnings and worse) go to stderr.
       const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
       try {
-        const engine = new HxoEngine(kernel);
-        await engine.loadConfiguredKinds();
+        const engine = new HxoEngine(kernel, registry);
         const submitted = await engine.submit(raw, { baseDir: dirname(path), ...(flags.resume ? { planId: flags.resume } : {}) });
         const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
         const report = await submitted.finished.finally(stop);
