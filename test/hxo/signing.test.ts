@@ -3,9 +3,9 @@
  * later load, and signatures that fail on any change to message, signature or key.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.ts';
 import { NodeKeyError } from '../../src/hxo/errors.ts';
 import { loadOrCreateNodeKey, nodeKeyPath, verifySignature } from '../../src/hxo/signing.ts';
 
@@ -13,13 +13,14 @@ const enc = new TextEncoder();
 
 describe('node key', () => {
   let dir: string;
+  let cleanup: () => void;
 
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-key-'));
+    ({ path: dir, cleanup } = tempDir());
   });
 
   afterEach(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   });
 
   it('is created once as a 0600 PKCS#8 PEM in a 0700 keys directory, and reloaded after', () => {
@@ -54,13 +55,13 @@ describe('node key', () => {
     for (const at of [0, 63, 64, 127]) expect(verifySignature(key.publicKeyHex, msg, flip(sig, at))).toBe(false);
     for (const at of [0, 31, 63]) expect(verifySignature(flip(key.publicKeyHex, at), msg, sig)).toBe(false);
 
-    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-key-'));
+    const other = tempDir();
     try {
-      const otherKey = loadOrCreateNodeKey(other);
+      const otherKey = loadOrCreateNodeKey(other.path);
       expect(otherKey.publicKeyHex).not.toBe(key.publicKeyHex);
       expect(verifySignature(otherKey.publicKeyHex, msg, sig)).toBe(false);
     } finally {
-      fs.rmSync(other, { recursive: true, force: true });
+      other.cleanup();
     }
   });
 

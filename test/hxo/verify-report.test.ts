@@ -4,10 +4,8 @@
  * leaving out a field, fails with an error naming what broke.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.ts';
 import { certificateMessage, issueCertificate, verifyCertificate } from '../../src/hxo/certificate.ts';
 import { CertificateInputError } from '../../src/hxo/errors.ts';
 import { inclusionProofs, leafHashOf, merkleRoot } from '../../src/hxo/merkle.ts';
@@ -24,6 +22,7 @@ const clone = <T>(v: T): T => structuredClone(v);
 
 describe('verifyReport', () => {
   let dir: string;
+  let cleanup: () => void;
   let key: NodeKey;
   let report: Json & {
     merkle_root: string;
@@ -32,7 +31,7 @@ describe('verifyReport', () => {
   };
 
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-report-'));
+    ({ path: dir, cleanup } = tempDir());
     key = loadOrCreateNodeKey(dir);
     const n = 20;
     const shards = Array.from({ length: n }, (_, i) => ({
@@ -61,7 +60,7 @@ describe('verifyReport', () => {
   });
 
   afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   });
 
   it('accepts an untouched report (also after a JSON round trip)', () => {
@@ -179,13 +178,14 @@ describe('verifyReport', () => {
 
 describe('certificates', () => {
   let dir: string;
+  let cleanup: () => void;
   let key: NodeKey;
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-cert-'));
+    ({ path: dir, cleanup } = tempDir());
     key = loadOrCreateNodeKey(dir);
   });
   afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   });
 
   const root = 'c0ffee'.padEnd(64, '0');

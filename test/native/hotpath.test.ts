@@ -11,11 +11,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.ts';
 import { canonicalEncode } from '../../src/kernel/codec.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,14 +88,15 @@ interface HotpathResult {
 
 describe('native-bench hotpath', () => {
   let tmp: string;
+  let cleanup: () => void;
 
   beforeAll(() => {
     execFileSync(buildScript, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-native-'));
+    ({ path: tmp, cleanup } = tempDir());
   }, 300_000);
 
   afterAll(() => {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) cleanup();
   });
 
   it('canonicalEncode gives the verified msgpack bytes', () => {

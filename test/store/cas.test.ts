@@ -2,10 +2,8 @@
  * CAS over a real LMDB environment: addresses are sha256 of the bytes, puts are
  * idempotent, reads re-verify the bytes, and blobs survive a close/reopen.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.ts';
 import { Cas, sha256Hex } from '../../src/store/cas.ts';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { CorruptBlobError } from '../../src/store/errors.ts';
@@ -14,16 +12,17 @@ const enc = new TextEncoder();
 
 describe('Cas', () => {
   let dir: string;
+  let cleanup: () => void;
   let store: Store;
 
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-'));
+    ({ path: dir, cleanup } = tempDir());
     store = openStore({ path: dir });
   });
 
   afterEach(async () => {
     await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   });
 
   const blobKeyCount = (): number => store.db<string, Uint8Array>('cas', { binary: true }).getKeysCount();

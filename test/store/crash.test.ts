@@ -6,11 +6,10 @@
  * - every batch on disk at all is whole (LMDB commits are atomic).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../kernel/helpers.ts';
 import { Cas, sha256Hex } from '../../src/store/cas.ts';
 import { openStore } from '../../src/store/env.ts';
 import { KEYS_PER_BATCH, batchBlob, batchValue } from '../fixtures/store-writer.ts';
@@ -82,13 +81,14 @@ function runAndKill(dir: string, start: number): Promise<RoundResult> {
 
 describe('store durability under SIGKILL', () => {
   let dir: string;
+  let cleanup: () => void;
 
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xyn-'));
+    ({ path: dir, cleanup } = tempDir());
   });
 
   afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   });
 
   it(
