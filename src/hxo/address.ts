@@ -6,7 +6,7 @@
  * - cas_id = its first 16 hex chars: the shard's name in events, proofs and the API.
  * (output_digest = sha256 of the output's canonical msgpack: see shard-batch.ts.)
  */
-import { canonicalView } from '../kernel/codec.ts';
+import { canonicalView, writeAddressFrame } from '../kernel/canonical.ts';
 import { sha256Into } from '../kernel/sha256.ts';
 
 export interface ShardAddress {
@@ -17,7 +17,7 @@ export interface ShardAddress {
 const digest = Buffer.alloc(32);
 
 export function shardAddress(kind: string, executor: string, input: unknown): ShardAddress {
-  sha256Into(canonicalView({ executor, input, kind }), digest, 0);
+  sha256Into(writeAddressFrame(kind, executor, input) ?? canonicalView({ executor, input, kind }), digest, 0);
   const full = digest.toString('hex');
   return { full, casId: full.slice(0, 16) };
 }

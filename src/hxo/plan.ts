@@ -14,7 +14,7 @@ import { hash } from 'node:crypto';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { canonicalEncode } from '../kernel/codec.ts';
+import { canonicalEncode } from '../kernel/canonical.ts';
 import { issuePath } from '../kernel/errors.ts';
 import { PlanError } from './engine-errors.ts';
 import type { JobKind, JobKindRegistry } from './job-kinds.ts';

@@ -14,7 +14,7 @@ import type { Database } from 'lmdb';
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
-import { canonicalView } from '../kernel/codec.ts';
+import { canonicalView } from '../kernel/canonical.ts';
 import { shardAddress } from './address.ts';
 import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';

@@ -17,7 +17,7 @@ import type { Delivery, Subscription } from './subscription.ts';
 import { compilePattern } from './topic.ts';
 import type { EventMeta, XynEvent } from './event.ts';
 import type { Supervisable } from './actor.ts';
-import { canonicalEncode } from './codec.ts';
+import { canonicalEncode } from './canonical.ts';
 import type { Store } from '../store/env.ts';
 
 export interface AuditEntry {

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { canonicalEncode } from '../../src/kernel/codec.ts';
+import { canonicalEncode } from '../../src/kernel/canonical.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
