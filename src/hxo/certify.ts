@@ -10,14 +10,13 @@
  * `.failed` with the reason.
  */
 import { hash } from 'node:crypto';
-import type { Database } from 'lmdb';
 import type { Bus } from '../kernel/bus.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BlockedTree } from './merkle-task.ts';
 import { leafData, leafHash, verifyInclusion } from './merkle.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
-import { Phase, checkpointKey, decodeCheckpoint } from './checkpoint-records.ts';
+import { Phase, checkpointKey, decodeCheckpoint, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
 import type { SampleProof } from './verify-report.ts';
 
@@ -39,7 +38,7 @@ export function sampleIndices(root: string, n: number): number[] {
   return [...picked].sort((a, b) => a - b);
 }
 
-export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: Database<Uint8Array, (string | number)[]>): Promise<CertifyOutcome> {
+export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: CheckpointDb): Promise<CertifyOutcome> {
   const n = run.plan.totalShards;
   const planId = run.planId;
   const m0 = performance.now();

@@ -21,7 +21,7 @@ import { checkPlanShape, planIdFor, resolvePlan, type Limits, type PlanInput, ty
 import { PlanRun } from './plan-run.ts';
 import { certifyPlan } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { CHECKPOINTS_DB, PLANS_DB, Phase, checkpointKey, decodeCheckpoint, encodeFailed } from './checkpoint-records.ts';
+import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus } from './report.ts';
 import { PlanNotFoundError } from './engine-errors.ts';
 
@@ -63,7 +63,7 @@ export class HxoEngine {
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
   private readonly plans: Database<PlanRecord, string>;
-  private readonly checkpoints: Database<Uint8Array, (string | number)[]>;
+  private readonly checkpoints: CheckpointDb;
   private key: NodeKey | undefined;
 
   constructor(
@@ -74,7 +74,7 @@ export class HxoEngine {
     const { config } = kernel;
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
-    this.checkpoints = kernel.store.db<(string | number)[], Uint8Array>(CHECKPOINTS_DB, { binary: true });
+    this.checkpoints = checkpointDb(kernel.store);
   }
 
   /**
@@ -260,8 +260,8 @@ export class HxoEngine {
     };
     let offset = 0;
     for (const stage of plan.stages) {
-      for (const { key, value: bytes } of this.checkpoints.getRange({ start: [planId, stage.index], end: [planId, stage.index + 1] })) {
-        const i = (key as [string, number, number])[2];
+      for (const { key, value: bytes } of this.checkpoints.getRange(stageKeyRange(planId, stage.index))) {
+        const i = parseCheckpointKey(key).shard;
         if (i >= stage.shardCount) continue;
         (ended[stage.index] as Uint8Array)[i] = 1;
         const value = decodeCheckpoint(bytes);

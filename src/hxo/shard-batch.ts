@@ -19,7 +19,7 @@ import { shardAddress } from './address.ts';
 import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
-import { CHECKPOINTS_DB, MEMO_DB, checkpointKey, encodeDone, encodeFailed, memoKey, outputOf } from './checkpoint-records.ts';
+import { CheckpointKeys, MEMO_DB, checkpointDb, encodeDone, encodeFailed, memoKey, outputOf, type CheckpointDb } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -64,13 +64,13 @@ export interface ShardBatchResult {
 }
 
 let store: Store | undefined;
-let checkpoints: Database<Uint8Array, (string | number)[]>;
+let checkpoints: CheckpointDb;
 let memo: Database<Uint8Array, string[]>;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
-  checkpoints = store.db<(string | number)[], Uint8Array>(CHECKPOINTS_DB, { binary: true });
+  checkpoints = checkpointDb(store);
   memo = store.db<string[], Uint8Array>(MEMO_DB, { binary: true });
 }
 
@@ -94,7 +94,9 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   } catch (err) {
     loadError = err;
   }
-  const writes: { key: (string | number)[]; value: Uint8Array }[] = [];
+  // Checkpoints to write: shard indexes and values, side by side.
+  const written: number[] = [];
+  const values: Uint8Array[] = [];
   const memoWrites: { key: string[]; value: Uint8Array }[] = [];
   const casIds: string[] = new Array<string>(n);
 
@@ -130,7 +132,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       const leaf = result.leaves.subarray(j * 32, j * 32 + 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
       const checkpoint = encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output);
-      writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: checkpoint });
+      written.push(shard.i);
+      values.push(checkpoint);
       if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: outputOf(checkpoint) });
     } else {
       const final = shard.a >= task.max_attempts;
@@ -138,14 +141,16 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       result.outcome[j] = final ? Outcome.Failed : Outcome.Retry;
       result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
       if (final) {
-        writes.push({ key: checkpointKey(task.plan_id, task.stage_index, shard.i), value: encodeFailed(casId, shard.a, result.ms[j] as number, message) });
+        written.push(shard.i);
+        values.push(encodeFailed(casId, shard.a, result.ms[j] as number, message));
       }
     }
   }
   board.end(task.slot);
   result.cas = casIds.join('');
+  const keys = new CheckpointKeys(task.plan_id, task.stage_index);
   await (store as Store).write(() => {
-    for (const w of writes) void checkpoints.put(w.key, w.value);
+    for (let k = 0; k < written.length; k++) void checkpoints.put(keys.at(written[k] as number), values[k] as Uint8Array);
     for (const m of memoWrites) void memo.put(m.key, m.value);
   });
   return result;

@@ -60,14 +60,18 @@ export class Store {
     });
   }
 
-  /** A named database; values are msgpack unless `binary` is asked for. */
+  /**
+   * A named database; values are msgpack unless `binary` is asked for, keys
+   * lmdb-js's ordered encoding unless `binaryKeys` (raw bytes) is. Every
+   * opener of a database must ask for the same encodings.
+   */
   db<K extends Key = string, V = unknown>(
     name: DbName,
-    options: { binary?: boolean } = {},
+    options: { binary?: boolean; binaryKeys?: boolean } = {},
   ): Database<V, K> {
     let db = this.dbs.get(name);
     if (!db) {
-      db = this.root.openDB({ name, ...(options.binary ? { encoding: 'binary' } : {}) });
+      db = this.root.openDB({ name, ...(options.binary ? { encoding: 'binary' } : {}), ...(options.binaryKeys ? { keyEncoding: 'binary' } : {}) });
       this.dbs.set(name, db);
     }
     return db as unknown as Database<V, K>;

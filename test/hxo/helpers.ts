@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
+import { checkpointDb, parseCheckpointKey, planKeyRange } from '../../src/hxo/checkpoint-records.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { XynEvent } from '../../src/kernel/event.ts';
 import { tempDir } from '../kernel/helpers.ts';
@@ -114,10 +115,9 @@ export function flipHex(hex: string, at = 0): string {
 }
 
 /**
- * The checkpoint keys ([plan_id, stage, shard]) of a plan, in order. Keys only:
- * the value encoding is the engine's business.
+ * The checkpoint keys of a plan, in order, decoded. Keys only: the value
+ * encoding is the engine's business.
  */
-export function checkpointKeys(n: TestNode, planId: string): (string | number)[][] {
-  const db = n.kernel.store.db<(string | number)[]>('checkpoints');
-  return [...db.getKeys({ start: [planId], end: [planId + '\u0000'] })] as (string | number)[][];
+export function checkpointKeys(n: TestNode, planId: string): { key: Buffer; planId: string; stage: number; shard: number }[] {
+  return [...checkpointDb(n.kernel.store).getKeys(planKeyRange(planId))].map((key) => ({ key, ...parseCheckpointKey(key) }));
 }

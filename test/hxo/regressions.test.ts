@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
+import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, specCasId, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 
@@ -42,12 +43,12 @@ async function crashedPlan(plan: unknown, keepShards: number): Promise<{ dir: st
   const submitted = await n.engine.submit(plan, { baseDir: BLUEPRINTS });
   expect((await submitted.finished).state).toBe('certified');
   const plans = n.kernel.store.db<string, PlanRecord>('plans');
-  const checkpoints = n.kernel.store.db<(string | number)[]>('checkpoints');
+  const checkpoints = checkpointDb(n.kernel.store);
   const keys = checkpointKeys(n, submitted.planId);
   await n.kernel.store.write(() => {
     const { report: _report, ...record } = plans.get(submitted.planId) as PlanRecord;
     void plans.put(submitted.planId, { ...record, state: 'running' });
-    for (const key of keys) if ((key[2] as number) >= keepShards) void checkpoints.remove(key);
+    for (const { key, shard } of keys) if (shard >= keepShards) void checkpoints.remove(key);
   });
   await n.close();
   return { dir: d.path, planId: submitted.planId };

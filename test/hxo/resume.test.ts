@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
+import { checkpointDb, parseCheckpointKey } from '../../src/hxo/checkpoint-records.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { tempDir } from '../kernel/helpers.ts';
@@ -76,7 +77,7 @@ describe('crash-resume', () => {
           if (!existsSync(join(data, 'store', 'data.mdb'))) return 0;
           store = openStore({ path: join(data, 'store') });
         }
-        return store.db<(string | number)[]>('checkpoints').getKeysCount();
+        return checkpointDb(store).getKeysCount();
       };
 
       const kills: { at_ms: number; before: number; after: number }[] = [];
@@ -137,10 +138,10 @@ describe('crash-resume', () => {
       store = s;
       const plans = [...s.db<string>('plans').getKeys({})];
       expect(plans).toEqual([report.plan_id]);
-      const keys = [...s.db<(string | number)[]>('checkpoints').getKeys({})] as [string, number, number][];
+      const keys = [...checkpointDb(s).getKeys({})].map(parseCheckpointKey);
       expect(keys).toHaveLength(TOTAL);
       const seen = new Uint8Array(TOTAL);
-      for (const [planId, stage, shard] of keys) {
+      for (const { planId, stage, shard } of keys) {
         expect(planId).toBe(report.plan_id);
         expect(stage).toBe(0);
         seen[shard] = (seen[shard] as number) + 1;
