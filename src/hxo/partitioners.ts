@@ -4,6 +4,10 @@
  * and `count(config)` says how many there will be without making them.
  * A partitioner is deterministic: the same config always yields the same
  * shards in the same order (leaf order, and so the root, depends on it).
+ *
+ * A built-in partitioner whose shard i can be computed on its own (`at`) is
+ * listed in `workerPartitioners`: a shard worker then makes the inputs of a
+ * batch itself from their indexes, and batches carry no inputs at all.
  */
 import { z } from 'zod';
 
@@ -13,6 +17,8 @@ export interface Partitioner<C = Record<string, unknown>> {
   readonly config: z.ZodType<C>;
   count(config: C): number;
   shards(config: C): Iterable<unknown>;
+  /** Random access: the input of shard i (0 ≤ i < count), equal to the i-th of `shards`. */
+  at?(config: C, i: number): unknown;
 }
 
 const byRangeConfig = z.object({
@@ -31,4 +37,16 @@ export const byRange: Partitioner<z.infer<typeof byRangeConfig>> = {
       yield { end: Math.min(start + per_shard, total), start };
     }
   },
+  at: ({ total, per_shard }, i) => ({ end: Math.min((i + 1) * per_shard, total), start: i * per_shard }),
 };
+
+/** Built-in partitioners with `at`, by the name a batch task gives (they load in any thread). */
+export const workerPartitioners: Readonly<Record<string, Partitioner<Record<string, unknown>>>> = {
+  by_range: byRange as unknown as Partitioner<Record<string, unknown>>,
+};
+
+/** The name under which a shard worker finds this partitioner, if it can rebuild its inputs. */
+export function workerPartitionerName(p: Partitioner<Record<string, unknown>>): string | undefined {
+  if (!p.at) return undefined;
+  return Object.keys(workerPartitioners).find((name) => workerPartitioners[name] === p);
+}

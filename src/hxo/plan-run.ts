@@ -17,7 +17,7 @@ import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
 import type { ResolvedPlan } from './plan.ts';
 import { shardAddress } from './address.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
-import { StageCursor, type PendingShard } from './stage-cursor.ts';
+import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
 import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
@@ -186,16 +186,16 @@ export class PlanRun {
 
   private dispatch(cursor: StageCursor): boolean {
     if (this.state !== 'running') return false;
-    const shards = cursor.take(this.batchSize, Date.now());
+    const batch = cursor.take(this.batchSize, Date.now());
     if (cursor.broken) {
-      cursor.requeue(shards, Date.now());
+      cursor.requeue(batch, Date.now());
       this.stop('failed', cursor.broken);
       return false;
     }
-    if (shards.length === 0) return false;
+    if (batch.size === 0) return false;
     const stage = cursor.stage;
-    cursor.inFlight += shards.length;
-    this.inFlightShards += shards.length;
+    cursor.inFlight += batch.size;
+    this.inFlightShards += batch.size;
     const task: Omit<ShardBatchTask, 'slot'> = {
       t: 'shards',
       plan_id: this.planId,
@@ -209,14 +209,15 @@ export class PlanRun {
       memo_record: stage.memo,
       timeout_ms: stage.timeout_ms,
       max_attempts: stage.retries + 1,
-      shards,
+      runs: batch.runs,
+      ...(batch.inputs ? { inputs: batch.inputs } : { partitioner: stage.workerPartitioner }),
     };
     const settle = (result: ShardBatchResult | undefined, error: unknown): void => {
-      cursor.inFlight -= shards.length;
-      this.inFlightShards -= shards.length;
+      cursor.inFlight -= batch.size;
+      this.inFlightShards -= batch.size;
       try {
-        if (result) this.absorb(cursor, shards, result);
-        else this.recover(cursor, shards, error);
+        if (result) this.absorb(cursor, batch, result);
+        else this.recover(cursor, batch, error);
       } catch (err) {
         // A bug here must end the plan visibly, never leave it hanging.
         this.stop('failed', `internal error handling a batch of ${stage.id}: ${err instanceof Error ? err.message : String(err)}`);
@@ -233,7 +234,7 @@ export class PlanRun {
   }
 
   /** Takes in a batch's results: leaves, counts, retries, events. */
-  private absorb(cursor: StageCursor, shards: PendingShard[], r: ShardBatchResult): void {
+  private absorb(cursor: StageCursor, batch: ShardRuns, r: ShardBatchResult): void {
     const stage = cursor.stage;
     const progress = this.stages[stage.index] as StageProgress;
     const common = { plan_id: this.planId, stage_id: stage.id };
@@ -243,19 +244,19 @@ export class PlanRun {
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
     const errors = new Map(r.errors.map((e) => [e.j, e]));
     const digestsHex = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.byteLength).toString('hex');
+    const leafBase = this.leafIndex(stage.index, 0) * 32;
     const now = Date.now();
     let ms = 0;
-    for (let j = 0; j < r.n; j++) {
-      const shard = shards[j] as PendingShard;
+    forEachShard(batch, (j, i, a) => {
       const casId = r.cas.slice(j * 16, j * 16 + 16);
-      if (shard.a === 1) created.push(casId);
+      if (a === 1) created.push(casId);
       claimed.push(casId);
       const outcome = r.outcome[j] as Outcome;
       const took = r.ms[j] ?? 0;
       ms += took;
       progress.latency.record(took);
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
-        this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), this.leafIndex(stage.index, shard.i) * 32);
+        this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), leafBase + i * 32);
         cursor.shardEnded();
         progress.done++;
         const digest = digestsHex.slice(j * 64, j * 64 + 64);
@@ -268,11 +269,11 @@ export class PlanRun {
       } else {
         const error = errors.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
-        failed.push({ cas_id: casId, error, attempt: shard.a, final });
-        if (final) this.recordFailure(cursor, shard, casId, error);
-        else cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
+        failed.push({ cas_id: casId, error, attempt: a, final });
+        if (final) this.recordFailure(cursor, i, a, casId, error);
+        else cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
-    }
+    });
     this.tuneBatchSize(ms / Math.max(1, r.n));
     this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, created);
     this.events.addMany('hxo.shard.claimed', common, claimed);
@@ -286,38 +287,38 @@ export class PlanRun {
    * and the others simply run again. When we do not (the batch itself failed),
    * every shard of it has used an attempt, so nothing retries forever.
    */
-  private recover(cursor: StageCursor, shards: PendingShard[], error: unknown): void {
+  private recover(cursor: StageCursor, batch: ShardRuns, error: unknown): void {
     const stage = cursor.stage;
     const now = Date.now();
     const culprit = error instanceof ItemTimeoutError || error instanceof ThreadDiedError ? error.position : -1;
     const reason = error instanceof ItemTimeoutError ? `timeout after ${stage.timeout_ms / 1000}s` : error instanceof Error ? error.message : String(error);
     const common = { plan_id: this.planId, stage_id: stage.id };
-    shards.forEach((shard, j) => {
+    forEachShard(batch, (j, i, a) => {
       if (culprit >= 0 && j !== culprit) {
-        cursor.requeue([shard], now);
+        cursor.retry(batch, j, i, a, 0, now);
         return;
       }
-      const final = shard.a >= stage.retries + 1;
+      const final = a >= stage.retries + 1;
       // The thread died before the shard's cas_id came back: compute it here.
-      const { casId } = shardAddress(stage.kind, stage.executor, shard.input);
-      if (shard.a === 1) this.events.add('hxo.shard.created', { ...common, phase: 'pending' }, casId);
+      const { casId } = shardAddress(stage.kind, stage.executor, cursor.inputOf(batch, j, i));
+      if (a === 1) this.events.add('hxo.shard.created', { ...common, phase: 'pending' }, casId);
       this.events.add('hxo.shard.claimed', common, casId);
-      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: shard.a, final });
+      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final });
       if (final) {
-        this.recordFailure(cursor, shard, casId, reason);
-        this.persistFailure(stage.index, shard.i, casId, reason, shard.a);
+        this.recordFailure(cursor, i, a, casId, reason);
+        this.persistFailure(stage.index, i, casId, reason, a);
       } else {
-        cursor.retry({ ...shard, a: shard.a + 1 }, stage.backoff_ms * 2 ** (shard.a - 1), now);
+        cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
     });
   }
 
-  private recordFailure(cursor: StageCursor, shard: PendingShard, casId: string, error: string): void {
+  private recordFailure(cursor: StageCursor, i: number, attempts: number, casId: string, error: string): void {
     const stage = cursor.stage;
     cursor.shardEnded();
     (this.stages[stage.index] as StageProgress).failed++;
     if (this.failed.length < FAILED_LIST_CAP) {
-      this.failed.push({ stage_id: stage.id, shard_index: shard.i, cas_id: casId, error, attempts: shard.a });
+      this.failed.push({ stage_id: stage.id, shard_index: i, cas_id: casId, error, attempts });
     }
   }
 

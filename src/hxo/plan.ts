@@ -18,6 +18,7 @@ import { canonicalEncode } from '../kernel/canonical.ts';
 import { issuePath } from '../kernel/errors.ts';
 import { PlanError } from './engine-errors.ts';
 import type { JobKind, JobKindRegistry } from './job-kinds.ts';
+import { workerPartitionerName } from './partitioners.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'expected 1-128 letters, digits, _ . -' });
 const positiveInt = z.number().int().positive();
@@ -62,6 +63,8 @@ export interface ResolvedStage {
   id: string;
   kind: string;
   partitioner: string;
+  /** Set when shard workers make this stage's inputs from indexes (see partitioners.ts). */
+  workerPartitioner?: string;
   executor: string;
   executorModule: string;
   slo_ms: number;
@@ -149,11 +152,13 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
     const stageConfig = stage.config ?? {};
     const executorConfig = validConfig(executor.config, stageConfig, at);
     const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
+    const workerPartitioner = workerPartitionerName(partitioner);
     return {
       index,
       id: stage.id,
       kind: kind.kind,
       partitioner: partitionerName,
+      ...(workerPartitioner ? { workerPartitioner } : {}),
       executor: executorName,
       executorModule: executor.module,
       slo_ms: stage.slo_ms ?? kind.default_slo_ms ?? limits.HXO_DEFAULT_SLO_MS,

@@ -19,6 +19,7 @@ import { shardAddress } from './address.ts';
 import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
+import { workerPartitioners } from './partitioners.ts';
 import { CheckpointKeys, MEMO_DB, checkpointDb, encodeDone, encodeFailed, memoKey, outputOf, type CheckpointDb } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
@@ -36,8 +37,11 @@ export interface ShardBatchTask {
   memo_record: boolean;
   timeout_ms: number;
   max_attempts: number;
-  /** Shard index in its stage, its input, and which attempt this is (from 1). */
-  shards: { i: number; input: unknown; a: number }[];
+  /** The shards: flat triples [first index, count, attempt (from 1)] (see stage-cursor.ts). */
+  runs: number[];
+  /** Their inputs, in run order; or, instead, the built-in partitioner that makes them from indexes. */
+  inputs?: unknown[];
+  partitioner?: string;
 }
 
 export const enum Outcome {
@@ -77,7 +81,10 @@ function openDbs(path: string): void {
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
   if (!storePath) throw new Error('the shard-worker pool was started without a store path');
   openDbs(storePath);
-  const n = task.shards.length;
+  const { runs } = task;
+  let n = 0;
+  for (let r = 1; r < runs.length; r += 3) n += runs[r] as number;
+  const inputOf = inputMaker(task);
   const result: ShardBatchResult = {
     n,
     cas: '',
@@ -100,11 +107,17 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const memoWrites: { key: string[]; value: Uint8Array }[] = [];
   const casIds: string[] = new Array<string>(n);
 
+  let run = 0;
+  let k = 0;
   for (let j = 0; j < n; j++) {
-    const shard = task.shards[j] as ShardBatchTask['shards'][number];
+    // Shard j is the k-th of run `run`: index i, attempt a.
+    while (k === runs[run + 1]) [run, k] = [run + 3, 0];
+    const i = (runs[run] as number) + k++;
+    const a = runs[run + 2] as number;
+    const input = inputOf(j, i);
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
-    const { full, casId } = shardAddress(task.kind, task.executor, shard.input);
+    const { full, casId } = shardAddress(task.kind, task.executor, input);
     casIds[j] = casId;
     let output: Uint8Array | undefined;
     let reused = false;
@@ -115,7 +128,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
     if (!output && execute) {
       try {
-        const value = execute(shard.input, task.config);
+        const value = execute(input, task.config);
         // Only asynchronous executors pay for a timer and an await. The view is
         // copied into the checkpoint below, before anything else is encoded.
         output = canonicalView(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casId) : value);
@@ -131,18 +144,18 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       leafHashInto(casId, digest, result.leaves, j * 32);
       const leaf = result.leaves.subarray(j * 32, j * 32 + 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
-      const checkpoint = encodeDone(casId, shard.a, result.ms[j] as number, reused, digest, leaf, output);
-      written.push(shard.i);
+      const checkpoint = encodeDone(casId, a, result.ms[j] as number, reused, digest, leaf, output);
+      written.push(i);
       values.push(checkpoint);
       if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: outputOf(checkpoint) });
     } else {
-      const final = shard.a >= task.max_attempts;
+      const final = a >= task.max_attempts;
       const message = serializeError(error).message;
       result.outcome[j] = final ? Outcome.Failed : Outcome.Retry;
       result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
       if (final) {
-        written.push(shard.i);
-        values.push(encodeFailed(casId, shard.a, result.ms[j] as number, message));
+        written.push(i);
+        values.push(encodeFailed(casId, a, result.ms[j] as number, message));
       }
     }
   }
@@ -154,6 +167,15 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     for (const m of memoWrites) void memo.put(m.key, m.value);
   });
   return result;
+}
+
+/** Shard j's input: sent with the batch, or made here from its index i. */
+function inputMaker(task: ShardBatchTask): (j: number, i: number) => unknown {
+  const { inputs, partitioner: name, config } = task;
+  if (inputs) return (j) => inputs[j];
+  const at = name ? workerPartitioners[name]?.at : undefined;
+  if (!at) throw new Error(`batch of ${task.plan_id} has neither inputs nor a partitioner with random access (got ${name})`);
+  return (_j, i) => at(config, i);
 }
 
 /** An async executor's result, or ShardTimeoutError once it outlives the timeout. */

@@ -1,25 +1,49 @@
 /**
- * One stage's shards as the scheduler sees them: pulled lazily from the
- * partitioner's generator, skipping shards that already ended (a resumed
- * plan), with failed attempts waiting out their backoff in a retry queue.
+ * One stage's shards as the scheduler sees them: taken in index order,
+ * skipping shards that already ended (a resumed plan), with failed attempts
+ * waiting out their backoff in a retry queue.
+ *
+ * A batch is runs of consecutive shard indexes on the same attempt, plus the
+ * inputs — unless the stage's partitioner has random access in the worker
+ * (`stage.workerPartitioner`), in which case the cursor never makes an input
+ * and a million-shard batch stream is a few numbers per batch. Otherwise
+ * inputs are pulled lazily from the partitioner's generator.
  */
 import type { ResolvedStage } from './plan.ts';
 import type { Partitioner } from './partitioners.ts';
 
-export interface PendingShard {
-  /** Index within the stage. */
-  i: number;
-  input: unknown;
-  /** Which attempt this will be (from 1). */
-  a: number;
+/** Shards of one batch. */
+export interface ShardRuns {
+  /** Flat triples [first index, count, attempt (from 1)]. */
+  runs: number[];
+  /** One per shard in run order; absent when the worker makes them. */
+  inputs?: unknown[];
+  /** Shards in all. */
+  size: number;
 }
 
-interface Waiting extends PendingShard {
+interface Waiting {
+  i: number;
+  /** The attempt it will be. */
+  a: number;
+  input: unknown;
   readyAt: number;
 }
 
+/** Calls `fn(j, i, a)` for the j-th shard of a batch: its index and attempt. */
+export function forEachShard(batch: ShardRuns, fn: (j: number, i: number, a: number) => void): void {
+  const { runs } = batch;
+  let j = 0;
+  for (let r = 0; r < runs.length; r += 3) {
+    const first = runs[r] as number;
+    const count = runs[r + 1] as number;
+    const a = runs[r + 2] as number;
+    for (let k = 0; k < count; k++) fn(j++, first + k, a);
+  }
+}
+
 export class StageCursor {
-  private readonly source: Iterator<unknown>;
+  private readonly source: Iterator<unknown> | undefined;
   private nextIndex = 0;
   private exhausted = false;
   private retries: Waiting[] = [];
@@ -31,11 +55,11 @@ export class StageCursor {
 
   constructor(
     readonly stage: ResolvedStage,
-    partitioner: Partitioner<Record<string, unknown>>,
+    private readonly partitioner: Partitioner<Record<string, unknown>>,
     /** 1 for each shard that already ended for good (from checkpoints). */
     private readonly ended: Uint8Array,
   ) {
-    this.source = partitioner.shards(stage.config)[Symbol.iterator]();
+    this.source = stage.workerPartitioner ? undefined : partitioner.shards(stage.config)[Symbol.iterator]();
     let already = 0;
     for (let i = 0; i < ended.length; i++) already += ended[i] as number;
     this.remaining = stage.shardCount - already;
@@ -47,23 +71,48 @@ export class StageCursor {
   }
 
   /** Up to `max` shards ready now: due retries first, then new ones. */
-  take(max: number, now: number): PendingShard[] {
-    const out: PendingShard[] = [];
-    while (out.length < max && this.retries.length > 0 && (this.retries[0] as Waiting).readyAt <= now) {
-      const { i, input, a } = this.retries.shift() as Waiting;
-      out.push({ i, input, a });
+  take(max: number, now: number): ShardRuns {
+    const batch: ShardRuns = { runs: [], size: 0 };
+    if (!this.stage.workerPartitioner) batch.inputs = [];
+    while (batch.size < max && this.retries.length > 0 && (this.retries[0] as Waiting).readyAt <= now) {
+      const { i, a, input } = this.retries.shift() as Waiting;
+      this.append(batch, i, a, input);
     }
-    while (out.length < max && !this.exhausted) {
-      const next = this.source.next();
-      if (next.done || this.nextIndex >= this.stage.shardCount) {
+    while (batch.size < max && !this.exhausted) {
+      if (this.nextIndex >= this.stage.shardCount) {
         this.exhausted = true;
-        this.checkCount(next.done === true);
+        if (this.source) this.checkCount(this.source.next().done === true);
         break;
       }
+      let input: unknown;
+      if (this.source) {
+        const next = this.source.next();
+        if (next.done) {
+          this.exhausted = true;
+          this.checkCount(true);
+          break;
+        }
+        input = next.value;
+      }
       const i = this.nextIndex++;
-      if (!this.ended[i]) out.push({ i, input: next.value, a: 1 });
+      if (!this.ended[i]) this.append(batch, i, 1, input);
     }
-    return out;
+    return batch;
+  }
+
+  /** The input of shard i (only off the hot path: a batch whose thread died). */
+  inputOf(batch: ShardRuns, j: number, i: number): unknown {
+    if (batch.inputs) return batch.inputs[j];
+    return (this.partitioner.at as NonNullable<Partitioner['at']>)(this.stage.config, i);
+  }
+
+  private append(batch: ShardRuns, i: number, a: number, input: unknown): void {
+    const { runs } = batch;
+    const last = runs.length - 3;
+    if (last >= 0 && runs[last + 2] === a && (runs[last] as number) + (runs[last + 1] as number) === i) runs[last + 1] = (runs[last + 1] as number) + 1;
+    else runs.push(i, 1, a);
+    batch.inputs?.push(input);
+    batch.size++;
   }
 
   /**
@@ -76,17 +125,17 @@ export class StageCursor {
     else if (this.nextIndex < shardCount) this.broken = `partitioner ${partitioner}: shards() yielded ${this.nextIndex}, its count() said ${shardCount}`;
   }
 
-  /** Schedules another attempt after `delayMs`. */
-  retry(shard: PendingShard, delayMs: number, now: number): void {
-    const waiting: Waiting = { ...shard, readyAt: now + delayMs };
+  /** Schedules shard j of `batch` (index i) for attempt `a` after `delayMs`. */
+  retry(batch: ShardRuns, j: number, i: number, a: number, delayMs: number, now: number): void {
+    const waiting: Waiting = { i, a, input: batch.inputs?.[j], readyAt: now + delayMs };
     const at = this.retries.findIndex((w) => w.readyAt > waiting.readyAt);
     if (at < 0) this.retries.push(waiting);
     else this.retries.splice(at, 0, waiting);
   }
 
-  /** Puts shards back to run again at once (their thread died under them). */
-  requeue(shards: PendingShard[], now: number): void {
-    for (const s of shards) this.retry(s, 0, now);
+  /** Puts a whole batch back to run again at once, on the same attempts. */
+  requeue(batch: ShardRuns, now: number): void {
+    forEachShard(batch, (j, i, a) => this.retry(batch, j, i, a, 0, now));
   }
 
   /** When the next retry is due, if one waits. */
@@ -97,9 +146,5 @@ export class StageCursor {
   /** Every shard ended: nothing left to take, retry or wait for (true at once for an empty or fully resumed stage). */
   get finished(): boolean {
     return this.remaining <= 0 && this.retries.length === 0 && this.inFlight === 0;
-  }
-
-  get hasWork(): boolean {
-    return !this.exhausted || this.retries.length > 0;
   }
 }

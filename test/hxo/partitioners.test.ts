@@ -1,0 +1,30 @@
+/**
+ * Built-in partitioners with random access: shard workers make inputs with
+ * `at(config, i)`, the plan actor counts with `count` and the spec is
+ * `shards(config)`. All three must agree, or leaves land in the wrong place.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { byRange, workerPartitionerName, workerPartitioners } from '../../src/hxo/partitioners.ts';
+
+describe('partitioners with random access', () => {
+  it('by_range: at(i) is the i-th of shards(), for every i < count()', () => {
+    const p = workerPartitioners.by_range as typeof workerPartitioners.by_range & object;
+    expect(p.at).toBeTypeOf('function');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 700 }), (total, per_shard) => {
+        const config = p.config.parse({ total, per_shard });
+        const all = [...p.shards(config)];
+        expect(all).toHaveLength(p.count(config));
+        all.forEach((input, i) => expect(p.at?.(config, i)).toEqual(input));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('names only the built-in objects themselves (a user partitioner of the same name makes no inputs in workers)', () => {
+    expect(workerPartitionerName(byRange as never)).toBe('by_range');
+    expect(workerPartitionerName({ ...byRange } as never)).toBeUndefined();
+    expect(workerPartitionerName({ ...byRange, at: undefined } as never)).toBeUndefined();
+  });
+});
