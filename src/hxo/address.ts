@@ -17,7 +17,12 @@ export interface ShardAddress {
 const digest = Buffer.alloc(32);
 
 export function shardAddress(kind: string, executor: string, input: unknown): ShardAddress {
-  sha256Into(writeAddressFrame(kind, executor, input) ?? canonicalView({ executor, input, kind }), digest, 0);
+  shardAddressInto(kind, executor, input, digest, 0);
   const full = digest.toString('hex');
   return { full, casId: full.slice(0, 16) };
+}
+
+/** The full address as raw bytes, at out[offset .. offset + 32) (its first 8 are the cas_id's). */
+export function shardAddressInto(kind: string, executor: string, input: unknown, out: Uint8Array, offset: number): void {
+  sha256Into(writeAddressFrame(kind, executor, input) ?? canonicalView({ executor, input, kind }), out, offset);
 }

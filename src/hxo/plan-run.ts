@@ -21,6 +21,7 @@ import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
 import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
+import { casIdItems, doneItems } from './shard-event-items.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -238,35 +239,37 @@ export class PlanRun {
     const stage = cursor.stage;
     const progress = this.stages[stage.index] as StageProgress;
     const common = { plan_id: this.planId, stage_id: stage.id };
-    const created: string[] = [];
-    const claimed: string[] = [];
-    const done: { cas_id: string; output_digest: string; reused?: true }[] = [];
+    // Leaves of a run are contiguous in the plan's leaves (zero where a shard
+    // did not finish, and its slot was zero already): one copy per run.
+    const leafBase = this.leafIndex(stage.index, 0);
+    for (let run = 0, j = 0; run < batch.runs.length; run += 3) {
+      const [first, count] = [batch.runs[run] as number, batch.runs[run + 1] as number];
+      this.leafView.set(r.leaves.subarray(j * 32, (j + count) * 32), (leafBase + first) * 32);
+      j += count;
+    }
+    const fresh: number[] = [];
+    const done: number[] = [];
+    const reused = new Uint8Array(r.n);
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
     const errors = new Map(r.errors.map((e) => [e.j, e]));
-    const digestsHex = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.byteLength).toString('hex');
-    const leafBase = this.leafIndex(stage.index, 0) * 32;
     const now = Date.now();
     let ms = 0;
     forEachShard(batch, (j, i, a) => {
-      const casId = r.cas.slice(j * 16, j * 16 + 16);
-      if (a === 1) created.push(casId);
-      claimed.push(casId);
-      const outcome = r.outcome[j] as Outcome;
+      if (a === 1) fresh.push(j);
       const took = r.ms[j] ?? 0;
       ms += took;
       progress.latency.record(took);
+      const outcome = r.outcome[j] as Outcome;
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
-        this.leafView.set(r.leaves.subarray(j * 32, j * 32 + 32), leafBase + i * 32);
         cursor.shardEnded();
         progress.done++;
-        const digest = digestsHex.slice(j * 64, j * 64 + 64);
+        done.push(j);
         if (outcome === Outcome.Reused) {
           progress.reused++;
-          done.push({ cas_id: casId, output_digest: digest, reused: true });
-        } else {
-          done.push({ cas_id: casId, output_digest: digest });
+          reused[j] = 1;
         }
       } else {
+        const casId = Buffer.from(r.cas.buffer, r.cas.byteOffset + j * 8, 8).toString('hex');
         const error = errors.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
         failed.push({ cas_id: casId, error, attempt: a, final });
@@ -275,9 +278,9 @@ export class PlanRun {
       }
     });
     this.tuneBatchSize(ms / Math.max(1, r.n));
-    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, created);
-    this.events.addMany('hxo.shard.claimed', common, claimed);
-    if (done.length) this.events.addMany('hxo.shard.done', common, done);
+    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, fresh.length === r.n ? 'all' : fresh));
+    this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, 'all'));
+    if (done.length) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.length === r.n ? 'all' : done));
     if (failed.length) this.events.addMany('hxo.shard.failed', common, failed);
   }
 

@@ -15,7 +15,7 @@ import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
-import { shardAddress } from './address.ts';
+import { shardAddressInto } from './address.ts';
 import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
@@ -54,8 +54,8 @@ export const enum Outcome {
 
 export interface ShardBatchResult {
   n: number;
-  /** n × 16 chars: each shard's cas_id. */
-  cas: string;
+  /** n × 8 bytes: each shard's cas_id, raw (the first 8 bytes of its address). */
+  cas: Uint8Array;
   /** n outcomes. */
   outcome: Uint8Array;
   /** n × 32 bytes: leaf hashes (zero where not done). */
@@ -68,6 +68,8 @@ export interface ShardBatchResult {
 }
 
 let store: Store | undefined;
+/** The shard's full address, raw (scratch). */
+const address = Buffer.alloc(32);
 let checkpoints: CheckpointDb;
 let memo: Database<Uint8Array, string[]>;
 
@@ -87,7 +89,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const inputOf = inputMaker(task);
   const result: ShardBatchResult = {
     n,
-    cas: '',
+    cas: new Uint8Array(n * 8),
     outcome: new Uint8Array(n),
     leaves: new Uint8Array(n * 32),
     digests: new Uint8Array(n * 32),
@@ -105,7 +107,6 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const written: number[] = [];
   const values: Uint8Array[] = [];
   const memoWrites: { key: string[]; value: Uint8Array }[] = [];
-  const casIds: string[] = new Array<string>(n);
 
   let run = 0;
   let k = 0;
@@ -117,8 +118,11 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const input = inputOf(j, i);
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
-    const { full, casId } = shardAddress(task.kind, task.executor, input);
-    casIds[j] = casId;
+    shardAddressInto(task.kind, task.executor, input, address, 0);
+    result.cas.set(address.subarray(0, 8), j * 8);
+    const casId = address.toString('hex', 0, 8);
+    // As a string now: the scratch is another batch's once this one awaits.
+    const full = task.memo_lookup || task.memo_record ? address.toString('hex') : '';
     let output: Uint8Array | undefined;
     let reused = false;
     let error: unknown = loadError;
@@ -160,7 +164,6 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
   }
   board.end(task.slot);
-  result.cas = casIds.join('');
   const keys = new CheckpointKeys(task.plan_id, task.stage_index);
   await (store as Store).write(() => {
     for (let k = 0; k < written.length; k++) void checkpoints.put(keys.at(written[k] as number), values[k] as Uint8Array);

@@ -9,6 +9,8 @@
  * - Batches are written one at a time, in `seq` order; while one is written the
  *   next accumulates, so batches grow with load.
  * - Fan-out never waits on a subscriber (see Subscription).
+ * - Subscribers get plain items: packed ones (hex-items.ts) are unpacked for
+ *   them, once per event, and only when someone subscribes to it.
  * - A `since` subscription registers for live events and takes the already
  *   delivered range from the log in one synchronous step, so the two join with
  *   no gap and no duplicate.
@@ -23,6 +25,7 @@ import { assertTopic, compilePattern } from './topic.ts';
 import { Subscription, type LagPolicy } from './subscription.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ValidationError } from './errors.ts';
+import { readableEvent } from './hex-items.ts';
 
 export interface SubscribeOptions {
   /** Replay events with `seq` greater than this from the log first. */
@@ -172,7 +175,10 @@ export class Bus {
         }
         for (const p of batch) {
           this.delivered = p.event.seq;
-          for (const sub of this.subs) if (sub.matches(p.event)) sub.offer(p.event);
+          // Packed items are unpacked once, and only if someone is listening.
+          let readable: XynEvent | undefined;
+          for (const sub of this.subs) if (sub.matches(p.event)) sub.offer((readable ??= readableEvent(p.event)));
+          p.event = readable ?? p.event;
         }
         this.published += batch.length;
         for (const p of batch) p.resolve(p.event);

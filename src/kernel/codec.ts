@@ -7,6 +7,8 @@
  * addresses: canonical.ts.
  */
 import { Packr } from 'msgpackr';
+// Registers the msgpack extension of packed event items with every Packr here.
+import './hex-items.ts';
 
 // Plain maps and arrays only: records/structures would make the bytes depend on
 // what was encoded before, which breaks both canonical hashing and decoding in

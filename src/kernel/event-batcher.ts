@@ -17,6 +17,7 @@ import type { Bus } from './bus.ts';
 import type { EventMeta } from './event.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { HexItems } from './hex-items.ts';
 
 export interface EventBatcherOptions {
   batchSize: number;
@@ -31,7 +32,7 @@ interface Chunk {
   key: string;
   name: string;
   common: Record<string, unknown>;
-  items: unknown[];
+  items: unknown[] | HexItems;
   /** Items of this chunk already emitted. */
   taken: number;
 }
@@ -57,12 +58,13 @@ export class EventBatcher {
   }
 
   /** Adds items in order; cheaper than `add` per item for whole batches. */
-  addMany(name: string, common: Record<string, unknown>, items: unknown[]): void {
+  addMany(name: string, common: Record<string, unknown>, items: unknown[] | HexItems): void {
     if (items.length === 0) return;
     const key = name + '\u0000' + JSON.stringify(common);
     const last = this.chunks.at(-1);
-    if (last && last.key === key) last.items.push(...items);
-    else this.chunks.push({ key, name, common, items: [...items], taken: 0 });
+    const merged = last && last.key === key ? joinItems(last.items, items) : undefined;
+    if (merged) (last as Chunk).items = merged;
+    else this.chunks.push({ key, name, common, items: items instanceof HexItems ? items : [...items], taken: 0 });
     this.count += items.length;
     this.items += items.length;
     if (this.count >= this.options.batchSize) this.pump(false);
@@ -123,4 +125,15 @@ export class EventBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/** Packed items are joined by copying, so a packed chunk grows only this far (an event never needs more). */
+const PACKED_CHUNK_MAX = 8192;
+
+/** `a` then `b` as one list, when they can be one (plain with plain, packed with packed of the same shape). */
+function joinItems(a: unknown[] | HexItems, b: unknown[] | HexItems): unknown[] | HexItems | undefined {
+  if (a instanceof HexItems) return b instanceof HexItems && a.length + b.length <= PACKED_CHUNK_MAX ? a.concat(b) : undefined;
+  if (b instanceof HexItems) return undefined;
+  a.push(...b);
+  return a;
 }

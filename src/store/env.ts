@@ -34,6 +34,16 @@ const MDB_MAP_FULL = -30792;
 const NEARLY_FULL_BYTES = 1024 * 1024;
 const ignore = (): void => {};
 
+/**
+ * A value codec for lmdb-js: `decode(bytes, end)` reads bytes[0, end).
+ * `needsStableBuffer` makes lmdb-js hand it a copy, never its shared read buffer.
+ */
+export interface ValueEncoder {
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array, end: number): unknown;
+  needsStableBuffer: true;
+}
+
 export class Store {
   readonly path: string;
   private readonly root: RootDatabase;
@@ -61,17 +71,23 @@ export class Store {
   }
 
   /**
-   * A named database; values are msgpack unless `binary` is asked for, keys
-   * lmdb-js's ordered encoding unless `binaryKeys` (raw bytes) is. Every
-   * opener of a database must ask for the same encodings.
+   * A named database; values are lmdb-js's msgpack unless `binary` or an
+   * `encoder` of our own is asked for, keys lmdb-js's ordered encoding unless
+   * `binaryKeys` (raw bytes) is. Every opener of a database must ask for the
+   * same encodings.
    */
   db<K extends Key = string, V = unknown>(
     name: DbName,
-    options: { binary?: boolean; binaryKeys?: boolean } = {},
+    options: { binary?: boolean; binaryKeys?: boolean; encoder?: ValueEncoder } = {},
   ): Database<V, K> {
     let db = this.dbs.get(name);
     if (!db) {
-      db = this.root.openDB({ name, ...(options.binary ? { encoding: 'binary' } : {}), ...(options.binaryKeys ? { keyEncoding: 'binary' } : {}) });
+      db = this.root.openDB({
+        name,
+        ...(options.binary ? { encoding: 'binary' } : {}),
+        ...(options.binaryKeys ? { keyEncoding: 'binary' } : {}),
+        ...(options.encoder ? { encoder: options.encoder } : {}),
+      });
       this.dbs.set(name, db);
     }
     return db as unknown as Database<V, K>;

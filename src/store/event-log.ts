@@ -6,7 +6,19 @@
  */
 import type { Database } from 'lmdb';
 import type { XynEvent } from '../kernel/event.ts';
-import type { Store } from './env.ts';
+import { decode, encode } from '../kernel/codec.ts';
+import type { Store, ValueEncoder } from './env.ts';
+
+/**
+ * Events are stored as xyn's own msgpack (codec.ts), not lmdb-js's: it knows
+ * the packed items of batched events (kernel/hex-items.ts) and reads them
+ * back as plain arrays.
+ */
+const eventCodec: ValueEncoder = {
+  encode,
+  decode: (bytes, end) => decode(bytes.subarray(0, end)),
+  needsStableBuffer: true,
+};
 
 export interface LogRange {
   /** Keeps an event when true; all events when absent. */
@@ -24,7 +36,7 @@ export class EventLog {
   private last: number;
 
   constructor(private readonly store: Store) {
-    this.events = store.db<number, XynEvent>('events');
+    this.events = store.db<number, XynEvent>('events', { encoder: eventCodec });
     let last = 0;
     for (const key of this.events.getKeys({ reverse: true, limit: 1 })) last = key;
     this.last = last;

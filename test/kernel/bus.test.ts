@@ -7,6 +7,7 @@ import type { XynEvent } from '../../src/kernel/event.ts';
 import { EventBatcher } from '../../src/kernel/event-batcher.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { ValidationError } from '../../src/kernel/errors.ts';
+import { HexItems } from '../../src/kernel/hex-items.ts';
 import { tempDir } from './helpers.ts';
 
 let dir: ReturnType<typeof tempDir>;
@@ -217,6 +218,43 @@ describe('batched, rate-limited shard events', () => {
       expect(a).toBeLessThan(b as number);
       expect(b).toBeLessThan(c as number);
     }
+  });
+
+  it('packed items (HexItems) coalesce, split and reach live subscribers and the log as the same plain items', async () => {
+    const clock = new ManualClock(0);
+    const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 3, maxDelayMs: 10_000, clock, onError: () => {} });
+    const live = bus.subscribe('hxo.shard.*');
+    const common = { plan_id: 'p', stage_id: 's' };
+    const cas = (i: number) => Buffer.alloc(8).fill(i % 256).toString('hex');
+    const expected: string[] = [];
+    // 12 batches of 250 shards: claimed ids, then done records (every 7th reused).
+    for (let b = 0; b < 12; b++) {
+      const ids = Buffer.concat(Array.from({ length: 250 }, (_, k) => Buffer.alloc(8).fill((b * 250 + k) % 256)));
+      const digests = Buffer.concat(Array.from({ length: 250 }, (_, k) => Buffer.alloc(32).fill((b * 250 + k) % 251)));
+      const reused = Uint8Array.from({ length: 250 }, (_, k) => ((b * 250 + k) % 7 === 0 ? 1 : 0));
+      batcher.addMany('hxo.shard.claimed', common, new HexItems(250, [{ name: '', bytes: 8, data: ids }]));
+      batcher.addMany('hxo.shard.done', common, new HexItems(250, [{ name: 'cas_id', bytes: 8, data: ids }, { name: 'output_digest', bytes: 32, data: digests }], [{ name: 'reused', data: reused }]));
+      for (let k = 0; k < 250; k++) expected.push(`claimed:${cas(b * 250 + k)}`);
+      for (let k = 0; k < 250; k++) {
+        const i = b * 250 + k;
+        expected.push(`done:${cas(i)}:${Buffer.alloc(32).fill(i % 251).toString('hex')}${i % 7 === 0 ? ':reused' : ''}`);
+      }
+    }
+    await batcher.flush();
+    const flat = (events: XynEvent[]) =>
+      events.flatMap((e) => {
+        expect(Array.isArray(e.data.items)).toBe(true);
+        expect(e.data.count).toBe((e.data.items as unknown[]).length);
+        return (e.data.items as (string | { cas_id: string; output_digest: string; reused?: true })[]).map((it) =>
+          typeof it === 'string' ? `claimed:${it}` : `done:${it.cas_id}:${it.output_digest}${it.reused ? ':reused' : ''}`,
+        );
+      });
+    const logged = bus.queryHistory({ topic: 'hxo.shard.*', limit: 10_000 });
+    expect(flat(logged)).toEqual(expected);
+    const { events } = await collect(live, (e) => e.length === logged.length);
+    expect(flat(events)).toEqual(expected);
+    // Read back by a fresh log on the same store (what `xyn events` does).
+    expect(flat(new EventLog(store).read({ limit: 10_000 }).filter((e) => e.event_name.startsWith('hxo.shard.')))).toEqual(expected);
   });
 
   it('publishes a partial batch after maxDelayMs', async () => {

@@ -1,0 +1,43 @@
+/**
+ * Items of the batched shard events (DESIGN.md §5), made straight from a
+ * batch result's raw columns and kept packed (kernel/hex-items.ts) — a
+ * reader sees:
+ *
+ *   hxo.shard.created {plan_id, stage_id, phase: 'pending', count, items: [cas_id, …]}
+ *   hxo.shard.claimed {plan_id, stage_id, count, items: [cas_id, …]}
+ *   hxo.shard.done    {plan_id, stage_id, count, items: [{cas_id, output_digest, reused?}, …]}
+ *
+ * (`hxo.shard.failed` items carry error text and stay plain objects.)
+ * `rows` picks shards of the batch by position; 'all' takes every one without copying.
+ */
+import { HexItems } from '../kernel/hex-items.ts';
+
+const CAS_BYTES = 8;
+const DIGEST_BYTES = 32;
+
+export type Rows = number[] | 'all';
+
+export function casIdItems(cas: Uint8Array, rows: Rows): HexItems {
+  const picked = pick(cas, CAS_BYTES, rows);
+  return new HexItems(picked.length / CAS_BYTES, [{ name: '', bytes: CAS_BYTES, data: picked }]);
+}
+
+/** `reused`: one byte per shard of the batch, 1 where the output came from the memo. */
+export function doneItems(cas: Uint8Array, digests: Uint8Array, reused: Uint8Array, rows: Rows): HexItems {
+  const n = rows === 'all' ? cas.length / CAS_BYTES : rows.length;
+  return new HexItems(
+    n,
+    [
+      { name: 'cas_id', bytes: CAS_BYTES, data: pick(cas, CAS_BYTES, rows) },
+      { name: 'output_digest', bytes: DIGEST_BYTES, data: pick(digests, DIGEST_BYTES, rows) },
+    ],
+    [{ name: 'reused', data: pick(reused, 1, rows) }],
+  );
+}
+
+function pick(data: Uint8Array, bytes: number, rows: Rows): Uint8Array {
+  if (rows === 'all') return data;
+  const out = new Uint8Array(rows.length * bytes);
+  rows.forEach((j, k) => out.set(data.subarray(j * bytes, j * bytes + bytes), k * bytes));
+  return out;
+}
