@@ -7,9 +7,13 @@
  *   claimed or running shard of a crashed node is therefore pending again on
  *   resume, by construction. Raw byte keys sort as (plan, stage, shard) and
  *   cost a copy to write (an encoded array key costs a third of a put more).
- * - `memo`: [kind, executor config digest, full content address] → the
- *   output's canonical bytes. The config is part of the key because it
- *   changes outputs (`rounds`) without changing the shard's address.
+ * - `memo`: full content address (first 16 raw bytes) ‖ executor config
+ *   digest (first 8) → the key of the done checkpoint that holds the output.
+ *   The address covers kind, executor and input; the config is in the key
+ *   because it changes outputs (`rounds`) without changing the address.
+ *   Entries are kept small (a reference, not a second copy of the output)
+ *   because content addresses are random: each memo write lands on a page of
+ *   its own, and a million of them are written per plan.
  * - `plans`: plan_id → PlanRecord (msgpack).
  *
  * A checkpoint is a fixed header then a tail (no per-shard msgpack: a million
@@ -65,11 +69,6 @@ export function encodeFailed(casId: string, attempts: number, ms: number, error:
   header(b, Phase.Failed, false, attempts, ms, casId);
   b.set(message, HEADER);
   return b;
-}
-
-/** The output bytes inside an encoded done checkpoint (a view, not a copy). */
-export function outputOf(doneCheckpoint: Uint8Array): Uint8Array {
-  return doneCheckpoint.subarray(DONE_TAIL);
 }
 
 export function decodeCheckpoint(b: Uint8Array): Checkpoint {
@@ -153,6 +152,23 @@ export class CheckpointKeys {
   }
 }
 
-export function memoKey(kind: string, configDigest: string, full: string): string[] {
-  return [kind, configDigest, full];
+export type MemoDb = Database<Uint8Array, Buffer>;
+
+export function memoDb(store: Store): MemoDb {
+  return store.db<Buffer, Uint8Array>(MEMO_DB, { binary: true, binaryKeys: true });
+}
+
+/** The memo key of a shard, from its raw full address and the raw config digest. */
+export function memoKey(address: Uint8Array, configDigest: Uint8Array): Buffer {
+  const key = Buffer.allocUnsafe(24);
+  key.set(address.subarray(0, 16), 0);
+  key.set(configDigest.subarray(0, 8), 16);
+  return key;
+}
+
+/** The output in a done checkpoint of shard `casId`, or undefined if it is not one. */
+export function doneOutput(checkpoint: Uint8Array | undefined, casId: string): Uint8Array | undefined {
+  if (!checkpoint || checkpoint.length < DONE_TAIL || checkpoint[0] !== Phase.Done) return undefined;
+  const stored = Buffer.from(checkpoint.buffer, checkpoint.byteOffset + 8, 16).toString('latin1');
+  return stored === casId ? checkpoint.subarray(DONE_TAIL) : undefined;
 }

@@ -10,7 +10,6 @@
  * answer is compact: fixed-width byte arrays, errors only for failures.
  */
 import { sha256Into } from '../kernel/sha256.ts';
-import type { Database } from 'lmdb';
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
@@ -20,7 +19,7 @@ import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './partitioners.ts';
-import { CheckpointKeys, MEMO_DB, checkpointDb, encodeDone, encodeFailed, memoKey, outputOf, type CheckpointDb } from './checkpoint-records.ts';
+import { CheckpointKeys, checkpointDb, doneOutput, encodeDone, encodeFailed, memoDb, memoKey, type CheckpointDb, type MemoDb } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -71,13 +70,13 @@ let store: Store | undefined;
 /** The shard's full address, raw (scratch). */
 const address = Buffer.alloc(32);
 let checkpoints: CheckpointDb;
-let memo: Database<Uint8Array, string[]>;
+let memo: MemoDb;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
   checkpoints = checkpointDb(store);
-  memo = store.db<string[], Uint8Array>(MEMO_DB, { binary: true });
+  memo = memoDb(store);
 }
 
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
@@ -106,7 +105,9 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   // Checkpoints to write: shard indexes and values, side by side.
   const written: number[] = [];
   const values: Uint8Array[] = [];
-  const memoWrites: { key: string[]; value: Uint8Array }[] = [];
+  const memoWrites: { key: Buffer; value: Uint8Array }[] = [];
+  const configDigest = Buffer.from(task.config_digest, 'hex');
+  const keys = new CheckpointKeys(task.plan_id, task.stage_index);
 
   let run = 0;
   let k = 0;
@@ -121,13 +122,14 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     shardAddressInto(task.kind, task.executor, input, address, 0);
     result.cas.set(address.subarray(0, 8), j * 8);
     const casId = address.toString('hex', 0, 8);
-    // As a string now: the scratch is another batch's once this one awaits.
-    const full = task.memo_lookup || task.memo_record ? address.toString('hex') : '';
+    // Made now: the scratch is another batch's once this one awaits.
+    const key = task.memo_lookup || task.memo_record ? memoKey(address, configDigest) : undefined;
     let output: Uint8Array | undefined;
     let reused = false;
     let error: unknown = loadError;
     if (task.memo_lookup) {
-      const hit = memo.getBinary(memoKey(task.kind, task.config_digest, full));
+      const ref = memo.getBinary(key as Buffer);
+      const hit = ref ? doneOutput(checkpoints.getBinary(ref), casId) : undefined;
       if (hit) [output, reused] = [hit, true];
     }
     if (!output && execute) {
@@ -151,7 +153,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       const checkpoint = encodeDone(casId, a, result.ms[j] as number, reused, digest, leaf, output);
       written.push(i);
       values.push(checkpoint);
-      if (task.memo_record && !reused) memoWrites.push({ key: memoKey(task.kind, task.config_digest, full), value: outputOf(checkpoint) });
+      if (task.memo_record && !reused) memoWrites.push({ key: key as Buffer, value: Buffer.from(keys.at(i)) });
     } else {
       const final = a >= task.max_attempts;
       const message = serializeError(error).message;
@@ -164,7 +166,6 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
   }
   board.end(task.slot);
-  const keys = new CheckpointKeys(task.plan_id, task.stage_index);
   await (store as Store).write(() => {
     for (let k = 0; k < written.length; k++) void checkpoints.put(keys.at(written[k] as number), values[k] as Uint8Array);
     for (const m of memoWrites) void memo.put(m.key, m.value);

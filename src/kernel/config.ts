@@ -66,7 +66,7 @@ export const configSchema = z.object({
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
   XYN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XYN_ENV_ID: z.string().min(1).default('local'),
-  /** Initial LMDB map size in bytes (the map grows on demand). */
+  /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */
   XYN_STORE_MAP_SIZE: int(1 << 20).optional(),
   // Resource limits and safety rails (seed 004 §38)
   XYN_MAX_CONCURRENT_WORKCELLS: int(1).default(3),

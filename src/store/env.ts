@@ -23,9 +23,18 @@ export type DbName = (typeof DB_NAMES)[number];
 export interface StoreOptions {
   /** Directory holding the LMDB environment files. */
   path: string;
-  /** Initial map size in bytes; lmdb-js grows the map as data grows. */
+  /** Map size in bytes (default DEFAULT_MAP_SIZE); lmdb-js grows the map if data outgrows it. */
   mapSize?: number;
 }
+
+/**
+ * lmdb-js grows a full map by mapping the file again, bigger, and keeps the
+ * old mappings alive; the pages resident in each count toward the process's
+ * RSS (a million-shard plan went from ~0.5 to ~1.6 GiB that way). So the map
+ * starts big enough and is mapped once. It is address space only: the file
+ * grows as data does.
+ */
+export const DEFAULT_MAP_SIZE = 32 * 1024 ** 3;
 
 const ENOSPC = 28;
 const EIO = 5;
@@ -58,7 +67,7 @@ export class Store {
     this.root = open({
       path: options.path,
       maxDbs: DB_NAMES.length + 4,
-      ...(options.mapSize ? { mapSize: options.mapSize } : {}),
+      mapSize: options.mapSize ?? DEFAULT_MAP_SIZE,
     });
     // lmdb-js opens each event-turn batch with an internal write whose commit
     // promise nobody awaits: if that commit fails (full disk) its rejection is
