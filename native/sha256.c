@@ -99,11 +99,61 @@ static napi_value perfect_roots(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * shardDone(output, cas, checkpoint, digests, leaves, j): the hashing and the
+ * byte layout of done shard j of a batch in one call (src/hxo/checkpoint-
+ * records.ts holds the layout and the same steps in JS):
+ *   digest = sha256(output)                  -> digests[32j..], checkpoint[24..56)
+ *   cas_id = hex(cas[8j..8j+8))              -> checkpoint[8..24)
+ *   leaf   = sha256(0x00 || cas_id || digest) -> leaves[32j..], checkpoint[56..88)
+ *   output                                   -> checkpoint[88..)
+ * checkpoint[0..8) (phase, flags, attempts, ms) is the caller's to write.
+ */
+#define DONE_TAIL 88
+static napi_value shard_done(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  uint8_t *output, *cas, *cp, *digests, *leaves;
+  size_t output_len, cas_len, cp_len, digests_len, leaves_len;
+  uint32_t j;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 6 || !bytes_of(env, argv[0], &output, &output_len) || !bytes_of(env, argv[1], &cas, &cas_len) ||
+      !bytes_of(env, argv[2], &cp, &cp_len) || !bytes_of(env, argv[3], &digests, &digests_len) ||
+      !bytes_of(env, argv[4], &leaves, &leaves_len) || !u32_of(env, argv[5], &j)) return NULL;
+  if (((size_t)j + 1) * 8 > cas_len || cp_len != DONE_TAIL + output_len || ((size_t)j + 1) * 32 > digests_len || ((size_t)j + 1) * 32 > leaves_len) {
+    napi_throw_range_error(env, NULL, "shardDone: buffers of the wrong size");
+    return NULL;
+  }
+  static const char hex[] = "0123456789abcdef";
+  uint8_t *digest = cp + 24, *leaf = cp + 56;
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, output, output_len);
+  SHA256_Final(digest, &ctx);
+  const uint8_t *id = cas + (size_t)j * 8;
+  for (int i = 0; i < 8; i++) {
+    cp[8 + 2 * i] = hex[id[i] >> 4];
+    cp[9 + 2 * i] = hex[id[i] & 15];
+  }
+  uint8_t zero = 0x00;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, &zero, 1);
+  SHA256_Update(&ctx, cp + 8, 16);
+  SHA256_Update(&ctx, digest, 32);
+  SHA256_Final(leaf, &ctx);
+  memcpy(cp + DONE_TAIL, output, output_len);
+  memcpy(digests + (size_t)j * 32, digest, 32);
+  memcpy(leaves + (size_t)j * 32, leaf, 32);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "sha256Into", NAPI_AUTO_LENGTH, sha256_into, NULL, &fn);
   napi_set_named_property(env, exports, "sha256Into", fn);
   napi_create_function(env, "perfectRoots", NAPI_AUTO_LENGTH, perfect_roots, NULL, &fn);
   napi_set_named_property(env, exports, "perfectRoots", fn);
+  napi_create_function(env, "shardDone", NAPI_AUTO_LENGTH, shard_done, NULL, &fn);
+  napi_set_named_property(env, exports, "shardDone", fn);
   return exports;
 }

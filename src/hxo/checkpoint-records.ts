@@ -24,6 +24,8 @@
  */
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
+import { sha256Into, shardDone } from '../kernel/sha256.ts';
+import { leafHashInto } from './merkle.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
 export const MEMO_DB = 'memo';
@@ -54,11 +56,26 @@ export interface Checkpoint {
 const HEADER = 24;
 const DONE_TAIL = HEADER + 64;
 
-export function encodeDone(casId: string, attempts: number, ms: number, reused: boolean, digest: Uint8Array, leaf: Uint8Array, output: Uint8Array): Buffer {
+/**
+ * Done shard j of a batch: hashes its output (output_digest) and its leaf
+ * (0x00 ‖ cas_id ‖ digest, as merkle.ts defines it), writes both at slot j of
+ * `digests` and `leaves`, and returns its checkpoint. `cas` holds the batch's
+ * raw cas_ids, 8 bytes each. One native call when the addon is built.
+ */
+export function encodeDoneShard(output: Uint8Array, cas: Uint8Array, j: number, attempts: number, ms: number, reused: boolean, digests: Uint8Array, leaves: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(DONE_TAIL + output.length);
-  header(b, Phase.Done, reused, attempts, ms, casId);
+  header(b, Phase.Done, reused, attempts, ms);
+  if (shardDone) {
+    shardDone(output, cas, b, digests, leaves, j);
+    return b;
+  }
+  const casId = Buffer.from(cas.buffer, cas.byteOffset + j * 8, 8).toString('hex');
+  sha256Into(output, digests, j * 32);
+  const digest = digests.subarray(j * 32, j * 32 + 32);
+  leafHashInto(casId, digest, leaves, j * 32);
+  b.write(casId, 8, 'latin1');
   b.set(digest, HEADER);
-  b.set(leaf, HEADER + 32);
+  b.set(leaves.subarray(j * 32, j * 32 + 32), HEADER + 32);
   b.set(output, DONE_TAIL);
   return b;
 }
@@ -66,7 +83,8 @@ export function encodeDone(casId: string, attempts: number, ms: number, reused: 
 export function encodeFailed(casId: string, attempts: number, ms: number, error: string): Buffer {
   const message = Buffer.from(error, 'utf8');
   const b = Buffer.allocUnsafe(HEADER + message.length);
-  header(b, Phase.Failed, false, attempts, ms, casId);
+  header(b, Phase.Failed, false, attempts, ms);
+  b.write(casId.padEnd(16, ' ').slice(0, 16), 8, 'latin1');
   b.set(message, HEADER);
   return b;
 }
@@ -90,12 +108,12 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   return cp;
 }
 
-function header(b: Buffer, phase: Phase, reused: boolean, attempts: number, ms: number, casId: string): void {
+/** Bytes 0..8: phase, flags, attempts, ms. */
+function header(b: Buffer, phase: Phase, reused: boolean, attempts: number, ms: number): void {
   b[0] = phase;
   b[1] = reused ? 1 : 0;
   b.writeUInt16BE(Math.min(attempts, 0xffff), 2);
   b.writeUInt32BE(Math.min(Math.max(0, Math.round(ms)), 0xffffffff), 4);
-  b.write(casId.padEnd(16, ' ').slice(0, 16), 8, 'latin1');
 }
 
 export type CheckpointDb = Database<Uint8Array, Buffer>;

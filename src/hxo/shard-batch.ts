@@ -9,17 +9,15 @@
  * on its last attempt); a shard that will be retried is left pending. The
  * answer is compact: fixed-width byte arrays, errors only for failures.
  */
-import { sha256Into } from '../kernel/sha256.ts';
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
 import { shardAddressInto } from './address.ts';
-import { leafHashInto } from './merkle.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './partitioners.ts';
-import { CheckpointKeys, checkpointDb, doneOutput, encodeDone, encodeFailed, memoDb, memoKey, type CheckpointDb, type MemoDb } from './checkpoint-records.ts';
+import { CheckpointKeys, checkpointDb, doneOutput, encodeDoneShard, encodeFailed, memoDb, memoKey, type CheckpointDb, type MemoDb } from './checkpoint-records.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -120,8 +118,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
     shardAddressInto(task.kind, task.executor, input, address, 0);
-    result.cas.set(address.subarray(0, 8), j * 8);
-    const casId = address.toString('hex', 0, 8);
+    for (let b = 0; b < 8; b++) result.cas[j * 8 + b] = address[b] as number;
     // Made now: the scratch is another batch's once this one awaits.
     const key = task.memo_lookup || task.memo_record ? memoKey(address, configDigest) : undefined;
     let output: Uint8Array | undefined;
@@ -129,7 +126,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     let error: unknown = loadError;
     if (task.memo_lookup) {
       const ref = memo.getBinary(key as Buffer);
-      const hit = ref ? doneOutput(checkpoints.getBinary(ref), casId) : undefined;
+      const hit = ref ? doneOutput(checkpoints.getBinary(ref), casIdAt(result.cas, j)) : undefined;
       if (hit) [output, reused] = [hit, true];
     }
     if (!output && execute) {
@@ -137,7 +134,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
         const value = execute(input, task.config);
         // Only asynchronous executors pay for a timer and an await. The view is
         // copied into the checkpoint below, before anything else is encoded.
-        output = canonicalView(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casId) : value);
+        output = canonicalView(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casIdAt(result.cas, j)) : value);
         error = undefined;
       } catch (err) {
         error = err;
@@ -145,12 +142,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
     result.ms[j] = Date.now() - started;
     if (output) {
-      sha256Into(output, result.digests, j * 32);
-      const digest = result.digests.subarray(j * 32, j * 32 + 32);
-      leafHashInto(casId, digest, result.leaves, j * 32);
-      const leaf = result.leaves.subarray(j * 32, j * 32 + 32);
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
-      const checkpoint = encodeDone(casId, a, result.ms[j] as number, reused, digest, leaf, output);
+      const checkpoint = encodeDoneShard(output, result.cas, j, a, result.ms[j] as number, reused, result.digests, result.leaves);
       written.push(i);
       values.push(checkpoint);
       if (task.memo_record && !reused) memoWrites.push({ key: key as Buffer, value: Buffer.from(keys.at(i)) });
@@ -161,7 +154,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
       if (final) {
         written.push(i);
-        values.push(encodeFailed(casId, a, result.ms[j] as number, message));
+        values.push(encodeFailed(casIdAt(result.cas, j), a, result.ms[j] as number, message));
       }
     }
   }
@@ -171,6 +164,11 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     for (const m of memoWrites) void memo.put(m.key, m.value);
   });
   return result;
+}
+
+/** The cas_id of shard j, from the batch's raw ones. */
+function casIdAt(cas: Uint8Array, j: number): string {
+  return Buffer.from(cas.buffer, cas.byteOffset + j * 8, 8).toString('hex');
 }
 
 /** Shard j's input: sent with the batch, or made here from its index i. */

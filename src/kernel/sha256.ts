@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 interface NativeHashing {
   sha256Into(data: Uint8Array, out: Uint8Array, outOffset: number): void;
   perfectRoots(leaves: Uint8Array, from: number, to: number, size: number, out: Uint8Array): void;
+  shardDone(output: Uint8Array, cas: Uint8Array, checkpoint: Uint8Array, digests: Uint8Array, leaves: Uint8Array, j: number): void;
 }
 
 function loadNative(): NativeHashing | undefined {
@@ -50,3 +51,10 @@ export function sha256(data: Uint8Array): Buffer {
  * leaf b·size, written at out[(b − from)·32]. Undefined without the addon.
  */
 export const perfectRoots: NativeHashing['perfectRoots'] | undefined = native?.perfectRoots;
+
+/**
+ * The hashing and byte layout of a done shard in one native call (see
+ * encodeDoneShard in src/hxo/checkpoint-records.ts, which owns the layout).
+ * Undefined without the addon.
+ */
+export const shardDone: NativeHashing['shardDone'] | undefined = native?.shardDone;
