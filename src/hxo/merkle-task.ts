@@ -8,7 +8,8 @@
  * the shared leaf buffer), and the main thread finishes the tree from the
  * block roots — about n/B node hashes — and answers inclusion proofs
  * descending into a block's leaves only where a sampled leaf is (≤ 2B hashes
- * a proof). Nothing is hashed twice.
+ * a proof). Nodes above the blocks are kept once computed, so nothing there
+ * is hashed twice.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { perfectRoots } from '../kernel/sha256.ts';
@@ -35,6 +36,9 @@ export function blockRoots(task: MerkleTask): Uint8Array {
 }
 
 export class BlockedTree {
+  /** Nodes above the blocks, by `lo:hi`: the root computes them, proofs reuse them. */
+  private readonly nodes = new Map<string, Buffer>();
+
   private constructor(
     private readonly leaves: Uint8Array,
     readonly size: number,
@@ -98,7 +102,13 @@ export class BlockedTree {
       return Buffer.from(this.blocks.subarray(b * HASH_BYTES, (b + 1) * HASH_BYTES));
     }
     if (hi - lo < BLOCK) return merkleRoot(this.leaves, lo, hi);
-    const mid = lo + splitPoint(hi - lo);
-    return nodeHash(this.mth(lo, mid), this.mth(mid, hi));
+    const key = `${lo}:${hi}`;
+    let node = this.nodes.get(key);
+    if (!node) {
+      const mid = lo + splitPoint(hi - lo);
+      node = nodeHash(this.mth(lo, mid), this.mth(mid, hi));
+      this.nodes.set(key, node);
+    }
+    return node;
   }
 }
