@@ -13,10 +13,11 @@ import { hash } from 'node:crypto';
 import type { Bus } from '../kernel/bus.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BlockedTree } from './merkle-task.ts';
-import { leafData, leafHash, verifyInclusion } from './merkle.ts';
+import { leafData, leafHash, leafHashInto, verifyInclusion } from './merkle.ts';
+import { sha256 } from '../kernel/sha256.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
-import { Phase, checkpointKey, decodeCheckpoint, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
 import type { SampleProof } from './verify-report.ts';
 
@@ -71,4 +72,24 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
   const certificate = issueCertificate(key, { planId, merkleRoot: root, totalShards: n });
   await bus.publish('hxo.aggregate.finalized', { plan_id: planId, certificate, timestamp: certificate.timestamp });
   return { certified: true, merkle_root: root, certificate, sample_proofs: sampleProofs, merkle_ms: merkleMs };
+}
+
+/**
+ * Every leaf whose stored output no longer gives the leaf the root was built
+ * from (seed 000 flow 3, step 9): the leaves are recomputed from what is
+ * stored, and the two trees are bisected.
+ */
+export async function findBadLeaves(run: PlanRun, pool: WorkerPool, checkpoints: CheckpointDb): Promise<number[]> {
+  const n = run.plan.totalShards;
+  const stored = new SharedArrayBuffer(n * 32);
+  const view = new Uint8Array(stored);
+  for (const stage of run.plan.stages) {
+    for (const { key, value } of checkpoints.getRange(stageKeyRange(run.planId, stage.index))) {
+      const { shard } = parseCheckpointKey(key);
+      const cp = decodeCheckpoint(value);
+      if (shard < stage.shardCount && cp.p === Phase.Done && cp.o) leafHashInto(cp.c, sha256(cp.o), view, run.leafIndex(stage.index, shard) * 32);
+    }
+  }
+  const [built, recomputed] = await Promise.all([BlockedTree.build(pool, run.leaves, n), BlockedTree.build(pool, stored, n)]);
+  return built.differences(recomputed);
 }

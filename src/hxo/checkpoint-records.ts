@@ -24,7 +24,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
-import { sha256Into, shardDone } from '../kernel/sha256.ts';
+import { sha256, sha256Into, shardDone } from '../kernel/sha256.ts';
 import { leafHashInto } from './merkle.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
@@ -184,9 +184,15 @@ export function memoKey(address: Uint8Array, configDigest: Uint8Array): Buffer {
   return key;
 }
 
-/** The output in a done checkpoint of shard `casId`, or undefined if it is not one. */
+/**
+ * The output in a done checkpoint of shard `casId`, or undefined if it is not
+ * one — or if the output no longer hashes to the digest stored with it (a
+ * memo hit must not spread a corrupted output to other plans).
+ */
 export function doneOutput(checkpoint: Uint8Array | undefined, casId: string): Uint8Array | undefined {
   if (!checkpoint || checkpoint.length < DONE_TAIL || checkpoint[0] !== Phase.Done) return undefined;
-  const stored = Buffer.from(checkpoint.buffer, checkpoint.byteOffset + 8, 16).toString('latin1');
-  return stored === casId ? checkpoint.subarray(DONE_TAIL) : undefined;
+  const b = Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength);
+  if (b.toString('latin1', 8, HEADER) !== casId) return undefined;
+  const output = b.subarray(DONE_TAIL);
+  return sha256(output).equals(b.subarray(HEADER, HEADER + 32)) ? output : undefined;
 }

@@ -19,10 +19,10 @@ import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
 import { checkPlanShape, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
 import { PlanRun } from './plan-run.ts';
-import { certifyPlan } from './certify.ts';
+import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
 import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
-import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus } from './report.ts';
+import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { PlanNotFoundError } from './engine-errors.ts';
 
 export interface PlanRecord {
@@ -52,6 +52,9 @@ export interface Submitted {
   plan: ResolvedPlan;
   finished: Promise<PlanReport>;
 }
+
+/** Rounds of bisect-and-replay after a failed certification, at most. */
+const MAX_REPLAYS = 2;
 
 interface Live {
   run: PlanRun;
@@ -170,7 +173,6 @@ export class HxoEngine {
   private launch(planId: string, plan: ResolvedPlan, correlationId: string): Promise<PlanReport> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const { ended, resumed } = this.scanCheckpoints(planId, plan);
     const { config, bus, log } = this.kernel;
     const events = new EventBatcher(bus, {
       batchSize: config.HXO_EVENT_BATCH_SIZE,
@@ -178,31 +180,79 @@ export class HxoEngine {
       meta: { correlation_id: correlationId },
       onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
     });
-    const run = new PlanRun(planId, plan, this.registry, ended, resumed, this.kernel.pool, this.scheduler, events, (stage, shard, casId, error, attempts) => {
-      const cp = encodeFailed(casId, attempts, 0, error);
-      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, stage, shard), cp)).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
-    });
-    for (const f of resumed.failedList) run.failed.push(f);
+    let run = this.newRun(planId, plan, events);
     const partitionMs = performance.now() - t0;
+    const replayed: ReplayedShard[] = [];
     const finished = (async (): Promise<PlanReport> => {
-      const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
-      run.start();
-      await run.executed;
-      clearTimeout(timebox);
-      await events.flush();
-      const executeMs = performance.now() - t0 - partitionMs;
-      const report = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 });
-      await this.kernel.store.write(() => {
-        const record = this.plans.get(planId) as PlanRecord;
-        void this.plans.put(planId, { ...record, state: report.state, report });
-      });
-      return report;
+      for (let round = 0; ; round++) {
+        const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
+        run.start();
+        await run.executed;
+        clearTimeout(timebox);
+        await events.flush();
+        const executeMs = performance.now() - t0 - partitionMs;
+        const { report, badLeaves } = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 }, replayed);
+        if (badLeaves.length === 0 || round >= MAX_REPLAYS) {
+          await this.kernel.store.write(() => {
+            const record = this.plans.get(planId) as PlanRecord;
+            void this.plans.put(planId, { ...record, state: report.state, report });
+          });
+          return report;
+        }
+        await this.forget(run, badLeaves, replayed);
+        run = this.newRun(planId, plan, events);
+        (this.live.get(planId) as Live).run = run;
+      }
     })().finally(() => this.live.delete(planId));
     this.live.set(planId, { run, startedAt: startedAt.toISOString(), finished });
     return finished;
   }
 
-  private async conclude(run: PlanRun, startedAt: Date, t: { partitionMs: number; executeMs: number; t0: number }): Promise<PlanReport> {
+  /** A run of the plan's shards that no checkpoint says ended. */
+  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher): PlanRun {
+    const { ended, resumed } = this.scanCheckpoints(planId, plan);
+    const run = new PlanRun(planId, plan, this.registry, ended, resumed, this.kernel.pool, this.scheduler, events, (stage, shard, casId, error, attempts) => {
+      const cp = encodeFailed(casId, attempts, 0, error);
+      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, stage, shard), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
+    });
+    for (const f of resumed.failedList) run.failed.push(f);
+    return run;
+  }
+
+  /**
+   * Bad leaves found by bisection are replayed: their checkpoints are removed
+   * (the shards are pending again, and run in the next round) and an alert
+   * says which they are.
+   */
+  private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
+    const shards = badLeaves.map((leaf) => ({ leaf, ...run.locate(leaf) }));
+    const found = shards.map(({ leaf, stage, shard }) => {
+      const cp = this.checkpoints.getBinary(checkpointKey(run.planId, stage, shard));
+      return { leaf_index: leaf, stage_id: (run.plan.stages[stage] as ResolvedPlan['stages'][number]).id, shard_index: shard, cas_id: cp ? decodeCheckpoint(cp).c : '' };
+    });
+    replayed.push(...found);
+    await this.kernel.store.write(() => {
+      for (const { stage, shard } of shards) void this.checkpoints.remove(checkpointKey(run.planId, stage, shard));
+    });
+    await this.kernel.bus.publish('hxo.alert', {
+      plan_id: run.planId,
+      alert_type: 'bad_leaves',
+      severity: 'warning',
+      message: `bisection found ${found.length} leaves whose stored outputs no longer match; replaying their shards`,
+      leaves: found,
+    });
+  }
+
+  /**
+   * The report of a run that ended; when certification found stored outputs
+   * that no longer match their leaves, also every such leaf (by bisection).
+   */
+  private async conclude(
+    run: PlanRun,
+    startedAt: Date,
+    t: { partitionMs: number; executeMs: number; t0: number },
+    replayed: ReplayedShard[],
+  ): Promise<{ report: PlanReport; badLeaves: number[] }> {
     const c = run.counts;
     const base = {
       plan_id: run.planId,
@@ -213,6 +263,7 @@ export class HxoEngine {
       failed_shards: c.failed,
       reused_shards: c.reused,
       failed: run.failed,
+      ...(replayed.length > 0 ? { replayed: [...replayed] } : {}),
       started_at: startedAt.toISOString(),
     };
     const timings = (merkleMs: number, certifyMs: number) => ({
@@ -227,7 +278,8 @@ export class HxoEngine {
         run.state = 'failed';
         await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` });
       }
-      return { ...base, state: run.state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
+      const report: PlanReport = { ...base, state: run.state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
+      return { report, badLeaves: [] };
     }
     run.state = 'certifying';
     const m0 = performance.now();
@@ -235,7 +287,8 @@ export class HxoEngine {
     const outcome = await certifyPlan(run, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
     const certifyMs = performance.now() - m0;
     run.state = outcome.certified ? 'certified' : 'failed';
-    return {
+    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run, this.kernel.pool, this.checkpoints) : [];
+    const report: PlanReport = {
       ...base,
       state: run.state,
       merkle_root: outcome.merkle_root,
@@ -246,6 +299,7 @@ export class HxoEngine {
       timings: timings(outcome.merkle_ms, certifyMs - outcome.merkle_ms),
       finished_at: new Date().toISOString(),
     };
+    return { report, badLeaves };
   }
 
   /** What a previous run of this plan already finished: ended marks, counts, leaves. */

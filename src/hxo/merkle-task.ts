@@ -95,6 +95,27 @@ export class BlockedTree {
     };
   }
 
+  /**
+   * The leaves where this tree and `other` (of the same size) differ, found
+   * by bisection: from the root down, only into subtrees whose hashes differ.
+   */
+  differences(other: BlockedTree): number[] {
+    if (other.size !== this.size) throw new RangeError(`trees of ${this.size} and ${other.size} leaves`);
+    const out: number[] = [];
+    const descend = (lo: number, hi: number): void => {
+      if (this.mth(lo, hi).equals(other.mth(lo, hi))) return;
+      if (hi - lo === 1) {
+        out.push(lo);
+        return;
+      }
+      const mid = lo + splitPoint(hi - lo);
+      descend(lo, mid);
+      descend(mid, hi);
+    };
+    if (this.size > 0) descend(0, this.size);
+    return out;
+  }
+
   /** MTH(D[lo:hi]) for a node of the tree, from cached block roots where it can. */
   private mth(lo: number, hi: number): Buffer {
     if (hi - lo === BLOCK && lo % BLOCK === 0) {

@@ -28,6 +28,13 @@ export interface Timings {
   total_ms: number;
 }
 
+export interface ReplayedShard {
+  leaf_index: number;
+  stage_id: string;
+  shard_index: number;
+  cas_id: string;
+}
+
 export interface PlanReport {
   plan_id: string;
   plan_name: string;
@@ -42,6 +49,8 @@ export interface PlanReport {
   certificate: Certificate | null;
   sample_proofs: SampleProof[];
   failed: FailedShard[];
+  /** Shards replayed because their stored output no longer matched their leaf (found by bisection). */
+  replayed?: ReplayedShard[];
   reason?: string;
   timings: Timings;
   started_at: string;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { hash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/env.ts';
-import { CheckpointKeys, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeDoneShard, parseCheckpointKey, planKeyRange, stageKeyRange } from '../../src/hxo/checkpoint-records.ts';
+import { CheckpointKeys, Phase, checkpointDb, checkpointKey, decodeCheckpoint, doneOutput, encodeDoneShard, parseCheckpointKey, planKeyRange, stageKeyRange } from '../../src/hxo/checkpoint-records.ts';
 import { nativeHashing, shardDone } from '../../src/kernel/sha256.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { REPO_ROOT } from './helpers.ts';
@@ -95,5 +95,20 @@ describe('done checkpoints (encodeDoneShard)', () => {
     expect(() => shardDone?.(...ok(), 2)).toThrow(RangeError);
     const [o, c, , d, l] = ok();
     expect(() => shardDone?.(o, c, new Uint8Array(88), d, l, 0)).toThrow(RangeError);
+  });
+});
+
+describe('memo hits (doneOutput)', () => {
+  it('take the output of a done checkpoint of the same shard, and nothing corrupted or foreign', () => {
+    const cas = randomBytes(8);
+    const casId = cas.toString('hex');
+    const output = Buffer.from('an output');
+    const cp = encodeDoneShard(output, cas, 0, 1, 0, false, new Uint8Array(32), new Uint8Array(32));
+    expect(Buffer.from(doneOutput(cp, casId) as Uint8Array)).toEqual(output);
+    expect(doneOutput(cp, 'ffffffffffffffff')).toBeUndefined();
+    expect(doneOutput(undefined, casId)).toBeUndefined();
+    const corrupted = Buffer.from(cp);
+    corrupted[corrupted.length - 1] = (corrupted[corrupted.length - 1] as number) ^ 1;
+    expect(doneOutput(corrupted, casId)).toBeUndefined();
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * Certification failure (seed 000 flow 3, step 9): a stored output that no
+ * longer matches its leaf fails a sampled proof (`hxo.aggregate.failed`); the
+ * engine bisects the tree against leaves recomputed from storage, finds every
+ * bad leaf — the sampled one and one no sample looked at — replays those
+ * shards, and certifies the same root.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PlanRecord } from '../../src/hxo/engine.ts';
+import type { PlanReport } from '../../src/hxo/report.ts';
+import { sampleIndices } from '../../src/hxo/certify.ts';
+import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
+import { tempDir } from '../kernel/helpers.ts';
+import { BLUEPRINTS, computeHashPlan, planEvents, specComputeHashRoot, specComputeHashShard, startNode, type TestNode } from './helpers.ts';
+
+const TOTAL = 3000;
+const dir = tempDir();
+const nodes: TestNode[] = [];
+afterAll(async () => {
+  for (const n of nodes.splice(0)) await n.close();
+  dir.cleanup();
+});
+
+/** The output bytes with one hex digit of the digest changed (still valid msgpack). */
+function corrupt(output: Uint8Array): Buffer {
+  const b = Buffer.from(output);
+  b[b.length - 1] = b[b.length - 1] === 0x30 ? 0x31 : 0x30;
+  return b;
+}
+
+describe('a stored output that no longer matches its leaf', () => {
+  it('fails certification, is found by bisection with every other bad leaf, replayed, and the plan certifies the same root', async () => {
+    const plan = computeHashPlan('replay', TOTAL);
+    const first = await startNode({}, dir.path);
+    nodes.push(first);
+    const submitted = await first.engine.submit(plan, { baseDir: BLUEPRINTS });
+    const clean = await submitted.finished;
+    expect(clean.state).toBe('certified');
+    const root = clean.merkle_root as string;
+    expect(root).toBe(specComputeHashRoot(TOTAL));
+
+    // Two outputs go bad on disk: one the next certification samples, one it does not.
+    const sample = sampleIndices(root, TOTAL);
+    const sampled = sample[0] as number;
+    const unsampled = [...Array(TOTAL).keys()].find((i) => i > 100 && !sample.includes(i)) as number;
+    const checkpoints = checkpointDb(first.kernel.store);
+    const plans = first.kernel.store.db<string, PlanRecord>('plans');
+    await first.kernel.store.write(() => {
+      for (const i of [sampled, unsampled]) {
+        const key = checkpointKey(submitted.planId, 0, i);
+        const stored = checkpoints.getBinary(key) as Buffer;
+        const cp = decodeCheckpoint(stored);
+        const bad = Buffer.concat([stored.subarray(0, stored.length - (cp.o as Uint8Array).length), corrupt(cp.o as Uint8Array)]);
+        void checkpoints.put(key, bad);
+      }
+      // The node stopped before writing the report: the next start certifies again.
+      const { report: _report, ...record } = plans.get(submitted.planId) as PlanRecord;
+      void plans.put(submitted.planId, { ...record, state: 'running' });
+    });
+    const lastSeq = first.kernel.bus.lastSeq;
+    await first.close();
+
+    const second = await startNode({}, dir.path);
+    nodes.push(second);
+    expect(await second.engine.start()).toEqual([submitted.planId]);
+    await second.engine.idle();
+    const report: PlanReport = second.engine.report(submitted.planId);
+
+    expect(report).toMatchObject({ state: 'certified', truth_certified: true, merkle_root: root, done_shards: TOTAL, failed_shards: 0 });
+    expect(report.replayed?.map((r) => r.leaf_index)).toEqual([sampled, unsampled].sort((a, b) => a - b));
+    expect(report.replayed?.map((r) => r.cas_id)).toEqual([sampled, unsampled].sort((a, b) => a - b).map((i) => specComputeHashShard(i).cas_id));
+    expect(verifyReport(JSON.parse(JSON.stringify(report))).errors).toEqual([]);
+
+    // The story in events: certification failed, bisection named the bad leaves, the shards ran again, then finalized.
+    const after = (topic: string) => planEvents(second.kernel, topic, submitted.planId).filter((e) => e.seq > lastSeq);
+    const story = [...after('hxo.aggregate.*'), ...after('hxo.alert')].sort((a, b) => a.seq - b.seq).map((e) => e.event_name);
+    expect(story).toEqual(['hxo.aggregate.ready', 'hxo.aggregate.certify', 'hxo.aggregate.failed', 'hxo.alert', 'hxo.aggregate.ready', 'hxo.aggregate.certify', 'hxo.aggregate.finalized']);
+    const alert = after('hxo.alert')[0]?.data as { alert_type: string; leaves: { leaf_index: number }[] };
+    expect(alert.alert_type).toBe('bad_leaves');
+    expect(alert.leaves.map((l) => l.leaf_index)).toEqual([sampled, unsampled].sort((a, b) => a - b));
+    const redone = after('hxo.shard.done').flatMap((e) => (e.data.items as { cas_id: string }[]).map((it) => it.cas_id));
+    expect(redone.sort()).toEqual([sampled, unsampled].map((i) => specComputeHashShard(i).cas_id).sort());
+
+    // What is stored is right again.
+    for (const i of [sampled, unsampled]) {
+      const cp = decodeCheckpoint(checkpointDb(second.kernel.store).getBinary(checkpointKey(submitted.planId, 0, i)) as Buffer);
+      expect(Buffer.from(cp.l as Uint8Array)).toEqual(specComputeHashShard(i).leaf);
+    }
+  }, 120_000);
+});
