@@ -10,6 +10,7 @@ import { registerEvents } from './commands/events.ts';
 import { registerRun } from './commands/run.ts';
 import { registerPlanCommands } from './commands/plans.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerReplay } from './commands/replay.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
 
@@ -25,6 +26,7 @@ registerEvents(program);
 registerRun(program);
 registerPlanCommands(program);
 registerBench(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);

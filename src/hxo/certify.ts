@@ -19,6 +19,7 @@ import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
 import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
+import type { ResolvedPlan } from './plan.ts';
 import type { SampleProof } from './verify-report.ts';
 
 export type CertifyOutcome = { merkle_root: string; sample_proofs: SampleProof[]; merkle_ms: number } & (
@@ -79,17 +80,19 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
  * from (seed 000 flow 3, step 9): the leaves are recomputed from what is
  * stored, and the two trees are bisected.
  */
-export async function findBadLeaves(run: PlanRun, pool: WorkerPool, checkpoints: CheckpointDb): Promise<number[]> {
-  const n = run.plan.totalShards;
+export async function findBadLeaves(planId: string, plan: ResolvedPlan, leaves: SharedArrayBuffer, pool: WorkerPool, checkpoints: CheckpointDb): Promise<number[]> {
+  const n = plan.totalShards;
   const stored = new SharedArrayBuffer(n * 32);
   const view = new Uint8Array(stored);
-  for (const stage of run.plan.stages) {
-    for (const { key, value } of checkpoints.getRange(stageKeyRange(run.planId, stage.index))) {
+  let offset = 0;
+  for (const stage of plan.stages) {
+    for (const { key, value } of checkpoints.getRange(stageKeyRange(planId, stage.index))) {
       const { shard } = parseCheckpointKey(key);
       const cp = decodeCheckpoint(value);
-      if (shard < stage.shardCount && cp.p === Phase.Done && cp.o) leafHashInto(cp.c, sha256(cp.o), view, run.leafIndex(stage.index, shard) * 32);
+      if (shard < stage.shardCount && cp.p === Phase.Done && cp.o) leafHashInto(cp.c, sha256(cp.o), view, (offset + shard) * 32);
     }
+    offset += stage.shardCount;
   }
-  const [built, recomputed] = await Promise.all([BlockedTree.build(pool, run.leaves, n), BlockedTree.build(pool, stored, n)]);
+  const [built, recomputed] = await Promise.all([BlockedTree.build(pool, leaves, n), BlockedTree.build(pool, stored, n)]);
   return built.differences(recomputed);
 }

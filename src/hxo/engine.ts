@@ -17,13 +17,13 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { checkPlanShape, locateLeaf, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
 import { PlanRun } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
 import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
-import { PlanNotFoundError } from './engine-errors.ts';
+import { PlanError, PlanNotFoundError } from './engine-errors.ts';
 
 export interface PlanRecord {
   plan_id: string;
@@ -170,7 +170,54 @@ export class HxoEngine {
     await Promise.all([...this.live.values()].map((l) => l.finished.catch(() => undefined)));
   }
 
-  private launch(planId: string, plan: ResolvedPlan, correlationId: string): Promise<PlanReport> {
+  /**
+   * Runs shards of an ended plan again and certifies it anew (`xyn replay`):
+   * its failed shards, the leaves of a subtree [from, to], or (by default)
+   * the leaves whose stored outputs no longer match them, found by
+   * bisection. Resolves as `submit` does; with nothing to replay, the plan's
+   * report stands and `finished` is it.
+   */
+  async replay(planId: string, selection: ReplaySelection = { verify: true }, options: { by?: string; role?: string } = {}): Promise<Submitted & { replaying: ReplayedShard[] }> {
+    if (this.live.has(planId)) throw new PlanError('plan_id', `${planId} is running: replay it once it has ended`);
+    const record = this.plans.get(planId);
+    if (!record) throw new PlanNotFoundError(planId);
+    const plan = await this.prepare(record.source, record.base_dir);
+    const leaves = await this.leavesToReplay(planId, plan, selection);
+    const replaying = leaves.map((leaf) => this.describeShard(planId, plan, leaf));
+    if (replaying.length === 0 && record.report) return { planId, plan, finished: Promise.resolve(record.report), replaying };
+    await this.kernel.store.write(() => {
+      for (const { stage, shard } of leaves.map((leaf) => locateLeaf(plan, leaf))) void this.checkpoints.remove(checkpointKey(planId, stage, shard));
+      const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
+      void this.plans.put(planId, { ...rest, state: 'running' });
+    });
+    const by = options.by ?? 'local';
+    await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.replay', details: { plan_id: planId, selection, shards: replaying.length } }, { actor: by, correlation_id: planId });
+    return { planId, plan, finished: this.launch(planId, plan, planId, replaying), replaying };
+  }
+
+  private async leavesToReplay(planId: string, plan: ResolvedPlan, selection: ReplaySelection): Promise<number[]> {
+    const n = plan.totalShards;
+    if ('subtree' in selection) {
+      const [from, to] = selection.subtree;
+      if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to >= n) {
+        throw new PlanError('subtree', `${from}..${to} is not a range of leaves of this plan (0..${n - 1})`);
+      }
+      return Array.from({ length: to - from + 1 }, (_, k) => from + k);
+    }
+    const { resumed } = this.scanCheckpoints(planId, plan);
+    if ('failed' in selection) {
+      return resumed.failedList.map((f) => (locateStage(plan, f.stage_id) as number) + f.shard_index).sort((a, b) => a - b);
+    }
+    return findBadLeaves(planId, plan, resumed.leaves, this.kernel.pool, this.checkpoints);
+  }
+
+  private describeShard(planId: string, plan: ResolvedPlan, leaf: number): ReplayedShard {
+    const { stage, shard } = locateLeaf(plan, leaf);
+    const cp = this.checkpoints.getBinary(checkpointKey(planId, stage, shard));
+    return { leaf_index: leaf, stage_id: (plan.stages[stage] as ResolvedPlan['stages'][number]).id, shard_index: shard, cas_id: cp ? decodeCheckpoint(cp).c.trim() : '' };
+  }
+
+  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[] = []): Promise<PlanReport> {
     const startedAt = new Date();
     const t0 = performance.now();
     const { config, bus, log } = this.kernel;
@@ -182,7 +229,7 @@ export class HxoEngine {
     });
     let run = this.newRun(planId, plan, events);
     const partitionMs = performance.now() - t0;
-    const replayed: ReplayedShard[] = [];
+    const replayed: ReplayedShard[] = [...alreadyReplayed];
     const finished = (async (): Promise<PlanReport> => {
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
@@ -225,14 +272,10 @@ export class HxoEngine {
    * says which they are.
    */
   private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
-    const shards = badLeaves.map((leaf) => ({ leaf, ...run.locate(leaf) }));
-    const found = shards.map(({ leaf, stage, shard }) => {
-      const cp = this.checkpoints.getBinary(checkpointKey(run.planId, stage, shard));
-      return { leaf_index: leaf, stage_id: (run.plan.stages[stage] as ResolvedPlan['stages'][number]).id, shard_index: shard, cas_id: cp ? decodeCheckpoint(cp).c : '' };
-    });
+    const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.plan, leaf));
     replayed.push(...found);
     await this.kernel.store.write(() => {
-      for (const { stage, shard } of shards) void this.checkpoints.remove(checkpointKey(run.planId, stage, shard));
+      for (const { stage, shard } of badLeaves.map((leaf) => locateLeaf(run.plan, leaf))) void this.checkpoints.remove(checkpointKey(run.planId, stage, shard));
     });
     await this.kernel.bus.publish('hxo.alert', {
       plan_id: run.planId,
@@ -287,7 +330,7 @@ export class HxoEngine {
     const outcome = await certifyPlan(run, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
     const certifyMs = performance.now() - m0;
     run.state = outcome.certified ? 'certified' : 'failed';
-    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run, this.kernel.pool, this.checkpoints) : [];
+    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.leaves, this.kernel.pool, this.checkpoints) : [];
     const report: PlanReport = {
       ...base,
       state: run.state,
@@ -376,6 +419,19 @@ function emptyReport(record: PlanRecord): PlanReport {
     started_at: record.created_at,
     finished_at: null,
   };
+}
+
+/** What `replay` runs again. */
+export type ReplaySelection = { verify: true } | { failed: true } | { subtree: [from: number, to: number] };
+
+/** The first leaf index of the stage called `id`. */
+function locateStage(plan: ResolvedPlan, id: string): number | undefined {
+  let offset = 0;
+  for (const s of plan.stages) {
+    if (s.id === id) return offset;
+    offset += s.shardCount;
+  }
+  return undefined;
 }
 
 function round(ms: number): number {

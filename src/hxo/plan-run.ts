@@ -14,7 +14,7 @@
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
-import type { ResolvedPlan } from './plan.ts';
+import { locateLeaf, type ResolvedPlan } from './plan.ts';
 import { shardAddress } from './address.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
 import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
@@ -180,9 +180,7 @@ export class PlanRun {
 
   /** (stage, shard) of a global leaf index. */
   locate(leaf: number): { stage: number; shard: number } {
-    let stage = this.offsets.length - 1;
-    while (stage > 0 && (this.offsets[stage] as number) > leaf) stage--;
-    return { stage, shard: leaf - (this.offsets[stage] as number) };
+    return locateLeaf(this.plan, leaf);
   }
 
   private dispatch(cursor: StageCursor): boolean {

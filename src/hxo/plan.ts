@@ -224,3 +224,13 @@ function validConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<
 function fieldPath(path: readonly PropertyKey[]): string {
   return issuePath('', path) || 'plan';
 }
+
+/** (stage, shard) of a plan's global leaf index (stages' shards are laid out in stage order). */
+export function locateLeaf(plan: ResolvedPlan, leaf: number): { stage: number; shard: number } {
+  let offset = 0;
+  for (const s of plan.stages) {
+    if (leaf < offset + s.shardCount) return { stage: s.index, shard: leaf - offset };
+    offset += s.shardCount;
+  }
+  throw new RangeError(`leaf ${leaf} is outside a plan of ${plan.totalShards} shards`);
+}

@@ -11,6 +11,8 @@ import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { planIdFor, planDigest, checkPlanShape, readPlanFile } from '../../src/hxo/plan.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { REPO_ROOT, flipHex, specComputeHashRoot } from '../hxo/helpers.ts';
+import { openStore } from '../../src/store/env.ts';
+import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '2' };
@@ -155,5 +157,49 @@ describe('xyn status and xyn report', () => {
     const s = xyn(['status', 'no-such-plan', '--data', data]);
     expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/no plan no-such-plan/);
+  });
+});
+
+describe('xyn replay', () => {
+  it('with nothing wrong: nothing to replay, the same report, exit 0', () => {
+    const r = xyn(['replay', report.plan_id, '--data', data, '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('xyn: nothing to replay\n');
+    expect(JSON.parse(r.stdout)).toEqual(report);
+  });
+
+  it('finds a corrupted stored output by bisection, replays its shard and certifies the same root', async () => {
+    const store = openStore({ path: join(data, 'store') });
+    const key = checkpointKey(report.plan_id, 0, 321);
+    const db = checkpointDb(store);
+    const stored = db.getBinary(key) as Buffer;
+    const out = decodeCheckpoint(stored).o as Uint8Array;
+    const bad = Buffer.from(stored);
+    bad[bad.length - out.length + 5] = (bad[bad.length - out.length + 5] as number) ^ 1;
+    await store.write(() => void db.put(key, bad));
+    await store.close();
+
+    const r = xyn(['replay', report.plan_id, '--data', data, '--json']);
+    expect(r.stderr).toBe('xyn: replaying 1 shard(s)\n');
+    expect(r.status).toBe(0);
+    const replayed = JSON.parse(r.stdout) as PlanReport;
+    expect(replayed).toMatchObject({ state: 'certified', merkle_root: report.merkle_root, done_shards: 1000 });
+    expect(replayed.replayed?.map((x) => x.leaf_index)).toEqual([321]);
+  });
+
+  it('refuses bad selections with exit 2, naming the flag', () => {
+    for (const [args, message] of [
+      [['--subtree', '9..5'], /^xyn: subtree: 9\.\.5 is not a range of leaves/],
+      [['--subtree', 'x'], /--subtree must be FROM\.\.TO/],
+      [['--failed', '--subtree', '1..2'], /--failed and --subtree cannot be combined/],
+    ] as const) {
+      const r = xyn(['replay', report.plan_id, '--data', data, ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+    }
+    const unknown = xyn(['replay', 'no-such-plan', '--data', data]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no plan no-such-plan/);
   });
 });

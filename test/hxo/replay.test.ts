@@ -5,6 +5,8 @@
  * bad leaf — the sampled one and one no sample looked at — replays those
  * shards, and certifies the same root.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
@@ -12,7 +14,7 @@ import { sampleIndices } from '../../src/hxo/certify.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { BLUEPRINTS, computeHashPlan, planEvents, specComputeHashRoot, specComputeHashShard, startNode, type TestNode } from './helpers.ts';
+import { BLUEPRINTS, computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, specComputeHashShard, startNode, type TestNode } from './helpers.ts';
 
 const TOTAL = 3000;
 const dir = tempDir();
@@ -88,4 +90,48 @@ describe('a stored output that no longer matches its leaf', () => {
       expect(Buffer.from(cp.l as Uint8Array)).toEqual(specComputeHashShard(i).leaf);
     }
   }, 120_000);
+});
+
+describe('engine.replay', () => {
+  it('--failed: gives the failed shards of an ended plan fresh attempts, and the plan certifies', async () => {
+    const n = await startNode();
+    nodes.push(n);
+    const marker = join(n.dir, 'marker');
+    writeFileSync(marker, '');
+    const plan = flakyPlan('replay-failed', 'fails_while_marked', 30, { retries: 0 }, { marker });
+    const submitted = await n.engine.submit(plan, { baseDir: BLUEPRINTS });
+    const failed = await submitted.finished;
+    expect(failed).toMatchObject({ state: 'failed', failed_shards: 10, done_shards: 20 });
+
+    rmSync(marker);
+    const again = await n.engine.replay(submitted.planId, { failed: true });
+    expect(again.replaying.map((r) => r.shard_index)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    const report = await again.finished;
+    expect(report).toMatchObject({ state: 'certified', done_shards: 30, failed_shards: 0, failed: [] });
+    expect(report.replayed?.map((r) => r.shard_index)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    expect(n.engine.report(submitted.planId)).toEqual(report);
+    // The replay is a privileged operation: audited.
+    const audit = n.kernel.bus.queryHistory({ topic: 'hxo.audit', limit: 100 }).map((e) => e.data as { operation: string; details: Record<string, unknown> });
+    expect(audit.find((a) => a.operation === 'plan.replay')?.details).toEqual({ plan_id: submitted.planId, selection: { failed: true }, shards: 10 });
+  });
+
+  it('--subtree and the default check: same root, nothing to replay when nothing is wrong; bad ranges are refused', async () => {
+    const n = await startNode();
+    nodes.push(n);
+    const submitted = await n.engine.submit(computeHashPlan('replay-subtree', 500), { baseDir: BLUEPRINTS });
+    const first = await submitted.finished;
+    const check = await n.engine.replay(submitted.planId);
+    expect(check.replaying).toEqual([]);
+    expect(await check.finished).toEqual(first);
+
+    const sub = await n.engine.replay(submitted.planId, { subtree: [100, 163] });
+    expect(sub.replaying).toHaveLength(64);
+    const report = await sub.finished;
+    expect(report).toMatchObject({ state: 'certified', merkle_root: first.merkle_root, done_shards: 500 });
+    expect(report.replayed?.[0]).toMatchObject({ leaf_index: 100, shard_index: 100, cas_id: specComputeHashShard(100).cas_id });
+
+    await expect(n.engine.replay(submitted.planId, { subtree: [400, 500] })).rejects.toThrow(/^subtree: 400\.\.500 is not a range of leaves of this plan \(0\.\.499\)/);
+    await expect(n.engine.replay(submitted.planId, { subtree: [5, 4] })).rejects.toThrow(/subtree/);
+    await expect(n.engine.replay('no-such-plan')).rejects.toThrow(/no plan no-such-plan/);
+  });
 });
