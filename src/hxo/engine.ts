@@ -382,7 +382,7 @@ export class HxoEngine {
 export async function preparePlan(raw: unknown, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
   const shaped = checkPlanShape(raw);
   for (const module of shaped.modules ?? []) await registry.loadModule(module, baseDir);
-  return resolvePlan(shaped, registry, limits, capabilities);
+  return resolvePlan(shaped, registry, limits, baseDir, capabilities);
 }
 
 /** The status of a plan from its stored record (ended, or left unfinished by a stopped node). */

@@ -4,13 +4,13 @@
  * A job kind names its allowed partitioners and executors and its safety
  * policy. Executors run in the worker pool, so a kind names the *module* that
  * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
- * Built in: `compute.hash`. Users register kinds from modules exporting
+ * Built in: `compute.hash`, `docs.index`. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byRange, type Partitioner } from './partitioners.ts';
+import { byRange, byRouteMap, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -52,10 +52,25 @@ const computeHash: JobKind = {
   safety_policy: { allow_non_idempotent: false, require_dry_run: false },
 };
 
+const docsIndex: JobKind = {
+  kind: 'docs.index',
+  description: 'index documentation for search: one shard per route of a route map',
+  partitioners: { by_route_map: byRouteMap as unknown as Partitioner<Record<string, unknown>> },
+  executors: {
+    docs_index: {
+      module: builtin('docs-index'),
+      idempotent: true,
+      config: z.object({ root: z.string().min(1) }),
+    },
+  },
+  safety_policy: { allow_non_idempotent: false, require_dry_run: false },
+  default_slo_ms: 30_000,
+};
+
 export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
-  constructor(kinds: JobKind[] = [computeHash]) {
+  constructor(kinds: JobKind[] = [computeHash, docsIndex]) {
     for (const k of kinds) this.register(k);
   }
 

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hash } from 'node:crypto';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalEncode } from '../kernel/canonical.ts';
@@ -129,8 +129,12 @@ export function checkPlanShape(raw: unknown): PlanInput {
   throw new PlanError(fieldPath(issue.path), issue.message);
 }
 
-/** Resolves a shaped plan against the registry and limits (seed 002 validation rules). */
-export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: Limits, capabilities?: ReadonlySet<string>): ResolvedPlan {
+/**
+ * Resolves a shaped plan against the registry and limits (seed 002 validation
+ * rules). A stage's `config.root` (the directory its partitioner and executor
+ * read) is resolved against `baseDir`, the plan file's directory.
+ */
+export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): ResolvedPlan {
   const seen = new Set<string>();
   const stages = plan.stages.map((stage, index): ResolvedStage => {
     const at = `stages[${index}]`;
@@ -149,7 +153,7 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       throw new PlanError(`${at}.executor`, `"${executorName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.executors).join(', ')}`);
     }
     checkSafety(kind, stage, executor.idempotent, at, capabilities);
-    const stageConfig = stage.config ?? {};
+    const stageConfig = typeof stage.config?.root === 'string' ? { ...stage.config, root: resolve(baseDir, stage.config.root) } : (stage.config ?? {});
     const executorConfig = validConfig(executor.config, stageConfig, at);
     const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
     const workerPartitioner = workerPartitionerName(partitioner);
@@ -168,7 +172,7 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       memo: (stage.memo ?? true) && executor.idempotent,
       config,
       executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
-      shardCount: partitioner.count(config),
+      shardCount: countShards(partitioner, config, at),
     };
   });
   const totalShards = stages.reduce((n, s) => n + s.shardCount, 0);
@@ -214,6 +218,16 @@ function checkSafety(kind: JobKind, stage: PlanInput['stages'][number], idempote
 }
 
 /** The part of a stage's config that `schema` reads, validated and defaulted; `whose` ends the message. */
+/** The partitioner's count; what it throws (a missing file, a bad config) is a refusal naming the stage. */
+function countShards(partitioner: JobKind['partitioners'][string], config: Record<string, unknown>, at: string): number {
+  try {
+    return partitioner.count(config);
+  } catch (err) {
+    if (err instanceof PlanError) throw new PlanError(`${at}.${err.field}`, err.rule);
+    throw new PlanError(`${at}.config`, `partitioner ${partitioner.name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function validConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<string, unknown>, at: string, whose = ''): Record<string, unknown> {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;

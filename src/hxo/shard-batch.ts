@@ -5,12 +5,17 @@
  * executor (async ones raced against the shard timeout; a synchronous hang is
  * the pool watchdog's to kill), the output's canonical bytes and digest, and
  * the Merkle leaf hash. Then ONE durable LMDB transaction writes the
- * checkpoints of every shard that finished for good (done, reused, or failed
- * on its last attempt); a shard that will be retried is left pending. The
+ * artifacts the executors kept (ShardContext) and the checkpoints of every
+ * shard that finished for good (done, reused, or failed on its last
+ * attempt); a shard that will be retried is left pending. The
  * answer is compact: fixed-width byte arrays, errors only for failures.
  */
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
+import type { ShardContext } from '../kernel/batch-protocol.ts';
+import { sha256 } from '../kernel/sha256.ts';
+import type { Database } from 'lmdb';
+import { casDb } from '../store/cas.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
 import { shardAddressInto } from './address.ts';
@@ -69,12 +74,14 @@ let store: Store | undefined;
 const address = Buffer.alloc(32);
 let checkpoints: CheckpointDb;
 let memo: MemoDb;
+let blobs: Database<Uint8Array, string>;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
   checkpoints = checkpointDb(store);
   memo = memoDb(store);
+  blobs = casDb(store);
 }
 
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
@@ -105,6 +112,15 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const values: Uint8Array[] = [];
   const memoWrites: { key: Buffer; value: Uint8Array }[] = [];
   const configDigest = Buffer.from(task.config_digest, 'hex');
+  // Artifacts the executors keep, by address: written with the checkpoints.
+  const artifacts = new Map<string, Uint8Array>();
+  const context: ShardContext = {
+    putArtifact(bytes) {
+      const hash = sha256(bytes).toString('hex');
+      if (!artifacts.has(hash)) artifacts.set(hash, Uint8Array.prototype.slice.call(bytes) as Uint8Array);
+      return hash;
+    },
+  };
   const keys = new CheckpointKeys(task.plan_id, task.stage_index);
 
   let run = 0;
@@ -131,7 +147,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
     if (!output && execute) {
       try {
-        const value = execute(input, task.config);
+        const value = execute(input, task.config, context);
         // Only asynchronous executors pay for a timer and an await. The view is
         // copied into the checkpoint below, before anything else is encoded.
         output = canonicalView(value instanceof Promise ? await withTimeout(value, task.timeout_ms, casIdAt(result.cas, j)) : value);
@@ -160,6 +176,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   }
   board.end(task.slot);
   await (store as Store).write(() => {
+    for (const [hash, bytes] of artifacts) if (!blobs.doesExist(hash)) void blobs.put(hash, bytes);
     for (let k = 0; k < written.length; k++) void checkpoints.put(keys.at(written[k] as number), values[k] as Uint8Array);
     for (const m of memoWrites) void memo.put(m.key, m.value);
   });

@@ -27,7 +27,20 @@ export interface BatchResult {
   results: ({ ok: true; v: unknown } | { ok: false; e: SerializedError })[];
 }
 
-/** What an executor module exports: executors by name, each one input (and the stage config) in, one output out. */
+/** What a shard's executor may use besides its input and config. */
+export interface ShardContext {
+  /**
+   * Keeps `bytes` as an artifact in the node's content-addressed store and
+   * returns their sha256 (hex). Artifacts are written in the same transaction
+   * as the shard's checkpoint: a shard is never done without them.
+   */
+  putArtifact(bytes: Uint8Array): string;
+}
+
+/**
+ * What an executor module exports: executors by name, each one input (and the
+ * stage config) in, one output out. Shard executors also get a ShardContext.
+ */
 export type ExecutorModule = {
-  executors: Record<string, (input: unknown, config: Record<string, unknown>) => unknown>;
+  executors: Record<string, (input: unknown, config: Record<string, unknown>, shard?: ShardContext) => unknown>;
 };

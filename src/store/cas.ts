@@ -19,11 +19,16 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 
+/** The blobs database: sha256 hex → bytes (shard workers write artifacts into it directly). */
+export function casDb(store: Store): Database<Uint8Array, string> {
+  return store.db<string, Uint8Array>('cas', { binary: true });
+}
+
 export class Cas {
   private readonly blobs: Database<Uint8Array, string>;
 
   constructor(private readonly store: Store) {
-    this.blobs = store.db<string, Uint8Array>('cas', { binary: true });
+    this.blobs = casDb(store);
   }
 
   /** Stores bytes and resolves with their address once they are durable. */
