@@ -4,13 +4,13 @@
  * A job kind names its allowed partitioners and executors and its safety
  * policy. Executors run in the worker pool, so a kind names the *module* that
  * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
- * Built in: `compute.hash`, `docs.index`. Users register kinds from modules exporting
+ * Built in: `compute.hash`, `docs.index`, `assets.index`, `assets.stage`. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byRange, byRouteMap, type Partitioner } from './partitioners.ts';
+import { byAssetBucket, byFileSize, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -67,10 +67,30 @@ const docsIndex: JobKind = {
   default_slo_ms: 30_000,
 };
 
+/** `assets.index` and `assets.stage` share partitioners and their executor (seed 002). */
+function assetsKind(kind: string, description: string): JobKind {
+  return {
+    kind,
+    description,
+    partitioners: {
+      by_asset_bucket: byAssetBucket as unknown as Partitioner<Record<string, unknown>>,
+      by_filesize: byFileSize as unknown as Partitioner<Record<string, unknown>>,
+    },
+    executors: {
+      index_assets: { module: builtin('assets'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
+    },
+    safety_policy: { allow_non_idempotent: false, require_dry_run: false },
+    default_slo_ms: 60_000,
+  };
+}
+
+const assetsIndex = assetsKind('assets.index', 'index assets for search and retrieval');
+const assetsStage = assetsKind('assets.stage', 'stage assets for deployment: their bytes into the CAS, with an index');
+
 export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
-  constructor(kinds: JobKind[] = [computeHash, docsIndex]) {
+  constructor(kinds: JobKind[] = [computeHash, docsIndex, assetsIndex, assetsStage]) {
     for (const k of kinds) this.register(k);
   }
 

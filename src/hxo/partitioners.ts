@@ -15,6 +15,7 @@ import { resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PlanError } from './engine-errors.ts';
+import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
 
 export interface Partitioner<C = Record<string, unknown>> {
   readonly name: string;
@@ -113,4 +114,75 @@ function readRouteMap({ root, route_map }: z.infer<typeof routeMapConfig>): { ro
       if (!existsSync(full)) throw new PlanError('config.route_map', `route ${route}: ${full} does not exist`);
       return { route, file };
     });
+}
+
+const assetBucketConfig = z.object({ root: z.string().min(1), stage_kind: z.string().default('') });
+
+/** An assets shard: a bucket's files (or a size partition's, under `by_filesize`). */
+export interface FilesShard {
+  bucket: string;
+  files: FileEntry[];
+  stage_kind: string;
+}
+
+/**
+ * `by_asset_bucket`: one shard per asset category — each top-level directory
+ * of `root` that holds files — with the files under it.
+ */
+export const byAssetBucket: Partitioner<z.infer<typeof assetBucketConfig>> = {
+  name: 'by_asset_bucket',
+  config: assetBucketConfig,
+  count: (config) => assetBuckets(config).length,
+  shards: (config) => assetBuckets(config),
+};
+
+function assetBuckets({ root, stage_kind }: z.infer<typeof assetBucketConfig>): FilesShard[] {
+  return topDirectories(root)
+    .map((bucket) => ({ bucket, files: listFiles(root, bucket), stage_kind }))
+    .filter((s) => s.files.length > 0);
+}
+
+const fileSizeConfig = z.object({
+  root: z.string().min(1),
+  chunk_size_mb: z.number().positive().max(4096).default(8),
+  stage_kind: z.string().default(''),
+});
+
+/** A size partition: seed 002's `deploy.pack` input, with the files it covers. */
+export interface FileRangeShard extends FilesShard {
+  partition_id: number;
+  file_range_start: number;
+  file_range_end: number;
+  chunk_size_mb: number;
+}
+
+/**
+ * `by_filesize`: the files under `root` in path order, cut into consecutive
+ * ranges of at most `chunk_size_mb` MiB each (a bigger file is a range of
+ * its own): files [file_range_start, file_range_end) per shard.
+ */
+export const byFileSize: Partitioner<z.infer<typeof fileSizeConfig>> = {
+  name: 'by_filesize',
+  config: fileSizeConfig,
+  count: (config) => fileRanges(config).length,
+  shards: (config) => fileRanges(config),
+};
+
+function fileRanges({ root, chunk_size_mb, stage_kind }: z.infer<typeof fileSizeConfig>): FileRangeShard[] {
+  const files = listFiles(root);
+  const limit = chunk_size_mb * 1024 * 1024;
+  const out: FileRangeShard[] = [];
+  let start = 0;
+  let bytes = 0;
+  const cut = (end: number): void => {
+    const id = out.length;
+    out.push({ bucket: `partition-${id}`, chunk_size_mb, file_range_end: end, file_range_start: start, files: files.slice(start, end), partition_id: id, stage_kind });
+    [start, bytes] = [end, 0];
+  };
+  files.forEach((f, i) => {
+    if (i > start && bytes + f.size > limit) cut(i);
+    bytes += f.size;
+  });
+  if (start < files.length) cut(files.length);
+  return out;
 }

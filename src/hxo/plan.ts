@@ -153,7 +153,8 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       throw new PlanError(`${at}.executor`, `"${executorName}" is not allowed for ${kind.kind}; allowed: ${Object.keys(kind.executors).join(', ')}`);
     }
     checkSafety(kind, stage, executor.idempotent, at, capabilities);
-    const stageConfig = typeof stage.config?.root === 'string' ? { ...stage.config, root: resolve(baseDir, stage.config.root) } : (stage.config ?? {});
+    // Partitioners whose inputs carry seed 002's `stage_kind` read it from here.
+    const stageConfig = { ...stage.config, stage_kind: kind.kind, ...(typeof stage.config?.root === 'string' ? { root: resolve(baseDir, stage.config.root) } : {}) };
     const executorConfig = validConfig(executor.config, stageConfig, at);
     const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
     const workerPartitioner = workerPartitionerName(partitioner);
