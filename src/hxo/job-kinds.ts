@@ -4,13 +4,14 @@
  * A job kind names its allowed partitioners and executors and its safety
  * policy. Executors run in the worker pool, so a kind names the *module* that
  * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
- * Built in: `compute.hash`, `docs.index`, `assets.index`, `assets.stage`. Users register kinds from modules exporting
+ * Built in: `compute.hash`, `deploy.pack`, `docs.index`, `assets.index`,
+ * `assets.stage`. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byAssetBucket, byFileSize, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
+import { byAssetBucket, byFileSize, byModule, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -67,6 +68,20 @@ const docsIndex: JobKind = {
   default_slo_ms: 30_000,
 };
 
+const deployPack: JobKind = {
+  kind: 'deploy.pack',
+  description: 'pack backend files for deployment: compressed, content-addressed chunks in the CAS',
+  partitioners: {
+    by_filesize: byFileSize as unknown as Partitioner<Record<string, unknown>>,
+    by_module: byModule as unknown as Partitioner<Record<string, unknown>>,
+  },
+  executors: {
+    pack_backend: { module: builtin('pack'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
+  },
+  safety_policy: { allow_non_idempotent: false, require_dry_run: false },
+  default_slo_ms: 120_000,
+};
+
 /** `assets.index` and `assets.stage` share partitioners and their executor (seed 002). */
 function assetsKind(kind: string, description: string): JobKind {
   return {
@@ -90,7 +105,7 @@ const assetsStage = assetsKind('assets.stage', 'stage assets for deployment: the
 export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
-  constructor(kinds: JobKind[] = [computeHash, docsIndex, assetsIndex, assetsStage]) {
+  constructor(kinds: JobKind[] = [computeHash, deployPack, docsIndex, assetsIndex, assetsStage]) {
     for (const k of kinds) this.register(k);
   }
 
