@@ -4,14 +4,14 @@
  * A job kind names its allowed partitioners and executors and its safety
  * policy. Executors run in the worker pool, so a kind names the *module* that
  * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
- * Built in: `compute.hash`, `deploy.pack`, `docs.index`, `assets.index`,
- * `assets.stage`. Users register kinds from modules exporting
+ * Built in: `compute.hash`, `deploy.pack`, `deploy.prime`, `docs.index`,
+ * `assets.index`, `assets.stage`. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byAssetBucket, byFileSize, byModule, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
+import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -23,6 +23,11 @@ export interface ExecutorSpec {
   /** Module (path or file URL) exporting `executors[name]`; loaded in the worker threads. */
   module: string;
   idempotent: boolean;
+  /**
+   * false for executors whose point is an effect elsewhere (warming a remote
+   * cache): they run every time unless a stage asks for `memo: true`.
+   */
+  memoByDefault?: boolean;
   /** Validates the executor's part of the stage config (and keeps only that part). */
   config: z.ZodType<Record<string, unknown>>;
 }
@@ -82,6 +87,23 @@ const deployPack: JobKind = {
   default_slo_ms: 120_000,
 };
 
+const primeConfig = z.object({ base_url: z.url({ protocol: /^https?$/ }), request_timeout_ms: z.number().int().positive().default(10_000) });
+
+const deployPrime: JobKind = {
+  kind: 'deploy.prime',
+  description: "prime a service's registry and caches for startup, module by module",
+  partitioners: {
+    by_module: byModule as unknown as Partitioner<Record<string, unknown>>,
+    by_dag_depth: byDagDepth as unknown as Partitioner<Record<string, unknown>>,
+  },
+  executors: {
+    warm_registry: { module: builtin('prime'), idempotent: true, memoByDefault: false, config: primeConfig },
+    prime_caches: { module: builtin('prime'), idempotent: true, memoByDefault: false, config: primeConfig },
+  },
+  safety_policy: { allow_non_idempotent: false, require_dry_run: false },
+  default_slo_ms: 45_000,
+};
+
 /** `assets.index` and `assets.stage` share partitioners and their executor (seed 002). */
 function assetsKind(kind: string, description: string): JobKind {
   return {
@@ -105,7 +127,7 @@ const assetsStage = assetsKind('assets.stage', 'stage assets for deployment: the
 export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
-  constructor(kinds: JobKind[] = [computeHash, deployPack, docsIndex, assetsIndex, assetsStage]) {
+  constructor(kinds: JobKind[] = [computeHash, deployPack, deployPrime, docsIndex, assetsIndex, assetsStage]) {
     for (const k of kinds) this.register(k);
   }
 

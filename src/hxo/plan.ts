@@ -170,7 +170,7 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       timeout_ms: stage.timeout_ms ?? limits.HXO_SHARD_TIMEOUT_MS,
       retries: stage.retries ?? 2,
       backoff_ms: stage.backoff_ms ?? 100,
-      memo: (stage.memo ?? true) && executor.idempotent,
+      memo: (stage.memo ?? executor.memoByDefault ?? true) && executor.idempotent,
       config,
       executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
       shardCount: countShards(partitioner, config, at),
