@@ -17,7 +17,7 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, locateLeaf, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { checkPlanShape, locateLeaf, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
 import { PlanRun } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
@@ -66,6 +66,8 @@ export class HxoEngine {
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
   private readonly plans: Database<PlanRecord, string>;
+  /** `dry-run:<digest of the plan without dry_run>` → the dry run that succeeded. */
+  private readonly meta: Database<{ plan_id: string; at: string }, string>;
   private readonly checkpoints: CheckpointDb;
   private key: NodeKey | undefined;
 
@@ -77,6 +79,7 @@ export class HxoEngine {
     const { config } = kernel;
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
+    this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
     this.checkpoints = checkpointDb(kernel.store);
   }
 
@@ -102,6 +105,7 @@ export class HxoEngine {
     const existing = this.plans.get(planId);
     if (existing?.report) return { planId, plan, finished: Promise.resolve(existing.report) };
     const submittedBy = options.submittedBy ?? 'local';
+    if (!existing) this.checkDryRun(plan);
     if (!existing) {
       const record: PlanRecord = {
         plan_id: planId,
@@ -119,6 +123,17 @@ export class HxoEngine {
       await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
     }
     return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId) };
+  }
+
+  /**
+   * A plan with a `require_dry_run` kind (seed 002) applies only after a dry
+   * run of the same plan has succeeded.
+   */
+  private checkDryRun(plan: ResolvedPlan): void {
+    if (plan.dry_run) return;
+    const gated = [...new Set(plan.stages.map((s) => s.kind).filter((k) => this.registry.get(k)?.safety_policy.require_dry_run))];
+    if (gated.length === 0 || this.meta.get(dryRunKey(plan))) return;
+    throw new PlanError('dry_run', `${gated.join(', ')} requires a successful dry run of this plan first: submit it with dry_run: true`);
   }
 
   /** Resumes every plan a previous process left running. */
@@ -243,6 +258,7 @@ export class HxoEngine {
           await this.kernel.store.write(() => {
             const record = this.plans.get(planId) as PlanRecord;
             void this.plans.put(planId, { ...record, state: report.state, report });
+            if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
           });
           return report;
         }
@@ -419,6 +435,12 @@ function emptyReport(record: PlanRecord): PlanReport {
     started_at: record.created_at,
     finished_at: null,
   };
+}
+
+/** Where the success of a dry run of this plan (dry_run aside) is recorded. */
+function dryRunKey(plan: ResolvedPlan): string {
+  const { dry_run: _dryRun, ...apply } = plan.source;
+  return `dry-run:${planDigest(apply)}`;
 }
 
 /** What `replay` runs again. */

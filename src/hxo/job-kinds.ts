@@ -4,14 +4,13 @@
  * A job kind names its allowed partitioners and executors and its safety
  * policy. Executors run in the worker pool, so a kind names the *module* that
  * exports them (`executors: {name: fn}`); partitioners run in the plan actor.
- * Built in: `compute.hash`, `deploy.pack`, `deploy.prime`, `docs.index`,
- * `assets.index`, `assets.stage`. Users register kinds from modules exporting
+ * Built in: `compute.hash` and the six kinds of seed 002. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, type Partitioner } from './partitioners.ts';
+import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -104,6 +103,27 @@ const deployPrime: JobKind = {
   default_slo_ms: 45_000,
 };
 
+const deployMigrate: JobKind = {
+  kind: 'deploy.migrate',
+  description: 'apply a database migration in batches (PostgreSQL); dry run first',
+  partitioners: { by_sql_batch: bySqlBatch as unknown as Partitioner<Record<string, unknown>> },
+  executors: {
+    sql_migrate: {
+      module: builtin('migrate'),
+      idempotent: false,
+      config: z.object({
+        table: z.string().min(1),
+        key: z.string().min(1).default('id'),
+        set: z.string().min(1),
+        database_url: z.string().optional(),
+        dry_run: z.boolean(),
+      }),
+    },
+  },
+  safety_policy: { allow_non_idempotent: true, require_dry_run: true },
+  default_slo_ms: 30_000,
+};
+
 /** `assets.index` and `assets.stage` share partitioners and their executor (seed 002). */
 function assetsKind(kind: string, description: string): JobKind {
   return {
@@ -127,7 +147,7 @@ const assetsStage = assetsKind('assets.stage', 'stage assets for deployment: the
 export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
-  constructor(kinds: JobKind[] = [computeHash, deployPack, deployPrime, docsIndex, assetsIndex, assetsStage]) {
+  constructor(kinds: JobKind[] = [computeHash, deployPack, deployPrime, deployMigrate, docsIndex, assetsIndex, assetsStage]) {
     for (const k of kinds) this.register(k);
   }
 

@@ -16,12 +16,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PlanError } from './engine-errors.ts';
 import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
+import { databaseUrl, rowCount } from './sql.ts';
 
 export interface Partitioner<C = Record<string, unknown>> {
   readonly name: string;
   /** Validates (and defaults) the stage config this partitioner reads. */
   readonly config: z.ZodType<C>;
-  count(config: C): number;
+  /** May be async (a row count from a database); the plan is resolved once it is known. */
+  count(config: C): number | Promise<number>;
   shards(config: C): Iterable<unknown>;
   /** Random access: the input of shard i (0 ≤ i < count), equal to the i-th of `shards`. */
   at?(config: C, i: number): unknown;
@@ -303,3 +305,39 @@ function depthLevels(config: z.infer<typeof moduleConfig>): DepthShard[] {
   }
   return levels;
 }
+
+const sqlBatchConfig = z.object({
+  table: z.string().min(1),
+  batch_size: z.number().int().positive().default(1000),
+  database_url: z.string().optional(),
+  stage_kind: z.string().default(''),
+});
+
+/** A batch of rows: seed 002's `deploy.migrate` input. */
+export interface SqlBatchShard {
+  batch_id: number;
+  limit: number;
+  offset: number;
+  stage_kind: string;
+}
+
+/**
+ * `by_sql_batch`: the rows of `table` (counted in the database when the plan
+ * is resolved) in batches of `batch_size`: `{batch_id, offset, limit}`.
+ */
+export const bySqlBatch: Partitioner<z.infer<typeof sqlBatchConfig>> = {
+  name: 'by_sql_batch',
+  config: sqlBatchConfig,
+  count: async (config) => {
+    const rows = await rowCount(databaseUrl(config), config.table);
+    // Stored so shards() makes exactly the batches count() promised.
+    (config as { rows?: number }).rows = rows;
+    return Math.ceil(rows / config.batch_size);
+  },
+  *shards(config) {
+    const rows = (config as { rows?: number }).rows ?? 0;
+    for (let batch_id = 0; batch_id * config.batch_size < rows; batch_id++) {
+      yield { batch_id, limit: config.batch_size, offset: batch_id * config.batch_size, stage_kind: config.stage_kind } satisfies SqlBatchShard;
+    }
+  },
+};

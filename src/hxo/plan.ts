@@ -134,9 +134,10 @@ export function checkPlanShape(raw: unknown): PlanInput {
  * rules). A stage's `config.root` (the directory its partitioner and executor
  * read) is resolved against `baseDir`, the plan file's directory.
  */
-export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): ResolvedPlan {
+export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
   const seen = new Set<string>();
-  const stages = plan.stages.map((stage, index): ResolvedStage => {
+  const stages: ResolvedStage[] = [];
+  for (const [index, stage] of plan.stages.entries()) {
     const at = `stages[${index}]`;
     if (seen.has(stage.id)) throw new PlanError(`${at}.id`, `stage id "${stage.id}" is used twice`);
     seen.add(stage.id);
@@ -154,11 +155,12 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
     }
     checkSafety(kind, stage, executor.idempotent, at, capabilities);
     // Partitioners whose inputs carry seed 002's `stage_kind` read it from here.
-    const stageConfig = { ...stage.config, stage_kind: kind.kind, ...(typeof stage.config?.root === 'string' ? { root: resolve(baseDir, stage.config.root) } : {}) };
+    // Executors that behave differently in a dry run read `dry_run` from here.
+    const stageConfig = { ...stage.config, stage_kind: kind.kind, dry_run: plan.dry_run ?? false, ...(typeof stage.config?.root === 'string' ? { root: resolve(baseDir, stage.config.root) } : {}) };
     const executorConfig = validConfig(executor.config, stageConfig, at);
     const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
     const workerPartitioner = workerPartitionerName(partitioner);
-    return {
+    stages.push({
       index,
       id: stage.id,
       kind: kind.kind,
@@ -168,14 +170,14 @@ export function resolvePlan(plan: PlanInput, registry: JobKindRegistry, limits: 
       executorModule: executor.module,
       slo_ms: stage.slo_ms ?? kind.default_slo_ms ?? limits.HXO_DEFAULT_SLO_MS,
       timeout_ms: stage.timeout_ms ?? limits.HXO_SHARD_TIMEOUT_MS,
-      retries: stage.retries ?? 2,
+      retries: executor.idempotent ? (stage.retries ?? 2) : nonIdempotentRetries(stage.retries, at),
       backoff_ms: stage.backoff_ms ?? 100,
       memo: (stage.memo ?? executor.memoByDefault ?? true) && executor.idempotent,
       config,
       executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
-      shardCount: countShards(partitioner, config, at),
-    };
-  });
+      shardCount: await countShards(partitioner, config, at),
+    });
+  }
   const totalShards = stages.reduce((n, s) => n + s.shardCount, 0);
   const max = Math.min(plan.constraints?.max_shards ?? Number.POSITIVE_INFINITY, limits.HXO_MAX_SHARDS);
   if (totalShards > max) {
@@ -219,10 +221,16 @@ function checkSafety(kind: JobKind, stage: PlanInput['stages'][number], idempote
 }
 
 /** The part of a stage's config that `schema` reads, validated and defaulted; `whose` ends the message. */
+/** A non-idempotent shard is never retried blindly: its failure needs a person (or a replay). */
+function nonIdempotentRetries(retries: number | undefined, at: string): number {
+  if (retries) throw new PlanError(`${at}.retries`, 'a non-idempotent stage is never retried blindly: retries must be 0');
+  return 0;
+}
+
 /** The partitioner's count; what it throws (a missing file, a bad config) is a refusal naming the stage. */
-function countShards(partitioner: JobKind['partitioners'][string], config: Record<string, unknown>, at: string): number {
+async function countShards(partitioner: JobKind['partitioners'][string], config: Record<string, unknown>, at: string): Promise<number> {
   try {
-    return partitioner.count(config);
+    return await partitioner.count(config);
   } catch (err) {
     if (err instanceof PlanError) throw new PlanError(`${at}.${err.field}`, err.rule);
     throw new PlanError(`${at}.config`, `partitioner ${partitioner.name}: ${err instanceof Error ? err.message : String(err)}`);
