@@ -12,11 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decode } from '../../src/kernel/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { AssetIndex } from '../../src/hxo/executors/assets.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { startNode, type TestNode } from './helpers.ts';
+import { runForOutputs, startNode, type TestNode } from './helpers.ts';
 
 const outputSchema = z.object({
   status: z.enum(['indexed', 'staged']),
@@ -73,14 +72,7 @@ function plan(name: string, kind: string, partitioner: string, config: Record<st
   return { name, stages: [{ id: 'assets', kind, partitioner, executor: 'index_assets', config: { root: 'assets', ...config } }] };
 }
 
-async function run(p: ReturnType<typeof plan>) {
-  const submitted = await node.engine.submit(p, { baseDir: dir.path });
-  const report = await submitted.finished;
-  expect(report.state).toBe('certified');
-  const db = checkpointDb(node.kernel.store);
-  const outputs = Array.from({ length: report.total_shards }, (_, i) => outputSchema.parse(decode(decodeCheckpoint(db.getBinary(checkpointKey(submitted.planId, 0, i)) as Buffer).o as Uint8Array)));
-  return { report, outputs };
-}
+const run = (p: ReturnType<typeof plan>) => runForOutputs(node, p, dir.path, (o) => outputSchema.parse(o));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -7,12 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { decode } from '../../src/kernel/codec.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { MigrateOutput } from '../../src/hxo/executors/migrate.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { BLUEPRINTS, startNode, type TestNode } from './helpers.ts';
+import { BLUEPRINTS, runForOutputs, startNode, type TestNode } from './helpers.ts';
 
 const ROWS = 2500;
 let db: TestPostgres;
@@ -80,10 +78,9 @@ describe('deploy.migrate', () => {
     const before = await capitals();
     expect(before).toBe(Math.floor(ROWS / 3));
 
-    const dry = await node.engine.submit(plan({ dry_run: true }, { config: { table: 'users', batch_size: 1000, set: 'email = lower(email)', database_url: db.url } }), { baseDir: BLUEPRINTS });
-    const dryReport = await dry.finished;
-    expect(dryReport).toMatchObject({ state: 'certified', total_shards: 3, reused_shards: 0 });
-    const dryOut = outputs(dry.planId, 3);
+    const dry = await runForOutputs(node, plan({ dry_run: true }), BLUEPRINTS, (o) => o as MigrateOutput);
+    expect(dry.report).toMatchObject({ state: 'certified', total_shards: 3, reused_shards: 0 });
+    const dryOut = dry.outputs;
     expect(dryOut.map((o) => [o.status, o.batch_id, o.rows_affected])).toEqual([
       ['dry_run', 0, 1000],
       ['dry_run', 1, 1000],
@@ -91,19 +88,13 @@ describe('deploy.migrate', () => {
     ]);
     expect(await capitals()).toBe(before);
 
-    const apply = await node.engine.submit(plan(), { baseDir: BLUEPRINTS });
+    const apply = await runForOutputs(node, plan(), BLUEPRINTS, (o) => o as MigrateOutput);
     expect(apply.planId).not.toBe(dry.planId);
-    const report = await apply.finished;
-    expect(report).toMatchObject({ state: 'certified', total_shards: 3, reused_shards: 0 });
-    const out = outputs(apply.planId, 3);
+    expect(apply.report).toMatchObject({ state: 'certified', total_shards: 3, reused_shards: 0 });
+    const out = apply.outputs;
     expect(out.map((o) => o.status)).toEqual(['migrated', 'migrated', 'migrated']);
     expect(out.map((o) => o.rows_affected)).toEqual(dryOut.map((o) => o.rows_affected));
     expect(await capitals()).toBe(0);
     expect((await query<{ n: string }>('SELECT count(*) AS n FROM users'))[0]?.n).toBe(String(ROWS));
   });
 });
-
-function outputs(planId: string, n: number): MigrateOutput[] {
-  const cps = checkpointDb(node.kernel.store);
-  return Array.from({ length: n }, (_, i) => decode(decodeCheckpoint(cps.getBinary(checkpointKey(planId, 0, i)) as Buffer).o as Uint8Array) as MigrateOutput);
-}

@@ -13,11 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decode } from '../../src/kernel/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { PackManifest } from '../../src/hxo/executors/pack.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { startNode, type TestNode } from './helpers.ts';
+import { runForOutputs, startNode, type TestNode } from './helpers.ts';
 
 const outputSchema = z.object({
   status: z.literal('packed'),
@@ -65,14 +64,7 @@ function plan(name: string, partitioner: string, config: Record<string, unknown>
   return { name, stages: [{ id: 'pack', kind: 'deploy.pack', partitioner, executor: 'pack_backend', config: { root: 'repo', ...config } }] };
 }
 
-async function run(p: ReturnType<typeof plan>) {
-  const submitted = await node.engine.submit(p, { baseDir: dir.path });
-  const report = await submitted.finished;
-  expect(report.state).toBe('certified');
-  const db = checkpointDb(node.kernel.store);
-  const outputs = Array.from({ length: report.total_shards }, (_, i) => outputSchema.parse(decode(decodeCheckpoint(db.getBinary(checkpointKey(submitted.planId, 0, i)) as Buffer).o as Uint8Array)));
-  return { report, outputs };
-}
+const run = (p: ReturnType<typeof plan>) => runForOutputs(node, p, dir.path, (o) => outputSchema.parse(o));
 
 describe('deploy.pack', () => {
   it('by_module: one shard per workspace, files packed into gzip chunks in the CAS, identical files stored once', async () => {

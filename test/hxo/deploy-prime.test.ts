@@ -10,11 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decode } from '../../src/kernel/codec.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { startNode, type TestNode } from './helpers.ts';
+import { runForOutputs, startNode, type TestNode } from './helpers.ts';
 
 const outputSchema = z.object({
   status: z.enum(['warmed', 'primed']),
@@ -77,14 +75,7 @@ function plan(name: string, partitioner: string, executor: string, config: Recor
   return { name, stages: [{ id: 'prime', kind: 'deploy.prime', partitioner, executor, backoff_ms: 10, config: { root: 'repo', base_url: base, ...config } }] };
 }
 
-async function run(p: ReturnType<typeof plan>) {
-  const submitted = await node.engine.submit(p, { baseDir: dir.path });
-  const report = await submitted.finished;
-  expect(report.state).toBe('certified');
-  const db = checkpointDb(node.kernel.store);
-  const outputs = Array.from({ length: report.total_shards }, (_, i) => outputSchema.parse(decode(decodeCheckpoint(db.getBinary(checkpointKey(submitted.planId, 0, i)) as Buffer).o as Uint8Array)));
-  return { report, outputs };
-}
+const run = (p: ReturnType<typeof plan>) => runForOutputs(node, p, dir.path, (o) => outputSchema.parse(o));
 
 describe('deploy.prime', () => {
   it('by_dag_depth + warm_registry: one shard per dependency level, every registry entry warmed (a 503 retried)', async () => {

@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decode } from '../../src/kernel/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { startNode, type TestNode } from './helpers.ts';
+import { runForOutputs, startNode, type TestNode } from './helpers.ts';
 
 const PAGES: Record<string, [file: string, text: string]> = {
   '/': ['index.md', '# Welcome\n\nxyn shards huge jobs. Shards are checkpointed.\n'],
@@ -48,12 +47,6 @@ function plan(name: string, config: Record<string, unknown> = { root: 'site' }) 
   return { name, stages: [{ id: 'docs', kind: 'docs.index', partitioner: 'by_route_map', executor: 'docs_index', config }] };
 }
 
-/** Outputs of a plan's shards, in route order, decoded from their checkpoints. */
-function outputs(planId: string, n: number): z.infer<typeof outputSchema>[] {
-  const db = checkpointDb(node.kernel.store);
-  return Array.from({ length: n }, (_, i) => outputSchema.parse(decode(decodeCheckpoint(db.getBinary(checkpointKey(planId, 0, i)) as Buffer).o as Uint8Array)));
-}
-
 beforeAll(async () => {
   writePages(PAGES);
   node = await startNode({}, join(dir.path, 'data'));
@@ -67,10 +60,9 @@ describe('docs.index', () => {
   let first: PlanReport;
 
   it('indexes every route of the route map (root relative to the plan) into CAS artifacts and certifies', async () => {
-    const submitted = await node.engine.submit(plan('docs'), { baseDir: dir.path });
-    first = await submitted.finished;
+    const { report, outputs: out } = await runForOutputs(node, plan('docs'), dir.path, (o) => outputSchema.parse(o));
+    first = report;
     expect(first).toMatchObject({ state: 'certified', total_shards: 3, done_shards: 3, reused_shards: 0 });
-    const out = outputs(submitted.planId, 3);
     expect(out.map((o) => o.route)).toEqual(['/', '/api', '/guide/start']);
     expect(out.map((o) => o.title)).toEqual(['Welcome', '/api', 'Getting started']);
     const cas = new Cas(node.kernel.store);

@@ -15,7 +15,9 @@ import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
-import { checkpointDb, parseCheckpointKey, planKeyRange } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb, checkpointKey, decodeCheckpoint, parseCheckpointKey, planKeyRange } from '../../src/hxo/checkpoint-records.ts';
+import { decode } from '../../src/kernel/codec.ts';
+import type { PlanReport } from '../../src/hxo/report.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { XynEvent } from '../../src/kernel/event.ts';
 import { tempDir } from '../kernel/helpers.ts';
@@ -120,4 +122,22 @@ export function flipHex(hex: string, at = 0): string {
  */
 export function checkpointKeys(n: TestNode, planId: string): { key: Buffer; planId: string; stage: number; shard: number }[] {
   return [...checkpointDb(n.kernel.store).getKeys(planKeyRange(planId))].map((key) => ({ key, ...parseCheckpointKey(key) }));
+}
+
+/**
+ * Runs a one-stage plan to a certified end and reads back its shards'
+ * outputs (decoded from their checkpoints, in shard order), each checked
+ * with `parse` (the kind's output schema).
+ */
+export async function runForOutputs<T>(n: TestNode, plan: unknown, baseDir: string, parse: (output: unknown) => T): Promise<{ planId: string; report: PlanReport; outputs: T[] }> {
+  const submitted = await n.engine.submit(plan, { baseDir });
+  const report = await submitted.finished;
+  if (report.state !== 'certified') throw new Error(`plan ${report.plan_name} ended ${report.state}: ${report.reason ?? JSON.stringify(report.failed.slice(0, 3))}`);
+  const db = checkpointDb(n.kernel.store);
+  const outputs = Array.from({ length: report.total_shards }, (_, i) => {
+    const stored = db.getBinary(checkpointKey(submitted.planId, 0, i));
+    if (!stored) throw new Error(`no checkpoint for shard ${i} of ${submitted.planId}`);
+    return parse(decode(decodeCheckpoint(stored).o as Uint8Array));
+  });
+  return { planId: submitted.planId, report, outputs };
 }
