@@ -10,7 +10,7 @@ import { decode, encode } from '../src/kernel/codec.ts';
 import { serializeError } from '../src/kernel/errors.ts';
 import { loadExecutor } from '../src/kernel/executor-loader.ts';
 import { ProgressBoard } from '../src/kernel/progress-board.ts';
-import type { BatchResult, ItemsTask, PoolWorkerData } from '../src/kernel/batch-protocol.ts';
+import type { BatchResult, ItemsTask, PoolWorkerData, ShardContext } from '../src/kernel/batch-protocol.ts';
 import { runShardBatch, type ShardBatchTask } from '../src/hxo/shard-batch.ts';
 import { blockRoots, type MerkleTask } from '../src/hxo/merkle-task.ts';
 
@@ -24,6 +24,13 @@ export default async function handle(task: Uint8Array | MerkleTask): Promise<unk
   return move(encode(result) as Uint8Array<ArrayBuffer>);
 }
 
+/** Items are not shards of a plan: there is no checkpoint to keep artifacts with. */
+const noArtifacts: ShardContext = {
+  putArtifact() {
+    throw new Error('artifacts are kept only by the shards of a plan (this executor ran on plain items)');
+  },
+};
+
 async function runItems(task: ItemsTask): Promise<BatchResult> {
   const results: BatchResult['results'] = [];
   let execute;
@@ -36,7 +43,7 @@ async function runItems(task: ItemsTask): Promise<BatchResult> {
   for (let i = 0; i < task.items.length; i++) {
     board.begin(task.slot, i, threadId);
     try {
-      results.push({ ok: true, v: await execute(task.items[i], task.config) });
+      results.push({ ok: true, v: await execute(task.items[i], task.config, noArtifacts) });
     } catch (err) {
       results.push({ ok: false, e: serializeError(err) });
     }

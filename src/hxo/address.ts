@@ -26,3 +26,8 @@ export function shardAddress(kind: string, executor: string, input: unknown): Sh
 export function shardAddressInto(kind: string, executor: string, input: unknown, out: Uint8Array, offset: number): void {
   sha256Into(writeAddressFrame(kind, executor, input) ?? canonicalView({ executor, input, kind }), out, offset);
 }
+
+/** The cas_id of shard j of a batch, from the batch's raw cas_ids (8 bytes each). */
+export function casIdAt(cas: Uint8Array, j: number): string {
+  return Buffer.from(cas.buffer, cas.byteOffset + j * 8, 8).toString('hex');
+}

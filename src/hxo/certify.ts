@@ -13,11 +13,11 @@ import { hash } from 'node:crypto';
 import type { Bus } from '../kernel/bus.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BlockedTree } from './merkle-task.ts';
-import { leafData, leafHash, leafHashInto, verifyInclusion } from './merkle.ts';
+import { leafHashInto, verifyInclusion } from './merkle.ts';
 import { sha256 } from '../kernel/sha256.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
-import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { SampleProof } from './verify-report.ts';
@@ -58,10 +58,9 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
     const stored = checkpoints.getBinary(checkpointKey(planId, stage, shard));
     const cp = stored ? decodeCheckpoint(stored) : undefined;
     // Recompute from what is stored, not from what the run remembers.
-    const digest = cp?.p === Phase.Done && cp.o ? hash('sha256', cp.o, 'hex') : '';
-    const leaf = cp && digest ? leafHash(leafData(cp.c, digest)).toString('hex') : '';
-    if (!cp || leaf !== proof.leaf_hash || !verifyInclusion(proof)) bad.push(index);
-    return { ...proof, leaf_cas_id: cp?.c ?? '', output_digest: digest };
+    const now = cp ? storedLeaf(cp) : undefined;
+    if (!now || now.leaf.toString('hex') !== proof.leaf_hash || !verifyInclusion(proof)) bad.push(index);
+    return { ...proof, leaf_cas_id: cp?.c ?? '', output_digest: now?.digest.toString('hex') ?? '' };
   });
   await bus.publish('hxo.aggregate.certify', { plan_id: planId, merkle_root: root, sample_proofs: sampleProofs });
 
@@ -78,21 +77,37 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
 /**
  * Every leaf whose stored output no longer gives the leaf the root was built
  * from (seed 000 flow 3, step 9): the leaves are recomputed from what is
- * stored, and the two trees are bisected.
+ * stored, and the two trees are bisected. `leaves` are those the root was
+ * built from; without them, the leaves the checkpoints recorded (read in the
+ * same pass).
  */
-export async function findBadLeaves(planId: string, plan: ResolvedPlan, leaves: SharedArrayBuffer, pool: WorkerPool, checkpoints: CheckpointDb): Promise<number[]> {
+export async function findBadLeaves(planId: string, plan: ResolvedPlan, pool: WorkerPool, checkpoints: CheckpointDb, leaves?: SharedArrayBuffer): Promise<number[]> {
   const n = plan.totalShards;
-  const stored = new SharedArrayBuffer(n * 32);
-  const view = new Uint8Array(stored);
+  const built = leaves ?? new SharedArrayBuffer(n * 32);
+  const recorded = leaves ? undefined : new Uint8Array(built);
+  const recomputed = new SharedArrayBuffer(n * 32);
+  const view = new Uint8Array(recomputed);
   let offset = 0;
   for (const stage of plan.stages) {
     for (const { key, value } of checkpoints.getRange(stageKeyRange(planId, stage.index))) {
       const { shard } = parseCheckpointKey(key);
+      if (shard >= stage.shardCount) continue;
       const cp = decodeCheckpoint(value);
-      if (shard < stage.shardCount && cp.p === Phase.Done && cp.o) leafHashInto(cp.c, sha256(cp.o), view, (offset + shard) * 32);
+      const now = storedLeaf(cp);
+      if (now) view.set(now.leaf, (offset + shard) * 32);
+      if (recorded && cp.l) recorded.set(cp.l, (offset + shard) * 32);
     }
     offset += stage.shardCount;
   }
-  const [built, recomputed] = await Promise.all([BlockedTree.build(pool, leaves, n), BlockedTree.build(pool, stored, n)]);
-  return built.differences(recomputed);
+  const [a, b] = await Promise.all([BlockedTree.build(pool, built, n), BlockedTree.build(pool, recomputed, n)]);
+  return a.differences(b);
+}
+
+/** The output digest and leaf a done checkpoint gives now, recomputed from its stored output. */
+function storedLeaf(cp: Checkpoint): { digest: Buffer; leaf: Buffer } | undefined {
+  if (cp.p !== Phase.Done || !cp.o) return undefined;
+  const digest = sha256(cp.o);
+  const leaf = Buffer.allocUnsafe(32);
+  leafHashInto(cp.c, digest, leaf, 0);
+  return { digest, leaf };
 }

@@ -26,6 +26,7 @@ import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
 import { sha256, sha256Into, shardDone } from '../kernel/sha256.ts';
 import { leafHashInto } from './merkle.ts';
+import { casIdAt } from './address.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
 export const MEMO_DB = 'memo';
@@ -69,7 +70,7 @@ export function encodeDoneShard(output: Uint8Array, cas: Uint8Array, j: number, 
     shardDone(output, cas, b, digests, leaves, j);
     return b;
   }
-  const casId = Buffer.from(cas.buffer, cas.byteOffset + j * 8, 8).toString('hex');
+  const casId = casIdAt(cas, j);
   sha256Into(output, digests, j * 32);
   const digest = digests.subarray(j * 32, j * 32 + 32);
   leafHashInto(casId, digest, leaves, j * 32);

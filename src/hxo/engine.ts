@@ -45,6 +45,8 @@ export interface SubmitOptions {
   correlationId?: string;
   /** Resume this plan id instead of the one the digest gives. */
   planId?: string;
+  /** This plan, already prepared (`preparePlan` of the same raw plan and baseDir): not resolved again. */
+  prepared?: ResolvedPlan;
 }
 
 export interface Submitted {
@@ -98,15 +100,15 @@ export class HxoEngine {
   }
 
   async submit(raw: unknown, options: SubmitOptions): Promise<Submitted> {
-    const plan = await this.prepare(raw, options.baseDir);
+    const plan = options.prepared ?? (await this.prepare(raw, options.baseDir));
     const planId = options.planId ?? planIdFor(plan.digest);
     const live = this.live.get(planId);
     if (live) return { planId, plan, finished: live.finished };
     const existing = this.plans.get(planId);
     if (existing?.report) return { planId, plan, finished: Promise.resolve(existing.report) };
     const submittedBy = options.submittedBy ?? 'local';
-    if (!existing) this.checkDryRun(plan);
     if (!existing) {
+      this.checkDryRun(plan);
       const record: PlanRecord = {
         plan_id: planId,
         plan_name: plan.name,
@@ -201,7 +203,7 @@ export class HxoEngine {
     const replaying = leaves.map((leaf) => this.describeShard(planId, plan, leaf));
     if (replaying.length === 0 && record.report) return { planId, plan, finished: Promise.resolve(record.report), replaying };
     await this.kernel.store.write(() => {
-      for (const { stage, shard } of leaves.map((leaf) => locateLeaf(plan, leaf))) void this.checkpoints.remove(checkpointKey(planId, stage, shard));
+      this.removeCheckpoints(planId, plan, leaves);
       const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
       void this.plans.put(planId, { ...rest, state: 'running' });
     });
@@ -219,11 +221,15 @@ export class HxoEngine {
       }
       return Array.from({ length: to - from + 1 }, (_, k) => from + k);
     }
-    const { resumed } = this.scanCheckpoints(planId, plan);
     if ('failed' in selection) {
-      return resumed.failedList.map((f) => (locateStage(plan, f.stage_id) as number) + f.shard_index).sort((a, b) => a - b);
+      return this.scanCheckpoints(planId, plan).resumed.failedList.map((f) => (locateStage(plan, f.stage_id) as number) + f.shard_index).sort((a, b) => a - b);
     }
-    return findBadLeaves(planId, plan, resumed.leaves, this.kernel.pool, this.checkpoints);
+    return findBadLeaves(planId, plan, this.kernel.pool, this.checkpoints);
+  }
+
+  /** Inside a write: the shards at these leaves are pending again. */
+  private removeCheckpoints(planId: string, plan: ResolvedPlan, leaves: number[]): void {
+    for (const { stage, shard } of leaves.map((leaf) => locateLeaf(plan, leaf))) void this.checkpoints.remove(checkpointKey(planId, stage, shard));
   }
 
   private describeShard(planId: string, plan: ResolvedPlan, leaf: number): ReplayedShard {
@@ -290,9 +296,7 @@ export class HxoEngine {
   private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
     const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.plan, leaf));
     replayed.push(...found);
-    await this.kernel.store.write(() => {
-      for (const { stage, shard } of badLeaves.map((leaf) => locateLeaf(run.plan, leaf))) void this.checkpoints.remove(checkpointKey(run.planId, stage, shard));
-    });
+    await this.kernel.store.write(() => this.removeCheckpoints(run.planId, run.plan, badLeaves));
     await this.kernel.bus.publish('hxo.alert', {
       plan_id: run.planId,
       alert_type: 'bad_leaves',
@@ -346,7 +350,7 @@ export class HxoEngine {
     const outcome = await certifyPlan(run, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
     const certifyMs = performance.now() - m0;
     run.state = outcome.certified ? 'certified' : 'failed';
-    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.leaves, this.kernel.pool, this.checkpoints) : [];
+    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, this.kernel.pool, this.checkpoints, run.leaves) : [];
     const report: PlanReport = {
       ...base,
       state: run.state,

@@ -29,6 +29,22 @@ export interface Partitioner<C = Record<string, unknown>> {
   at?(config: C, i: number): unknown;
 }
 
+/**
+ * A partitioner whose shards are a list it makes from the config (a walk of
+ * a file tree): made once, when the plan is resolved and the shards counted,
+ * and kept for shards() — the walk is not repeated, and the shards are
+ * exactly the ones counted.
+ */
+function listPartitioner<C extends object>(name: string, config: z.ZodType<C>, make: (config: C) => unknown[]): Partitioner<C> {
+  const made = new WeakMap<object, unknown[]>();
+  const list = (c: C): unknown[] => {
+    let shards = made.get(c);
+    if (!shards) made.set(c, (shards = make(c)));
+    return shards;
+  };
+  return { name, config, count: (c) => list(c).length, shards: (c) => list(c) };
+}
+
 const byRangeConfig = z.object({
   total: z.number().int().min(0),
   per_shard: z.number().int().min(1).default(1),
@@ -131,12 +147,7 @@ export interface FilesShard {
  * `by_asset_bucket`: one shard per asset category — each top-level directory
  * of `root` that holds files — with the files under it.
  */
-export const byAssetBucket: Partitioner<z.infer<typeof assetBucketConfig>> = {
-  name: 'by_asset_bucket',
-  config: assetBucketConfig,
-  count: (config) => assetBuckets(config).length,
-  shards: (config) => assetBuckets(config),
-};
+export const byAssetBucket = listPartitioner('by_asset_bucket', assetBucketConfig, assetBuckets);
 
 function assetBuckets({ root, stage_kind }: z.infer<typeof assetBucketConfig>): FilesShard[] {
   return topDirectories(root)
@@ -163,12 +174,7 @@ export interface FileRangeShard extends FilesShard {
  * ranges of at most `chunk_size_mb` MiB each (a bigger file is a range of
  * its own): files [file_range_start, file_range_end) per shard.
  */
-export const byFileSize: Partitioner<z.infer<typeof fileSizeConfig>> = {
-  name: 'by_filesize',
-  config: fileSizeConfig,
-  count: (config) => fileRanges(config).length,
-  shards: (config) => fileRanges(config),
-};
+export const byFileSize = listPartitioner('by_filesize', fileSizeConfig, fileRanges);
 
 function fileRanges({ root, chunk_size_mb, stage_kind }: z.infer<typeof fileSizeConfig>): FileRangeShard[] {
   const files = listFiles(root);
@@ -206,12 +212,7 @@ export interface ModuleShard {
  * it has them, else each top-level directory. A module is named by its own
  * package.json `name`, else by its path.
  */
-export const byModule: Partitioner<z.infer<typeof moduleConfig>> = {
-  name: 'by_module',
-  config: moduleConfig,
-  count: (config) => modules(config).length,
-  shards: (config) => modules(config),
-};
+export const byModule = listPartitioner('by_module', moduleConfig, modules);
 
 function modules({ root, stage_kind }: z.infer<typeof moduleConfig>): ModuleShard[] {
   const dirs = workspaceDirs(root) ?? topDirectories(root);
@@ -268,12 +269,7 @@ export interface DepthShard {
  * none, depth d depends on modules below d. One shard per depth, in order.
  * A dependency cycle is refused, naming it.
  */
-export const byDagDepth: Partitioner<z.infer<typeof moduleConfig>> = {
-  name: 'by_dag_depth',
-  config: moduleConfig,
-  count: (config) => depthLevels(config).length,
-  shards: (config) => depthLevels(config),
-};
+export const byDagDepth = listPartitioner('by_dag_depth', moduleConfig, depthLevels);
 
 function depthLevels(config: z.infer<typeof moduleConfig>): DepthShard[] {
   const mods = modules(config);
@@ -325,17 +321,19 @@ export interface SqlBatchShard {
  * `by_sql_batch`: the rows of `table` (counted in the database when the plan
  * is resolved) in batches of `batch_size`: `{batch_id, offset, limit}`.
  */
+/** Rows counted per stage config, so shards() makes exactly the batches count() promised. */
+const countedRows = new WeakMap<object, number>();
+
 export const bySqlBatch: Partitioner<z.infer<typeof sqlBatchConfig>> = {
   name: 'by_sql_batch',
   config: sqlBatchConfig,
   count: async (config) => {
     const rows = await rowCount(databaseUrl(config), config.table);
-    // Stored so shards() makes exactly the batches count() promised.
-    (config as { rows?: number }).rows = rows;
+    countedRows.set(config, rows);
     return Math.ceil(rows / config.batch_size);
   },
   *shards(config) {
-    const rows = (config as { rows?: number }).rows ?? 0;
+    const rows = countedRows.get(config) ?? 0;
     for (let batch_id = 0; batch_id * config.batch_size < rows; batch_id++) {
       yield { batch_id, limit: config.batch_size, offset: batch_id * config.batch_size, stage_kind: config.stage_kind } satisfies SqlBatchShard;
     }

@@ -15,7 +15,7 @@ import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
 import { locateLeaf, type ResolvedPlan } from './plan.ts';
-import { shardAddress } from './address.ts';
+import { casIdAt, shardAddress } from './address.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
 import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
@@ -267,7 +267,7 @@ export class PlanRun {
           reused[j] = 1;
         }
       } else {
-        const casId = Buffer.from(r.cas.buffer, r.cas.byteOffset + j * 8, 8).toString('hex');
+        const casId = casIdAt(r.cas, j);
         const error = errors.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
         failed.push({ cas_id: casId, error, attempt: a, final });

@@ -18,7 +18,7 @@ import type { Database } from 'lmdb';
 import { casDb } from '../store/cas.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
-import { shardAddressInto } from './address.ts';
+import { casIdAt, shardAddressInto } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './partitioners.ts';
@@ -181,11 +181,6 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     for (const m of memoWrites) void memo.put(m.key, m.value);
   });
   return result;
-}
-
-/** The cas_id of shard j, from the batch's raw ones. */
-function casIdAt(cas: Uint8Array, j: number): string {
-  return Buffer.from(cas.buffer, cas.byteOffset + j * 8, 8).toString('hex');
 }
 
 /** Shard j's input: sent with the batch, or made here from its index i. */

@@ -3,7 +3,7 @@
  * (`database_url` in the stage config, else `DATABASE_URL`), quoted
  * identifiers, and row counts for `by_sql_batch`.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { PlanError } from './engine-errors.ts';
 
 /** `name` or `schema.name`: letters, digits, `_`. Anything else could be SQL. */
@@ -25,7 +25,9 @@ export function databaseUrl(config: { database_url?: unknown }): string {
 
 /** Runs `fn` with a connected client, closed afterwards. */
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  // Loaded on first use: every thread imports the partitioners, few talk to a database.
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);

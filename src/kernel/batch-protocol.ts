@@ -39,8 +39,8 @@ export interface ShardContext {
 
 /**
  * What an executor module exports: executors by name, each one input (and the
- * stage config) in, one output out. Shard executors also get a ShardContext.
+ * stage config, and a ShardContext) in, one output out.
  */
 export type ExecutorModule = {
-  executors: Record<string, (input: unknown, config: Record<string, unknown>, shard?: ShardContext) => unknown>;
+  executors: Record<string, (input: unknown, config: Record<string, unknown>, shard: ShardContext) => unknown>;
 };

@@ -29,12 +29,12 @@ export function registerRun(program: Command): void {
       // Refuse a bad plan before anything is started or written.
       const registry = new JobKindRegistry();
       for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
-      await preparePlan(raw, registry, config, dirname(path));
+      const prepared = await preparePlan(raw, registry, config, dirname(path));
       // stdout carries the report: logs (warnings and worse) go to stderr.
       const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
       try {
         const engine = new HxoEngine(kernel, registry);
-        const submitted = await engine.submit(raw, { baseDir: dirname(path), ...(flags.resume ? { planId: flags.resume } : {}) });
+        const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, ...(flags.resume ? { planId: flags.resume } : {}) });
         const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
         const report = await submitted.finished.finally(stop);
         process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));

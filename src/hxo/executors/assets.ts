@@ -57,8 +57,7 @@ const TYPES: Record<string, string> = {
 };
 
 export const executors = {
-  index_assets(input: unknown, config: Record<string, unknown>, shard?: ShardContext): AssetsOutput {
-    if (!shard) throw new Error('index_assets runs as a shard of a plan (it stores its index as an artifact)');
+  index_assets(input: unknown, config: Record<string, unknown>, shard: ShardContext): AssetsOutput {
     const { bucket, files, stage_kind } = input as FilesShard;
     const staging = stage_kind === 'assets.stage';
     const assets = files.map((f): AssetEntry => {

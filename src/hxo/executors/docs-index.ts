@@ -35,8 +35,7 @@ export interface DocsIndexOutput {
 }
 
 export const executors = {
-  docs_index(input: unknown, config: Record<string, unknown>, shard?: ShardContext): DocsIndexOutput {
-    if (!shard) throw new Error('docs_index runs as a shard of a plan (it stores its index as an artifact)');
+  docs_index(input: unknown, config: Record<string, unknown>, shard: ShardContext): DocsIndexOutput {
     const { file, route, sha256 } = input as RouteShard;
     const bytes = readFileSync(resolve(config.root as string, file));
     const actual = createHash('sha256').update(bytes).digest('hex');

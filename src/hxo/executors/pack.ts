@@ -35,8 +35,7 @@ export interface PackOutput {
 }
 
 export const executors = {
-  pack_backend(input: unknown, config: Record<string, unknown>, shard?: ShardContext): PackOutput {
-    if (!shard) throw new Error('pack_backend runs as a shard of a plan (it stores its chunks as artifacts)');
+  pack_backend(input: unknown, config: Record<string, unknown>, shard: ShardContext): PackOutput {
     const { partition_id, files, module } = input as { partition_id: number; files: FileEntry[]; module?: string };
     const packed = files.map((f) => {
       const path = resolve(config.root as string, f.path);
