@@ -20,6 +20,9 @@ const board = new ProgressBoard(data.progress);
 export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
   if (!(task instanceof Uint8Array)) return blockRoots(task);
   const decoded = decode<ItemsTask | ShardBatchTask>(task);
+  board.assign(decoded.slot, threadId);
+  // Cancelled while it waited for this thread (a cancel after this point kills the thread).
+  if (board.cancelled(decoded.slot)) throw new Error('task cancelled before it started');
   const result = decoded.t === 'items' ? await runItems(decoded) : await runShardBatch(decoded, board, data.store, threadId);
   return move(encode(result) as Uint8Array<ArrayBuffer>);
 }

@@ -17,9 +17,11 @@ import { leafHashInto, verifyInclusion } from './merkle.ts';
 import { sha256 } from '../kernel/sha256.ts';
 import { issueCertificate, type Certificate } from './certificate.ts';
 import type { NodeKey } from './signing.ts';
-import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanRun } from './plan-run.ts';
 import type { ResolvedPlan } from './plan.ts';
+import type { LeafLayout } from './leaf-layout.ts';
+import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
 import type { SampleProof } from './verify-report.ts';
 
 export type CertifyOutcome = { merkle_root: string; sample_proofs: SampleProof[]; merkle_ms: number } & (
@@ -40,11 +42,12 @@ export function sampleIndices(root: string, n: number): number[] {
   return [...picked].sort((a, b) => a - b);
 }
 
-export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: CheckpointDb): Promise<CertifyOutcome> {
-  const n = run.plan.totalShards;
+/** Certifies a run whose shards have all ended; `leaves` are its leaves in its layout (`run.leaves`). */
+export async function certifyPlan(run: PlanRun, leaves: SharedArrayBuffer, pool: WorkerPool, bus: Bus, key: NodeKey, checkpoints: CheckpointDb): Promise<CertifyOutcome> {
+  const n = run.layout.total;
   const planId = run.planId;
   const m0 = performance.now();
-  const tree = await BlockedTree.build(pool, run.leaves, n);
+  const tree = await BlockedTree.build(pool, leaves, n);
   const root = tree.root().toString('hex');
   const merkleMs = performance.now() - m0;
   await bus.publish('hxo.aggregate.ready', { plan_id: planId, merkle_root: root, total_shards: n });
@@ -54,8 +57,7 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
   const bad: number[] = [];
   const sampleProofs: SampleProof[] = proofs.map((proof, s) => {
     const index = sample[s] as number;
-    const { stage, shard } = run.locate(index);
-    const stored = checkpoints.getBinary(checkpointKey(planId, stage, shard));
+    const stored = checkpoints.getBinary(leafCheckpointKey(planId, run.layout, index));
     const cp = stored ? decodeCheckpoint(stored) : undefined;
     // Recompute from what is stored, not from what the run remembers.
     const now = cp ? storedLeaf(cp) : undefined;
@@ -81,24 +83,19 @@ export async function certifyPlan(run: PlanRun, pool: WorkerPool, bus: Bus, key:
  * built from; without them, the leaves the checkpoints recorded (read in the
  * same pass).
  */
-export async function findBadLeaves(planId: string, plan: ResolvedPlan, pool: WorkerPool, checkpoints: CheckpointDb, leaves?: SharedArrayBuffer): Promise<number[]> {
-  const n = plan.totalShards;
+export async function findBadLeaves(planId: string, plan: ResolvedPlan, layout: LeafLayout, pool: WorkerPool, checkpoints: CheckpointDb, leaves?: SharedArrayBuffer): Promise<number[]> {
+  const n = layout.total;
   const built = leaves ?? new SharedArrayBuffer(n * 32);
   const recorded = leaves ? undefined : new Uint8Array(built);
   const recomputed = new SharedArrayBuffer(n * 32);
   const view = new Uint8Array(recomputed);
-  let offset = 0;
-  for (const stage of plan.stages) {
-    for (const { key, value } of checkpoints.getRange(stageKeyRange(planId, stage.index))) {
-      const { shard } = parseCheckpointKey(key);
-      if (shard >= stage.shardCount) continue;
-      const cp = decodeCheckpoint(value);
-      const now = storedLeaf(cp);
-      if (now) view.set(now.leaf, (offset + shard) * 32);
-      if (recorded && cp.l) recorded.set(cp.l, (offset + shard) * 32);
-    }
-    offset += stage.shardCount;
-  }
+  forEachCheckpoint(checkpoints, planId, plan, layout, (stage, shard, number, value) => {
+    const leaf = number === undefined ? layout.leafOf(stage, shard) : layout.leafOfNumber(stage, number);
+    const cp = decodeCheckpoint(value);
+    const now = storedLeaf(cp);
+    if (now) view.set(now.leaf, leaf * 32);
+    if (recorded && cp.l) recorded.set(cp.l, leaf * 32);
+  });
   const [a, b] = await Promise.all([BlockedTree.build(pool, built, n), BlockedTree.build(pool, recomputed, n)]);
   return a.differences(b);
 }

@@ -7,6 +7,10 @@
  * the plan's digest, so submitting the same plan to the same data dir again
  * resumes it (or returns its report if it already ended).
  *
+ * While a plan runs, its hot shards are signalled (autotune.ts); the engine
+ * starts the autonomy actor that answers them and applies the heals it gets
+ * (genesis-link.ts), journaling each split (split-journal.ts).
+ *
  *   const engine = new HxoEngine(kernel);
  *   const { planId, finished } = await engine.submit(readPlanFile('plan.yaml'), { baseDir: '.' });
  *   const report = await finished;
@@ -17,12 +21,17 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, locateLeaf, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
-import { PlanRun } from './plan-run.ts';
+import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { PlanRun, type Resumed, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
-import { finalStatus, liveStatus, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, type CheckpointDb } from './checkpoint-records.ts';
+import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { LeafLayout } from './leaf-layout.ts';
+import { SplitJournal } from './split-journal.ts';
+import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
+import { AutotunePolicies, HotspotWatch, watchIntervalMs } from './autotune.ts';
+import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanError, PlanNotFoundError } from './engine-errors.ts';
 
 export interface PlanRecord {
@@ -71,6 +80,9 @@ export class HxoEngine {
   /** `dry-run:<digest of the plan without dry_run>` → the dry run that succeeded. */
   private readonly meta: Database<{ plan_id: string; at: string }, string>;
   private readonly checkpoints: CheckpointDb;
+  private readonly splits: SplitJournal;
+  /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
+  readonly autotune: AutotunePolicies;
   private key: NodeKey | undefined;
 
   constructor(
@@ -83,6 +95,20 @@ export class HxoEngine {
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
     this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
     this.checkpoints = checkpointDb(kernel.store);
+    this.splits = new SplitJournal(kernel.store);
+    this.autotune = new AutotunePolicies(config);
+    // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
+    const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
+    kernel.root.add(autonomyActor(kernel.bus)).catch(onAddError);
+    kernel.root
+      .add(
+        healListener(kernel.bus, {
+          runOf: (planId) => this.live.get(planId)?.run,
+          split: (run, stage, shard, factor) => this.split(run, stage, shard, factor),
+          policies: this.autotune,
+        }),
+      )
+      .catch(onAddError);
   }
 
   /**
@@ -199,11 +225,12 @@ export class HxoEngine {
     const record = this.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
     const plan = await this.prepare(record.source, record.base_dir);
-    const leaves = await this.leavesToReplay(planId, plan, selection);
-    const replaying = leaves.map((leaf) => this.describeShard(planId, plan, leaf));
+    const layout = this.layoutOf(plan);
+    const leaves = await this.leavesToReplay(planId, plan, layout, selection);
+    const replaying = leaves.map((leaf) => this.describeShard(planId, layout, plan, leaf));
     if (replaying.length === 0 && record.report) return { planId, plan, finished: Promise.resolve(record.report), replaying };
     await this.kernel.store.write(() => {
-      this.removeCheckpoints(planId, plan, leaves);
+      this.removeCheckpoints(planId, layout, leaves);
       const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
       void this.plans.put(planId, { ...rest, state: 'running' });
     });
@@ -212,8 +239,8 @@ export class HxoEngine {
     return { planId, plan, finished: this.launch(planId, plan, planId, replaying), replaying };
   }
 
-  private async leavesToReplay(planId: string, plan: ResolvedPlan, selection: ReplaySelection): Promise<number[]> {
-    const n = plan.totalShards;
+  private async leavesToReplay(planId: string, plan: ResolvedPlan, layout: LeafLayout, selection: ReplaySelection): Promise<number[]> {
+    const n = layout.total;
     if ('subtree' in selection) {
       const [from, to] = selection.subtree;
       if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to >= n) {
@@ -222,20 +249,59 @@ export class HxoEngine {
       return Array.from({ length: to - from + 1 }, (_, k) => from + k);
     }
     if ('failed' in selection) {
-      return this.scanCheckpoints(planId, plan).resumed.failedList.map((f) => (locateStage(plan, f.stage_id) as number) + f.shard_index).sort((a, b) => a - b);
+      const leaves: number[] = [];
+      forEachCheckpoint(this.checkpoints, planId, plan, layout, (stage, shard, number, value) => {
+        if (value[0] === Phase.Failed) leaves.push(number === undefined ? layout.leafOf(stage, shard) : layout.leafOfNumber(stage, number));
+      });
+      return leaves.sort((a, b) => a - b);
     }
-    return findBadLeaves(planId, plan, this.kernel.pool, this.checkpoints);
+    return findBadLeaves(planId, plan, layout, this.kernel.pool, this.checkpoints);
   }
 
   /** Inside a write: the shards at these leaves are pending again. */
-  private removeCheckpoints(planId: string, plan: ResolvedPlan, leaves: number[]): void {
-    for (const { stage, shard } of leaves.map((leaf) => locateLeaf(plan, leaf))) void this.checkpoints.remove(checkpointKey(planId, stage, shard));
+  private removeCheckpoints(planId: string, layout: LeafLayout, leaves: number[]): void {
+    for (const leaf of leaves) void this.checkpoints.remove(leafCheckpointKey(planId, layout, leaf));
   }
 
-  private describeShard(planId: string, plan: ResolvedPlan, leaf: number): ReplayedShard {
-    const { stage, shard } = locateLeaf(plan, leaf);
-    const cp = this.checkpoints.getBinary(checkpointKey(planId, stage, shard));
-    return { leaf_index: leaf, stage_id: (plan.stages[stage] as ResolvedPlan['stages'][number]).id, shard_index: shard, cas_id: cp ? decodeCheckpoint(cp).c.trim() : '' };
+  private describeShard(planId: string, layout: LeafLayout, plan: ResolvedPlan, leaf: number): ReplayedShard {
+    const ref = layout.locate(leaf);
+    const cp = this.checkpoints.getBinary(leafCheckpointKey(planId, layout, leaf));
+    return {
+      leaf_index: leaf,
+      stage_id: (plan.stages[ref.stage] as ResolvedPlan['stages'][number]).id,
+      shard_index: ref.shard,
+      ...(ref.sub ? { sub_shard: ref.sub.index } : {}),
+      cas_id: cp ? decodeCheckpoint(cp).c.trim() : '',
+    };
+  }
+
+  /** The plan's leaf layout: its stages after the splits journaled for its digest. */
+  private layoutOf(plan: ResolvedPlan): LeafLayout {
+    return new LeafLayout(
+      plan.stages.map((s) => s.shardCount),
+      this.splits.load(plan.digest),
+    );
+  }
+
+  /** Splits a shard of a live run (a heal), journaling the split for the plan's digest. */
+  private split(run: PlanRun, stage: number, shard: number, factor: number): Promise<SplitOutcome> {
+    return run.split(stage, shard, factor, (record) => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() }));
+  }
+
+  /** Checks a run for hot shards while it runs, and publishes what it finds. */
+  private watchHotspots(run: PlanRun): () => void {
+    const watch = new HotspotWatch(run);
+    let timer: NodeJS.Timeout | undefined;
+    const tick = (): void => {
+      const policy = this.autotune.for(run.planId);
+      for (const signal of watch.check(policy)) {
+        this.kernel.bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', correlation_id: run.planId }).catch((err: unknown) => this.kernel.log.error({ err }, 'autotune signal not published'));
+      }
+      timer = setTimeout(tick, watchIntervalMs(policy));
+      timer.unref();
+    };
+    tick();
+    return () => clearTimeout(timer);
   }
 
   private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[] = []): Promise<PlanReport> {
@@ -254,8 +320,10 @@ export class HxoEngine {
     const finished = (async (): Promise<PlanReport> => {
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
+        const unwatch = this.watchHotspots(run);
         run.start();
         await run.executed;
+        unwatch();
         clearTimeout(timebox);
         await events.flush();
         const executeMs = performance.now() - t0 - partitionMs;
@@ -272,19 +340,23 @@ export class HxoEngine {
         run = this.newRun(planId, plan, events);
         (this.live.get(planId) as Live).run = run;
       }
-    })().finally(() => this.live.delete(planId));
+    })().finally(() => {
+      this.live.delete(planId);
+      this.autotune.forget(planId);
+    });
     this.live.set(planId, { run, startedAt: startedAt.toISOString(), finished });
     return finished;
   }
 
   /** A run of the plan's shards that no checkpoint says ended. */
   private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher): PlanRun {
-    const { ended, resumed } = this.scanCheckpoints(planId, plan);
-    const run = new PlanRun(planId, plan, this.registry, ended, resumed, this.kernel.pool, this.scheduler, events, (stage, shard, casId, error, attempts) => {
+    const layout = this.layoutOf(plan);
+    const { resumed, failedList } = this.scanCheckpoints(planId, plan, layout);
+    const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, (keyStage, index, casId, error, attempts) => {
       const cp = encodeFailed(casId, attempts, 0, error);
-      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, stage, shard), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
+      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, keyStage, index), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
     });
-    for (const f of resumed.failedList) run.failed.push(f);
+    for (const f of failedList) run.failed.push(f);
     return run;
   }
 
@@ -294,9 +366,9 @@ export class HxoEngine {
    * says which they are.
    */
   private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
-    const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.plan, leaf));
+    const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.layout, run.plan, leaf));
     replayed.push(...found);
-    await this.kernel.store.write(() => this.removeCheckpoints(run.planId, run.plan, badLeaves));
+    await this.kernel.store.write(() => this.removeCheckpoints(run.planId, run.layout, badLeaves));
     await this.kernel.bus.publish('hxo.alert', {
       plan_id: run.planId,
       alert_type: 'bad_leaves',
@@ -326,6 +398,7 @@ export class HxoEngine {
       failed_shards: c.failed,
       reused_shards: c.reused,
       failed: run.failed,
+      ...(run.layout.hasSplits ? { splits: splitSummaries(run) } : {}),
       ...(replayed.length > 0 ? { replayed: [...replayed] } : {}),
       started_at: startedAt.toISOString(),
     };
@@ -347,10 +420,11 @@ export class HxoEngine {
     run.state = 'certifying';
     const m0 = performance.now();
     this.key ??= loadOrCreateNodeKey(this.kernel.config.dataDir);
-    const outcome = await certifyPlan(run, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
+    const leaves = run.leaves;
+    const outcome = await certifyPlan(run, leaves, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
     const certifyMs = performance.now() - m0;
     run.state = outcome.certified ? 'certified' : 'failed';
-    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, this.kernel.pool, this.checkpoints, run.leaves) : [];
+    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.layout, this.kernel.pool, this.checkpoints, leaves) : [];
     const report: PlanReport = {
       ...base,
       state: run.state,
@@ -365,36 +439,45 @@ export class HxoEngine {
     return { report, badLeaves };
   }
 
-  /** What a previous run of this plan already finished: ended marks, counts, leaves. */
-  private scanCheckpoints(planId: string, plan: ResolvedPlan) {
-    const ended = plan.stages.map((s) => new Uint8Array(s.shardCount));
-    const leaves = new SharedArrayBuffer(plan.totalShards * 32);
-    const view = new Uint8Array(leaves);
-    const resumed = {
-      leaves,
-      failedList: [] as PlanRun['failed'],
+  /** What a previous run of this plan already finished: ended marks, counts, leaves, failures. */
+  private scanCheckpoints(planId: string, plan: ResolvedPlan, layout: LeafLayout): { resumed: Resumed; failedList: PlanRun['failed'] } {
+    const resumed: Resumed = {
+      ended: plan.stages.map((s) => new Uint8Array(s.shardCount)),
+      subEnded: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index))),
+      leaves: new SharedArrayBuffer(plan.totalShards * 32),
+      subLeaves: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index) * 32)),
       stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
     };
-    let offset = 0;
-    for (const stage of plan.stages) {
-      for (const { key, value: bytes } of this.checkpoints.getRange(stageKeyRange(planId, stage.index))) {
-        const i = parseCheckpointKey(key).shard;
-        if (i >= stage.shardCount) continue;
-        (ended[stage.index] as Uint8Array)[i] = 1;
-        const value = decodeCheckpoint(bytes);
-        const counts = resumed.stages[stage.index] as { done: number; failed: number; reused: number };
-        if (value.p === Phase.Done && value.l) {
-          counts.done++;
-          if (value.r) counts.reused++;
-          view.set(value.l, (offset + i) * 32);
-        } else {
-          counts.failed++;
-          resumed.failedList.push({ stage_id: stage.id, shard_index: i, cas_id: value.c, error: value.e ?? 'failed', attempts: value.a });
-        }
+    const failedList: PlanRun['failed'] = [];
+    // A split shard is replaced by its sub-shards: it never runs itself.
+    for (const r of layout.records()) (resumed.ended[r.stage] as Uint8Array)[r.shard] = 1;
+    const base = new Uint8Array(resumed.leaves);
+    // Where each stage's unsplit shards begin in `base`.
+    const offsets = plan.stages.map((s) => plan.stages.slice(0, s.index).reduce((n, t) => n + t.shardCount, 0));
+    forEachCheckpoint(this.checkpoints, planId, plan, layout, (stage, shard, number, bytes) => {
+      const isSub = number !== undefined;
+      (isSub ? (resumed.subEnded[stage] as Uint8Array) : (resumed.ended[stage] as Uint8Array))[isSub ? number : shard] = 1;
+      const value = decodeCheckpoint(bytes);
+      const counts = resumed.stages[stage] as Resumed['stages'][number];
+      if (value.p === Phase.Done && value.l) {
+        counts.done++;
+        if (value.r) counts.reused++;
+        if (isSub) (resumed.subLeaves[stage] as Uint8Array).set(value.l, number * 32);
+        else base.set(value.l, ((offsets[stage] as number) + shard) * 32);
+      } else {
+        counts.failed++;
+        const split = isSub ? layout.splitOfNumber(stage, number) : undefined;
+        failedList.push({
+          stage_id: (plan.stages[stage] as ResolvedPlan['stages'][number]).id,
+          shard_index: shard,
+          ...(split && isSub ? { sub_shard: number - split.first } : {}),
+          cas_id: value.c,
+          error: value.e ?? 'failed',
+          attempts: value.a,
+        });
       }
-      offset += stage.shardCount;
-    }
-    return { ended, resumed };
+    });
+    return { resumed, failedList };
   }
 }
 
@@ -449,16 +532,6 @@ function dryRunKey(plan: ResolvedPlan): string {
 
 /** What `replay` runs again. */
 export type ReplaySelection = { verify: true } | { failed: true } | { subtree: [from: number, to: number] };
-
-/** The first leaf index of the stage called `id`. */
-function locateStage(plan: ResolvedPlan, id: string): number | undefined {
-  let offset = 0;
-  for (const s of plan.stages) {
-    if (s.id === id) return offset;
-    offset += s.shardCount;
-  }
-  return undefined;
-}
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;

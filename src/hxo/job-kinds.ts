@@ -199,25 +199,32 @@ export class JobKindRegistry {
 type UserPartitioner = ((config: Record<string, unknown>) => Iterable<unknown>) | {
   count?: (config: Record<string, unknown>) => number;
   shards: (config: Record<string, unknown>) => Iterable<unknown>;
+  at?: (config: Record<string, unknown>, i: number) => unknown;
+  split?: (config: Record<string, unknown>, input: unknown, factor: number) => unknown[];
 };
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'expected a function' });
 const userKindSchema = z.object({
   kind: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, { error: 'expected a dotted name like team.job' }),
   description: z.string().optional(),
-  partitioners: z.record(z.string(), z.union([fn, z.object({ count: fn.optional(), shards: fn })])),
+  partitioners: z.record(z.string(), z.union([fn, z.object({ count: fn.optional(), shards: fn, at: fn.optional(), split: fn.optional() })])),
   executors: z.record(z.string(), fn),
   safety_policy: z.object({ allow_non_idempotent: z.boolean(), require_dry_run: z.boolean() }).partial().optional(),
   non_idempotent_executors: z.array(z.string()).optional(),
   default_slo_ms: z.number().int().positive().optional(),
 });
 
-/** A user partitioner as a Partitioner: without `count`, counting walks the generator once. */
+/**
+ * A user partitioner as a Partitioner: without `count`, counting walks the
+ * generator once. With `at` and `split`, auto-tuning may split its shards.
+ */
 function userPartitioner(name: string, p: unknown): Partitioner<Record<string, unknown>> {
   const user = p as UserPartitioner;
   const shards = typeof user === 'function' ? user : user.shards;
   const count = typeof user === 'function' ? undefined : user.count;
+  const random = typeof user === 'function' ? {} : { ...(user.at ? { at: user.at } : {}), ...(user.split ? { split: user.split } : {}) };
   return {
+    ...random,
     name,
     config: z.record(z.string(), z.unknown()) as z.ZodType<Record<string, unknown>>,
     count: (config) => {

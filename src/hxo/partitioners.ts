@@ -27,6 +27,13 @@ export interface Partitioner<C = Record<string, unknown>> {
   shards(config: C): Iterable<unknown>;
   /** Random access: the input of shard i (0 ≤ i < count), equal to the i-th of `shards`. */
   at?(config: C, i: number): unknown;
+  /**
+   * Auto-tuning (with `at`): a shard's input cut into at most `factor`
+   * sub-inputs that cover it exactly, in order; fewer than 2 when it cannot
+   * be cut. Deterministic, like everything a partitioner does: a journaled
+   * split is re-made from it on resume.
+   */
+  split?(config: C, input: unknown, factor: number): unknown[];
 }
 
 /**
@@ -62,7 +69,21 @@ export const byRange: Partitioner<z.infer<typeof byRangeConfig>> = {
     }
   },
   at: ({ total, per_shard }, i) => ({ end: Math.min((i + 1) * per_shard, total), start: i * per_shard }),
+  split: (_config, input, factor) => splitRange(input as { start: number; end: number }, factor),
 };
+
+/** [start, end) in at most `factor` contiguous parts, as even as integers allow (bigger ones first). */
+export function splitRange({ start, end }: { start: number; end: number }, factor: number): { end: number; start: number }[] {
+  const length = end - start;
+  const parts = Math.min(factor, length);
+  const out: { end: number; start: number }[] = [];
+  for (let k = 0, from = start; k < parts; k++) {
+    const size = Math.floor(length / parts) + (k < length % parts ? 1 : 0);
+    out.push({ end: from + size, start: from });
+    from += size;
+  }
+  return out;
+}
 
 /** Built-in partitioners with `at`, by the name a batch task gives (they load in any thread). */
 export const workerPartitioners: Readonly<Record<string, Partitioner<Record<string, unknown>>>> = {

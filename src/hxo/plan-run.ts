@@ -6,15 +6,21 @@
  * Invariants:
  * - A shard is counted once: `ended` marks it when its final outcome arrives,
  *   and a resumed plan starts with the marks its checkpoints imply.
- * - Leaf i of the plan (stage offset + shard index) is at bytes [32i, 32i+32)
- *   of `leaves`, whatever the order of completion: so the root depends only on
- *   the shard set.
+ * - A shard's leaf has a fixed slot whatever the order of completion, so the
+ *   root depends only on the shard set: unsplit shards in `baseLeaves` (stage
+ *   after stage, by index), sub-shards of split shards in their stage's
+ *   `subLeaves` (by split-space number); `leaves` lays them out (leaf-layout.ts).
  * - Per shard, events go out created → claimed → done | failed (seed 000).
+ * - A split (auto-tuning) takes the shard out of its cursor at once — a batch
+ *   running it is cancelled, and whatever comes back for it is ignored — and
+ *   its sub-shards run only once the split is journaled.
  */
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { ItemTimeoutError, ThreadDiedError } from '../kernel/worker-pool.ts';
-import { locateLeaf, type ResolvedPlan } from './plan.ts';
+import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../kernel/worker-pool.ts';
+import type { ResolvedPlan, ResolvedStage } from './plan.ts';
+import type { Partitioner } from './partitioners.ts';
+import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
 import { casIdAt, shardAddress } from './address.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
 import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
@@ -28,6 +34,8 @@ export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'abo
 export interface FailedShard {
   stage_id: string;
   shard_index: number;
+  /** Which of the split shard's sub-shards. */
+  sub_shard?: number;
   cas_id: string;
   error: string;
   attempts: number;
@@ -45,20 +53,62 @@ export interface StageProgress {
   latency: LatencyHistogram;
 }
 
+/** What a previous run of the plan left: ended marks, leaves, counts (engine.ts scans the checkpoints). */
+export interface Resumed {
+  /** Per stage: 1 where the shard already ended, or was split. */
+  ended: Uint8Array[];
+  /** Per stage: 1 where a sub-shard (by split-space number) already ended. */
+  subEnded: Uint8Array[];
+  /** Leaves of unsplit shards, stage after stage. */
+  leaves: SharedArrayBuffer;
+  /** Leaves of sub-shards, per stage by split-space number. */
+  subLeaves: Uint8Array[];
+  stages: { done: number; failed: number; reused: number }[];
+}
+
+/** A shard running now, as the progress board sees it. */
+export interface RunningShard {
+  stage: number;
+  shard: number;
+  /** Set for a sub-shard: its place among its split shard's sub-shards. */
+  sub?: number;
+  elapsedMs: number;
+  /** Its content address (computed on request: off the hot path). */
+  casId(): string;
+}
+
+export type SplitOutcome = { ok: true; record: SplitRecord; casId: string; firstLeaf: number } | { ok: false; reason: string };
+
+interface Flight {
+  cursor: StageCursor;
+  batch: ShardRuns;
+  cancel: AbortController;
+  /** Progress-board slot, once the pool gave one. */
+  slot: number;
+}
+
 const TARGET_BATCH_MS = 40;
 const MAX_BATCH = 4096;
 const FAILED_LIST_CAP = 1000;
 
 export class PlanRun {
-  readonly leaves: SharedArrayBuffer;
   readonly stages: StageProgress[];
   readonly failed: FailedShard[] = [];
   state: PlanState = 'running';
   abortReason?: string;
+  private readonly baseLeaves: SharedArrayBuffer;
+  private readonly baseView: Uint8Array;
+  private readonly subLeaves: Uint8Array[];
+  private readonly baseOffsets: number[] = [];
   private readonly cursors: StageCursor[];
-  private readonly offsets: number[];
-  private readonly leafView: Uint8Array;
-  private readonly sources: BatchSource[];
+  /** Per stage, the cursor of its sub-shards, once it has any. */
+  private readonly subCursors: (StageCursor | undefined)[];
+  private readonly partitioners: Partitioner<Record<string, unknown>>[];
+  private readonly sources = new Map<StageCursor, BatchSource>();
+  private readonly flights = new Set<Flight>();
+  /** Splits being journaled: their sub-shards wait, and the plan cannot end. */
+  private journaling = 0;
+  private started = false;
   private inFlightShards = 0;
   private batchSize = 64;
   private perShardMsEma = 0;
@@ -73,35 +123,41 @@ export class PlanRun {
     readonly planId: string,
     readonly plan: ResolvedPlan,
     registry: JobKindRegistry,
-    /** Per stage: 1 where the shard already ended (from checkpoints). */
-    ended: Uint8Array[],
-    /** What checkpoints say already ended: the leaves so far, and per stage its counts. */
-    resumed: { leaves: SharedArrayBuffer; stages: { done: number; failed: number; reused: number }[] },
+    /** Where each leaf goes: the plan's stages after the splits journaled so far. */
+    readonly layout: LeafLayout,
+    resumed: Resumed,
     private readonly pool: WorkerPool,
     private readonly scheduler: Scheduler,
     private readonly events: EventBatcher,
-    /** Persists a failure found on this thread (a shard whose thread died under it). */
-    private readonly persistFailure: (stage: number, shard: number, casId: string, error: string, attempts: number) => void,
+    /** Persists a failure found on this thread (a shard whose thread died under it), by checkpoint key. */
+    private readonly persistFailure: (keyStage: number, index: number, casId: string, error: string, attempts: number) => void,
   ) {
-    this.leaves = resumed.leaves;
-    this.leafView = new Uint8Array(this.leaves);
-    this.offsets = [];
+    this.baseLeaves = resumed.leaves;
+    this.baseView = new Uint8Array(this.baseLeaves);
+    this.subLeaves = resumed.subLeaves;
     let offset = 0;
     for (const s of plan.stages) {
-      this.offsets.push(offset);
+      this.baseOffsets.push(offset);
       offset += s.shardCount;
     }
-    this.cursors = plan.stages.map((s, i) => {
-      const kind = registry.get(s.kind);
-      const partitioner = kind?.partitioners[s.partitioner];
+    this.partitioners = plan.stages.map((s) => {
+      const partitioner = registry.get(s.kind)?.partitioners[s.partitioner];
       if (!partitioner) throw new Error(`stage ${s.id}: partitioner ${s.partitioner} vanished from the registry`);
-      return new StageCursor(s, partitioner, ended[i] as Uint8Array);
+      return partitioner;
+    });
+    this.cursors = plan.stages.map((s, i) => new StageCursor(s, this.partitioners[i] as Partitioner<Record<string, unknown>>, resumed.ended[i] as Uint8Array));
+    this.subCursors = plan.stages.map((s, i) => {
+      const records = layout.records().filter((r) => r.stage === i);
+      if (records.length === 0) return undefined;
+      const inputs = new Array<unknown>(layout.nextSubNumber(i));
+      for (const r of records) this.subInputs(s, r.shard, r.factor, r.parts).forEach((input, k) => (inputs[r.first + k] = input));
+      return StageCursor.forSplits(s, this.partitioners[i] as Partitioner<Record<string, unknown>>, inputs, resumed.subEnded[i] as Uint8Array);
     });
     const now = Date.now();
     this.stages = plan.stages.map((s, i) => ({
       stage_id: s.id,
       kind: s.kind,
-      total: s.shardCount,
+      total: layout.stageTotal(i),
       done: resumed.stages[i]?.done ?? 0,
       failed: resumed.stages[i]?.failed ?? 0,
       reused: resumed.stages[i]?.reused ?? 0,
@@ -109,15 +165,12 @@ export class PlanRun {
       latency: new LatencyHistogram(),
     }));
     this.executed = new Promise((resolve) => (this.finish = resolve));
-    this.sources = this.cursors.map((cursor) => ({
-      id: `${planId}:${cursor.stage.id}`,
-      dispatch: () => this.dispatch(cursor),
-      readyAt: () => (this.state === 'running' ? cursor.nextRetryAt : undefined),
-    }));
+    for (const cursor of [...this.cursors, ...this.subCursors]) if (cursor) this.addSource(cursor);
   }
 
   start(): void {
-    for (const s of this.sources) this.scheduler.add(s);
+    this.started = true;
+    for (const s of this.sources.values()) this.scheduler.add(s);
     this.checkFinished();
   }
 
@@ -134,7 +187,7 @@ export class PlanRun {
   }
 
   get counts(): { total: number; done: number; failed: number; reused: number; inFlight: number; pending: number } {
-    const total = this.plan.totalShards;
+    const total = this.layout.total;
     let done = 0;
     let failed = 0;
     let reused = 0;
@@ -173,14 +226,118 @@ export class PlanRun {
     return rate > 0 ? Math.round((left / rate) * 10) / 10 : null;
   }
 
-  /** Global leaf index of shard `i` of stage `stage`. */
-  leafIndex(stage: number, i: number): number {
-    return (this.offsets[stage] as number) + i;
+  /** The plan's leaves in its layout (a copy when shards were split). */
+  get leaves(): SharedArrayBuffer {
+    return this.layout.hasSplits ? this.layout.expand(this.baseView, this.subLeaves) : this.baseLeaves;
   }
 
-  /** (stage, shard) of a global leaf index. */
-  locate(leaf: number): { stage: number; shard: number } {
-    return locateLeaf(this.plan, leaf);
+  /** Every shard of this plan running now, with how long it has run. */
+  runningShards(now = Date.now()): RunningShard[] {
+    const out: RunningShard[] = [];
+    for (const f of this.flights) {
+      if (f.slot < 0) continue;
+      const { startedAt, position } = this.pool.board.read(f.slot);
+      if (startedAt === 0) continue;
+      const { cursor, batch } = f;
+      const i = shardAt(batch, position);
+      if (i < 0 || cursor.isWithdrawn(i)) continue;
+      const stage = cursor.stage;
+      out.push({
+        stage: stage.index,
+        ...this.place(cursor, i),
+        elapsedMs: now - startedAt,
+        casId: () => shardAddress(stage.kind, stage.executor, cursor.inputOf(batch, position, i)).casId,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Splits shard `shard` of stage `stage` (not ended, not split) into at
+   * most `factor` sub-shards, in place (seed 000 flow 4): it is taken out at
+   * once (its batch cancelled if running), the split is journaled by
+   * `journal`, and then its sub-shards run.
+   */
+  async split(stage: number, shard: number, factor: number, journal: (record: SplitRecord) => Promise<void>): Promise<SplitOutcome> {
+    const s = this.plan.stages[stage];
+    if (this.state !== 'running') return { ok: false, reason: `the plan is ${this.state}` };
+    if (!s) return { ok: false, reason: `the plan has no stage ${stage}` };
+    if (!s.splittable) return { ok: false, reason: `stage ${s.id} cannot be split: its partitioner ${s.partitioner} cannot split an input, or its work is not idempotent` };
+    if (!Number.isInteger(shard) || shard < 0 || shard >= s.shardCount) return { ok: false, reason: `stage ${s.id} has no shard ${shard} (0..${s.shardCount - 1})` };
+    if (this.layout.split(stage, shard)) return { ok: false, reason: `shard ${shard} of ${s.id} is split already` };
+    const cursor = this.cursors[stage] as StageCursor;
+    if (cursor.hasEnded(shard)) return { ok: false, reason: `shard ${shard} of ${s.id} has ended already` };
+    const input = cursor.inputAt(shard);
+    const inputs = this.subInputs(s, shard, factor);
+    if (inputs.length < 2) return { ok: false, reason: `shard ${shard} of ${s.id} is too small to split` };
+    const record: SplitRecord = { stage, shard, parts: inputs.length, first: this.layout.nextSubNumber(stage), factor };
+    cursor.withdraw(shard);
+    for (const f of this.flights) {
+      if (f.cursor !== cursor) continue;
+      forEachShard(f.batch, (_j, i) => {
+        if (i === shard) f.cancel.abort();
+      });
+    }
+    this.layout.add(record);
+    const progress = this.stages[stage] as StageProgress;
+    progress.total += record.parts - 1;
+    this.growSubLeaves(stage, record.first + record.parts);
+    let subs = this.subCursors[stage];
+    if (subs) subs.extend(inputs);
+    else {
+      // A stage's first split: its split space starts here.
+      subs = StageCursor.forSplits(s, this.partitioners[stage] as Partitioner<Record<string, unknown>>, inputs, new Uint8Array(inputs.length));
+      this.subCursors[stage] = subs;
+      this.addSource(subs);
+      if (this.started) this.scheduler.add(this.sources.get(subs) as BatchSource);
+    }
+    this.journaling++;
+    try {
+      await journal(record);
+    } catch (err) {
+      this.stop('failed', `split of shard ${shard} of ${s.id} not journaled: ${err instanceof Error ? err.message : String(err)}`);
+      return { ok: false, reason: 'the split could not be journaled' };
+    } finally {
+      this.journaling--;
+      this.scheduler.kick();
+      this.checkFinished();
+    }
+    return { ok: true, record, casId: shardAddress(s.kind, s.executor, input).casId, firstLeaf: this.layout.leafOf(stage, shard) };
+  }
+
+  /** The sub-shard inputs of shard `shard` split `factor` ways (`parts` of them when journaled). */
+  private subInputs(stage: ResolvedStage, shard: number, factor: number, parts?: number): unknown[] {
+    const partitioner = this.partitioners[stage.index] as Partitioner<Record<string, unknown>>;
+    if (!partitioner.at || !partitioner.split) throw new Error(`stage ${stage.id}: partitioner ${stage.partitioner} cannot split`);
+    const inputs = partitioner.split(stage.config, partitioner.at(stage.config, shard), factor);
+    if (parts !== undefined && inputs.length !== parts) {
+      throw new Error(`stage ${stage.id}: the journal says shard ${shard} was split into ${parts}, its partitioner now gives ${inputs.length}`);
+    }
+    return inputs;
+  }
+
+  private growSubLeaves(stage: number, numbers: number): void {
+    const now = this.subLeaves[stage];
+    if (now && now.length >= numbers * 32) return;
+    const grown = new Uint8Array(numbers * 32);
+    if (now) grown.set(now);
+    this.subLeaves[stage] = grown;
+  }
+
+  /** A shard of a cursor as the plan names it: its index, and for a sub-shard its place among its split's. */
+  private place(cursor: StageCursor, i: number): { shard: number; sub?: number } {
+    if (cursor.keyStage === cursor.stage.index) return { shard: i };
+    const r = this.layout.splitOfNumber(cursor.stage.index, i) as SplitRecord;
+    return { shard: r.shard, sub: i - r.first };
+  }
+
+  private addSource(cursor: StageCursor): void {
+    const isSub = cursor.keyStage !== cursor.stage.index;
+    this.sources.set(cursor, {
+      id: `${this.planId}:${cursor.stage.id}${isSub ? ':splits' : ''}`,
+      dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatch(cursor)),
+      readyAt: () => (this.state === 'running' ? cursor.nextRetryAt : undefined),
+    });
   }
 
   private dispatch(cursor: StageCursor): boolean {
@@ -198,7 +355,7 @@ export class PlanRun {
     const task: Omit<ShardBatchTask, 'slot'> = {
       t: 'shards',
       plan_id: this.planId,
-      stage_index: stage.index,
+      stage_index: cursor.keyStage,
       kind: stage.kind,
       executor: stage.executor,
       module: stage.executorModule,
@@ -211,7 +368,10 @@ export class PlanRun {
       runs: batch.runs,
       ...(batch.inputs ? { inputs: batch.inputs } : { partitioner: stage.workerPartitioner }),
     };
+    const flight: Flight = { cursor, batch, cancel: new AbortController(), slot: -1 };
+    this.flights.add(flight);
     const settle = (result: ShardBatchResult | undefined, error: unknown): void => {
+      this.flights.delete(flight);
       cursor.inFlight -= batch.size;
       this.inFlightShards -= batch.size;
       try {
@@ -225,10 +385,12 @@ export class PlanRun {
         this.checkFinished();
       }
     };
-    this.pool.runTask<ShardBatchTask>(task, { itemTimeoutMs: stage.timeout_ms }).then(
-      (r) => settle(r as ShardBatchResult, undefined),
-      (e: unknown) => settle(undefined, e),
-    );
+    this.pool
+      .runTask<ShardBatchTask>(task, { itemTimeoutMs: stage.timeout_ms, signal: flight.cancel.signal, onSlot: (slot) => (flight.slot = slot) })
+      .then(
+        (r) => settle(r as ShardBatchResult, undefined),
+        (e: unknown) => settle(undefined, e),
+      );
     return true;
   }
 
@@ -237,12 +399,14 @@ export class PlanRun {
     const stage = cursor.stage;
     const progress = this.stages[stage.index] as StageProgress;
     const common = { plan_id: this.planId, stage_id: stage.id };
-    // Leaves of a run are contiguous in the plan's leaves (zero where a shard
-    // did not finish, and its slot was zero already): one copy per run.
-    const leafBase = this.leafIndex(stage.index, 0);
+    // Leaves of a run are contiguous in their buffer (zero where a shard did
+    // not finish, and its slot was zero already): one copy per run. A split
+    // shard's slot is never read, so what lands there does not matter.
+    const isSub = cursor.keyStage !== stage.index;
+    const [target, leafBase] = isSub ? [this.subLeaves[stage.index] as Uint8Array, 0] : [this.baseView, this.baseOffsets[stage.index] as number];
     for (let run = 0, j = 0; run < batch.runs.length; run += 3) {
       const [first, count] = [batch.runs[run] as number, batch.runs[run + 1] as number];
-      this.leafView.set(r.leaves.subarray(j * 32, (j + count) * 32), (leafBase + first) * 32);
+      target.set(r.leaves.subarray(j * 32, (j + count) * 32), (leafBase + first) * 32);
       j += count;
     }
     const fresh: number[] = [];
@@ -252,14 +416,18 @@ export class PlanRun {
     const errors = new Map(r.errors.map((e) => [e.j, e]));
     const now = Date.now();
     let ms = 0;
+    // Shards of the batch still in this cursor (all but one split while it ran).
+    const kept: number[] = [];
     forEachShard(batch, (j, i, a) => {
+      if (cursor.isWithdrawn(i)) return;
+      kept.push(j);
       if (a === 1) fresh.push(j);
       const took = r.ms[j] ?? 0;
       ms += took;
       progress.latency.record(took);
       const outcome = r.outcome[j] as Outcome;
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
-        cursor.shardEnded();
+        cursor.shardEnded(i);
         progress.done++;
         done.push(j);
         if (outcome === Outcome.Reused) {
@@ -276,26 +444,31 @@ export class PlanRun {
       }
     });
     this.tuneBatchSize(ms / Math.max(1, r.n));
-    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, fresh.length === r.n ? 'all' : fresh));
-    this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, 'all'));
-    if (done.length) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.length === r.n ? 'all' : done));
+    const rows = (js: number[]) => (js.length === r.n ? 'all' : js);
+    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, rows(fresh)));
+    this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, rows(kept)));
+    if (done.length) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, rows(done)));
     if (failed.length) this.events.addMany('hxo.shard.failed', common, failed);
   }
 
   /**
    * A batch that came back as an error. When we know which shard its thread
    * was on (the one that hung or killed it), that shard has used an attempt
-   * and the others simply run again. When we do not (the batch itself failed),
-   * every shard of it has used an attempt, so nothing retries forever.
+   * and the others simply run again. When no shard of it was at fault (it was
+   * cancelled for a split, or its thread killed for another task's), they all
+   * run again on the same attempt. When we do not know (the batch itself
+   * failed), every shard of it has used an attempt, so nothing retries forever.
    */
   private recover(cursor: StageCursor, batch: ShardRuns, error: unknown): void {
     const stage = cursor.stage;
     const now = Date.now();
+    const blameless = error instanceof TaskCancelledError || error instanceof BystanderError;
     const culprit = error instanceof ItemTimeoutError || error instanceof ThreadDiedError ? error.position : -1;
     const reason = error instanceof ItemTimeoutError ? `timeout after ${stage.timeout_ms / 1000}s` : error instanceof Error ? error.message : String(error);
     const common = { plan_id: this.planId, stage_id: stage.id };
     forEachShard(batch, (j, i, a) => {
-      if (culprit >= 0 && j !== culprit) {
+      if (cursor.isWithdrawn(i)) return;
+      if (blameless || (culprit >= 0 && j !== culprit)) {
         cursor.retry(batch, j, i, a, 0, now);
         return;
       }
@@ -307,7 +480,7 @@ export class PlanRun {
       this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final });
       if (final) {
         this.recordFailure(cursor, i, a, casId, reason);
-        this.persistFailure(stage.index, i, casId, reason, a);
+        this.persistFailure(cursor.keyStage, i, casId, reason, a);
       } else {
         cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
@@ -316,10 +489,11 @@ export class PlanRun {
 
   private recordFailure(cursor: StageCursor, i: number, attempts: number, casId: string, error: string): void {
     const stage = cursor.stage;
-    cursor.shardEnded();
+    cursor.shardEnded(i);
     (this.stages[stage.index] as StageProgress).failed++;
     if (this.failed.length < FAILED_LIST_CAP) {
-      this.failed.push({ stage_id: stage.id, shard_index: i, cas_id: casId, error, attempts });
+      const { shard, sub } = this.place(cursor, i);
+      this.failed.push({ stage_id: stage.id, shard_index: shard, ...(sub !== undefined ? { sub_shard: sub } : {}), cas_id: casId, error, attempts });
     }
   }
 
@@ -331,14 +505,25 @@ export class PlanRun {
   }
 
   private checkFinished(): void {
-    const drained = this.cursors.every((c) => c.inFlight === 0);
-    const allEnded = this.cursors.every((c) => c.finished);
+    const cursors = [...this.sources.keys()];
+    const drained = cursors.every((c) => c.inFlight === 0);
+    const allEnded = this.journaling === 0 && cursors.every((c) => c.finished);
     if (((this.state === 'aborted' || this.state === 'failed') && drained) || (this.state === 'running' && allEnded)) {
       const now = Date.now();
       for (const s of this.stages) s.finished_at ??= now;
-      for (const s of this.sources) this.scheduler.remove(s);
+      for (const s of this.sources.values()) this.scheduler.remove(s);
       this.finish();
     }
   }
 }
 
+/** The shard index of the j-th shard of a batch (-1 past its end). */
+function shardAt(batch: ShardRuns, j: number): number {
+  const { runs } = batch;
+  for (let r = 0, k = j; r < runs.length; r += 3) {
+    const count = runs[r + 1] as number;
+    if (k < count) return (runs[r] as number) + k;
+    k -= count;
+  }
+  return -1;
+}

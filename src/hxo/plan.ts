@@ -20,6 +20,8 @@ import { PlanError } from './engine-errors.ts';
 import type { JobKind, JobKindRegistry } from './job-kinds.ts';
 import { workerPartitionerName } from './partitioners.ts';
 
+/** Stage numbers are 15 bits in checkpoint keys (the 16th marks sub-shards of split shards). */
+const MAX_STAGES = 1024;
 const id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'expected 1-128 letters, digits, _ . -' });
 const positiveInt = z.number().int().positive();
 
@@ -43,7 +45,10 @@ export const stageSchema = z.strictObject({
 
 export const planSchema = z.strictObject({
   name: id,
-  stages: z.array(stageSchema).min(1, { error: 'a plan needs at least one stage' }),
+  stages: z
+    .array(stageSchema)
+    .min(1, { error: 'a plan needs at least one stage' })
+    .max(MAX_STAGES, { error: `a plan has at most ${MAX_STAGES} stages` }),
   constraints: z
     .strictObject({
       max_shards: positiveInt.optional(),
@@ -76,6 +81,8 @@ export interface ResolvedStage {
   /** sha256 of the config the executor reads: outputs are memoized per (address, this). */
   executorConfigDigest: string;
   shardCount: number;
+  /** Auto-tuning may split its shards: its partitioner can (`at` and `split`) and its work is idempotent. */
+  splittable: boolean;
 }
 
 export interface ResolvedPlan {
@@ -176,6 +183,8 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
       config,
       executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
       shardCount: await countShards(partitioner, config, at),
+      // A running shard is killed to be split: only work that can safely start over.
+      splittable: Boolean(partitioner.at && partitioner.split) && executor.idempotent && !stage.non_idempotent,
     });
   }
   const totalShards = stages.reduce((n, s) => n + s.shardCount, 0);
@@ -220,7 +229,6 @@ function checkSafety(kind: JobKind, stage: PlanInput['stages'][number], idempote
   }
 }
 
-/** The part of a stage's config that `schema` reads, validated and defaulted; `whose` ends the message. */
 /** A non-idempotent shard is never retried blindly: its failure needs a person (or a replay). */
 function nonIdempotentRetries(retries: number | undefined, at: string): number {
   if (retries) throw new PlanError(`${at}.retries`, 'a non-idempotent stage is never retried blindly: retries must be 0');
@@ -237,6 +245,7 @@ async function countShards(partitioner: JobKind['partitioners'][string], config:
   }
 }
 
+/** The part of a stage's config that `schema` reads, validated and defaulted; `whose` ends the message. */
 function validConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<string, unknown>, at: string, whose = ''): Record<string, unknown> {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
@@ -246,14 +255,4 @@ function validConfig(schema: z.ZodType<Record<string, unknown>>, config: Record<
 
 function fieldPath(path: readonly PropertyKey[]): string {
   return issuePath('', path) || 'plan';
-}
-
-/** (stage, shard) of a plan's global leaf index (stages' shards are laid out in stage order). */
-export function locateLeaf(plan: ResolvedPlan, leaf: number): { stage: number; shard: number } {
-  let offset = 0;
-  for (const s of plan.stages) {
-    if (leaf < offset + s.shardCount) return { stage: s.index, shard: leaf - offset };
-    offset += s.shardCount;
-  }
-  throw new RangeError(`leaf ${leaf} is outside a plan of ${plan.totalShards} shards`);
 }

@@ -32,7 +32,18 @@ export interface ReplayedShard {
   leaf_index: number;
   stage_id: string;
   shard_index: number;
+  /** Which of the split shard's sub-shards. */
+  sub_shard?: number;
   cas_id: string;
+}
+
+/** A shard auto-tuning split: replaced in place by `sub_shards` leaves from `first_leaf`. */
+export interface SplitSummary {
+  stage_id: string;
+  shard_index: number;
+  split_factor: number;
+  sub_shards: number;
+  first_leaf: number;
 }
 
 export interface PlanReport {
@@ -49,6 +60,8 @@ export interface PlanReport {
   certificate: Certificate | null;
   sample_proofs: SampleProof[];
   failed: FailedShard[];
+  /** Shards split by auto-tuning (journaled: the plan keeps this layout when run again). */
+  splits?: SplitSummary[];
   /** Shards replayed because their stored output no longer matched their leaf (found by bisection). */
   replayed?: ReplayedShard[];
   reason?: string;
@@ -94,6 +107,16 @@ export function stageStats(run: PlanRun): StageStats[] {
       p95_ms: round(s.latency.quantile(0.95)),
     };
   });
+}
+
+export function splitSummaries(run: PlanRun): SplitSummary[] {
+  return run.layout.records().map((r) => ({
+    stage_id: (run.plan.stages[r.stage] as PlanRun['plan']['stages'][number]).id,
+    shard_index: r.shard,
+    split_factor: r.factor,
+    sub_shards: r.parts,
+    first_leaf: run.layout.leafOf(r.stage, r.shard),
+  }));
 }
 
 export function liveStatus(run: PlanRun, startedAt: string): PlanStatus {

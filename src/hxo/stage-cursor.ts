@@ -8,9 +8,14 @@
  * (`stage.workerPartitioner`), in which case the cursor never makes an input
  * and a million-shard batch stream is a few numbers per batch. Otherwise
  * inputs are pulled lazily from the partitioner's generator.
+ *
+ * A stage's sub-shards (shards split by auto-tuning) have a cursor of their
+ * own over a list that grows with each split (`StageCursor.forSplits`); its
+ * indexes are split-space numbers (leaf-layout.ts), and so are its keys.
  */
 import type { ResolvedStage } from './plan.ts';
 import type { Partitioner } from './partitioners.ts';
+import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 
 /** Shards of one batch. */
 export interface ShardRuns {
@@ -44,9 +49,16 @@ export function forEachShard(batch: ShardRuns, fn: (j: number, i: number, a: num
 
 export class StageCursor {
   private readonly source: Iterator<unknown> | undefined;
+  /** The stage number in this cursor's checkpoint keys (split spaces have their own). */
+  readonly keyStage: number;
+  /** Batches carry no inputs: the worker makes them from indexes. */
+  readonly inputsInWorker: boolean;
+  private count: number;
   private nextIndex = 0;
   private exhausted = false;
   private retries: Waiting[] = [];
+  /** Shards taken out by a split while not ended (few). */
+  private readonly withdrawn = new Set<number>();
   inFlight = 0;
   /** Shards that have not ended for good yet (the plan calls `shardEnded()` as they do). */
   private remaining: number;
@@ -56,36 +68,91 @@ export class StageCursor {
   constructor(
     readonly stage: ResolvedStage,
     private readonly partitioner: Partitioner<Record<string, unknown>>,
-    /** 1 for each shard that already ended for good (from checkpoints). */
-    private readonly ended: Uint8Array,
+    /** 1 for each shard that already ended for good (from checkpoints) or was split. */
+    private ended: Uint8Array,
+    /** The inputs, when they are a list (sub-shards) rather than the partitioner's. */
+    private readonly list?: unknown[],
   ) {
-    this.source = stage.workerPartitioner ? undefined : partitioner.shards(stage.config)[Symbol.iterator]();
+    this.keyStage = list ? stage.index | SPLIT_STAGE_BIT : stage.index;
+    this.inputsInWorker = !list && stage.workerPartitioner !== undefined;
+    this.source = list || this.inputsInWorker ? undefined : partitioner.shards(stage.config)[Symbol.iterator]();
+    this.count = list ? list.length : stage.shardCount;
     let already = 0;
-    for (let i = 0; i < ended.length; i++) already += ended[i] as number;
-    this.remaining = stage.shardCount - already;
+    for (let i = 0; i < this.count; i++) already += ended[i] as number;
+    this.remaining = this.count - already;
   }
 
-  /** One shard of this stage ended for good (done, or failed on its last attempt). */
-  shardEnded(): void {
+  /** The cursor of a stage's sub-shards: `inputs` by split-space number. */
+  static forSplits(stage: ResolvedStage, partitioner: Partitioner<Record<string, unknown>>, inputs: unknown[], ended: Uint8Array): StageCursor {
+    return new StageCursor(stage, partitioner, ended, [...inputs]);
+  }
+
+  /** More sub-shards (a new split): numbers from the list's end on. */
+  extend(inputs: readonly unknown[]): void {
+    if (!this.list) throw new Error('only a sub-shard cursor grows');
+    this.list.push(...inputs);
+    const ended = new Uint8Array(this.list.length);
+    ended.set(this.ended.subarray(0, this.count));
+    this.ended = ended;
+    this.count = this.list.length;
+    this.remaining += inputs.length;
+    this.exhausted = false;
+  }
+
+  /** Shard i ended for good (done, or failed on its last attempt). */
+  shardEnded(i: number): void {
+    this.ended[i] = 1;
     this.remaining--;
+  }
+
+  hasEnded(i: number): boolean {
+    return this.ended[i] === 1;
+  }
+
+  /**
+   * Takes shard i out of this cursor (it was split): it no longer counts,
+   * is not taken or retried, and what a batch still running says of it is
+   * to be ignored (`isWithdrawn`). False if it had ended already.
+   */
+  withdraw(i: number): boolean {
+    if (this.ended[i] === 1) return false;
+    this.ended[i] = 1;
+    this.withdrawn.add(i);
+    this.remaining--;
+    this.retries = this.retries.filter((w) => w.i !== i);
+    return true;
+  }
+
+  isWithdrawn(i: number): boolean {
+    return this.withdrawn.size > 0 && this.withdrawn.has(i);
+  }
+
+  /** The input of shard i, whether or not it is in a batch (splittable stages have random access). */
+  inputAt(i: number): unknown {
+    if (this.list) return this.list[i];
+    const at = this.partitioner.at;
+    if (!at) throw new Error(`partitioner ${this.stage.partitioner} has no random access`);
+    return at(this.stage.config, i);
   }
 
   /** Up to `max` shards ready now: due retries first, then new ones. */
   take(max: number, now: number): ShardRuns {
     const batch: ShardRuns = { runs: [], size: 0 };
-    if (!this.stage.workerPartitioner) batch.inputs = [];
+    if (!this.inputsInWorker) batch.inputs = [];
     while (batch.size < max && this.retries.length > 0 && (this.retries[0] as Waiting).readyAt <= now) {
       const { i, a, input } = this.retries.shift() as Waiting;
       this.append(batch, i, a, input);
     }
     while (batch.size < max && !this.exhausted) {
-      if (this.nextIndex >= this.stage.shardCount) {
+      if (this.nextIndex >= this.count) {
         this.exhausted = true;
         if (this.source) this.checkCount(this.source.next().done === true);
         break;
       }
       let input: unknown;
-      if (this.source) {
+      if (this.list) {
+        input = this.list[this.nextIndex];
+      } else if (this.source) {
         const next = this.source.next();
         if (next.done) {
           this.exhausted = true;
@@ -100,10 +167,9 @@ export class StageCursor {
     return batch;
   }
 
-  /** The input of shard i (only off the hot path: a batch whose thread died). */
+  /** The input of shard j of a batch, index i (only off the hot path: a batch whose thread died). */
   inputOf(batch: ShardRuns, j: number, i: number): unknown {
-    if (batch.inputs) return batch.inputs[j];
-    return (this.partitioner.at as NonNullable<Partitioner['at']>)(this.stage.config, i);
+    return batch.inputs ? batch.inputs[j] : this.inputAt(i);
   }
 
   private append(batch: ShardRuns, i: number, a: number, input: unknown): void {
@@ -135,7 +201,9 @@ export class StageCursor {
 
   /** Puts a whole batch back to run again at once, on the same attempts. */
   requeue(batch: ShardRuns, now: number): void {
-    forEachShard(batch, (j, i, a) => this.retry(batch, j, i, a, 0, now));
+    forEachShard(batch, (j, i, a) => {
+      if (!this.isWithdrawn(i)) this.retry(batch, j, i, a, 0, now);
+    });
   }
 
   /** When the next retry is due, if one waits. */

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { Bus } from './bus.ts';
-import type { Delivery, Subscription } from './subscription.ts';
+import { TopicActor } from './topic-actor.ts';
 import { compilePattern } from './topic.ts';
 import type { EventMeta, XynEvent } from './event.ts';
 import type { Supervisable } from './actor.ts';
@@ -63,10 +63,8 @@ function recordHash(record: Omit<AuditRecord, 'hash'>): string {
 export class AuditTrail implements Supervisable {
   readonly id = 'audit';
   private readonly records: Database<AuditRecord, number>;
-  private sub: Subscription | null = null;
   private readonly matches = compileAuditMatcher();
-  private loop: Promise<void> | null = null;
-  private crashListeners: ((error: Error) => void)[] = [];
+  private readonly actor: TopicActor;
   private last: AuditRecord | undefined;
 
   constructor(
@@ -74,36 +72,30 @@ export class AuditTrail implements Supervisable {
     private readonly bus: Bus,
   ) {
     this.records = store.db<number, AuditRecord>('audit');
+    // Every (re)start goes on from the last event recorded: nothing is skipped.
+    this.actor = new TopicActor('audit', bus, AUDIT_TOPICS, (events) => this.append(events), { since: () => this.loadLast(), batch: 1000 });
   }
 
-  async start(): Promise<void> {
-    if (this.loop) return;
-    for (const { value } of this.records.getRange({ reverse: true, limit: 1 })) this.last = value;
-    const since = this.last?.event_seq ?? 0;
-    const sub = this.bus.subscribe(AUDIT_TOPICS, { since, lag: 'replay', queueSize: 4096 });
-    this.sub = sub;
-    this.loop = this.consume(sub).catch((err: unknown) => {
-      this.loop = null;
-      sub.unsubscribe();
-      const error = err instanceof Error ? err : new Error(String(err));
-      for (const listener of this.crashListeners) listener(error);
-    });
+  start(): Promise<void> {
+    return this.actor.start();
   }
 
-  async halt(): Promise<void> {
-    const loop = this.loop;
-    this.sub?.unsubscribe();
-    this.sub = null;
-    this.loop = null;
-    await loop;
+  halt(): Promise<void> {
+    return this.actor.halt();
   }
 
   stop(): Promise<void> {
-    return this.halt();
+    return this.actor.stop();
   }
 
   onCrash(listener: (error: Error) => void): void {
-    this.crashListeners.push(listener);
+    this.actor.onCrash(listener);
+  }
+
+  /** The seq of the last event recorded (0 for none), read from the trail. */
+  private loadLast(): number {
+    for (const { value } of this.records.getRange({ reverse: true, limit: 1 })) this.last = value;
+    return this.last?.event_seq ?? 0;
   }
 
   /** Records in trail order, optionally filtered. */
@@ -140,17 +132,6 @@ export class AuditTrail implements Supervisable {
     while ((this.last?.event_seq ?? 0) < target) {
       if (Date.now() > deadline) throw new Error(`audit trail did not reach seq ${target} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-
-  /** Takes everything ready, appends it as one batch, then waits for more. */
-  private async consume(sub: Subscription): Promise<void> {
-    for (let first = await sub.next(); first; first = await sub.next()) {
-      const batch: XynEvent[] = [];
-      for (let d: Delivery | undefined = first; d && batch.length < 1000; d = sub.poll()) {
-        if (d.type === 'event') batch.push(d.event);
-      }
-      await this.append(batch);
     }
   }
 

@@ -4,10 +4,11 @@
  * even a synchronous infinite loop, which no timer inside the thread can stop —
  * and kill exactly the thread that holds it.
  *
- * One slot per task in flight: [started_at_ms, position, thread_id]; a
- * started_at of 0 means idle.
+ * One slot per task in flight: [started_at_ms, position, thread_id,
+ * cancelled]; a started_at of 0 means idle, a thread_id of 0 that no thread
+ * has it yet, cancelled 1 that its thread should not start it.
  */
-export const SLOT_FIELDS = 3;
+export const SLOT_FIELDS = 4;
 
 export class ProgressBoard {
   private readonly cells: Float64Array;
@@ -32,6 +33,26 @@ export class ProgressBoard {
     this.cells[o + 1] = position;
     this.cells[o + 2] = threadId;
     this.cells[o] = now;
+  }
+
+  /** Worker side: the task in `slot` arrived on thread `threadId` (no item started yet). */
+  assign(slot: number, threadId: number): void {
+    this.cells[slot * SLOT_FIELDS + 2] = threadId;
+  }
+
+  /** Pool side: the task in `slot` is cancelled (a thread that has not started it yet must not). */
+  cancel(slot: number): void {
+    this.cells[slot * SLOT_FIELDS + 3] = 1;
+  }
+
+  /** Worker side: was the task in `slot` cancelled? */
+  cancelled(slot: number): boolean {
+    return this.cells[slot * SLOT_FIELDS + 3] === 1;
+  }
+
+  /** Pool side: `slot` is given to a new task (no thread, nothing started). */
+  reset(slot: number): void {
+    this.cells.fill(0, slot * SLOT_FIELDS, (slot + 1) * SLOT_FIELDS);
   }
 
   /** Worker side: nothing of the task in `slot` is running. */

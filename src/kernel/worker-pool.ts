@@ -9,6 +9,15 @@
  *   whose item overruns the task's `itemTimeoutMs` (even a synchronous
  *   infinite loop) and the task rejects with ItemTimeoutError naming the item;
  *   Piscina starts a replacement thread and the pool says so on the bus.
+ * - A task can be cancelled (`signal`): running, its thread is killed; still
+ *   waiting for a thread, the thread refuses it. It rejects with
+ *   TaskCancelledError — unless it had finished first: then it resolves, and
+ *   the caller ignores what it no longer wants. (Piscina's own abort signal is
+ *   not used: it keeps abortable tasks alone on their thread, halving what a
+ *   thread runs at once.)
+ * - Killing a thread also ends the other task it was running (a thread runs
+ *   two at once): that one rejects with BystanderError, so its caller knows
+ *   none of its items was at fault.
  * - `run` (generic items) runs a batch again when its thread dies, so a batch
  *   in flight is never lost (up to `maxAttempts`).
  *
@@ -59,6 +68,31 @@ export class ThreadDiedError extends XynError {
 }
 registerErrorClass(ThreadDiedError);
 
+/** The task was cancelled by its caller (its thread killed if it was running). */
+export class TaskCancelledError extends XynError {
+  constructor(readonly position: number) {
+    super(`task cancelled${position >= 0 ? ` on item ${position}` : ''}`, 'TASK_CANCELLED', { position });
+  }
+}
+registerErrorClass(TaskCancelledError);
+
+/** The task's thread was killed because of another task it was running: no item of this one was at fault. */
+export class BystanderError extends XynError {
+  constructor(readonly reason: string) {
+    super(`worker thread killed because of another task: ${reason}`, 'THREAD_KILLED_FOR_ANOTHER_TASK', { reason });
+  }
+}
+registerErrorClass(BystanderError);
+
+export interface RunTaskOptions {
+  itemTimeoutMs?: number;
+  encode?: boolean;
+  /** Cancels the task: dropped if queued, its thread killed if running. */
+  signal?: AbortSignal;
+  /** Told the ProgressBoard slot of the task once it has one (to watch its items). */
+  onSlot?: (slot: number) => void;
+}
+
 interface Slotted {
   slot: number;
 }
@@ -73,6 +107,8 @@ export class WorkerPool {
   private readonly freeSlots: number[];
   private readonly slotWaiters: ((slot: number) => void)[] = [];
   private readonly deadlines = new Map<number, { ms: number; timedOut: boolean }>();
+  /** Threads the pool killed, and the slot of the task it killed them for (bounded: recent kills only). */
+  private readonly killedFor = new Map<number, number>();
   private watchdog: NodeJS.Timeout | null = null;
   private completed = 0;
   private replaced = 0;
@@ -114,21 +150,36 @@ export class WorkerPool {
    * on some thread. Rejects with ItemTimeoutError when an item overruns
    * `itemTimeoutMs`, or with the thread's death otherwise. No retry here.
    */
-  async runTask<T extends Slotted>(task: Omit<T, 'slot'>, options: { itemTimeoutMs?: number; encode?: boolean } = {}): Promise<unknown> {
+  async runTask<T extends Slotted>(task: Omit<T, 'slot'>, options: RunTaskOptions = {}): Promise<unknown> {
+    if (options.signal?.aborted) throw new TaskCancelledError(-1);
     const slot = await this.acquireSlot();
+    this.board.reset(slot);
+    options.onSlot?.(slot);
     const deadline = { ms: options.itemTimeoutMs ?? 0, timedOut: false };
     if (deadline.ms > 0) this.deadlines.set(slot, deadline);
     this.ensureWatchdog();
+    const { signal } = options;
+    if (signal?.aborted) this.board.cancel(slot);
+    const onCancel = (): void => {
+      this.board.cancel(slot);
+      const { threadId } = this.board.read(slot);
+      if (threadId > 0) this.kill(threadId, slot, 'task cancelled');
+    };
+    signal?.addEventListener('abort', onCancel, { once: true });
     try {
       const full = { ...task, slot };
       if (options.encode === false) return await this.pool.run(full);
       const bytes = encode(full);
       return decode(await this.pool.run(bytes, { transferList: [bytes.buffer as ArrayBuffer] }));
     } catch (err) {
-      const { startedAt, position } = this.board.read(slot);
+      const { startedAt, position, threadId } = this.board.read(slot);
+      if (signal?.aborted) throw new TaskCancelledError(startedAt > 0 ? position : -1);
       if (deadline.timedOut) throw new ItemTimeoutError(position, deadline.ms);
+      const killedFor = threadId > 0 ? this.killedFor.get(threadId) : undefined;
+      if (killedFor !== undefined && killedFor !== slot) throw new BystanderError(err instanceof Error ? err.message : String(err));
       throw new ThreadDiedError(startedAt > 0 ? position : -1, err instanceof Error ? err.message : String(err));
     } finally {
+      signal?.removeEventListener('abort', onCancel);
       this.deadlines.delete(slot);
       this.board.end(slot);
       this.releaseSlot(slot);
@@ -204,6 +255,14 @@ export class WorkerPool {
     this.watchdog.unref();
   }
 
+  /** Remembers that thread `threadId` dies because of the task in `slot`. */
+  private noteKill(threadId: number, slot: number): void {
+    if (threadId <= 0) return;
+    this.killedFor.set(threadId, slot);
+    // Thread ids are never reused: old entries only need to outlive their tasks' rejections.
+    if (this.killedFor.size > 64) this.killedFor.delete(this.killedFor.keys().next().value as number);
+  }
+
   /** Kills the thread of every item past its deadline (its task then rejects). */
   private checkDeadlines(): void {
     const now = Date.now();
@@ -211,11 +270,17 @@ export class WorkerPool {
       const { startedAt, threadId } = this.board.read(slot);
       // A grace of two ticks lets a thread's own timer fail an async item first.
       if (deadline.timedOut || startedAt === 0 || now - startedAt <= deadline.ms + 2 * WATCHDOG_MS) continue;
-      const thread = this.pool.threads.find((t) => t.threadId === threadId);
-      if (!thread) continue;
-      deadline.timedOut = true;
-      this.notice('xyn.kernel.worker.killed', { pool: 'shard-worker', thread_id: threadId, reason: `item ran past ${deadline.ms} ms` });
-      void thread.terminate();
+      if (this.kill(threadId, slot, `item ran past ${deadline.ms} ms`)) deadline.timedOut = true;
     }
+  }
+
+  /** Kills thread `threadId` because of the task in `slot`; false if it is gone already. */
+  private kill(threadId: number, slot: number, reason: string): boolean {
+    const thread = this.pool.threads.find((t) => t.threadId === threadId);
+    if (!thread) return false;
+    this.noteKill(threadId, slot);
+    this.notice('xyn.kernel.worker.killed', { pool: 'shard-worker', thread_id: threadId, reason });
+    void thread.terminate();
+    return true;
   }
 }

@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
+import { xynProcess, xynSync } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
-// A clean environment: no XYN_*/HXO_* from the machine running the tests.
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k)));
-
-function xyn(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...ENV, ...env }, encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xyn = (args: string[], env: Record<string, string> = {}) => xynSync(args, env, 30_000);
 
 const dirs: ReturnType<typeof tempDir>[] = [];
 const children: ChildProcess[] = [];
@@ -72,7 +64,7 @@ describe('bad input exits 2 with one line naming it', () => {
 describe('xyn serve and xyn events', () => {
   it('serve starts the kernel, says where its data lives, and stops cleanly on SIGTERM; events reads the log', async () => {
     const dir = data();
-    const child = spawn(process.execPath, [...CLI, 'serve', '--data', dir, '--port', '0'], { cwd: ROOT, env: ENV });
+    const child = xynProcess(['serve', '--data', dir, '--port', '0']);
     children.push(child);
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -82,7 +74,7 @@ describe('xyn serve and xyn events', () => {
     expect(stderr).toContain(`data in ${dir}`);
 
     // A second process follows the log while the node runs.
-    const follower = spawn(process.execPath, [...CLI, 'events', '--data', dir, '--follow', '--topic', 'xyn.kernel.*'], { cwd: ROOT, env: ENV });
+    const follower = xynProcess(['events', '--data', dir, '--follow', '--topic', 'xyn.kernel.*']);
     children.push(follower);
     let followed = '';
     follower.stdout.on('data', (b: Buffer) => (followed += b.toString()));

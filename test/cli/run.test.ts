@@ -4,24 +4,18 @@
  * report on stdout, one line on stderr naming what is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { planIdFor, planDigest, checkPlanShape, readPlanFile } from '../../src/hxo/plan.ts';
 import { tempDir } from '../kernel/helpers.ts';
+import { xynSync } from '../helpers/cli.ts';
 import { REPO_ROOT, flipHex, specComputeHashRoot } from '../hxo/helpers.ts';
 import { openStore } from '../../src/store/env.ts';
 import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
-const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '2' };
 const BLUEPRINT = 'blueprints/compute-hash-1k.yaml';
-
-function xyn(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const xyn = (args: string[]) => xynSync(args);
 
 const dir = tempDir();
 const data = join(dir.path, 'data');

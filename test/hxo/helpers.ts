@@ -22,7 +22,7 @@ import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { XynEvent } from '../../src/kernel/event.ts';
 import { tempDir } from '../kernel/helpers.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { REPO_ROOT } from '../helpers/cli.ts';
 export const BLUEPRINTS = fileURLToPath(new URL('../../blueprints/', import.meta.url));
 export const FLAKY_KIND = fileURLToPath(new URL('../fixtures/kinds/flaky-kind.ts', import.meta.url));
 

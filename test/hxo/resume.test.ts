@@ -7,7 +7,6 @@
  * whose Merkle root is the root of an uninterrupted run (computed here from
  * the spec), and no shard is counted, checkpointed or reported done twice.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,43 +17,17 @@ import { checkpointDb, parseCheckpointKey } from '../../src/hxo/checkpoint-recor
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { REPO_ROOT, specComputeHashRoot } from './helpers.ts';
+import { startXyn as start, type CliOutcome as Outcome } from '../helpers/cli.ts';
+import { specComputeHashRoot } from './helpers.ts';
 
 const TOTAL = 100_000;
 const KILLS = 6;
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
-// A clean environment: no XYN_*/HXO_* from the machine running the tests.
-const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '2' };
-
 const dir = tempDir();
 let store: Store | undefined;
 afterAll(async () => {
   await store?.close();
   dir.cleanup();
 });
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { pid: number; kill: () => void; exited: Promise<Outcome>; done: () => boolean } {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: ENV });
-  let stdout = '';
-  let stderr = '';
-  let ended = false;
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<Outcome>((resolve) =>
-    child.once('close', (code, signal) => {
-      ended = true;
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { pid: child.pid as number, kill: () => child.kill('SIGKILL'), exited, done: () => ended };
-}
 
 const random = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo + 1));
 

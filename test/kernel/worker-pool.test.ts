@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPool } from '../../src/kernel/worker-pool.ts';
+import { BystanderError, TaskCancelledError, WorkerPool } from '../../src/kernel/worker-pool.ts';
+import type { BatchResult, ItemsTask } from '../../src/kernel/batch-protocol.ts';
 import { ValidationError } from '../../src/kernel/errors.ts';
 import { EXECUTORS_FIXTURE, waitFor } from './helpers.ts';
 
@@ -53,5 +54,41 @@ describe('shard-worker pool (Piscina)', () => {
     expect(notices.some((n) => n.name === 'xyn.kernel.worker.batch_retried')).toBe(true);
     await waitFor(() => notices.some((n) => n.name === 'xyn.kernel.worker.replaced'), 5_000, 'replaced notice');
     expect(pool.stats().replaced_threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('cancels a running task by killing its thread; the other task on that thread is told it was a bystander', async () => {
+    const pool = new WorkerPool({ size: 1 });
+    pools.push(pool);
+    await pool.run(EXECUTORS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
+    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: EXECUTORS_FIXTURE, executor: 'slowDouble', config: {}, items: [{ n: 1, ms: 0 }, { n: 2, ms }] });
+    const cancel = new AbortController();
+    let slot = -1;
+    // One thread runs two tasks at once: both are on it.
+    const target = pool.runTask<ItemsTask>(task(10_000), { signal: cancel.signal, onSlot: (s) => (slot = s) });
+    const bystander = pool.runTask<ItemsTask>(task(10_000));
+    await waitFor(() => slot >= 0 && pool.board.read(slot).startedAt > 0 && pool.board.read(slot).position === 1, 5_000, 'the target on its second item');
+    const t0 = Date.now();
+    cancel.abort();
+    const [a, b] = await Promise.allSettled([target, bystander]);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(a.status === 'rejected' && a.reason).toBeInstanceOf(TaskCancelledError);
+    expect((a as PromiseRejectedResult).reason.position).toBe(1);
+    expect(b.status === 'rejected' && b.reason).toBeInstanceOf(BystanderError);
+    // The thread is replaced: the pool goes on.
+    const after = (await pool.runTask<ItemsTask>(task(0))) as BatchResult;
+    expect(after.results.map((r) => r.ok && r.v)).toEqual([2, 4]);
+  });
+
+  it('cancels a queued task without touching the one running', async () => {
+    const pool = new WorkerPool({ size: 1, slots: 4 });
+    pools.push(pool);
+    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: EXECUTORS_FIXTURE, executor: 'slowDouble', config: {}, items: [{ n: 3, ms }] });
+    const running = [pool.runTask<ItemsTask>(task(300)), pool.runTask<ItemsTask>(task(300))];
+    const cancel = new AbortController();
+    const queued = pool.runTask<ItemsTask>(task(300), { signal: cancel.signal });
+    cancel.abort();
+    await expect(queued).rejects.toMatchObject({ position: -1, code: 'TASK_CANCELLED' });
+    for (const r of await Promise.all(running)) expect((r as BatchResult).results).toEqual([{ ok: true, v: 6 }]);
+    expect(pool.stats().replaced_threads).toBe(0);
   });
 });

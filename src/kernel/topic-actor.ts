@@ -1,0 +1,82 @@
+/**
+ * An actor fed by bus topics: it subscribes when it starts and hands the
+ * matching events to its handler in order — one at a time, or in batches of
+ * whatever is ready (`batch`). It loses none under a burst (the subscription
+ * re-reads the log rather than dropping). A handler that throws crashes the
+ * actor, and its supervisor restarts it: from `since()` when given (an actor
+ * that keeps its own place, like the audit trail, retries what it did not
+ * record), else after the events that threw, so one bad event cannot crash it
+ * again and again.
+ *
+ *   await root.add(new TopicActor('autonomy', bus, ['hxo.autotune.signal'], ([e]) => decide(e)));
+ */
+import type { Bus } from './bus.ts';
+import type { XynEvent } from './event.ts';
+import type { Delivery, Subscription } from './subscription.ts';
+import type { Supervisable } from './actor.ts';
+
+export interface TopicActorOptions {
+  /** Where (after which seq) to start on every (re)start; by default after the last event taken, or from now. */
+  since?: () => number;
+  /** Most events per handler call (default 1). */
+  batch?: number;
+}
+
+export class TopicActor implements Supervisable {
+  private sub: Subscription | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly crashListeners: ((error: Error) => void)[] = [];
+  /** The last event taken (handled, or thrown on): a restart goes on after it. */
+  private lastSeq: number | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly bus: Bus,
+    private readonly topics: readonly string[],
+    private readonly handle: (events: XynEvent[]) => Promise<void> | void,
+    private readonly options: TopicActorOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    const since = this.options.since?.() ?? this.lastSeq ?? this.bus.lastSeq;
+    const sub = this.bus.subscribe(this.topics, { since, lag: 'replay', queueSize: 1024 });
+    this.sub = sub;
+    this.loop = this.consume(sub).catch((err: unknown) => {
+      this.loop = null;
+      sub.unsubscribe();
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const listener of this.crashListeners) listener(error);
+    });
+  }
+
+  async halt(): Promise<void> {
+    const loop = this.loop;
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.loop = null;
+    await loop;
+  }
+
+  stop(): Promise<void> {
+    return this.halt();
+  }
+
+  onCrash(listener: (error: Error) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  /** Takes what is ready (up to `batch`), hands it over, then waits for more. */
+  private async consume(sub: Subscription): Promise<void> {
+    const most = this.options.batch ?? 1;
+    for (let first = await sub.next(); first; first = await sub.next()) {
+      const batch: XynEvent[] = [];
+      for (let d: Delivery | undefined = first; d; d = batch.length < most ? sub.poll() : undefined) {
+        if (d.type === 'event') batch.push(d.event);
+      }
+      if (batch.length === 0) continue;
+      this.lastSeq = (batch[batch.length - 1] as XynEvent).seq;
+      await this.handle(batch);
+    }
+  }
+}
