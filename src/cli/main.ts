@@ -11,6 +11,7 @@ import { registerRun } from './commands/run.ts';
 import { registerPlanCommands } from './commands/plans.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerToken } from './commands/token.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
 
@@ -27,6 +28,7 @@ registerRun(program);
 registerPlanCommands(program);
 registerBench(program);
 registerReplay(program);
+registerToken(program);
 
 try {
   await program.parseAsync(process.argv);

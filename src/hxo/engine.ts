@@ -31,6 +31,8 @@ import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
 import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
 import { AutotunePolicies, HotspotWatch, watchIntervalMs } from './autotune.ts';
+import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
+import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanError, PlanNotFoundError } from './engine-errors.ts';
 
@@ -76,6 +78,8 @@ interface Live {
 export class HxoEngine {
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
+  /** Ended plans resolved again for queries, the most recent few. */
+  private readonly resolved = new Map<string, ResolvedPlan>();
   private readonly plans: Database<PlanRecord, string>;
   /** `dry-run:<digest of the plan without dry_run>` → the dry run that succeeded. */
   private readonly meta: Database<{ plan_id: string; at: string }, string>;
@@ -206,6 +210,33 @@ export class HxoEngine {
       state: this.live.get(value.plan_id)?.run.state ?? value.state,
       created_at: value.created_at,
     }));
+  }
+
+  /** A page of a plan's shards in leaf order, optionally of one phase, from leaf `cursor` on. */
+  async shards(planId: string, q: { phase?: ShardPhase; cursor: number; limit: number }): Promise<ShardPage> {
+    const { plan, layout } = await this.planView(planId);
+    return shardPage(this.checkpoints, planId, plan, layout, q);
+  }
+
+  /** The inclusion proof of a plan's done shard by cas_id, against the root of its stored leaves. */
+  async proof(planId: string, casId: string): Promise<SampleProof | undefined> {
+    const { plan, layout } = await this.planView(planId);
+    return proofOf(this.checkpoints, this.kernel.pool, planId, plan, layout, casId);
+  }
+
+  /** A plan as it is laid out now: live, or resolved again from its record (kept for the next question). */
+  private async planView(planId: string): Promise<{ plan: ResolvedPlan; layout: LeafLayout }> {
+    const live = this.live.get(planId);
+    if (live) return { plan: live.run.plan, layout: live.run.layout };
+    const record = this.plans.get(planId);
+    if (!record) throw new PlanNotFoundError(planId);
+    let plan = this.resolved.get(planId);
+    if (!plan) {
+      plan = await this.prepare(record.source, record.base_dir);
+      if (this.resolved.size >= 16) this.resolved.delete(this.resolved.keys().next().value as string);
+      this.resolved.set(planId, plan);
+    }
+    return { plan, layout: this.layoutOf(plan) };
   }
 
   /** Waits for every live plan to end. */

@@ -2,7 +2,7 @@
  * The event envelope (seed 004 §29.4) shared by the bus, the log and the API.
  * `seq` is the event's position in the node's one append-only log.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 export interface EventResource {
   type: string;
@@ -41,7 +41,7 @@ export function makeEvent(
   now: Date,
 ): XynEvent {
   return {
-    event_id: randomUUID(),
+    event_id: eventIdFor(seq),
     event_name: name,
     occurred_at: now.toISOString(),
     env_id: envId,
@@ -53,6 +53,24 @@ export function makeEvent(
     data,
     seq,
   };
+}
+
+/**
+ * An event id: a UUID (version 8, "custom") whose first 48 bits are the
+ * event's seq and the rest random. Unique like any UUID, and it says where
+ * the event is in the log: `GET /api/v1/events/{id}` is one read, no index.
+ */
+export function eventIdFor(seq: number): string {
+  const hex = seq.toString(16).padStart(12, '0');
+  const random = randomBytes(10).toString('hex');
+  const variant = ((parseInt(random[3] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${random.slice(0, 3)}-${variant}${random.slice(4, 7)}-${random.slice(7, 19)}`;
+}
+
+/** The seq an event id was made for, or undefined if it is not one of ours. */
+export function seqOfEventId(id: string): number | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
 /** Equality filter on `data` fields; values compare as strings (as they arrive in a query string). */

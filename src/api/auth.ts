@@ -1,0 +1,115 @@
+/**
+ * Who may do what (DESIGN.md §6; seed 001 "Capabilities (RBAC)").
+ *
+ * A bearer token maps to a principal and a role; a role to capabilities.
+ * Tokens are kept in the data dir's `tokens` database by the sha256 of the
+ * token, never the token itself: a copy of the store gives no one access.
+ * A token is `xyn_` + 32 random bytes (base64url); it is shown once, when
+ * made.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from 'lmdb';
+import type { Store } from '../store/env.ts';
+
+export const CAPABILITIES = [
+  'hxo:plan',
+  'hxo:submit',
+  'hxo:abort',
+  'hxo:replay',
+  'hxo:view',
+  'hxo:audit',
+  'hxo:force-merge',
+  'xyn:events:read',
+  'xyn:events:emit',
+  'xyn:tokens',
+] as const;
+
+export type Capability = (typeof CAPABILITIES)[number];
+
+export const ROLES = ['admiral', 'captain', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * The seed's table: admirals do everything; captains view status (when
+ * HXO_ALLOW_CAPTAIN_VIEW) and audit logs. Xyn's own roles: operators emit
+ * and read events and view plans; viewers read events.
+ */
+export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
+  switch (role) {
+    case 'admiral':
+      return new Set(CAPABILITIES);
+    case 'captain':
+      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read']);
+    case 'operator':
+      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit']);
+    case 'viewer':
+      return new Set<Capability>(['xyn:events:read']);
+  }
+}
+
+export interface Principal {
+  /** Who: the token's name (its principal), or `local` when auth is open. */
+  id: string;
+  role: Role;
+  capabilities: ReadonlySet<Capability>;
+  /** The token's id (not the token), for audit and revocation. */
+  token_id?: string;
+}
+
+export interface TokenRecord {
+  token_id: string;
+  principal: string;
+  role: Role;
+  created_at: string;
+  revoked_at?: string;
+}
+
+const TOKEN_PREFIX = 'xyn_';
+
+export class TokenStore {
+  private readonly db: Database<TokenRecord, string>;
+
+  constructor(private readonly store: Store) {
+    this.db = store.db<string, TokenRecord>('tokens');
+  }
+
+  /** Makes a token; returns it (shown once) and its record. */
+  async create(principal: string, role: Role): Promise<{ token: string; record: TokenRecord }> {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const record: TokenRecord = { token_id: randomBytes(8).toString('hex'), principal, role, created_at: new Date().toISOString() };
+    await this.store.write(() => void this.db.put(hashToken(token), record));
+    return { token, record };
+  }
+
+  /** The live record of a token, or undefined (unknown, malformed or revoked). */
+  lookup(token: string): TokenRecord | undefined {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return undefined;
+    // Looked up by hash: how long it takes says nothing about how close a guess was.
+    const record = this.db.get(hashToken(token));
+    return record && !record.revoked_at ? record : undefined;
+  }
+
+  /** Revokes by token id; false if there is no live token with that id. */
+  async revoke(tokenId: string): Promise<TokenRecord | undefined> {
+    for (const { key, value } of this.db.getRange({})) {
+      if (value.token_id !== tokenId || value.revoked_at) continue;
+      const revoked = { ...value, revoked_at: new Date().toISOString() };
+      await this.store.write(() => void this.db.put(key, revoked));
+      return revoked;
+    }
+    return undefined;
+  }
+
+  list(): TokenRecord[] {
+    return [...this.db.getRange({})].map((e) => e.value);
+  }
+
+  /** True when no token was ever made (a first `serve` makes the admiral's). */
+  get empty(): boolean {
+    return this.db.getKeysCount({ limit: 1 }) === 0;
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

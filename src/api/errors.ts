@@ -1,0 +1,36 @@
+/**
+ * The API's one error shape (seed 004 §45.7):
+ * `{error: {code, message, details}, correlation_id}`, with a 4xx for every
+ * fault of the caller. A 5xx means a bug or a broken node, never bad input.
+ */
+import { XynError, ValidationError } from '../kernel/errors.ts';
+import { PlanError, PlanNotFoundError } from '../hxo/engine-errors.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, details?: Record<string, unknown>) => new ApiError(400, 'bad_request', message, details ?? null);
+export const notFound = (message: string) => new ApiError(404, 'not_found', message);
+export const conflict = (message: string) => new ApiError(409, 'conflict', message);
+
+/** What a thrown error means to the caller. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof PlanNotFoundError) return new ApiError(404, 'not_found', err.message);
+  if (err instanceof PlanError) return new ApiError(422, 'invalid_plan', err.message, { field: err.field, rule: err.rule });
+  if (err instanceof ValidationError) return new ApiError(400, 'bad_request', err.message, { field: err.field });
+  if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);
+  return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');
+}
+
+export function errorBody(err: ApiError, correlationId: string): { error: { code: string; message: string; details: Record<string, unknown> | null }; correlation_id: string } {
+  return { error: { code: err.code, message: err.message, details: err.details }, correlation_id: correlationId };
+}

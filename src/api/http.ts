@@ -1,0 +1,197 @@
+/**
+ * HTTP on uWebSockets.js: one catch-all handler that routes, authenticates,
+ * reads and checks the body, runs the route, and answers in JSON.
+ *
+ * In order, each failure with its status: unknown path 404, known path with
+ * another method 405 (with `Allow`), no or bad token 401, missing capability
+ * 403, body over the limit 413 (told by Content-Length at once, or counted as
+ * it arrives), not JSON 415, unparseable JSON 400. Whatever a route throws
+ * becomes the standard error (errors.ts). `X-Correlation-Id` is taken from the
+ * request when it is sane, else made, and returned on every answer; each
+ * request is logged once as JSON (method, path, status, ms, correlation_id).
+ *
+ * uWS rules kept here: the request object is read synchronously, before any
+ * await; an aborted response is never written; writes are corked.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '../kernel/log.ts';
+import type { Principal } from './auth.ts';
+import { ApiError, errorBody, toApiError } from './errors.ts';
+import type { ApiResponse, Method, Router } from './router.ts';
+
+export interface HttpOptions {
+  router: Router;
+  /** The principal of a request's Authorization header (or `?token=`), or an ApiError (401). */
+  authenticate(authorization: string, queryToken: string | null): Principal | ApiError;
+  log: Logger;
+  maxBodyBytes: number;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Who calls a public route: nobody in particular, allowed nothing. */
+const ANONYMOUS: Principal = { id: 'anonymous', role: 'viewer', capabilities: new Set() };
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  202: '202 Accepted',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Entity',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** What is read off a uWS request before anything async happens. */
+interface Incoming {
+  method: string;
+  rawPath: string;
+  query: string;
+  authorization: string;
+  contentType: string;
+  contentLength: string;
+  correlationId: string;
+}
+
+export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
+  app.any('/*', (res: HttpResponse, req: HttpRequest) => {
+    const started = performance.now();
+    const given = req.getHeader('x-correlation-id');
+    const incoming: Incoming = {
+      method: req.getCaseSensitiveMethod().toUpperCase(),
+      rawPath: req.getUrl(),
+      query: req.getQuery() ?? '',
+      authorization: req.getHeader('authorization'),
+      contentType: req.getHeader('content-type'),
+      contentLength: req.getHeader('content-length'),
+      correlationId: CORRELATION_ID.test(given) ? given : randomUUID(),
+    };
+    const reply = new Reply(res, incoming, started, options.log);
+    handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
+  });
+}
+
+async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): Promise<void> {
+  const segments = decodePath(incoming.rawPath);
+  const match = options.router.match(incoming.method, segments);
+  if (!match) throw new ApiError(404, 'not_found', `no route ${incoming.method} ${incoming.rawPath}`);
+  if ('allowed' in match) {
+    reply.header('Allow', match.allowed.join(', '));
+    throw new ApiError(405, 'method_not_allowed', `${incoming.rawPath} takes ${match.allowed.join(', ')}, not ${incoming.method}`);
+  }
+  const { route, params } = match;
+  const query = new URLSearchParams(incoming.query);
+  let principal = ANONYMOUS;
+  if (route.capability !== 'public') {
+    const who = options.authenticate(incoming.authorization, query.get('token'));
+    if (who instanceof ApiError) throw who;
+    if (!who.capabilities.has(route.capability)) {
+      throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.capability} capability; role ${who.role} does not have it`);
+    }
+    principal = who;
+  }
+  const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
+  const result = await route.handle({ method: route.method as Method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId });
+  reply.send(result);
+}
+
+/** Path segments, percent-decoded; a malformed escape is the caller's fault. */
+function decodePath(raw: string): string[] {
+  try {
+    return raw.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, 'bad_request', `malformed percent-encoding in path ${raw.slice(0, 200)}`);
+  }
+}
+
+function readJson(reply: Reply, incoming: Incoming, limit: number): Promise<unknown> {
+  const type = incoming.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  const declared = incoming.contentLength === '' ? 0 : Number(incoming.contentLength);
+  if (declared > limit) return Promise.reject(new ApiError(413, 'payload_too_large', `the body is ${declared} bytes; the limit is ${limit}`));
+  return reply.readBody(limit).then((bytes) => {
+    if (bytes.length === 0) throw new ApiError(400, 'bad_request', 'the request needs a JSON body');
+    if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', `the body must be application/json, got ${type || 'no Content-Type'}`);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new ApiError(400, 'bad_request', `the body is not valid JSON: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** One response: written once, never after the client went away. */
+class Reply {
+  private aborted = false;
+  private done = false;
+  private readonly headers: [string, string][] = [];
+  private bodyWaiter: { resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly incoming: Incoming,
+    private readonly started: number,
+    private readonly log: Logger,
+  ) {
+    res.onAborted(() => {
+      this.aborted = true;
+      this.bodyWaiter?.reject(new ApiError(400, 'aborted', 'the client went away'));
+    });
+  }
+
+  header(name: string, value: string): void {
+    this.headers.push([name, value]);
+  }
+
+  /** The body, up to `limit` bytes (413 past it). Must be called before anything else is awaited. */
+  readBody(limit: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.bodyWaiter = { resolve, reject };
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.res.onData((chunk, isLast) => {
+        if (size < 0) return;
+        size += chunk.byteLength;
+        if (size > limit) {
+          size = -1;
+          reject(new ApiError(413, 'payload_too_large', `the body is over the limit of ${limit} bytes`));
+          return;
+        }
+        // uWS reuses the chunk's memory once this returns: copy it.
+        chunks.push(Buffer.from(Buffer.from(chunk)));
+        if (isLast) resolve(Buffer.concat(chunks));
+      });
+    });
+  }
+
+  send(result: ApiResponse): void {
+    this.write(result.status ?? 200, JSON.stringify(result.body));
+  }
+
+  fail(err: unknown): void {
+    const api = toApiError(err);
+    if (api.status >= 500) this.log.error({ err, correlation_id: this.incoming.correlationId }, 'request failed');
+    this.write(api.status, JSON.stringify(errorBody(api, this.incoming.correlationId)));
+  }
+
+  private write(status: number, json: string): void {
+    if (this.done) return;
+    this.done = true;
+    const ms = Math.round((performance.now() - this.started) * 100) / 100;
+    this.log.info({ method: this.incoming.method, path: this.incoming.rawPath, status, ms, correlation_id: this.incoming.correlationId }, 'request');
+    if (this.aborted) return;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeHeader('Content-Type', 'application/json');
+      this.res.writeHeader('X-Correlation-Id', this.incoming.correlationId);
+      for (const [name, value] of this.headers) this.res.writeHeader(name, value);
+      // A body that was not read (an early error) is not waited for: the connection closes after.
+      this.res.end(json, this.bodyWaiter === undefined && this.incoming.method === 'POST' && status >= 400);
+    });
+  }
+}

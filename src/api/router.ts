@@ -1,0 +1,71 @@
+/**
+ * The route table: every route names its method, path, and the capability
+ * it needs (or says it is public) — a route cannot be declared without one,
+ * and the tests build their roles × routes matrix from this table.
+ */
+import type { Capability, Principal } from './auth.ts';
+
+export type Method = 'GET' | 'POST';
+
+export interface ApiRequest {
+  method: Method;
+  path: string;
+  /** `:name` segments of the route's path, decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body (POST), else undefined. */
+  body: unknown;
+  principal: Principal;
+  correlationId: string;
+}
+
+export interface ApiResponse {
+  status?: number;
+  body: unknown;
+}
+
+export interface Route {
+  method: Method;
+  /** Segments, `:name` for a parameter: `/api/hxo/status/:id`. */
+  path: string;
+  capability: Capability | 'public';
+  /** What the route does, for the docs and the route listing. */
+  summary: string;
+  handle(req: ApiRequest): ApiResponse | Promise<ApiResponse>;
+}
+
+export type Match = { route: Route; params: Record<string, string> } | { allowed: Method[] } | undefined;
+
+export class Router {
+  private readonly compiled: { route: Route; segments: string[] }[];
+
+  constructor(readonly routes: readonly Route[]) {
+    this.compiled = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  }
+
+  /** The route for a method and (decoded) path segments; `{allowed}` when only the method is wrong. */
+  match(method: string, segments: readonly string[]): Match {
+    const allowed: Method[] = [];
+    for (const { route, segments: pattern } of this.compiled) {
+      const params = matchSegments(pattern, segments);
+      if (!params) continue;
+      if (route.method === method) return { route, params };
+      allowed.push(route.method);
+    }
+    return allowed.length > 0 ? { allowed } : undefined;
+  }
+}
+
+function matchSegments(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const s = segments[i] as string;
+    if (p.startsWith(':')) {
+      if (s === '') return undefined;
+      params[p.slice(1)] = s;
+    } else if (p !== s) return undefined;
+  }
+  return params;
+}

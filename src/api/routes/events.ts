@@ -1,0 +1,143 @@
+/**
+ * The event log over HTTP: Genesis's view (`/api/genesis/events`, topic
+ * patterns and data filters) and Xyn's (`/api/v1/events`, seed 004 §45.3),
+ * one log behind both; emitting events; and the node's health.
+ *
+ * What a caller reads is filtered by what it may see: `hxo.audit` needs
+ * `hxo:audit`. What it emits cannot use the node's own namespaces (`hxo.`,
+ * `xyn.kernel.`, `xyn.audit.`): those are written by the node alone.
+ */
+import { z } from 'zod';
+import type { Bus } from '../../kernel/bus.ts';
+import { seqOfEventId, type XynEvent } from '../../kernel/event.ts';
+import { compilePattern, assertTopic } from '../../kernel/topic.ts';
+import type { EventLog } from '../../store/event-log.ts';
+import type { Principal } from '../auth.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import type { Route } from '../router.ts';
+import { parseInput, parseQuery } from '../validate.ts';
+
+const RESERVED = ['hxo.', 'xyn.kernel.', 'xyn.audit.'];
+const PAGE_SCAN = 50_000;
+
+const emitBody = z.strictObject({
+  event_name: z.string().min(1).max(200),
+  data: z.record(z.string(), z.unknown()).default({}),
+  resource: z.strictObject({ type: z.string().min(1), id: z.string().min(1) }).nullable().optional(),
+  run_id: z.string().min(1).nullable().optional(),
+  step_id: z.string().min(1).nullable().optional(),
+});
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.coerce.number().int().min(0).default(0),
+  since: z.coerce.number().int().min(0).optional(),
+});
+
+/** May this principal see this event? */
+export function visibleTo(principal: Principal): (e: XynEvent) => boolean {
+  const audit = principal.capabilities.has('hxo:audit');
+  return (e) => audit || (e.event_name !== 'hxo.audit' && !e.event_name.startsWith('xyn.audit.'));
+}
+
+export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version: string): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/health',
+      capability: 'public',
+      summary: 'is the node up: {status, version, uptime_seconds, now}',
+      handle: () => ({ body: { status: 'ok', version, uptime_seconds: Math.floor((Date.now() - startedAt) / 1000), now: new Date().toISOString() } }),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/events',
+      capability: 'xyn:events:read',
+      summary: 'events in log order (?limit=&cursor=&event_name=&run_id=)',
+      handle(req) {
+        const { limit, cursor } = parseQuery(listQuery, req);
+        const name = req.query.get('event_name');
+        const runId = req.query.get('run_id');
+        const visible = visibleTo(req.principal);
+        return { body: page(log, cursor, limit, (e) => visible(e) && (!name || e.event_name === name) && (!runId || e.run_id === runId)) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/events/:id',
+      capability: 'xyn:events:read',
+      summary: 'one event by event_id',
+      handle(req) {
+        const eventId = req.params.id as string;
+        const seq = seqOfEventId(eventId);
+        const event = seq === undefined ? undefined : log.get(seq);
+        if (!event || event.event_id !== eventId || !visibleTo(req.principal)(event)) throw notFound(`no event ${eventId.slice(0, 64)}`);
+        return { body: event };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/events',
+      capability: 'xyn:events:emit',
+      summary: 'emit an event (not in the node-owned namespaces hxo., xyn.kernel., xyn.audit.)',
+      async handle(req) {
+        const body = parseInput(emitBody, req.body);
+        try {
+          assertTopic(body.event_name);
+        } catch (err) {
+          throw badRequest(`event_name: ${(err as Error).message}`);
+        }
+        if (RESERVED.some((p) => body.event_name.startsWith(p))) {
+          throw new ApiError(403, 'forbidden', `event_name: ${body.event_name} is in a namespace only the node writes (${RESERVED.join(', ')})`);
+        }
+        const event = await bus.publish(body.event_name, body.data, {
+          actor: req.principal.id,
+          correlation_id: req.correlationId,
+          ...(body.resource ? { resource: body.resource } : {}),
+          ...(body.run_id ? { run_id: body.run_id } : {}),
+          ...(body.step_id ? { step_id: body.step_id } : {}),
+        });
+        return { status: 201, body: event };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/genesis/events',
+      capability: 'xyn:events:read',
+      summary: 'events by topic pattern and data fields (?topic=hxo.shard.*&plan_id=...&since=&limit=)',
+      handle(req) {
+        const { limit, since } = parseQuery(listQuery, req);
+        const topic = req.query.get('topic');
+        let matchesTopic: (name: string) => boolean = () => true;
+        if (topic) {
+          try {
+            matchesTopic = compilePattern(topic);
+          } catch (err) {
+            throw badRequest(`topic: ${(err as Error).message}`);
+          }
+        }
+        const filter = [...req.query].filter(([k]) => !['topic', 'since', 'limit', 'cursor', 'token'].includes(k));
+        const visible = visibleTo(req.principal);
+        const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && filter.every(([k, v]) => String((e.data as Record<string, unknown>)[k]) === v);
+        return { body: page(log, since ?? 0, limit, match) };
+      },
+    },
+  ];
+}
+
+/** Up to `limit` matching events after seq `after`; the cursor says where to go on (scans are bounded). */
+function page(log: EventLog, after: number, limit: number, match: (e: XynEvent) => boolean): { items: XynEvent[]; next_cursor: string | null } {
+  const items: XynEvent[] = [];
+  let cursor = after;
+  const last = log.lastSeq;
+  while (items.length < limit && cursor < last && cursor - after < PAGE_SCAN) {
+    const chunk = log.read({ since: cursor, limit: 1000 });
+    if (chunk.length === 0) break;
+    for (const e of chunk) {
+      cursor = e.seq;
+      if (match(e)) items.push(e);
+      if (items.length >= limit) break;
+    }
+  }
+  return { items, next_cursor: cursor < last ? String(cursor) : null };
+}

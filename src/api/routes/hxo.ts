@@ -1,0 +1,117 @@
+/**
+ * The HXO routes (DESIGN.md §6, seed 001 "API Endpoints"), over the engine.
+ * Plans submitted here resolve relative paths (a stage's `config.root`,
+ * `modules`) against the node's working directory.
+ */
+import { z } from 'zod';
+import type { Logger } from '../../kernel/log.ts';
+import type { HxoEngine, ReplaySelection } from '../../hxo/engine.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import type { ApiRequest, Route } from '../router.ts';
+import { parseInput, parseQuery } from '../validate.ts';
+
+const replayBody = z.union([
+  z.strictObject({ failed: z.literal(true) }),
+  z.strictObject({ subtree: z.tuple([z.number().int().min(0), z.number().int().min(0)]) }),
+  z.strictObject({ verify: z.literal(true).optional() }),
+]);
+
+const shardQuery = z.object({
+  phase: z.enum(['pending', 'done', 'failed']).optional(),
+  cursor: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Route[] {
+  const id = (req: ApiRequest): string => req.params.id as string;
+  return [
+    {
+      method: 'POST',
+      path: '/api/hxo/create-and-submit',
+      capability: 'hxo:submit',
+      summary: 'validate a plan and start it; 202 with its plan_id',
+      async handle(req) {
+        const prepared = await engine.prepare(req.body, baseDir, req.principal.capabilities);
+        const submitted = await engine.submit(req.body, { baseDir, prepared, submittedBy: req.principal.id, role: req.principal.role, correlationId: req.correlationId });
+        submitted.finished.catch((err: unknown) => log.error({ err, plan_id: submitted.planId, correlation_id: req.correlationId }, 'plan ended in error'));
+        const status = engine.status(submitted.planId);
+        return {
+          status: 202,
+          body: { plan_id: submitted.planId, plan_name: status.plan_name, state: status.state, total_shards: status.total_shards, status_url: `/api/hxo/status/${submitted.planId}`, correlation_id: req.correlationId },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/hxo/status/:id',
+      capability: 'hxo:view',
+      summary: "a plan's status (seed 001 Status Response)",
+      handle: (req) => ({ body: engine.status(id(req)) }),
+    },
+    {
+      method: 'GET',
+      path: '/api/hxo/report/:id',
+      capability: 'hxo:view',
+      summary: "an ended plan's report: Merkle root, certificate, sample proofs",
+      handle(req) {
+        if (engine.status(id(req)).finished_at === null) throw conflict(`plan ${id(req)} has not ended: no report yet`);
+        return { body: engine.report(id(req)) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/hxo/abort/:id',
+      capability: 'hxo:abort',
+      summary: 'abort a running plan',
+      handle(req) {
+        if (!engine.abort(id(req), req.principal.id, req.principal.role)) throw conflict(`plan ${id(req)} is not running`);
+        return { status: 202, body: { plan_id: id(req), aborting: true } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/hxo/replay/:id',
+      capability: 'hxo:replay',
+      summary: 'run shards of an ended plan again: {failed: true} | {subtree: [i, j]} | {} (check and repair)',
+      async handle(req) {
+        const body = parseInput(replayBody, req.body);
+        const selection: ReplaySelection = 'failed' in body ? { failed: true } : 'subtree' in body ? { subtree: body.subtree } : { verify: true };
+        const replay = await engine.replay(id(req), selection, { by: req.principal.id, role: req.principal.role });
+        replay.finished.catch((err: unknown) => log.error({ err, plan_id: id(req) }, 'replay ended in error'));
+        return { status: 202, body: { plan_id: id(req), replaying: replay.replaying } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/hxo/plans',
+      capability: 'hxo:view',
+      summary: 'every plan of this node',
+      handle: () => ({ body: { items: engine.list(), next_cursor: null } }),
+    },
+    {
+      method: 'GET',
+      path: '/api/hxo/plans/:id/shards',
+      capability: 'hxo:view',
+      summary: "a page of a plan's shards in leaf order (?phase=pending|done|failed&cursor=&limit=)",
+      async handle(req) {
+        const q = parseQuery(shardQuery, req);
+        engine.status(id(req)); // 404 for an unknown plan
+        return { body: await engine.shards(id(req), q) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/hxo/proof/:id/:cas_id',
+      capability: 'hxo:view',
+      summary: "a done shard's inclusion proof (seed 000 shape) against the plan's root",
+      async handle(req) {
+        const casId = req.params.cas_id as string;
+        if (!/^[0-9a-f]{16}$/.test(casId)) throw badRequest(`cas_id must be 16 lowercase hex digits, got ${casId.slice(0, 40)}`);
+        engine.status(id(req));
+        const proof = await engine.proof(id(req), casId);
+        if (!proof) throw notFound(`plan ${id(req)} has no done shard ${casId}`);
+        return { body: proof };
+      },
+    },
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * The node's API server: one uWebSockets.js app on one port (DESIGN.md §6)
+ * in front of the kernel and the engine.
+ *
+ *   const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
+ *   // server.port, server.routes ... await server.close();
+ *
+ * Secure by default: every route but health needs a bearer token
+ * (`XYN_AUTH=token`); `XYN_AUTH=open` — everyone is admiral — is refused
+ * unless the server listens on loopback only.
+ */
+import uWS from 'uWebSockets.js';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { HxoEngine } from '../hxo/engine.ts';
+import { ConfigError } from '../kernel/config.ts';
+import { VERSION } from '../cli/version.ts';
+import { CAPABILITIES, TokenStore, roleCapabilities, type Principal } from './auth.ts';
+import { ApiError } from './errors.ts';
+import { serveHttp } from './http.ts';
+import { Router, type Route } from './router.ts';
+import { hxoRoutes } from './routes/hxo.ts';
+import { eventRoutes } from './routes/events.ts';
+
+export interface ApiServerOptions {
+  kernel: Kernel;
+  /** Absent when HXO_ENABLED is false: its routes are then not served (404). */
+  engine?: HxoEngine;
+  host: string;
+  port: number;
+  /** Largest request body (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Where plans submitted over HTTP resolve relative paths (default: the working directory). */
+  baseDir?: string;
+}
+
+export interface ApiServer {
+  port: number;
+  routes: readonly Route[];
+  tokens: TokenStore;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { kernel, engine } = options;
+  const { config } = kernel;
+  if (config.XYN_AUTH === 'open' && !LOOPBACK.has(options.host)) {
+    throw new ConfigError('XYN_AUTH', `"open" is allowed only on a loopback host (127.0.0.1, ::1, localhost); this server would listen on ${options.host}`);
+  }
+  const tokens = new TokenStore(kernel.store);
+  const routes = [
+    ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
+    ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+  ];
+  const router = new Router(routes);
+  const captainView = config.HXO_ALLOW_CAPTAIN_VIEW;
+  const everything: Principal = { id: 'local', role: 'admiral', capabilities: new Set(CAPABILITIES) };
+
+  const authenticate = (authorization: string, queryToken: string | null): Principal | ApiError => {
+    if (config.XYN_AUTH === 'open') return everything;
+    let token = queryToken ?? '';
+    if (authorization !== '') {
+      const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!m) return new ApiError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"');
+      token = m[1] as string;
+    }
+    if (token === '') return new ApiError(401, 'unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
+    const record = tokens.lookup(token);
+    if (!record) return new ApiError(401, 'unauthorized', 'the token is not valid (unknown or revoked)');
+    return { id: record.principal, role: record.role, capabilities: roleCapabilities(record.role, { captainView }), token_id: record.token_id };
+  };
+
+  const app = uWS.App();
+  serveHttp(app, { router, authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new ConfigError('XYN_PORT', `cannot listen on ${options.host}:${options.port} (in use, or not an address of this machine)`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });
+  let closed = false;
+  return {
+    port,
+    routes,
+    tokens,
+    async close() {
+      if (closed) return;
+      closed = true;
+      uWS.us_listen_socket_close(listenSocket);
+    },
+  };
+}
