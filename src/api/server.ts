@@ -20,6 +20,7 @@ import { serveHttp } from './http.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
+import { serveStream } from './stream.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -31,12 +32,16 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Where plans submitted over HTTP resolve relative paths (default: the working directory). */
   baseDir?: string;
+  /** How long a stream client may stay stalled before it is closed (default 10 s). */
+  streamStallMs?: number;
 }
 
 export interface ApiServer {
   port: number;
   routes: readonly Route[];
   tokens: TokenStore;
+  /** WebSocket clients connected now. */
+  streamClients(): number;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const app = uWS.App();
+  const stream = serveStream(app, { bus: kernel.bus, authenticate, log: kernel.log, ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}) });
   serveHttp(app, { router, authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new ConfigError('XYN_PORT', `cannot listen on ${options.host}:${options.port} (in use, or not an address of this machine)`))));
@@ -83,10 +89,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     routes,
     tokens,
+    streamClients: stream.clients,
     async close() {
       if (closed) return;
       closed = true;
       uWS.us_listen_socket_close(listenSocket);
+      stream.close();
     },
   };
 }

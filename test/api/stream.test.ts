@@ -1,0 +1,186 @@
+/**
+ * The live stream at /api/v1/stream on the real server, with real WebSocket
+ * clients (ws): upgrade auth, subscribe `since` while events are published
+ * (every event exactly once, in order), unsubscribing part of a
+ * subscription, msgpack frames, audit filtering, bad frames, and a client
+ * that stops reading: lagged and closed, while another keeps receiving.
+ */
+import { unpack } from 'msgpackr';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE_SLOW_CONSUMER } from '../../src/api/stream.ts';
+import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import { publishAudit } from '../../src/kernel/audit.ts';
+import { startApi, type TestApi } from './helpers.ts';
+
+let api: TestApi;
+let slowServer: ApiServer;
+beforeAll(async () => {
+  api = await startApi();
+  slowServer = await startApiServer({ kernel: api.node.kernel, host: '127.0.0.1', port: 0, streamStallMs: 500 });
+});
+afterAll(async () => {
+  await slowServer?.close();
+  await api?.close();
+});
+
+type Frame = Record<string, unknown> & { type: string };
+
+/** A connected client collecting every frame it gets. */
+class Client {
+  readonly frames: Frame[] = [];
+  closed?: { code: number; reason: string };
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.frames.push((isBinary ? unpack(data) : JSON.parse(data.toString())) as Frame);
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  events(sub?: number): { seq: number; event_name: string; data: Record<string, unknown> }[] {
+    return this.frames.filter((f) => f.type === 'event' && (sub === undefined || f.sub === sub)).map((f) => f.event as { seq: number; event_name: string; data: Record<string, unknown> });
+  }
+
+  async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 400)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+function connect(port: number, query = '', headers: Record<string, string> = {}): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream${query}`, { headers });
+    const client = new Client(ws);
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('error', reject);
+  });
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function publish(api: TestApi, name: string, from: number, count: number, pad = 0): Promise<void> {
+  const filler = 'x'.repeat(pad);
+  for (let start = from; start < from + count; start += 500) {
+    const end = Math.min(from + count, start + 500);
+    await Promise.all(Array.from({ length: end - start }, (_, k) => api.node.kernel.bus.publish(name, { n: start + k, ...(pad ? { filler } : {}) })));
+  }
+}
+
+describe('the stream', () => {
+  it('needs a token with xyn:events:read on the upgrade (header or ?token=) and a known codec', async () => {
+    await expect(connect(api.server.port)).rejects.toMatchObject({ status: 401 });
+    await expect(connect(api.server.port, '', bearer('xyn_wrong'))).rejects.toMatchObject({ status: 401 });
+    await expect(connect(api.server.port, `?codec=xml&token=${api.tokens.viewer}`)).rejects.toMatchObject({ status: 400 });
+    const viaQuery = await connect(api.server.port, `?token=${api.tokens.viewer}`);
+    viaQuery.ws.close();
+    const viaHeader = await connect(api.server.port, '', bearer(api.tokens.captain));
+    viaHeader.ws.close();
+  });
+
+  it('a client subscribing `since` while 10,000 events are published gets every event exactly once, in order', async () => {
+    await publish(api, 'load.before', 0, 1000);
+    const since = api.node.kernel.bus.lastSeq - 600;
+    const client = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    const publishing = publish(api, 'load.tick', 0, 10_000);
+    client.send({ op: 'subscribe', topics: ['load.*'], since });
+    await publishing;
+    const last = api.node.kernel.bus.lastSeq;
+    await client.until(() => (client.events().at(-1)?.seq ?? 0) >= last);
+    const events = client.events();
+    const expected = api.node.kernel.bus.queryHistory({ topic: 'load.*', since, limit: 100_000 }).map((e) => e.seq);
+    expect(events.map((e) => e.seq)).toEqual(expected);
+    expect(events.filter((e) => e.event_name === 'load.tick').map((e) => e.data.n)).toEqual([...Array(10_000).keys()]);
+    expect(events.filter((e) => e.event_name === 'load.before').length).toBeGreaterThan(0);
+    expect(client.frames[0]).toMatchObject({ type: 'subscribed', sub: 1, topics: ['load.*'], since });
+    expect(client.frames.some((f) => f.type === 'lagged')).toBe(false);
+    client.ws.close();
+  });
+
+  it('unsubscribing some topics goes on with the rest with no gap or repeat; msgpack frames carry the same events', async () => {
+    const client = await connect(api.server.port, `?codec=msgpack&token=${api.tokens.viewer}`);
+    client.send({ op: 'subscribe', topics: ['mix.a', 'mix.b'] });
+    await client.until(() => client.frames.length > 0);
+    for (let i = 0; i < 200; i++) await api.node.kernel.bus.publish(i % 2 ? 'mix.b' : 'mix.a', { n: i });
+    await client.until(() => client.events().length >= 200);
+    client.send({ op: 'unsubscribe', topics: ['mix.a'] });
+    await client.until(() => client.frames.some((f) => f.type === 'unsubscribed'));
+    for (let i = 200; i < 400; i++) await api.node.kernel.bus.publish(i % 2 ? 'mix.b' : 'mix.a', { n: i });
+    await client.until(() => (client.events().at(-1)?.data.n as number) >= 399);
+    const ns = client.events().map((e) => e.data.n as number);
+    expect(ns.slice(0, 200)).toEqual([...Array(200).keys()]);
+    expect(ns.slice(200)).toEqual([...Array(100).keys()].map((k) => 201 + 2 * k));
+    expect(client.frames.find((f) => f.type === 'unsubscribed')).toEqual({ type: 'unsubscribed', subs: [1] });
+    client.ws.close();
+  });
+
+  it('shows hxo.audit only with hxo:audit, and answers bad frames with an error frame, staying open', async () => {
+    await publishAudit(api.node.kernel.bus, { user: 'tester', role: 'admiral', operation: 'test.op', details: {} });
+    const viewer = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    const captain = await connect(api.server.port, '', bearer(api.tokens.captain));
+    for (const c of [viewer, captain]) c.send({ op: 'subscribe', topics: ['hxo.audit', 'audit.marker'], since: 0 });
+    await api.node.kernel.bus.publish('audit.marker', {});
+    await captain.until(() => captain.events().some((e) => e.event_name === 'audit.marker'));
+    await viewer.until(() => viewer.events().some((e) => e.event_name === 'audit.marker'));
+    expect(captain.events().some((e) => e.event_name === 'hxo.audit')).toBe(true);
+    expect(viewer.events().some((e) => e.event_name === 'hxo.audit')).toBe(false);
+
+    for (const bad of ['not json', '{"op":"dance"}', '{"op":"subscribe","topics":[]}', '{"op":"subscribe","topics":["a..b"]}', `{"op":"subscribe","topics":["a"],"since":${Number.MAX_SAFE_INTEGER}}`]) {
+      const before = viewer.frames.length;
+      viewer.ws.send(bad);
+      await viewer.until(() => viewer.frames.length > before);
+      expect(viewer.frames.at(-1)?.type, bad).toBe('error');
+    }
+    expect(viewer.closed).toBeUndefined();
+    viewer.ws.close();
+    captain.ws.close();
+  });
+
+  it('a client that stops reading is lagged and closed with 4008 while another keeps receiving everything', async () => {
+    const slow = await connect(slowServer.port, '', bearer(api.tokens.viewer));
+    const fast = await connect(slowServer.port, '', bearer(api.tokens.viewer));
+    for (const c of [slow, fast]) c.send({ op: 'subscribe', topics: ['flood.*'] });
+    await slow.until(() => slow.frames.length > 0);
+    await fast.until(() => fast.frames.length > 0);
+    // Stop reading: the server's socket for it fills up.
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const clientsBefore = slowServer.streamClients();
+    await publish(api, 'flood.x', 0, 20_000, 1024);
+    await fast.until(() => fast.events().length >= 20_000);
+    expect(fast.events().map((e) => e.data.n)).toEqual([...Array(20_000).keys()]);
+    expect(fast.frames.some((f) => f.type === 'lagged')).toBe(false);
+    // The server closed the slow one (its subscription ended; the publisher never waited).
+    const deadline = Date.now() + 10_000;
+    while (slowServer.streamClients() >= clientsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(slowServer.streamClients()).toBe(clientsBefore - 1);
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await slow.until(() => slow.closed !== undefined);
+    expect(slow.closed?.code).toBe(CLOSE_SLOW_CONSUMER);
+    const notice = slow.frames.find((f) => f.type === 'lagged');
+    expect(notice).toMatchObject({ closing: true });
+    expect(slow.events().length).toBeLessThan(20_000);
+    fast.ws.close();
+  });
+});
