@@ -1,33 +1,61 @@
 /**
- * `xyn status ID`, `xyn report ID` (from the data dir) and `xyn verify
- * REPORT.json` (offline: certificate signature and every proof).
+ * `xyn status ID`, `xyn report ID` (from a node's API with --url, else from
+ * the data dir), `xyn submit FILE` and `xyn abort ID` (a node's API), and
+ * `xyn verify REPORT.json` (offline: certificate signature and every proof).
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Database } from 'lmdb';
 import { ValidationError } from '../../kernel/index.ts';
 import { openStore } from '../../store/index.ts';
-import { PLANS_DB, storedReport, storedStatus, verifyReport, type PlanRecord } from '../../hxo/index.ts';
+import { PLANS_DB, readPlanFile, storedReport, storedStatus, verifyReport, type PlanRecord, type PlanReport, type PlanStatus } from '../../hxo/index.ts';
+import { callApi, type RemoteFlags } from '../api-client.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { summary } from './run.ts';
 
 export function registerPlanCommands(program: Command): void {
-  withDataFlag(program.command('status'))
+  withRemoteFlags(withDataFlag(program.command('status')))
     .argument('<plan_id>')
-    .description("a plan's status (seed 001 status fields) from the data dir")
-    .action(async (planId: string, flags: NodeFlags) => {
-      await withPlans(flags, (plans) => process.stdout.write(JSON.stringify(storedStatus(plans, planId), null, 2) + '\n'));
+    .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
+    .action(async (planId: string, flags: NodeFlags & RemoteFlags) => {
+      const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedStatus(plans, planId));
+      process.stdout.write(JSON.stringify(status, null, 2) + '\n');
     });
 
-  withDataFlag(program.command('report'))
+  withRemoteFlags(withDataFlag(program.command('report')))
     .argument('<plan_id>')
-    .description("a finished plan's report from the data dir")
+    .description("an ended plan's report: from a node with --url, else from the data dir")
     .option('--json', 'print the report as JSON')
-    .action(async (planId: string, flags: NodeFlags & { json?: boolean }) => {
-      await withPlans(flags, (plans) => {
-        const report = storedReport(plans, planId);
-        process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
-      });
+    .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
+      const report = isRemote(flags) ? await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedReport(plans, planId));
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+    });
+
+  withRemoteFlags(program.command('submit'))
+    .argument('<file>', 'the plan (YAML or JSON)')
+    .description("submit a plan to a running node's API; with --wait, wait for its end and print the report")
+    .option('--wait', 'wait for the plan to end; exit 0 only if certified')
+    .option('--json', 'print JSON')
+    .action(async (file: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
+      const plan = readPlanFile(file);
+      const submitted = await callApi<{ plan_id: string }>(flags, 'POST', '/api/hxo/create-and-submit', plan);
+      if (!flags.wait) {
+        process.stdout.write(flags.json ? JSON.stringify(submitted, null, 2) + '\n' : `${submitted.plan_id}\n`);
+        return;
+      }
+      const path = `/api/hxo/status/${submitted.plan_id}`;
+      while ((await callApi<PlanStatus>(flags, 'GET', path)).finished_at === null) await new Promise((r) => setTimeout(r, 250));
+      const report = await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${submitted.plan_id}`);
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+      if (!report.truth_certified) process.exitCode = 1;
+    });
+
+  withRemoteFlags(program.command('abort'))
+    .argument('<plan_id>')
+    .description("abort a plan running on a node (its API)")
+    .action(async (planId: string, flags: RemoteFlags) => {
+      await callApi(flags, 'POST', `/api/hxo/abort/${encodeURIComponent(planId)}`, {});
+      process.stderr.write(`xyn: aborting ${planId}\n`);
     });
 
   program
@@ -54,13 +82,22 @@ export function registerPlanCommands(program: Command): void {
 }
 
 /** Reads plan records straight from the store: no node is started, nothing is written. */
-async function withPlans(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => void): Promise<void> {
+async function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
   const config = configFromFlags(flags);
   if (!existsSync(config.storePath)) throw new ValidationError(`no plans at ${config.storePath}: nothing has run with this data dir`, '--data');
   const store = openStore({ path: config.storePath });
   try {
-    fn(store.db<string, PlanRecord>(PLANS_DB));
+    return fn(store.db<string, PlanRecord>(PLANS_DB));
   } finally {
     await store.close();
   }
+}
+
+function withRemoteFlags(cmd: Command): Command {
+  return cmd.option('--url <url>', 'a running node (XYN_URL; default http://127.0.0.1:8000)').option('--token <token>', 'API token (XYN_TOKEN)');
+}
+
+/** status and report ask a node when told where one is; otherwise they read the data dir. */
+function isRemote(flags: RemoteFlags): boolean {
+  return flags.url !== undefined || flags.token !== undefined || process.env.XYN_URL !== undefined;
 }

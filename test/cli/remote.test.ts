@@ -1,0 +1,107 @@
+/**
+ * A node as a user runs one: `xyn serve` (its first start prints an admiral
+ * token, once), `xyn token create|list|revoke` on its data dir while it runs,
+ * and `xyn submit|status|report|abort` talking to its API: exit 0 on success,
+ * 2 for what the node refuses (401/403/409), 1 with no node at the URL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
+import { tempDir } from '../kernel/helpers.ts';
+import { xynProcess, xynSync } from '../helpers/cli.ts';
+import { specComputeHashRoot } from '../hxo/helpers.ts';
+
+const dir = tempDir();
+const data = join(dir.path, 'data');
+let serve: ChildProcess;
+let url = '';
+let admiral = '';
+
+/** Starts `xyn serve` on a free port; resolves with its stderr once it says it is up. */
+function startServe(): Promise<{ child: ChildProcess; stderr: () => string }> {
+  const child = xynProcess(['serve', '--data', data, '--port', '0']);
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not come up: ${stderr}`)), 30_000);
+    child.stderr?.on('data', () => {
+      if (!/node up on/.test(stderr)) return;
+      clearTimeout(timer);
+      resolve({ child, stderr: () => stderr });
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+beforeAll(async () => {
+  const started = await startServe();
+  serve = started.child;
+  const text = started.stderr();
+  admiral = (/\n(xyn_[A-Za-z0-9_-]{43})\n/.exec(text) as RegExpExecArray)[1] as string;
+  url = (/node up on (http:\/\/127\.0\.0\.1:\d+)/.exec(text) as RegExpExecArray)[1] as string;
+}, 60_000);
+afterAll(async () => {
+  if (serve && serve.exitCode === null) await stop(serve);
+  dir.cleanup();
+});
+
+describe('xyn serve, token and the remote commands', () => {
+  it('submit --wait runs a plan on the node; status and report read it back; refusals exit 2', () => {
+    const submitted = xynSync(['submit', 'blueprints/compute-hash-1k.yaml', '--url', url, '--token', admiral, '--wait', '--json']);
+    expect(submitted.status, submitted.stderr).toBe(0);
+    const report = JSON.parse(submitted.stdout) as PlanReport;
+    expect(report.state).toBe('certified');
+    expect(report.merkle_root).toBe(specComputeHashRoot(1000));
+
+    const captain = xynSync(['token', 'create', '--role', 'captain', '--principal', 'cap', '--data', data]);
+    expect(captain.status, captain.stderr).toBe(0);
+    expect(captain.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
+    const token = captain.stdout.trim();
+
+    const status = xynSync(['status', report.plan_id, '--url', url, '--token', token]);
+    expect(status.status, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as PlanStatus).truth_certified).toBe(true);
+    const fetched = xynSync(['report', report.plan_id, '--url', url, '--token', token, '--json']);
+    expect((JSON.parse(fetched.stdout) as PlanReport).merkle_root).toBe(report.merkle_root);
+
+    const forbidden = xynSync(['submit', 'blueprints/compute-hash-1k.yaml', '--url', url, '--token', token]);
+    expect(forbidden.status).toBe(2);
+    expect(forbidden.stderr).toMatch(/403 forbidden: .*hxo:submit/);
+    const notRunning = xynSync(['abort', report.plan_id, '--url', url, '--token', admiral]);
+    expect(notRunning.status).toBe(2);
+    expect(notRunning.stderr).toMatch(/409 conflict: .*not running/);
+
+    // Revoked while the node runs: the next request is refused.
+    const listed = xynSync(['token', 'list', '--data', data]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { token_id: string; principal: string; role: string });
+    expect(listed.map((t) => t.role).sort()).toEqual(['admiral', 'captain']);
+    expect(JSON.stringify(listed)).not.toContain(token);
+    const id = (listed.find((t) => t.principal === 'cap') as { token_id: string }).token_id;
+    expect(xynSync(['token', 'revoke', id, '--data', data]).status).toBe(0);
+    const revoked = xynSync(['status', report.plan_id, '--url', url, '--token', token]);
+    expect(revoked.status).toBe(2);
+    expect(revoked.stderr).toMatch(/401 unauthorized/);
+    expect(xynSync(['token', 'revoke', id, '--data', data]).status).toBe(2);
+    expect(xynSync(['token', 'create', '--role', 'pirate', '--data', data]).status).toBe(2);
+  });
+
+  it('no node at the URL is exit 1; a bad URL is exit 2', () => {
+    const none = xynSync(['status', 'x', '--url', 'http://127.0.0.1:1', '--token', admiral]);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/no answer from a node at http:\/\/127\.0\.0\.1:1/);
+    expect(xynSync(['status', 'x', '--url', 'ftp://x', '--token', admiral]).status).toBe(2);
+  });
+
+  it('stops on SIGTERM, and a second start prints no token', async () => {
+    expect(await stop(serve)).toBe(0);
+    const again = await startServe();
+    serve = again.child;
+    expect(again.stderr()).not.toMatch(/xyn_/);
+  }, 60_000);
+});
