@@ -4,6 +4,8 @@
  * encoded and moved back), or a plain object for `merkle` (its leaves live in
  * shared memory, so nothing is copied).
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { threadId, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { decode, encode } from '../src/kernel/codec.ts';
@@ -16,6 +18,7 @@ import { blockRoots, type MerkleTask } from '../src/hxo/merkle-task.ts';
 
 const data = workerData as PoolWorkerData;
 const board = new ProgressBoard(data.progress);
+lowerPriority(data.nice);
 
 export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
   if (!(task instanceof Uint8Array)) return blockRoots(task);
@@ -25,6 +28,21 @@ export default async function handle(task: Uint8Array | MerkleTask): Promise<unk
   if (board.cancelled(decoded.slot)) throw new Error('task cancelled before it started');
   const result = decoded.t === 'items' ? await runItems(decoded) : await runShardBatch(decoded, board, data.store, threadId);
   return move(encode(result) as Uint8Array<ArrayBuffer>);
+}
+
+/**
+ * Shard work yields the CPU to the node's main thread (the API, the plan's
+ * bookkeeping): this thread runs at a lower priority (a higher nice value).
+ * Linux only; elsewhere, or without the right, it runs at the normal one.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, Math.min(19, getPriority(tid) + nice));
+  } catch {
+    // Not allowed here: normal priority then.
+  }
 }
 
 /** Items are not shards of a plan: there is no checkpoint to keep artifacts with. */

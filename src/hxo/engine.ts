@@ -78,6 +78,8 @@ interface Live {
 export class HxoEngine {
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, Live>();
+  /** Statuses of ended plans already asked for. */
+  private readonly endedStatus = new Map<string, PlanStatus>();
   /** Ended plans resolved again for queries, the most recent few. */
   private readonly resolved = new Map<string, ResolvedPlan>();
   private readonly plans: Database<PlanRecord, string>;
@@ -195,7 +197,16 @@ export class HxoEngine {
   status(planId: string): PlanStatus {
     const live = this.live.get(planId);
     if (live) return liveStatus(live.run, live.startedAt);
-    return storedStatus(this.plans, planId);
+    const cached = this.endedStatus.get(planId);
+    if (cached) return cached;
+    const status = storedStatus(this.plans, planId);
+    // An ended plan's status changes only if it runs again (launch forgets it): kept, not re-read
+    // from its record (which holds the whole report) on every poll.
+    if (status.finished_at !== null) {
+      if (this.endedStatus.size >= 4096) this.endedStatus.delete(this.endedStatus.keys().next().value as string);
+      this.endedStatus.set(planId, status);
+    }
+    return status;
   }
 
   report(planId: string): PlanReport {
@@ -345,6 +356,7 @@ export class HxoEngine {
       meta: { correlation_id: correlationId },
       onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
     });
+    this.endedStatus.delete(planId);
     let run = this.newRun(planId, plan, events);
     const partitionMs = performance.now() - t0;
     const replayed: ReplayedShard[] = [...alreadyReplayed];

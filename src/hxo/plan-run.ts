@@ -27,7 +27,7 @@ import { StageCursor, forEachShard, type ShardRuns } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-batch.ts';
 import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
-import { casIdItems, doneItems } from './shard-event-items.ts';
+import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -409,19 +409,19 @@ export class PlanRun {
       target.set(r.leaves.subarray(j * 32, (j + count) * 32), (leafBase + first) * 32);
       j += count;
     }
-    const fresh: number[] = [];
-    const done: number[] = [];
+    const fresh = new RowPicker();
+    const done = new RowPicker();
     const reused = new Uint8Array(r.n);
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
-    const errors = new Map(r.errors.map((e) => [e.j, e]));
+    const errors = r.errors.length > 0 ? new Map(r.errors.map((e) => [e.j, e])) : undefined;
     const now = Date.now();
     let ms = 0;
     // Shards of the batch still in this cursor (all but one split while it ran).
-    const kept: number[] = [];
+    const kept = new RowPicker();
     forEachShard(batch, (j, i, a) => {
       if (cursor.isWithdrawn(i)) return;
-      kept.push(j);
-      if (a === 1) fresh.push(j);
+      kept.add(j);
+      if (a === 1) fresh.add(j);
       const took = r.ms[j] ?? 0;
       ms += took;
       progress.latency.record(took);
@@ -429,14 +429,14 @@ export class PlanRun {
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
         cursor.shardEnded(i);
         progress.done++;
-        done.push(j);
+        done.add(j);
         if (outcome === Outcome.Reused) {
           progress.reused++;
           reused[j] = 1;
         }
       } else {
         const casId = casIdAt(r.cas, j);
-        const error = errors.get(j)?.message ?? 'unknown error';
+        const error = errors?.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
         failed.push({ cas_id: casId, error, attempt: a, final });
         if (final) this.recordFailure(cursor, i, a, casId, error);
@@ -444,10 +444,9 @@ export class PlanRun {
       }
     });
     this.tuneBatchSize(ms / Math.max(1, r.n));
-    const rows = (js: number[]) => (js.length === r.n ? 'all' : js);
-    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, rows(fresh)));
-    this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, rows(kept)));
-    if (done.length) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, rows(done)));
+    this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, fresh.rows(r.n)));
+    this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, kept.rows(r.n)));
+    if (done.size > 0) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.rows(r.n)));
     if (failed.length) this.events.addMany('hxo.shard.failed', common, failed);
   }
 

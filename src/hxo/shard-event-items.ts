@@ -17,6 +17,35 @@ const DIGEST_BYTES = 32;
 
 export type Rows = number[] | 'all';
 
+/**
+ * Rows of a batch picked in order. While they are every row so far, no array
+ * is made (the common case: a batch whose shards all did the same thing
+ * costs the main thread no garbage).
+ */
+export class RowPicker {
+  private list: number[] | undefined;
+  private count = 0;
+
+  add(j: number): void {
+    if (this.list) this.list.push(j);
+    else if (j === this.count) this.count++;
+    else {
+      this.list = Array.from({ length: this.count }, (_, k) => k);
+      this.list.push(j);
+    }
+  }
+
+  get size(): number {
+    return this.list ? this.list.length : this.count;
+  }
+
+  /** The rows picked, of a batch of `n`. */
+  rows(n: number): Rows {
+    if (this.list) return this.list;
+    return this.count === n ? 'all' : Array.from({ length: this.count }, (_, k) => k);
+  }
+}
+
 export function casIdItems(cas: Uint8Array, rows: Rows): HexItems {
   const picked = pick(cas, CAS_BYTES, rows);
   return new HexItems(picked.length / CAS_BYTES, [{ name: '', bytes: CAS_BYTES, data: picked }]);

@@ -10,6 +10,8 @@ export interface PoolWorkerData {
   progress: SharedArrayBuffer;
   /** LMDB environment path, when the pool's tasks write checkpoints. */
   store: string | null;
+  /** How much lower than the main thread the pool's threads run (nice increment; 0: the same). */
+  nice: number;
 }
 
 /** Generic: run each item through an executor. */

@@ -64,6 +64,8 @@ export const configSchema = z.object({
   XYN_PORT: int(0, 65_535).default(8000),
   XYN_AUTH: z.enum(['token', 'open'], { error: 'expected "token" or "open"' }).default('token'),
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
+  /** Shard threads run this much nicer than the main thread, so the API stays responsive under load (0: same priority). */
+  XYN_WORKER_NICE: int(0, 19).default(5),
   XYN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */

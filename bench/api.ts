@@ -1,0 +1,131 @@
+/**
+ * The API benchmark (issue 5), everything in one run on loopback, bounded:
+ *
+ * 1. GET /api/v1/health and GET /api/hxo/status/{id}: requests/s and p50/p99
+ *    latency, served by xyn's uWebSockets.js server and — the baseline — by
+ *    node:http running the same router and handlers (autocannon, its own
+ *    process, 16 connections, 5 s each).
+ * 2. A 1,000,000-shard compute.hash plan alone, then again while autocannon
+ *    asks for its status at a fixed 500 requests/s: the plan's shards/s both
+ *    times (the drop), and the API's p50/p99 while the plan runs.
+ * 3. Events/s delivered to 1, 10 and 100 WebSocket subscribers (their own
+ *    process): 20,000 events published, timed until every client has all.
+ *
+ *   npm run bench:api
+ *   npm run bench:api -- --shards 200000
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { loadConfig } from '../src/kernel/config.ts';
+import { createLogger } from '../src/kernel/log.ts';
+import { startKernel } from '../src/kernel/kernel.ts';
+import { HxoEngine } from '../src/hxo/engine.ts';
+import { startApiServer } from '../src/api/server.ts';
+import { Router } from '../src/api/router.ts';
+import { TokenStore, roleCapabilities } from '../src/api/auth.ts';
+import { ApiError } from '../src/api/errors.ts';
+import { startNodeHttp } from './api/node-http.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const at = process.argv.indexOf('--shards');
+const shards = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
+const run = promisify(execFile);
+
+interface Cannon {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+async function cannon(url: string, token: string, args: string[]): Promise<Cannon> {
+  const { stdout } = await run(process.execPath, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-H', `authorization=Bearer ${token}`, ...args, url], { maxBuffer: 1 << 26 });
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+}
+
+function plan(name: string): Record<string, unknown> {
+  return { name, constraints: { max_shards: shards }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', memo: false, config: { total: shards, per_shard: 1, rounds: 1 } }] };
+}
+
+async function fanout(port: number, token: string, clients: number, events: number, publish: (n: number) => Promise<void>): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/api/subscribers.ts'), String(port), token, String(clients), String(events)], { cwd: root });
+  let out = '';
+  const lines: string[] = [];
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      const poll = () => (lines.length > 0 ? resolve(lines.shift() as string) : child.exitCode !== null ? reject(new Error(`subscribers exited ${child.exitCode}`)) : setTimeout(poll, 5));
+      poll();
+    });
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    const parts = out.split('\n');
+    out = parts.pop() as string;
+    lines.push(...parts);
+  });
+  child.stderr.pipe(process.stderr);
+  await next(); // ready
+  await publish(events);
+  const { seconds } = JSON.parse(await next()) as { seconds: number };
+  return (events * clients) / seconds;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'xyn-bench-api-'));
+const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '2', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } });
+const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
+const engine = new HxoEngine(kernel);
+const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
+const tokens = new TokenStore(kernel.store);
+const { token } = await tokens.create('bench', 'admiral');
+const baseline = await startNodeHttp(new Router(server.routes), (authorization) => {
+  const record = tokens.lookup(authorization.replace(/^Bearer /, ''));
+  return record ? { id: record.principal, role: record.role, capabilities: roleCapabilities(record.role, { captainView: true }) } : new ApiError(401, 'unauthorized', 'no');
+});
+try {
+  const small = await engine.submit({ ...plan('bench-api-small'), constraints: { max_shards: 1000 }, stages: [{ ...(plan('x').stages as object[])[0], config: { total: 1000, per_shard: 1, rounds: 1 } }] }, { baseDir: root });
+  await small.finished;
+  const uws = `http://127.0.0.1:${server.port}`;
+  const node = `http://127.0.0.1:${baseline.port}`;
+  const fmt = (c: Cannon) => `${Math.round(c.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${c.p50} ms  p99 ${c.p99} ms${c.non2xx ? `  (${c.non2xx} non-2xx!)` : ''}`;
+
+  console.log('1. routes at full load (autocannon, 16 connections, 5 s each), same handlers:');
+  for (const [name, path] of [['health', '/api/v1/health'], ['status', `/api/hxo/status/${small.planId}`]] as const) {
+    const a = await cannon(uws + path, token, ['-c', '16', '-d', '5']);
+    const b = await cannon(node + path, token, ['-c', '16', '-d', '5']);
+    console.log(`  ${name.padEnd(7)} uWS      ${fmt(a)}`);
+    console.log(`  ${name.padEnd(7)} node:http${fmt(b)}`);
+    console.log(`  ${name.padEnd(7)} uWS / node:http: ${(a.rps / b.rps).toFixed(2)}x requests/s`);
+  }
+
+  console.log(`2. a ${shards.toLocaleString('en-US')}-shard plan alone, then with its status asked 500 times/s:`);
+  const alone = await engine.submit(plan('bench-api-alone'), { baseDir: root });
+  const aloneReport = await alone.finished;
+  const aloneRate = shards / (aloneReport.timings.total_ms / 1000);
+  const loaded = await engine.submit(plan('bench-api-loaded'), { baseDir: root });
+  const seconds = Math.max(1, Math.floor(aloneReport.timings.total_ms / 1000) - 1);
+  const during = await cannon(`${uws}/api/hxo/status/${loaded.planId}`, token, ['-c', '8', '-R', '500', '-d', String(seconds)]);
+  const loadedReport = await loaded.finished;
+  const loadedRate = shards / (loadedReport.timings.total_ms / 1000);
+  console.log(`  plan alone          ${Math.round(aloneRate).toLocaleString('en-US').padStart(9)} shards/s (${aloneReport.state})`);
+  console.log(`  plan + status load  ${Math.round(loadedRate).toLocaleString('en-US').padStart(9)} shards/s (${loadedReport.state}); drop ${((1 - loadedRate / aloneRate) * 100).toFixed(1)}% (target < 15%)`);
+  console.log(`  status while it ran ${fmt(during)} (target p99 < 20 ms)`);
+
+  console.log('3. events delivered over WebSocket (20,000 published):');
+  let n = 0;
+  const publish = async (count: number) => {
+    for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, count - i) }, () => kernel.bus.publish('bench.fanout', { n: n++ })));
+  };
+  for (const clients of [1, 10, 100]) {
+    const rate = await fanout(server.port, token, clients, 20_000, publish);
+    console.log(`  ${String(clients).padStart(3)} subscribers: ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s delivered`);
+  }
+} finally {
+  await server.close();
+  await baseline.close();
+  await kernel.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
