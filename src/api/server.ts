@@ -21,6 +21,7 @@ import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -56,6 +57,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const tokens = new TokenStore(kernel.store);
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
+    ...tokenRoutes(tokens, kernel.bus),
     ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
   ];
   const router = new Router(routes);

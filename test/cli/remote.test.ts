@@ -60,7 +60,11 @@ describe('xyn serve, token and the remote commands', () => {
     expect(report.state).toBe('certified');
     expect(report.merkle_root).toBe(specComputeHashRoot(1000));
 
-    const captain = xynSync(['token', 'create', '--role', 'captain', '--principal', 'cap', '--data', data]);
+    // While the node runs, tokens are made through it (it audits the change in its log).
+    const behindItsBack = xynSync(['token', 'create', '--role', 'captain', '--data', data]);
+    expect(behindItsBack.status).toBe(2);
+    expect(behindItsBack.stderr).toMatch(/a node \(pid \d+\) is running on .*: change its tokens through it, with --url http/);
+    const captain = xynSync(['token', 'create', '--role', 'captain', '--principal', 'cap', '--url', url, '--token', admiral]);
     expect(captain.status, captain.stderr).toBe(0);
     expect(captain.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
     const token = captain.stdout.trim();
@@ -79,16 +83,20 @@ describe('xyn serve, token and the remote commands', () => {
     expect(notRunning.stderr).toMatch(/409 conflict: .*not running/);
 
     // Revoked while the node runs: the next request is refused.
-    const listed = xynSync(['token', 'list', '--data', data]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { token_id: string; principal: string; role: string });
+    const listed = xynSync(['token', 'list', '--url', url, '--token', admiral]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { token_id: string; principal: string; role: string });
     expect(listed.map((t) => t.role).sort()).toEqual(['admiral', 'captain']);
     expect(JSON.stringify(listed)).not.toContain(token);
     const id = (listed.find((t) => t.principal === 'cap') as { token_id: string }).token_id;
-    expect(xynSync(['token', 'revoke', id, '--data', data]).status).toBe(0);
+    expect(xynSync(['token', 'revoke', id, '--url', url, '--token', admiral]).status).toBe(0);
     const revoked = xynSync(['status', report.plan_id, '--url', url, '--token', token]);
     expect(revoked.status).toBe(2);
     expect(revoked.stderr).toMatch(/401 unauthorized/);
-    expect(xynSync(['token', 'revoke', id, '--data', data]).status).toBe(2);
-    expect(xynSync(['token', 'create', '--role', 'pirate', '--data', data]).status).toBe(2);
+    expect(xynSync(['token', 'revoke', id, '--url', url, '--token', admiral]).status).toBe(2);
+    expect(xynSync(['token', 'create', '--role', 'pirate', '--url', url, '--token', admiral]).status).toBe(2);
+    // A captain cannot make tokens.
+    const escalation = xynSync(['token', 'create', '--role', 'admiral', '--url', url, '--token', xynSync(['token', 'create', '--role', 'captain', '--url', url, '--token', admiral]).stdout.trim()]);
+    expect(escalation.status).toBe(2);
+    expect(escalation.stderr).toMatch(/403 forbidden: .*xyn:tokens/);
   });
 
   it('no node at the URL is exit 1; a bad URL is exit 2', () => {
@@ -98,8 +106,14 @@ describe('xyn serve, token and the remote commands', () => {
     expect(xynSync(['status', 'x', '--url', 'ftp://x', '--token', admiral]).status).toBe(2);
   });
 
-  it('stops on SIGTERM, and a second start prints no token', async () => {
+  it('stops on SIGTERM; then tokens are made in the data dir directly, audited; a second start prints no token', async () => {
     expect(await stop(serve)).toBe(0);
+    const direct = xynSync(['token', 'create', '--role', 'viewer', '--principal', 'ops', '--data', data]);
+    expect(direct.status, direct.stderr).toBe(0);
+    expect(direct.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
+    const audits = xynSync(['events', '--data', data, '--topic', 'hxo.audit', '--limit', '1000']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: { operation: string; details: Record<string, unknown> } });
+    expect(audits.filter((e) => e.data.operation === 'token.create').map((e) => e.data.details.principal)).toEqual(['cap', 'captain', 'ops']);
+    expect(audits.some((e) => e.data.operation === 'token.revoke')).toBe(true);
     const again = await startServe();
     serve = again.child;
     expect(again.stderr()).not.toMatch(/xyn_/);

@@ -10,6 +10,7 @@ import { startKernel } from '../../kernel/index.ts';
 import { HxoEngine } from '../../hxo/index.ts';
 import { startApiServer } from '../../api/server.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
+import { writeNodeFile } from '../node-file.ts';
 
 export function registerServe(program: Command): void {
   withDataFlag(program.command('serve'))
@@ -27,12 +28,14 @@ export function registerServe(program: Command): void {
           if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
         }
         const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
+        const url = `http://${config.XYN_HOST}:${server.port}`;
+        const removeNodeFile = writeNodeFile(config.dataDir, url);
         if (config.XYN_AUTH === 'token' && server.tokens.empty) {
           const { token } = await server.tokens.create('admiral', 'admiral');
           process.stderr.write(`xyn: first start: an admiral token was made. It is shown this once; keep it:\n${token}\n`);
         }
         process.stderr.write(
-          `xyn: node up on http://${config.XYN_HOST}:${server.port} — data in ${config.dataDir} (${config.XYN_WORKERS} workers, auth ${config.XYN_AUTH}). Ctrl-C to stop.\n`,
+          `xyn: node up on ${url} — data in ${config.dataDir} (${config.XYN_WORKERS} workers, auth ${config.XYN_AUTH}). Ctrl-C to stop.\n`,
         );
         await new Promise<void>((resolve) => {
           const onSignal = (signal: NodeJS.Signals): void => {
@@ -43,6 +46,7 @@ export function registerServe(program: Command): void {
           process.once('SIGTERM', onSignal);
         });
         await server.close();
+        removeNodeFile();
       } finally {
         await kernel.stop();
       }

@@ -2,55 +2,111 @@
  * `xyn token create --role ROLE [--principal NAME]` prints only the new token
  * on stdout (shown once: the data dir keeps its hash); `xyn token revoke ID`;
  * `xyn token list` (ids, principals, roles — never tokens).
+ *
+ * With `--url` (and an admiral's `--token`) they go through a running node's
+ * API. Without, they work on the data dir — unless a node is running on it:
+ * then its API is the way (it owns the event log the change is audited in).
+ * Either way each change is recorded on `hxo.audit`.
  */
 import type { Command } from 'commander';
+import { userInfo } from 'node:os';
 import { ValidationError } from '../../kernel/index.ts';
+import { Bus } from '../../kernel/bus.ts';
+import { publishAudit } from '../../kernel/audit.ts';
 import { openStore } from '../../store/index.ts';
-import { ROLES, TokenStore, type Role } from '../../api/auth.ts';
+import { EventLog } from '../../store/event-log.ts';
+import { ROLES, TokenStore, type Role, type TokenRecord } from '../../api/auth.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
+import { callApi, type RemoteFlags } from '../api-client.ts';
+import { runningNode } from '../node-file.ts';
+
+type Flags = NodeFlags & RemoteFlags;
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description("the node's API tokens (kept hashed in the data dir)");
 
-  withDataFlag(token.command('create'))
+  withFlags(token.command('create'))
     .description('make a token and print it (only it) on stdout')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--principal <name>', 'who it is for (default: the role)')
-    .action(async (flags: NodeFlags & { role: string; principal?: string }) => {
+    .action(async (flags: Flags & { role: string; principal?: string }) => {
       if (!(ROLES as readonly string[]).includes(flags.role)) throw new ValidationError(`--role must be one of ${ROLES.join(', ')}, got ${flags.role}`, '--role');
       const principal = flags.principal ?? flags.role;
       if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(principal)) throw new ValidationError(`--principal must be 1-64 letters, digits, _ . @ -`, '--principal');
-      await withTokens(flags, async (tokens) => {
-        const { token: made } = await tokens.create(principal, flags.role as Role);
+      if (flags.url) {
+        const made = await callApi<{ token: string }>(flags, 'POST', '/api/v1/tokens', { role: flags.role, principal });
+        process.stdout.write(`${made.token}\n`);
+        return;
+      }
+      await offline(flags, async (tokens, audit) => {
+        const { token: made, record } = await tokens.create(principal, flags.role as Role);
+        await audit('token.create', record);
         process.stdout.write(`${made}\n`);
       });
     });
 
-  withDataFlag(token.command('revoke'))
+  withFlags(token.command('revoke'))
     .argument('<token_id>', 'as `xyn token list` shows it')
     .description('revoke a token at once (requests with it get 401)')
-    .action(async (tokenId: string, flags: NodeFlags) => {
-      await withTokens(flags, async (tokens) => {
-        const revoked = await tokens.revoke(tokenId);
-        if (!revoked) throw new ValidationError(`no live token with id ${tokenId}`, 'token_id');
-        process.stderr.write(`xyn: revoked ${tokenId} (${revoked.principal}, ${revoked.role})\n`);
-      });
+    .action(async (tokenId: string, flags: Flags) => {
+      const revoked = flags.url
+        ? await callApi<TokenRecord>(flags, 'POST', `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`, {})
+        : await offline(flags, async (tokens, audit) => {
+            const record = await tokens.revoke(tokenId);
+            if (!record) throw new ValidationError(`no live token with id ${tokenId}`, 'token_id');
+            await audit('token.revoke', record);
+            return record;
+          });
+      process.stderr.write(`xyn: revoked ${tokenId} (${revoked.principal}, ${revoked.role})\n`);
     });
 
-  withDataFlag(token.command('list'))
+  withFlags(token.command('list'))
     .description('every token: id, principal, role, made, revoked (never the token)')
-    .action(async (flags: NodeFlags) => {
-      await withTokens(flags, (tokens) => {
-        for (const t of tokens.list()) process.stdout.write(JSON.stringify(t) + '\n');
-      });
+    .action(async (flags: Flags) => {
+      const list = flags.url ? (await callApi<{ items: TokenRecord[] }>(flags, 'GET', '/api/v1/tokens')).items : await withStore(flags, (store) => new TokenStore(store).list());
+      for (const t of list) process.stdout.write(JSON.stringify(t) + '\n');
     });
 }
 
-async function withTokens(flags: NodeFlags, fn: (tokens: TokenStore) => void | Promise<void>): Promise<void> {
+function withFlags(cmd: Command): Command {
+  return withDataFlag(cmd).option('--url <url>', "a running node's API (then --token: an admiral's)").option('--token <token>', 'API token (XYN_TOKEN)');
+}
+
+type Audit = (operation: string, record: TokenRecord) => Promise<void>;
+
+/** Changes tokens in the data dir itself (no node runs on it), auditing each change in its event log. */
+async function offline<T>(flags: Flags, fn: (tokens: TokenStore, audit: Audit) => Promise<T>): Promise<T> {
+  const config = configFromFlags(flags);
+  const node = runningNode(config.dataDir);
+  if (node) throw new ValidationError(`a node (pid ${node.pid}) is running on ${config.dataDir}: change its tokens through it, with --url ${node.url} --token <an admiral's token>`, '--url');
+  return withStore(flags, async (store) => {
+    const bus = new Bus({ log: new EventLog(store), envId: config.XYN_ENV_ID });
+    const user = whoAmI();
+    const audit: Audit = async (operation, record) => {
+      await publishAudit(bus, { user, role: 'admiral', operation, details: { token_id: record.token_id, principal: record.principal, role: record.role, via: 'cli' } });
+    };
+    try {
+      return await fn(new TokenStore(store), audit);
+    } finally {
+      await bus.close();
+    }
+  });
+}
+
+/** The OS user running the command (audited as who made the change). */
+function whoAmI(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'local';
+  }
+}
+
+async function withStore<T>(flags: NodeFlags, fn: (store: ReturnType<typeof openStore>) => T | Promise<T>): Promise<T> {
   const config = configFromFlags(flags);
   const store = openStore({ path: config.storePath });
   try {
-    await fn(new TokenStore(store));
+    return await fn(store);
   } finally {
     await store.close();
   }
