@@ -17,7 +17,7 @@
  * createHash for 49- and 65-byte inputs, which is all a Merkle tree ever hashes.
  */
 import { hash } from 'node:crypto';
-import { sha256Into } from '../kernel/sha256.ts';
+import { perfectRoots, sha256Into } from '../kernel/sha256.ts';
 import { MerkleInputError } from './errors.ts';
 
 export const HASH_BYTES = 32;
@@ -162,6 +162,12 @@ function hashPairInto(src: Buffer, off: number, dst: Buffer, dOff: number): void
 
 /** Root of the complete subtree of `size` (a power of two ≥ 2, ≤ CHUNK) leaves starting at leaf `at`. */
 function chunkRoot(leaves: Buffer, at: number, size: number): Buffer {
+  // Aligned (every node of the tree is): one native call hashes the whole subtree.
+  if (perfectRoots && at % size === 0) {
+    const out = Buffer.allocUnsafe(HASH_BYTES);
+    perfectRoots(leaves, at / size, at / size + 1, size, out);
+    return out;
+  }
   let count = size / 2;
   const base = at * HASH_BYTES;
   for (let i = 0; i < count; i++) hashPairInto(leaves, base + i * 2 * HASH_BYTES, work, i * HASH_BYTES);
