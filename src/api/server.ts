@@ -55,12 +55,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     throw new ConfigError('XYN_AUTH', `"open" is allowed only on a loopback host (127.0.0.1, ::1, localhost); this server would listen on ${options.host}`);
   }
   const tokens = new TokenStore(kernel.store);
-  const routes = [
-    ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
-    ...tokenRoutes(tokens, kernel.bus),
-    ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
-  ];
-  const router = new Router(routes);
   const captainView = config.HXO_ALLOW_CAPTAIN_VIEW;
   const everything: Principal = { id: 'local', role: 'admiral', capabilities: new Set(CAPABILITIES) };
 
@@ -80,7 +74,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const app = uWS.App();
   const stream = serveStream(app, { bus: kernel.bus, authenticate, log: kernel.log, ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}) });
-  serveHttp(app, { router, authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  const routes = [
+    ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
+    ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
+    ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+  ];
+  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new ConfigError('XYN_PORT', `cannot listen on ${options.host}:${options.port} (in use, or not an address of this machine)`))));
   });

@@ -74,7 +74,17 @@ const clientFrame = z.discriminatedUnion('op', [
   }),
 ]);
 
-export function serveStream(app: TemplatedApp, options: StreamOptions): { clients: () => number; close: () => void } {
+export interface StreamHandle {
+  clients(): number;
+  /** Closes every connection made with this token (it was revoked): code 4001. */
+  closeToken(tokenId: string): void;
+  close(): void;
+}
+
+/** Close code for a connection whose token was revoked. */
+export const CLOSE_TOKEN_REVOKED = 4001;
+
+export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHandle {
   const clients = new Set<StreamClient>();
   const stallMs = options.stallMs ?? 10_000;
   const watchdog = setInterval(() => {
@@ -132,6 +142,9 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): { client
   });
   return {
     clients: () => clients.size,
+    closeToken: (tokenId) => {
+      for (const c of [...clients]) if (c.tokenId === tokenId) c.end(CLOSE_TOKEN_REVOKED, 'token revoked');
+    },
     close: () => {
       clearInterval(watchdog);
       for (const c of [...clients]) c.end(1001, 'the node is stopping');
@@ -155,6 +168,7 @@ class StreamClient {
   private stalledSince: number | undefined;
   private drainWaiters: (() => void)[] = [];
   private readonly visible: (e: XynEvent) => boolean;
+  readonly tokenId: string | undefined;
 
   constructor(
     private readonly ws: WebSocket<ClientData>,
@@ -164,6 +178,7 @@ class StreamClient {
     private readonly log: Logger,
   ) {
     this.visible = visibleTo(principal);
+    this.tokenId = principal.token_id;
   }
 
   receive(bytes: Buffer, isBinary: boolean): void {
@@ -201,9 +216,10 @@ class StreamClient {
     for (const w of waiters) w();
   }
 
-  /** Closes the connection from the server's side (the node is stopping). */
+  /** Closes the connection from the server's side (the node stops, the token was revoked), saying why. */
   end(code: number, reason: string): void {
     if (this.isClosed) return;
+    this.error(code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : 'closing', reason);
     this.isClosed = true;
     this.ws.end(code, reason);
   }

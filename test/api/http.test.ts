@@ -74,6 +74,7 @@ describe('HXO routes', () => {
     const plans = await api.call('GET', '/api/hxo/plans');
     expect((plans.body.items as { plan_id: string }[]).map((p) => p.plan_id)).toContain(planId);
 
+
     const first = await api.call('GET', `/api/hxo/plans/${planId}/shards?limit=120`);
     expect((first.body.items as unknown[]).length).toBe(120);
     expect(first.body.next_cursor).toBe('120');
@@ -126,6 +127,25 @@ describe('HXO routes', () => {
     const before = api.node.engine.list().length;
     expectError(await api.call('POST', '/api/hxo/create-and-submit', { body: { name: 'bad', stages: [] } }), 422, 'invalid_plan', /^stages: /);
     expect(api.node.engine.list().length).toBe(before);
+  });
+});
+
+describe('plan list', () => {
+  it('pages through every plan by plan id, with no gap or repeat', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) expect((await api.call('POST', '/api/hxo/create-and-submit', { body: computeHashPlan(name, 5) })).status).toBe(202);
+    const all = ((await api.call('GET', '/api/hxo/plans?limit=1000')).body.items as { plan_id: string }[]).map((p) => p.plan_id);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    const paged: string[] = [];
+    let pages = 0;
+    for (let cursor: string | null = null; ; pages++) {
+      const page: Answer = await api.call('GET', `/api/hxo/plans?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      paged.push(...(page.body.items as { plan_id: string }[]).map((p) => p.plan_id));
+      cursor = page.body.next_cursor as string | null;
+      if (cursor === null) break;
+    }
+    expect(paged).toEqual(all);
+    expect(pages).toBe(Math.ceil(all.length / 2) - 1);
+    expectError(await api.call('GET', '/api/hxo/plans?limit=abc'), 400, 'bad_request', /^query\.limit: /);
   });
 });
 

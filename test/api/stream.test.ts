@@ -8,7 +8,7 @@
 import { unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_SLOW_CONSUMER } from '../../src/api/stream.ts';
+import { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from '../../src/api/stream.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { publishAudit } from '../../src/kernel/audit.ts';
 import { startApi, type TestApi } from './helpers.ts';
@@ -156,6 +156,23 @@ describe('the stream', () => {
     expect(viewer.closed).toBeUndefined();
     viewer.ws.close();
     captain.ws.close();
+  });
+
+  it('a token revoked through the API closes its open streams (4001) and cannot connect again', async () => {
+    const made = await api.call('POST', '/api/v1/tokens', { body: { role: 'viewer', principal: 'short-lived' } });
+    expect(made.status).toBe(201);
+    const token = made.body.token as string;
+    const client = await connect(api.server.port, '', bearer(token));
+    const other = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    client.send({ op: 'subscribe', topics: ['revoke.*'] });
+    await client.until(() => client.frames.length > 0);
+    expect((await api.call('POST', `/api/v1/tokens/${made.body.token_id as string}/revoke`, { body: {} })).status).toBe(200);
+    await client.until(() => client.closed !== undefined);
+    expect(client.closed?.code).toBe(CLOSE_TOKEN_REVOKED);
+    expect(client.frames.at(-1)).toMatchObject({ type: 'error', error: { code: 'token_revoked' } });
+    expect(other.closed).toBeUndefined();
+    await expect(connect(api.server.port, '', bearer(token))).rejects.toMatchObject({ status: 401 });
+    other.ws.close();
   });
 
   it('a client that stops reading is lagged and closed with 4008 while another keeps receiving everything', async () => {

@@ -16,6 +16,11 @@ const replayBody = z.union([
   z.strictObject({ verify: z.literal(true).optional() }),
 ]);
 
+const planQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).optional(),
+});
+
 const shardQuery = z.object({
   phase: z.enum(['pending', 'done', 'failed']).optional(),
   cursor: z.coerce.number().int().min(0).default(0),
@@ -85,8 +90,13 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       method: 'GET',
       path: '/api/hxo/plans',
       capability: 'hxo:view',
-      summary: 'every plan of this node',
-      handle: () => ({ body: { items: engine.list(), next_cursor: null } }),
+      summary: "this node's plans, by plan id (?limit=&cursor=)",
+      handle(req) {
+        const { limit, cursor } = parseQuery(planQuery, req);
+        const after = engine.list().filter((p) => cursor === undefined || p.plan_id > cursor);
+        const items = after.slice(0, limit);
+        return { body: { items, next_cursor: after.length > limit ? (items.at(-1)?.plan_id ?? null) : null } };
+      },
     },
     {
       method: 'GET',

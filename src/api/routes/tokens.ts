@@ -19,7 +19,8 @@ const createBody = z.strictObject({
     .optional(),
 });
 
-export function tokenRoutes(tokens: TokenStore, bus: Bus): Route[] {
+/** `onRevoked` ends what the token still holds open (its streams). */
+export function tokenRoutes(tokens: TokenStore, bus: Bus, onRevoked: (tokenId: string) => void): Route[] {
   return [
     {
       method: 'POST',
@@ -48,6 +49,7 @@ export function tokenRoutes(tokens: TokenStore, bus: Bus): Route[] {
       async handle(req) {
         const revoked = await tokens.revoke(req.params.id as string);
         if (!revoked) throw notFound(`no live token with id ${(req.params.id as string).slice(0, 64)}`);
+        onRevoked(revoked.token_id);
         await publishAudit(bus, { user: req.principal.id, role: req.principal.role, operation: 'token.revoke', details: { token_id: revoked.token_id, principal: revoked.principal, role: revoked.role } }, { correlation_id: req.correlationId });
         return { body: revoked };
       },
