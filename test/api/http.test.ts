@@ -4,7 +4,12 @@
  * error shape, correlation ids, and the roles × routes matrix built from the
  * server's own route table.
  */
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/kernel/config.ts';
+import { createLogger } from '../../src/kernel/log.ts';
+import { startKernel } from '../../src/kernel/kernel.ts';
+import { tempDir } from '../kernel/helpers.ts';
 import { CAPABILITIES, ROLES, roleCapabilities, type Role } from '../../src/api/auth.ts';
 import { startApiServer } from '../../src/api/server.ts';
 import type { Route } from '../../src/api/router.ts';
@@ -278,6 +283,32 @@ describe('configuration', () => {
       expect((await off.call('GET', '/api/v1/health')).status).toBe(200);
     } finally {
       await off.close();
+    }
+  });
+
+  it('logs every request as one JSON line: method, path, status, ms, correlation_id', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const tmp = tempDir();
+    const kernel = await startKernel(loadConfig({ env: { XYN_DATA_DIR: tmp.path, XYN_WORKERS: '1', XYN_AUTH: 'open' } }), { log: createLogger('info', sink) });
+    try {
+      const server = await startApiServer({ kernel, host: '127.0.0.1', port: 0 });
+      await fetch(`http://127.0.0.1:${server.port}/api/v1/health`, { headers: { 'x-correlation-id': 'log-me' } });
+      await fetch(`http://127.0.0.1:${server.port}/api/v1/nope`);
+      await server.close();
+      const requests = lines.filter((l) => l.msg === 'request');
+      expect(requests[0]).toMatchObject({ method: 'GET', path: '/api/v1/health', status: 200, correlation_id: 'log-me' });
+      expect(typeof requests[0]?.ms).toBe('number');
+      expect(requests[1]).toMatchObject({ method: 'GET', path: '/api/v1/nope', status: 404 });
+      expect(requests[1]?.correlation_id).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await kernel.stop();
+      tmp.cleanup();
     }
   });
 
