@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "xyn_native",
-      "sources": ["native/sha256.c"],
+      "sources": ["native/addon.c", "native/sha256.c", "native/sched.c"],
       "cflags": ["-O2"]
     }
   ]

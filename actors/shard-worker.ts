@@ -12,13 +12,14 @@ import { decode, encode } from '../src/kernel/codec.ts';
 import { serializeError } from '../src/kernel/errors.ts';
 import { loadExecutor } from '../src/kernel/executor-loader.ts';
 import { ProgressBoard } from '../src/kernel/progress-board.ts';
+import { native } from '../src/kernel/native.ts';
 import type { BatchResult, ItemsTask, PoolWorkerData, ShardContext } from '../src/kernel/batch-protocol.ts';
 import { runShardBatch, type ShardBatchTask } from '../src/hxo/shard-batch.ts';
 import { blockRoots, type MerkleTask } from '../src/hxo/merkle-task.ts';
 
 const data = workerData as PoolWorkerData;
 const board = new ProgressBoard(data.progress);
-lowerPriority(data.nice);
+lowerPriority(data.priority);
 
 export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
   if (!(task instanceof Uint8Array)) return blockRoots(task);
@@ -31,15 +32,18 @@ export default async function handle(task: Uint8Array | MerkleTask): Promise<unk
 }
 
 /**
- * Shard work yields the CPU to the node's main thread (the API, the plan's
- * bookkeeping): this thread runs at a lower priority (a higher nice value).
- * Linux only; elsewhere, or without the right, it runs at the normal one.
+ * Shard work gives way to the node's main thread (the API, the plan's
+ * bookkeeping): 'idle' puts this thread in SCHED_IDLE (it runs only when
+ * nothing else wants the CPU; nice +10 where that is not possible), 'low'
+ * runs it at nice +5. Linux only; elsewhere, or without the right, it runs
+ * at the normal priority.
  */
-function lowerPriority(nice: number): void {
-  if (nice <= 0 || process.platform !== 'linux') return;
+function lowerPriority(priority: PoolWorkerData['priority']): void {
+  if (priority === 'normal' || process.platform !== 'linux') return;
+  if (priority === 'idle' && native?.schedIdle()) return;
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(tid, Math.min(19, getPriority(tid) + nice));
+    setPriority(tid, Math.min(19, getPriority(tid) + (priority === 'idle' ? 10 : 5)));
   } catch {
     // Not allowed here: normal priority then.
   }

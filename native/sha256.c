@@ -10,6 +10,7 @@
 #include <node_api.h>
 #include <openssl/sha.h>
 #include <string.h>
+#include "xyn_native.h"
 
 static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   napi_typedarray_type type;
@@ -34,7 +35,7 @@ static int u32_of(napi_env env, napi_value v, uint32_t *out) {
 }
 
 /* sha256Into(data, out, outOffset): out[outOffset .. +32) = sha256(data). */
-static napi_value sha256_into(napi_env env, napi_callback_info info) {
+napi_value sha256_into(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   uint8_t *data, *out;
@@ -58,7 +59,7 @@ static napi_value sha256_into(napi_env env, napi_callback_info info) {
  * the RFC 9162 root of the `size` leaves (a power of two) starting at leaf
  * b*size, written at out[(b - from)*32]. A perfect tree: hash level by level.
  */
-static napi_value perfect_roots(napi_env env, napi_callback_info info) {
+napi_value perfect_roots(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   uint8_t *leaves, *out;
@@ -110,7 +111,7 @@ static napi_value perfect_roots(napi_env env, napi_callback_info info) {
  * checkpoint[0..8) (phase, flags, attempts, ms) is the caller's to write.
  */
 #define DONE_TAIL 88
-static napi_value shard_done(napi_env env, napi_callback_info info) {
+napi_value shard_done(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   uint8_t *output, *cas, *cp, *digests, *leaves;
@@ -145,15 +146,4 @@ static napi_value shard_done(napi_env env, napi_callback_info info) {
   memcpy(digests + (size_t)j * 32, digest, 32);
   memcpy(leaves + (size_t)j * 32, leaf, 32);
   return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "sha256Into", NAPI_AUTO_LENGTH, sha256_into, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Into", fn);
-  napi_create_function(env, "perfectRoots", NAPI_AUTO_LENGTH, perfect_roots, NULL, &fn);
-  napi_set_named_property(env, exports, "perfectRoots", fn);
-  napi_create_function(env, "shardDone", NAPI_AUTO_LENGTH, shard_done, NULL, &fn);
-  napi_set_named_property(env, exports, "shardDone", fn);
-  return exports;
 }

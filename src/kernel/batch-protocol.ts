@@ -10,8 +10,8 @@ export interface PoolWorkerData {
   progress: SharedArrayBuffer;
   /** LMDB environment path, when the pool's tasks write checkpoints. */
   store: string | null;
-  /** How much lower than the main thread the pool's threads run (nice increment; 0: the same). */
-  nice: number;
+  /** How the pool's threads give way to the main thread (XYN_WORKER_PRIORITY). */
+  priority: 'idle' | 'low' | 'normal';
 }
 
 /** Generic: run each item through an executor. */

@@ -64,8 +64,12 @@ export const configSchema = z.object({
   XYN_PORT: int(0, 65_535).default(8000),
   XYN_AUTH: z.enum(['token', 'open'], { error: 'expected "token" or "open"' }).default('token'),
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
-  /** Shard threads run this much nicer than the main thread, so the API stays responsive under load (0: same priority). */
-  XYN_WORKER_NICE: int(0, 19).default(5),
+  /**
+   * How shard threads give way to the main thread, so the API stays responsive
+   * while plans use every core: 'low' (nice +5), 'idle' (Linux SCHED_IDLE: only CPU
+   * nothing else wants; for a machine that runs nothing but the node), 'normal'.
+   */
+  XYN_WORKER_PRIORITY: z.enum(['idle', 'low', 'normal'], { error: 'expected "idle", "low" or "normal"' }).default('low'),
   XYN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */

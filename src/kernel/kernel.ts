@@ -55,7 +55,7 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   const audit = new AuditTrail(store, bus);
   const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit]);
   root.onCrash((error) => log.fatal({ err: error }, 'root supervisor gave up'));
-  const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, nice: config.XYN_WORKER_NICE });
+  const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY });
   await root.start();
   notice('xyn.kernel.started', { data_dir: config.dataDir, store: config.storePath, workers: config.XYN_WORKERS, pid: process.pid });
 

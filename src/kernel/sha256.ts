@@ -7,29 +7,7 @@
  *   sha256Into(bytes, out, 32); // digest written at out[32..64)
  */
 import { hash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-interface NativeHashing {
-  sha256Into(data: Uint8Array, out: Uint8Array, outOffset: number): void;
-  perfectRoots(leaves: Uint8Array, from: number, to: number, size: number, out: Uint8Array): void;
-  shardDone(output: Uint8Array, cas: Uint8Array, checkpoint: Uint8Array, digests: Uint8Array, leaves: Uint8Array, j: number): void;
-}
-
-function loadNative(): NativeHashing | undefined {
-  if (process.env.XYN_NATIVE_HASHING === '0') return undefined;
-  // src/kernel/ in source, dist/src/kernel/ when built: the addon is under the package root.
-  const candidates = ['../../build/Release/xyn_native.node', '../../../build/Release/xyn_native.node'].map((rel) => new URL(rel, import.meta.url));
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) return undefined;
-  try {
-    return createRequire(import.meta.url)(found.pathname) as NativeHashing;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
+import { native, type NativeAddon } from './native.ts';
 
 /** True when the native addon is in use. */
 export const nativeHashing = native !== undefined;
@@ -50,11 +28,11 @@ export function sha256(data: Uint8Array): Buffer {
  * 9162 root of the `size` (a power of two, ≤ 1024) leaf hashes starting at
  * leaf b·size, written at out[(b − from)·32]. Undefined without the addon.
  */
-export const perfectRoots: NativeHashing['perfectRoots'] | undefined = native?.perfectRoots;
+export const perfectRoots: NativeAddon['perfectRoots'] | undefined = native?.perfectRoots;
 
 /**
  * The hashing and byte layout of a done shard in one native call (see
  * encodeDoneShard in src/hxo/checkpoint-records.ts, which owns the layout).
  * Undefined without the addon.
  */
-export const shardDone: NativeHashing['shardDone'] | undefined = native?.shardDone;
+export const shardDone: NativeAddon['shardDone'] | undefined = native?.shardDone;

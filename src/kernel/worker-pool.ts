@@ -42,8 +42,8 @@ export interface WorkerPoolOptions {
   storePath?: string;
   /** Most tasks in flight (default 64); more wait for a slot. */
   slots?: number;
-  /** Nice increment of the pool's threads (default 0): shard work then yields to the main thread. */
-  nice?: number;
+  /** How the pool's threads give way to the main thread (default 'normal': they do not). */
+  priority?: PoolWorkerData['priority'];
 }
 
 export type ItemResult<O> = { ok: true; value: O } | { ok: false; error: Error };
@@ -123,7 +123,7 @@ export class WorkerPool {
     const slots = options.slots ?? 64;
     this.board = ProgressBoard.create(slots);
     this.freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i);
-    const workerData: PoolWorkerData = { ...entry.workerData, progress: this.board.buffer, store: options.storePath ?? null, nice: options.nice ?? 0 };
+    const workerData: PoolWorkerData = { ...entry.workerData, progress: this.board.buffer, store: options.storePath ?? null, priority: options.priority ?? 'normal' };
     this.pool = new Piscina({
       filename: entry.filename,
       workerData,

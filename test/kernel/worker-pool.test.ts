@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BystanderError, TaskCancelledError, WorkerPool } from '../../src/kernel/worker-pool.ts';
 import type { BatchResult, ItemsTask } from '../../src/kernel/batch-protocol.ts';
@@ -90,5 +91,17 @@ describe('shard-worker pool (Piscina)', () => {
     await expect(queued).rejects.toMatchObject({ position: -1, code: 'TASK_CANCELLED' });
     for (const r of await Promise.all(running)) expect((r as BatchResult).results).toEqual([{ ok: true, v: 6 }]);
     expect(pool.stats().replaced_threads).toBe(0);
+  });
+
+  it('runs its threads below the main thread: nice +5 ("low"), SCHED_IDLE ("idle"), or as it is ("normal")', async () => {
+    // Relative to this process's own nice value (the suite may itself run niced).
+    const base = getPriority();
+    const expected = { low: { nice: Math.min(19, base + 5), policy: 0 }, idle: { nice: base, policy: 5 }, normal: { nice: base, policy: 0 } } as const;
+    for (const priority of ['low', 'idle', 'normal'] as const) {
+      const pool = new WorkerPool({ size: 1, priority });
+      pools.push(pool);
+      const [result] = await pool.run<unknown, { nice: number; policy: number }>(EXECUTORS_FIXTURE, 'schedule', [null]);
+      expect(result?.ok && result.value, priority).toEqual(expected[priority]);
+    }
   });
 });
