@@ -131,8 +131,22 @@ export class HotspotWatch {
 }
 
 /** How often a run is checked: a few times per threshold, between 50 ms and 1 s. */
-export function watchIntervalMs(policy: AutotunePolicy): number {
+function watchIntervalMs(policy: AutotunePolicy): number {
   return Math.max(50, Math.min(1000, Math.round(policy.p95_ms / 4)));
+}
+
+/** Checks a run for hot shards while it runs (its plan's policy, read each time); returns the stop. */
+export function watchHotspots(run: PlanRun, policies: AutotunePolicies, publish: (signal: AutotuneSignal) => void): () => void {
+  const watch = new HotspotWatch(run);
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    const policy = policies.for(run.planId);
+    for (const signal of watch.check(policy)) publish(signal);
+    timer = setTimeout(tick, watchIntervalMs(policy));
+    timer.unref();
+  };
+  tick();
+  return () => clearTimeout(timer);
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

@@ -22,15 +22,15 @@ import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
 import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
-import { PlanRun, type Resumed, type SplitOutcome } from './plan-run.ts';
+import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
 import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, type CheckpointDb } from './checkpoint-records.ts';
 import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
-import { AutotunePolicies, HotspotWatch, watchIntervalMs } from './autotune.ts';
+import { forEachCheckpoint, leafCheckpointKey, scanCheckpoints } from './plan-checkpoints.ts';
+import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
@@ -330,22 +330,6 @@ export class HxoEngine {
     return run.split(stage, shard, factor, (record) => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() }));
   }
 
-  /** Checks a run for hot shards while it runs, and publishes what it finds. */
-  private watchHotspots(run: PlanRun): () => void {
-    const watch = new HotspotWatch(run);
-    let timer: NodeJS.Timeout | undefined;
-    const tick = (): void => {
-      const policy = this.autotune.for(run.planId);
-      for (const signal of watch.check(policy)) {
-        this.kernel.bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', correlation_id: run.planId }).catch((err: unknown) => this.kernel.log.error({ err }, 'autotune signal not published'));
-      }
-      timer = setTimeout(tick, watchIntervalMs(policy));
-      timer.unref();
-    };
-    tick();
-    return () => clearTimeout(timer);
-  }
-
   private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[] = []): Promise<PlanReport> {
     const startedAt = new Date();
     const t0 = performance.now();
@@ -363,7 +347,9 @@ export class HxoEngine {
     const finished = (async (): Promise<PlanReport> => {
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
-        const unwatch = this.watchHotspots(run);
+        const unwatch = watchHotspots(run, this.autotune, (signal) => {
+          bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', correlation_id: planId }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
+        });
         run.start();
         await run.executed;
         unwatch();
@@ -394,7 +380,7 @@ export class HxoEngine {
   /** A run of the plan's shards that no checkpoint says ended. */
   private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher): PlanRun {
     const layout = this.layoutOf(plan);
-    const { resumed, failedList } = this.scanCheckpoints(planId, plan, layout);
+    const { resumed, failedList } = scanCheckpoints(this.checkpoints, planId, plan, layout);
     const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, (keyStage, index, casId, error, attempts) => {
       const cp = encodeFailed(casId, attempts, 0, error);
       this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, keyStage, index), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
@@ -480,47 +466,6 @@ export class HxoEngine {
       finished_at: new Date().toISOString(),
     };
     return { report, badLeaves };
-  }
-
-  /** What a previous run of this plan already finished: ended marks, counts, leaves, failures. */
-  private scanCheckpoints(planId: string, plan: ResolvedPlan, layout: LeafLayout): { resumed: Resumed; failedList: PlanRun['failed'] } {
-    const resumed: Resumed = {
-      ended: plan.stages.map((s) => new Uint8Array(s.shardCount)),
-      subEnded: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index))),
-      leaves: new SharedArrayBuffer(plan.totalShards * 32),
-      subLeaves: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index) * 32)),
-      stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
-    };
-    const failedList: PlanRun['failed'] = [];
-    // A split shard is replaced by its sub-shards: it never runs itself.
-    for (const r of layout.records()) (resumed.ended[r.stage] as Uint8Array)[r.shard] = 1;
-    const base = new Uint8Array(resumed.leaves);
-    // Where each stage's unsplit shards begin in `base`.
-    const offsets = plan.stages.map((s) => plan.stages.slice(0, s.index).reduce((n, t) => n + t.shardCount, 0));
-    forEachCheckpoint(this.checkpoints, planId, plan, layout, (stage, shard, number, bytes) => {
-      const isSub = number !== undefined;
-      (isSub ? (resumed.subEnded[stage] as Uint8Array) : (resumed.ended[stage] as Uint8Array))[isSub ? number : shard] = 1;
-      const value = decodeCheckpoint(bytes);
-      const counts = resumed.stages[stage] as Resumed['stages'][number];
-      if (value.p === Phase.Done && value.l) {
-        counts.done++;
-        if (value.r) counts.reused++;
-        if (isSub) (resumed.subLeaves[stage] as Uint8Array).set(value.l, number * 32);
-        else base.set(value.l, ((offsets[stage] as number) + shard) * 32);
-      } else {
-        counts.failed++;
-        const split = isSub ? layout.splitOfNumber(stage, number) : undefined;
-        failedList.push({
-          stage_id: (plan.stages[stage] as ResolvedPlan['stages'][number]).id,
-          shard_index: shard,
-          ...(split && isSub ? { sub_shard: number - split.first } : {}),
-          cas_id: value.c,
-          error: value.e ?? 'failed',
-          attempts: value.a,
-        });
-      }
-    });
-    return { resumed, failedList };
   }
 }
 

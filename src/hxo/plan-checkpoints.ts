@@ -1,12 +1,13 @@
 /**
  * A plan's checkpoints seen through its leaf layout: which checkpoint holds
- * a leaf, and every checkpoint that belongs to the layout (a split shard's
- * own checkpoint, written by a batch that finished just as it was split, does
- * not: its sub-shards' do).
+ * a leaf, every checkpoint that belongs to the layout (a split shard's own
+ * checkpoint, written by a batch that finished just as it was split, does
+ * not: its sub-shards' do), and what they say a run of the plan has left.
  */
-import { checkpointKey, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
+import type { FailedShard, Resumed } from './plan-run.ts';
 
 /** The checkpoint key of a leaf's shard (or sub-shard). */
 export function leafCheckpointKey(planId: string, layout: LeafLayout, leaf: number): Buffer {
@@ -43,4 +44,45 @@ export function forEachCheckpoint(
       if (split) visit(stage.index, split.shard, number, value);
     }
   }
+}
+
+/** What a previous run of a plan already finished, from its checkpoints: ended marks, counts, leaves, failures. */
+export function scanCheckpoints(db: CheckpointDb, planId: string, plan: ResolvedPlan, layout: LeafLayout): { resumed: Resumed; failedList: FailedShard[] } {
+  const resumed: Resumed = {
+    ended: plan.stages.map((s) => new Uint8Array(s.shardCount)),
+    subEnded: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index))),
+    leaves: new SharedArrayBuffer(plan.totalShards * 32),
+    subLeaves: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index) * 32)),
+    stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
+  };
+  const failedList: FailedShard[] = [];
+  // A split shard is replaced by its sub-shards: it never runs itself.
+  for (const r of layout.records()) (resumed.ended[r.stage] as Uint8Array)[r.shard] = 1;
+  const base = new Uint8Array(resumed.leaves);
+  // Where each stage's unsplit shards begin in `base`.
+  const offsets = plan.stages.map((s) => plan.stages.slice(0, s.index).reduce((n, t) => n + t.shardCount, 0));
+  forEachCheckpoint(db, planId, plan, layout, (stage, shard, number, bytes) => {
+    const isSub = number !== undefined;
+    (isSub ? (resumed.subEnded[stage] as Uint8Array) : (resumed.ended[stage] as Uint8Array))[isSub ? number : shard] = 1;
+    const value = decodeCheckpoint(bytes);
+    const counts = resumed.stages[stage] as Resumed['stages'][number];
+    if (value.p === Phase.Done && value.l) {
+      counts.done++;
+      if (value.r) counts.reused++;
+      if (isSub) (resumed.subLeaves[stage] as Uint8Array).set(value.l, number * 32);
+      else base.set(value.l, ((offsets[stage] as number) + shard) * 32);
+    } else {
+      counts.failed++;
+      const split = isSub ? layout.splitOfNumber(stage, number) : undefined;
+      failedList.push({
+        stage_id: (plan.stages[stage] as ResolvedPlan['stages'][number]).id,
+        shard_index: shard,
+        ...(split && isSub ? { sub_shard: number - split.first } : {}),
+        cas_id: value.c,
+        error: value.e ?? 'failed',
+        attempts: value.a,
+      });
+    }
+  });
+  return { resumed, failedList };
 }
