@@ -418,13 +418,14 @@ export class PlanRun {
     let ms = 0;
     // Shards of the batch still in this cursor (all but one split while it ran).
     const kept = new RowPicker();
+    const took = new DataView(r.ms.buffer, r.ms.byteOffset, r.ms.byteLength);
     forEachShard(batch, (j, i, a) => {
       if (cursor.isWithdrawn(i)) return;
       kept.add(j);
       if (a === 1) fresh.add(j);
-      const took = r.ms[j] ?? 0;
-      ms += took;
-      progress.latency.record(took);
+      const shardMs = took.getUint32(j * 4, true);
+      ms += shardMs;
+      progress.latency.record(shardMs);
       const outcome = r.outcome[j] as Outcome;
       if (outcome === Outcome.Done || outcome === Outcome.Reused) {
         cursor.shardEnded(i);

@@ -64,8 +64,8 @@ export interface ShardBatchResult {
   leaves: Uint8Array;
   /** n × 32 bytes: output digests (zero where not done). */
   digests: Uint8Array;
-  /** Milliseconds each shard took. */
-  ms: number[];
+  /** n × 4 bytes: milliseconds each shard took (u32 little-endian; bytes, not a number array, so the plan's thread gets no garbage per shard). */
+  ms: Uint8Array;
   errors: { j: number; message: string; timeout: boolean }[];
 }
 
@@ -97,9 +97,10 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     outcome: new Uint8Array(n),
     leaves: new Uint8Array(n * 32),
     digests: new Uint8Array(n * 32),
-    ms: new Array<number>(n),
+    ms: new Uint8Array(n * 4),
     errors: [],
   };
+  const msView = new DataView(result.ms.buffer);
   let execute: Executor | undefined;
   let loadError: unknown;
   try {
@@ -156,10 +157,11 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
         error = err;
       }
     }
-    result.ms[j] = Date.now() - started;
+    const took = Math.max(0, Date.now() - started);
+    msView.setUint32(j * 4, took, true);
     if (output) {
       result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
-      const checkpoint = encodeDoneShard(output, result.cas, j, a, result.ms[j] as number, reused, result.digests, result.leaves);
+      const checkpoint = encodeDoneShard(output, result.cas, j, a, took, reused, result.digests, result.leaves);
       written.push(i);
       values.push(checkpoint);
       if (task.memo_record && !reused) memoWrites.push({ key: key as Buffer, value: Buffer.from(keys.at(i)) });
@@ -170,7 +172,7 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
       if (final) {
         written.push(i);
-        values.push(encodeFailed(casIdAt(result.cas, j), a, result.ms[j] as number, message));
+        values.push(encodeFailed(casIdAt(result.cas, j), a, took, message));
       }
     }
   }
