@@ -7,7 +7,8 @@
  *    process, 16 connections, 5 s each).
  * 2. A 1,000,000-shard compute.hash plan alone, then again while autocannon
  *    asks for its status at a fixed 500 requests/s: the plan's shards/s both
- *    times (the drop), and the API's p50/p99 while the plan runs.
+ *    times (the drop), and the API's p50/p99 while the plan runs — on a node
+ *    whose shard threads run at the default priority (idle), then at low.
  * 3. Events/s delivered to 1, 10 and 100 WebSocket subscribers (their own
  *    process): 20,000 events published, timed until every client has all.
  *
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { getPriority, setPriority } from 'node:os';
 import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
@@ -42,14 +44,34 @@ interface Cannon {
   non2xx: number;
 }
 
+/**
+ * The load generator gets a higher priority where that is allowed (root), so
+ * that on a machine whose cores the plan saturates it measures the server,
+ * not its own wait for a CPU. Said in the output.
+ */
+const CLIENT_NICE = canRaisePriority() ? ['nice', '-n', '-10'] : [];
+
+function canRaisePriority(): boolean {
+  try {
+    const before = getPriority();
+    setPriority(before - 1);
+    setPriority(before);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function cannon(url: string, token: string, args: string[]): Promise<Cannon> {
-  const { stdout } = await run(process.execPath, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-H', `authorization=Bearer ${token}`, ...args, url], { maxBuffer: 1 << 26 });
+  const argv = [process.execPath, join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-H', `authorization=Bearer ${token}`, ...args, url];
+  const [command, ...rest] = [...CLIENT_NICE, ...argv] as [string, ...string[]];
+  const { stdout } = await run(command, rest, { maxBuffer: 1 << 26 });
   const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number };
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
 }
 
-function plan(name: string): Record<string, unknown> {
-  return { name, constraints: { max_shards: shards }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', memo: false, config: { total: shards, per_shard: 1, rounds: 1 } }] };
+function plan(name: string, total = shards): Record<string, unknown> {
+  return { name, constraints: { max_shards: total }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', memo: false, config: { total, per_shard: 1, rounds: 1 } }] };
 }
 
 async function fanout(port: number, token: string, clients: number, events: number, publish: (n: number) => Promise<void>): Promise<number> {
@@ -74,6 +96,29 @@ async function fanout(port: number, token: string, clients: number, events: numb
   return (events * clients) / seconds;
 }
 
+/** A node of its own whose shard threads run at `priority`: a plan alone, then under a bounded status load. */
+async function planUnderLoad(priority: 'low' | 'idle', token: string): Promise<{ alone: number; loaded: number; during: Cannon }> {
+  const data = mkdtempSync(join(tmpdir(), 'xyn-bench-api-load-'));
+  const k = await startKernel(loadConfig({ env: { XYN_DATA_DIR: data, XYN_WORKERS: '2', XYN_WORKER_PRIORITY: priority, XYN_AUTH: 'open', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } }), { log: createLogger('warn', 'stderr') });
+  const e = new HxoEngine(k);
+  const s = await startApiServer({ kernel: k, engine: e, host: '127.0.0.1', port: 0 });
+  try {
+    // A first plan warms the node up (JIT, the store's first growth): not measured.
+    await (await e.submit(plan('bench-api-warm-up', Math.min(shards, 200_000)), { baseDir: root })).finished;
+    const alone = await (await e.submit(plan('bench-api-alone'), { baseDir: root })).finished;
+    const loaded = await e.submit(plan('bench-api-loaded'), { baseDir: root });
+    const seconds = Math.max(1, Math.floor(alone.timings.total_ms / 1000) - 1);
+    const during = await cannon(`http://127.0.0.1:${s.port}/api/hxo/status/${loaded.planId}`, token, ['-c', '8', '-R', '500', '-d', String(seconds)]);
+    const loadedReport = await loaded.finished;
+    if (alone.state !== 'certified' || loadedReport.state !== 'certified') throw new Error(`a plan ended ${alone.state} / ${loadedReport.state}`);
+    return { alone: shards / (alone.timings.total_ms / 1000), loaded: shards / (loadedReport.timings.total_ms / 1000), during };
+  } finally {
+    await s.close();
+    await k.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'xyn-bench-api-'));
 const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '2', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } });
 const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
@@ -86,7 +131,7 @@ const baseline = await startNodeHttp(new Router(server.routes), (authorization) 
   return record ? { id: record.principal, role: record.role, capabilities: roleCapabilities(record.role, { captainView: true }) } : new ApiError(401, 'unauthorized', 'no');
 });
 try {
-  const small = await engine.submit({ ...plan('bench-api-small'), constraints: { max_shards: 1000 }, stages: [{ ...(plan('x').stages as object[])[0], config: { total: 1000, per_shard: 1, rounds: 1 } }] }, { baseDir: root });
+  const small = await engine.submit(plan('bench-api-small', 1000), { baseDir: root });
   await small.finished;
   const uws = `http://127.0.0.1:${server.port}`;
   const node = `http://127.0.0.1:${baseline.port}`;
@@ -101,18 +146,14 @@ try {
     console.log(`  ${name.padEnd(7)} uWS / node:http: ${(a.rps / b.rps).toFixed(2)}x requests/s`);
   }
 
-  console.log(`2. a ${shards.toLocaleString('en-US')}-shard plan alone, then with its status asked 500 times/s:`);
-  const alone = await engine.submit(plan('bench-api-alone'), { baseDir: root });
-  const aloneReport = await alone.finished;
-  const aloneRate = shards / (aloneReport.timings.total_ms / 1000);
-  const loaded = await engine.submit(plan('bench-api-loaded'), { baseDir: root });
-  const seconds = Math.max(1, Math.floor(aloneReport.timings.total_ms / 1000) - 1);
-  const during = await cannon(`${uws}/api/hxo/status/${loaded.planId}`, token, ['-c', '8', '-R', '500', '-d', String(seconds)]);
-  const loadedReport = await loaded.finished;
-  const loadedRate = shards / (loadedReport.timings.total_ms / 1000);
-  console.log(`  plan alone          ${Math.round(aloneRate).toLocaleString('en-US').padStart(9)} shards/s (${aloneReport.state})`);
-  console.log(`  plan + status load  ${Math.round(loadedRate).toLocaleString('en-US').padStart(9)} shards/s (${loadedReport.state}); drop ${((1 - loadedRate / aloneRate) * 100).toFixed(1)}% (target < 15%)`);
-  console.log(`  status while it ran ${fmt(during)} (target p99 < 20 ms)`);
+  console.log(`2. a ${shards.toLocaleString('en-US')}-shard plan alone, then with its status asked 500 times/s (autocannon, 8 connections${CLIENT_NICE.length ? ', client at nice -10' : ''}):`);
+  for (const priority of ['idle', 'low'] as const) {
+    const measured = await planUnderLoad(priority, token);
+    console.log(`  XYN_WORKER_PRIORITY=${priority}${priority === 'idle' ? ' (default)' : ''}:`);
+    console.log(`    plan alone          ${Math.round(measured.alone).toLocaleString('en-US').padStart(9)} shards/s`);
+    console.log(`    plan + status load  ${Math.round(measured.loaded).toLocaleString('en-US').padStart(9)} shards/s; drop ${((1 - measured.loaded / measured.alone) * 100).toFixed(1)}% (target < 15%)`);
+    console.log(`    status while it ran ${fmt(measured.during)} (target p99 < 20 ms)`);
+  }
 
   console.log('3. events delivered over WebSocket (20,000 published):');
   let n = 0;

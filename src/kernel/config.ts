@@ -66,10 +66,11 @@ export const configSchema = z.object({
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
   /**
    * How shard threads give way to the main thread, so the API stays responsive
-   * while plans use every core: 'low' (nice +5), 'idle' (Linux SCHED_IDLE: only CPU
-   * nothing else wants; for a machine that runs nothing but the node), 'normal'.
+   * while plans use every core: 'idle' (Linux SCHED_IDLE: they use only CPU nothing
+   * else wants — background batch work), 'low' (nice +5: a fair share even next to
+   * other busy programs), 'normal'.
    */
-  XYN_WORKER_PRIORITY: z.enum(['idle', 'low', 'normal'], { error: 'expected "idle", "low" or "normal"' }).default('low'),
+  XYN_WORKER_PRIORITY: z.enum(['idle', 'low', 'normal'], { error: 'expected "idle", "low" or "normal"' }).default('idle'),
   XYN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */
