@@ -18,7 +18,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../kernel/log.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import type { ApiResponse, Method, Router } from './router.ts';
+import type { ApiResponse, Router } from './router.ts';
 
 export interface HttpOptions {
   router: Router;
@@ -59,6 +59,16 @@ interface Incoming {
   correlationId: string;
 }
 
+/** The request's X-Correlation-Id when it is a sane one, else a new id. */
+export function correlationIdOf(given: string): string {
+  return CORRELATION_ID.test(given) ? given : randomUUID();
+}
+
+/** The status line text of a status code uWS is to write. */
+export function statusLine(status: number): string {
+  return STATUS_TEXT[status] ?? String(status);
+}
+
 export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     const started = performance.now();
@@ -70,7 +80,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
       contentLength: req.getHeader('content-length'),
-      correlationId: CORRELATION_ID.test(given) ? given : randomUUID(),
+      correlationId: correlationIdOf(given),
     };
     const reply = new Reply(res, incoming, started, options.log);
     handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
@@ -97,7 +107,7 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
     principal = who;
   }
   const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
-  const result = await route.handle({ method: route.method as Method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId });
+  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId });
   reply.send(result);
 }
 
@@ -186,7 +196,7 @@ class Reply {
     this.log.info({ method: this.incoming.method, path: this.incoming.rawPath, status, ms, correlation_id: this.incoming.correlationId }, 'request');
     if (this.aborted) return;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeStatus(statusLine(status));
       this.res.writeHeader('Content-Type', 'application/json');
       this.res.writeHeader('X-Correlation-Id', this.incoming.correlationId);
       for (const [name, value] of this.headers) this.res.writeHeader(name, value);

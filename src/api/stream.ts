@@ -33,10 +33,12 @@ import type { XynEvent } from '../kernel/event.ts';
 import type { Delivery, Subscription } from '../kernel/subscription.ts';
 import { decode, encode } from '../kernel/codec.ts';
 import { compilePattern } from '../kernel/topic.ts';
+import { describeIssue } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { visibleTo } from './routes/events.ts';
+import { correlationIdOf, statusLine } from './http.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
 /** Close code for a client that fell too far behind. */
@@ -104,7 +106,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const correlationId = req.getHeader('x-correlation-id') || 'stream';
+      const correlationId = correlationIdOf(req.getHeader('x-correlation-id'));
       const who = options.authenticate(req.getHeader('authorization'), query.get('token'));
       const codec = query.get('codec') ?? 'json';
       let refusal: ApiError | undefined;
@@ -113,7 +115,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
       else if (codec !== 'json' && codec !== 'msgpack') refusal = new ApiError(400, 'bad_request', `codec must be json or msgpack, got ${codec.slice(0, 40)}`);
       if (refusal) {
         res.cork(() => {
-          res.writeStatus(`${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : refusal.status === 403 ? 'Forbidden' : 'Bad Request'}`);
+          res.writeStatus(statusLine(refusal.status));
           res.writeHeader('Content-Type', 'application/json');
           res.end(JSON.stringify(errorBody(refusal, correlationId)), true);
         });
@@ -190,8 +192,7 @@ class StreamClient {
     }
     const parsed = clientFrame.safeParse(frame);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return this.error('bad_request', `${issue?.path.join('.') || 'frame'}: ${issue?.message ?? 'invalid'}`);
+      return this.error('bad_request', describeIssue('', parsed.error.issues[0] as z.core.$ZodIssue, 'frame'));
     }
     const op = parsed.data;
     if (op.op === 'subscribe') this.subscribe(op.topics, op.since);

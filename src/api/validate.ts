@@ -1,6 +1,6 @@
 /** Request input checked with zod: the first problem, named (`query.limit: …`, `body.event_name: …`), as a 400. */
 import type { z } from 'zod';
-import { issuePath } from '../kernel/errors.ts';
+import { describeIssue } from '../kernel/errors.ts';
 import { badRequest } from './errors.ts';
 import type { ApiRequest } from './router.ts';
 
@@ -8,7 +8,7 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-  throw badRequest(`${issuePath(where, issue.path)}: ${issue.message}`);
+  throw badRequest(describeIssue(where, issue));
 }
 
 export function parseQuery<T extends z.ZodType>(schema: T, req: ApiRequest): z.infer<T> {

@@ -1,6 +1,7 @@
 /** The flags every node-facing command shares, mapped onto config variables. */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../kernel/index.ts';
+import { openStore, type Store } from '../store/index.ts';
 
 export interface NodeFlags {
   data?: string;
@@ -21,4 +22,15 @@ export function configFromFlags(flags: NodeFlags): Config {
       ...(flags.port !== undefined ? { XYN_PORT: flags.port } : {}),
     },
   });
+}
+
+/** Runs `fn` on the data dir's store (no node started) and closes it after. */
+export async function withStore<T>(flags: NodeFlags, fn: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
+  const config = configFromFlags(flags);
+  const store = openStore({ path: config.storePath });
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
 }

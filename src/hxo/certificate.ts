@@ -11,7 +11,7 @@
  * whether that key is one you trust is a separate question (`publicKeyHex`).
  */
 import { z } from 'zod';
-import { issuePath } from '../kernel/errors.ts';
+import { describeIssue } from '../kernel/errors.ts';
 import { CertificateInputError } from './errors.ts';
 import type { NodeKey } from './signing.ts';
 import { verifySignature } from './signing.ts';
@@ -96,7 +96,7 @@ export function verifyCertificate(planId: string, cert: unknown, opts: { publicK
   const parsed = certificateSchema.safeParse(cert);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: issue ? `${issuePath('certificate', issue.path)}: ${issue.message}` : 'certificate: invalid' };
+    return { ok: false, reason: issue ? describeIssue('certificate', issue) : 'certificate: invalid' };
   }
   const c = parsed.data;
   if (typeof planId !== 'string') return { ok: false, reason: 'plan_id: expected a string' };

@@ -29,7 +29,7 @@ import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeF
 import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, leafCheckpointKey, scanCheckpoints } from './plan-checkpoints.ts';
+import { forEachCheckpoint, leafCheckpointKey, refCheckpointKey, scanCheckpoints } from './plan-checkpoints.ts';
 import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
@@ -307,7 +307,7 @@ export class HxoEngine {
 
   private describeShard(planId: string, layout: LeafLayout, plan: ResolvedPlan, leaf: number): ReplayedShard {
     const ref = layout.locate(leaf);
-    const cp = this.checkpoints.getBinary(leafCheckpointKey(planId, layout, leaf));
+    const cp = this.checkpoints.getBinary(refCheckpointKey(planId, ref));
     return {
       leaf_index: leaf,
       stage_id: (plan.stages[ref.stage] as ResolvedPlan['stages'][number]).id,

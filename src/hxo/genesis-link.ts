@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { Bus } from '../kernel/bus.ts';
 import type { XynEvent } from '../kernel/event.ts';
-import { issuePath } from '../kernel/errors.ts';
+import { describeIssue } from '../kernel/errors.ts';
 import { TopicActor } from '../kernel/topic-actor.ts';
 import { autotuneIntent, type AutotunePolicies, type AutotuneSignal } from './autotune.ts';
 import type { PlanRun, SplitOutcome } from './plan-run.ts';
@@ -68,23 +68,17 @@ export function healListener(bus: Bus, target: HealTarget): TopicActor {
 }
 
 async function onHeal(bus: Bus, target: HealTarget, event: XynEvent): Promise<void> {
-  const meta = { actor: 'hxo', correlation_id: event.correlation_id };
-  const refuse = (reason: string, planId?: unknown) =>
-    bus.publish('hxo.alert', { ...(typeof planId === 'string' ? { plan_id: planId } : {}), alert_type: 'heal_refused', severity: 'warning', message: reason, request_event_id: event.event_id }, meta);
+  const refuse = (reason: string) => refuseRequest(bus, event, 'heal_refused', reason);
   const parsed = healRequest.safeParse(event.data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    await refuse(`${issuePath('genesis.heal', issue.path)}: ${issue.message}`, event.data.plan_id);
-    return;
-  }
+  if (!parsed.success) return refuse(describeIssue('genesis.heal', parsed.error.issues[0] as z.core.$ZodIssue));
   const { plan_id: planId, parameters } = parsed.data;
   const run = target.runOf(planId);
-  if (!run) return void (await refuse(`plan ${planId} is not running on this node`, planId));
+  if (!run) return refuse(`plan ${planId} is not running on this node`);
   const stage = run.plan.stages.find((s) => s.id === parameters.stage_id);
-  if (!stage) return void (await refuse(`plan ${planId} has no stage "${parameters.stage_id}"`, planId));
+  if (!stage) return refuse(`plan ${planId} has no stage "${parameters.stage_id}"`);
   const factor = parameters.split_factor ?? target.policies.for(planId).split_factor;
   const outcome = await target.split(run, stage.index, parameters.shard_index, factor);
-  if (!outcome.ok) return void (await refuse(outcome.reason, planId));
+  if (!outcome.ok) return refuse(outcome.reason);
   const { record } = outcome;
   await bus.publish(
     'hxo.autotune.applied',
@@ -100,23 +94,27 @@ async function onHeal(bus: Bus, target: HealTarget, event: XynEvent): Promise<vo
       total_shards: run.layout.total,
       request_event_id: event.event_id,
     },
-    meta,
+    { actor: 'hxo', correlation_id: event.correlation_id },
   );
 }
 
 async function onIntent(bus: Bus, target: HealTarget, event: XynEvent): Promise<void> {
-  const meta = { actor: 'hxo', correlation_id: event.correlation_id };
   const parsed = autotuneIntent.safeParse(event.data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    const planId = event.data.plan_id;
-    await bus.publish(
-      'hxo.alert',
-      { ...(typeof planId === 'string' ? { plan_id: planId } : {}), alert_type: 'intent_refused', severity: 'warning', message: `${issuePath('genesis.intent', issue.path)}: ${issue.message}`, request_event_id: event.event_id },
-      meta,
-    );
-    return;
-  }
+  if (!parsed.success) return refuseRequest(bus, event, 'intent_refused', describeIssue('genesis.intent', parsed.error.issues[0] as z.core.$ZodIssue));
   const policy = target.policies.apply(parsed.data);
-  await bus.publish('hxo.autotune.policy', { ...(parsed.data.plan_id ? { plan_id: parsed.data.plan_id } : {}), policy, source: parsed.data.source ?? 'unknown', request_event_id: event.event_id }, meta);
+  await bus.publish(
+    'hxo.autotune.policy',
+    { ...(parsed.data.plan_id ? { plan_id: parsed.data.plan_id } : {}), policy, source: parsed.data.source ?? 'unknown', request_event_id: event.event_id },
+    { actor: 'hxo', correlation_id: event.correlation_id },
+  );
+}
+
+/** Answers a request HXO will not carry out: `hxo.alert` saying why, tied to the request (and its plan, if it names one). */
+async function refuseRequest(bus: Bus, event: XynEvent, alertType: 'heal_refused' | 'intent_refused', reason: string): Promise<void> {
+  const planId = event.data.plan_id;
+  await bus.publish(
+    'hxo.alert',
+    { ...(typeof planId === 'string' ? { plan_id: planId } : {}), alert_type: alertType, severity: 'warning', message: reason, request_event_id: event.event_id },
+    { actor: 'hxo', correlation_id: event.correlation_id },
+  );
 }

@@ -8,7 +8,7 @@ import { Phase, decodeCheckpoint, type CheckpointDb } from './checkpoint-records
 import type { LeafLayout } from './leaf-layout.ts';
 import { BlockedTree } from './merkle-task.ts';
 import type { SampleProof } from './verify-report.ts';
-import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
+import { forEachCheckpoint, refCheckpointKey } from './plan-checkpoints.ts';
 import type { ResolvedPlan } from './plan.ts';
 
 export type ShardPhase = 'pending' | 'done' | 'failed';
@@ -47,7 +47,7 @@ export function shardPage(
   let leaf = q.cursor;
   for (const end = Math.min(layout.total, q.cursor + SCAN_LIMIT); leaf < end && items.length < q.limit; leaf++) {
     const ref = layout.locate(leaf);
-    const stored = db.getBinary(leafCheckpointKey(planId, layout, leaf));
+    const stored = db.getBinary(refCheckpointKey(planId, ref));
     const cp = stored ? decodeCheckpoint(stored) : undefined;
     const phase: ShardPhase = !cp ? 'pending' : cp.p === Phase.Done ? 'done' : 'failed';
     if (q.phase && phase !== q.phase) continue;

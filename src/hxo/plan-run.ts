@@ -150,7 +150,11 @@ export class PlanRun {
       const records = layout.records().filter((r) => r.stage === i);
       if (records.length === 0) return undefined;
       const inputs = new Array<unknown>(layout.nextSubNumber(i));
-      for (const r of records) this.subInputs(s, r.shard, r.factor, r.parts).forEach((input, k) => (inputs[r.first + k] = input));
+      for (const r of records) {
+        const parts = this.splitInput(s, (this.cursors[i] as StageCursor).inputAt(r.shard), r.factor);
+        if (parts.length !== r.parts) throw new Error(`stage ${s.id}: the journal says shard ${r.shard} was split into ${r.parts}, its partitioner now gives ${parts.length}`);
+        parts.forEach((input, k) => (inputs[r.first + k] = input));
+      }
       return StageCursor.forSplits(s, this.partitioners[i] as Partitioner<Record<string, unknown>>, inputs, resumed.subEnded[i] as Uint8Array);
     });
     const now = Date.now();
@@ -268,7 +272,7 @@ export class PlanRun {
     const cursor = this.cursors[stage] as StageCursor;
     if (cursor.hasEnded(shard)) return { ok: false, reason: `shard ${shard} of ${s.id} has ended already` };
     const input = cursor.inputAt(shard);
-    const inputs = this.subInputs(s, shard, factor);
+    const inputs = this.splitInput(s, input, factor);
     if (inputs.length < 2) return { ok: false, reason: `shard ${shard} of ${s.id} is too small to split` };
     const record: SplitRecord = { stage, shard, parts: inputs.length, first: this.layout.nextSubNumber(stage), factor };
     cursor.withdraw(shard);
@@ -305,15 +309,11 @@ export class PlanRun {
     return { ok: true, record, casId: shardAddress(s.kind, s.executor, input).casId, firstLeaf: this.layout.leafOf(stage, shard) };
   }
 
-  /** The sub-shard inputs of shard `shard` split `factor` ways (`parts` of them when journaled). */
-  private subInputs(stage: ResolvedStage, shard: number, factor: number, parts?: number): unknown[] {
-    const partitioner = this.partitioners[stage.index] as Partitioner<Record<string, unknown>>;
-    if (!partitioner.at || !partitioner.split) throw new Error(`stage ${stage.id}: partitioner ${stage.partitioner} cannot split`);
-    const inputs = partitioner.split(stage.config, partitioner.at(stage.config, shard), factor);
-    if (parts !== undefined && inputs.length !== parts) {
-      throw new Error(`stage ${stage.id}: the journal says shard ${shard} was split into ${parts}, its partitioner now gives ${inputs.length}`);
-    }
-    return inputs;
+  /** A shard's input cut `factor` ways by its stage's partitioner: its sub-shards' inputs. */
+  private splitInput(stage: ResolvedStage, input: unknown, factor: number): unknown[] {
+    const split = (this.partitioners[stage.index] as Partitioner<Record<string, unknown>>).split;
+    if (!split) throw new Error(`stage ${stage.id}: partitioner ${stage.partitioner} cannot split`);
+    return split(stage.config, input, factor);
   }
 
   private growSubLeaves(stage: number, numbers: number): void {
@@ -326,13 +326,13 @@ export class PlanRun {
 
   /** A shard of a cursor as the plan names it: its index, and for a sub-shard its place among its split's. */
   private place(cursor: StageCursor, i: number): { shard: number; sub?: number } {
-    if (cursor.keyStage === cursor.stage.index) return { shard: i };
+    if (!cursor.inSplitSpace) return { shard: i };
     const r = this.layout.splitOfNumber(cursor.stage.index, i) as SplitRecord;
     return { shard: r.shard, sub: i - r.first };
   }
 
   private addSource(cursor: StageCursor): void {
-    const isSub = cursor.keyStage !== cursor.stage.index;
+    const isSub = cursor.inSplitSpace;
     this.sources.set(cursor, {
       id: `${this.planId}:${cursor.stage.id}${isSub ? ':splits' : ''}`,
       dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatch(cursor)),
@@ -402,8 +402,7 @@ export class PlanRun {
     // Leaves of a run are contiguous in their buffer (zero where a shard did
     // not finish, and its slot was zero already): one copy per run. A split
     // shard's slot is never read, so what lands there does not matter.
-    const isSub = cursor.keyStage !== stage.index;
-    const [target, leafBase] = isSub ? [this.subLeaves[stage.index] as Uint8Array, 0] : [this.baseView, this.baseOffsets[stage.index] as number];
+    const [target, leafBase] = cursor.inSplitSpace ? [this.subLeaves[stage.index] as Uint8Array, 0] : [this.baseView, this.baseOffsets[stage.index] as number];
     for (let run = 0, j = 0; run < batch.runs.length; run += 3) {
       const [first, count] = [batch.runs[run] as number, batch.runs[run + 1] as number];
       target.set(r.leaves.subarray(j * 32, (j + count) * 32), (leafBase + first) * 32);

@@ -49,6 +49,8 @@ export function forEachShard(batch: ShardRuns, fn: (j: number, i: number, a: num
 
 export class StageCursor {
   private readonly source: Iterator<unknown> | undefined;
+  /** Its shards are sub-shards of split shards (numbered in the stage's split space). */
+  readonly inSplitSpace: boolean;
   /** The stage number in this cursor's checkpoint keys (split spaces have their own). */
   readonly keyStage: number;
   /** Batches carry no inputs: the worker makes them from indexes. */
@@ -73,6 +75,7 @@ export class StageCursor {
     /** The inputs, when they are a list (sub-shards) rather than the partitioner's. */
     private readonly list?: unknown[],
   ) {
+    this.inSplitSpace = list !== undefined;
     this.keyStage = list ? stage.index | SPLIT_STAGE_BIT : stage.index;
     this.inputsInWorker = !list && stage.workerPartitioner !== undefined;
     this.source = list || this.inputsInWorker ? undefined : partitioner.shards(stage.config)[Symbol.iterator]();

@@ -11,7 +11,7 @@
  * `sample_proofs[3]: path does not lead to merkle_root`; nothing throws.
  */
 import { z } from 'zod';
-import { issuePath } from '../kernel/errors.ts';
+import { describeIssue } from '../kernel/errors.ts';
 import { certificateSchema, verifyCertificate } from './certificate.ts';
 import { leafData, leafHash, verifyInclusion } from './merkle.ts';
 
@@ -76,7 +76,7 @@ export function verifyReport(input: unknown, opts: VerifyReportOptions = {}): Re
     return {
       ok: false,
       checked: { signature: false, proofs: 0 },
-      errors: parsed.error.issues.map((issue) => `${issuePath('', issue.path) || '(root)'}: ${issue.message}`),
+      errors: parsed.error.issues.map((issue) => describeIssue('', issue, '(root)')),
     };
   }
   const report = parsed.data;

@@ -58,6 +58,11 @@ export function issuePath(root: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** A validation issue as one line: `root.a.b[2]: message` (`ifEmpty` names the value itself when there is no path). */
+export function describeIssue(root: string, issue: { path: readonly PropertyKey[]; message: string }, ifEmpty = root): string {
+  return `${issuePath(root, issue.path) || ifEmpty}: ${issue.message}`;
+}
+
 type ErrorClass = abstract new (...args: never[]) => Error;
 const registry = new Map<string, ErrorClass>();
 

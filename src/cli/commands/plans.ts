@@ -7,10 +7,9 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Database } from 'lmdb';
 import { ValidationError } from '../../kernel/index.ts';
-import { openStore } from '../../store/index.ts';
 import { PLANS_DB, readPlanFile, storedReport, storedStatus, verifyReport, type PlanRecord, type PlanReport, type PlanStatus } from '../../hxo/index.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
-import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
+import { configFromFlags, withDataFlag, withStore, type NodeFlags } from '../config-flags.ts';
 import { summary } from './run.ts';
 
 export function registerPlanCommands(program: Command): void {
@@ -82,15 +81,10 @@ export function registerPlanCommands(program: Command): void {
 }
 
 /** Reads plan records straight from the store: no node is started, nothing is written. */
-async function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
-  const config = configFromFlags(flags);
-  if (!existsSync(config.storePath)) throw new ValidationError(`no plans at ${config.storePath}: nothing has run with this data dir`, '--data');
-  const store = openStore({ path: config.storePath });
-  try {
-    return fn(store.db<string, PlanRecord>(PLANS_DB));
-  } finally {
-    await store.close();
-  }
+function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
+  const { storePath } = configFromFlags(flags);
+  if (!existsSync(storePath)) throw new ValidationError(`no plans at ${storePath}: nothing has run with this data dir`, '--data');
+  return withStore(flags, (store) => fn(store.db<string, PlanRecord>(PLANS_DB)));
 }
 
 function withRemoteFlags(cmd: Command): Command {

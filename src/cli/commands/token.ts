@@ -13,10 +13,9 @@ import { userInfo } from 'node:os';
 import { ValidationError } from '../../kernel/index.ts';
 import { Bus } from '../../kernel/bus.ts';
 import { publishAudit } from '../../kernel/audit.ts';
-import { openStore } from '../../store/index.ts';
 import { EventLog } from '../../store/event-log.ts';
 import { ROLES, TokenStore, type Role, type TokenRecord } from '../../api/auth.ts';
-import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
+import { configFromFlags, withDataFlag, withStore, type NodeFlags } from '../config-flags.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { runningNode } from '../node-file.ts';
 
@@ -99,15 +98,5 @@ function whoAmI(): string {
     return userInfo().username;
   } catch {
     return 'local';
-  }
-}
-
-async function withStore<T>(flags: NodeFlags, fn: (store: ReturnType<typeof openStore>) => T | Promise<T>): Promise<T> {
-  const config = configFromFlags(flags);
-  const store = openStore({ path: config.storePath });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
   }
 }
