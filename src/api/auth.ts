@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
+import type { XynEvent } from '../kernel/event.ts';
 
 export const CAPABILITIES = [
   'hxo:plan',
@@ -54,6 +55,12 @@ export interface Principal {
   capabilities: ReadonlySet<Capability>;
   /** The token's id (not the token), for audit and revocation. */
   token_id?: string;
+}
+
+/** May this principal see this event? */
+export function visibleTo(principal: Principal): (e: XynEvent) => boolean {
+  const audit = principal.capabilities.has('hxo:audit');
+  return (e) => audit || (e.event_name !== 'hxo.audit' && !e.event_name.startsWith('xyn.audit.'));
 }
 
 export interface TokenRecord {

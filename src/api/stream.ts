@@ -35,9 +35,8 @@ import { decode, encode } from '../kernel/codec.ts';
 import { compilePattern } from '../kernel/topic.ts';
 import { describeIssue } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/log.ts';
-import type { Principal } from './auth.ts';
+import { visibleTo, type Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
-import { visibleTo } from './routes/events.ts';
 import { correlationIdOf, statusLine } from './http.ts';
 
 export const STREAM_PATH = '/api/v1/stream';

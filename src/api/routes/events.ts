@@ -12,7 +12,7 @@ import type { Bus } from '../../kernel/bus.ts';
 import { seqOfEventId, type XynEvent } from '../../kernel/event.ts';
 import { compilePattern, assertTopic } from '../../kernel/topic.ts';
 import type { EventLog } from '../../store/event-log.ts';
-import type { Principal } from '../auth.ts';
+import { visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import type { Route } from '../router.ts';
 import { parseInput, parseQuery } from '../validate.ts';
@@ -33,12 +33,6 @@ const listQuery = z.object({
   cursor: z.coerce.number().int().min(0).default(0),
   since: z.coerce.number().int().min(0).optional(),
 });
-
-/** May this principal see this event? */
-export function visibleTo(principal: Principal): (e: XynEvent) => boolean {
-  const audit = principal.capabilities.has('hxo:audit');
-  return (e) => audit || (e.event_name !== 'hxo.audit' && !e.event_name.startsWith('xyn.audit.'));
-}
 
 export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version: string): Route[] {
   return [
