@@ -115,17 +115,14 @@ export interface RouteShard {
  * input carries its file's sha256, so an edited page gets a new cas_id (and
  * runs again) while the others stay memoized.
  */
-export const byRouteMap: Partitioner<z.infer<typeof routeMapConfig>> = {
-  name: 'by_route_map',
-  config: routeMapConfig,
-  count: (config) => readRouteMap(config).length,
-  *shards(config) {
-    for (const { route, file } of readRouteMap(config)) {
-      const sha256 = createHash('sha256').update(readFileSync(resolve(config.root, file))).digest('hex');
-      yield { file, route, sha256, stage_kind: 'docs.index' } satisfies RouteShard;
-    }
-  },
-};
+export const byRouteMap = listPartitioner('by_route_map', routeMapConfig, (config): RouteShard[] =>
+  readRouteMap(config).map(({ route, file }) => ({
+    file,
+    route,
+    sha256: createHash('sha256').update(readFileSync(resolve(config.root, file))).digest('hex'),
+    stage_kind: 'docs.index',
+  })),
+);
 
 function readRouteMap({ root, route_map }: z.infer<typeof routeMapConfig>): { route: string; file: string }[] {
   const path = resolve(root, route_map);
