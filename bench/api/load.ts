@@ -4,7 +4,7 @@
  *
  *   {"rps", "requests", "non2xx", "p50", "p99", "max", "p99_corrected", "autocannon_p99"}
  *
- * At a fixed rate (`--rate R`), `p99_corrected` adds what coordinated
+ * At a fixed rate (RATE requests/s in all), `p99_corrected` adds what coordinated
  * omission hides, the way wrk2 does: a response that took L ms on a
  * connection meant to send every I ms (I = 1000 × connections / R) stands
  * also for the requests that connection did not send meanwhile, at L − I,
