@@ -10,7 +10,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, type Partitioner } from './partitioners.ts';
+import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, erased, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 
 export interface SafetyPolicy {
@@ -34,7 +34,7 @@ export interface ExecutorSpec {
 export interface JobKind {
   kind: string;
   description: string;
-  partitioners: Record<string, Partitioner<Record<string, unknown>>>;
+  partitioners: Record<string, Partitioner>;
   executors: Record<string, ExecutorSpec>;
   safety_policy: SafetyPolicy;
   default_slo_ms?: number;
@@ -46,7 +46,7 @@ const builtin = (name: string): string => fileURLToPath(new URL(`./executors/${n
 const computeHash: JobKind = {
   kind: 'compute.hash',
   description: 'sha256 rounds over integer ranges: the benchmark kind',
-  partitioners: { by_range: byRange as unknown as Partitioner<Record<string, unknown>> },
+  partitioners: { by_range: erased(byRange) },
   executors: {
     hash: {
       module: builtin('compute-hash'),
@@ -60,7 +60,7 @@ const computeHash: JobKind = {
 const docsIndex: JobKind = {
   kind: 'docs.index',
   description: 'index documentation for search: one shard per route of a route map',
-  partitioners: { by_route_map: byRouteMap as unknown as Partitioner<Record<string, unknown>> },
+  partitioners: { by_route_map: erased(byRouteMap) },
   executors: {
     docs_index: {
       module: builtin('docs-index'),
@@ -76,8 +76,8 @@ const deployPack: JobKind = {
   kind: 'deploy.pack',
   description: 'pack backend files for deployment: compressed, content-addressed chunks in the CAS',
   partitioners: {
-    by_filesize: byFileSize as unknown as Partitioner<Record<string, unknown>>,
-    by_module: byModule as unknown as Partitioner<Record<string, unknown>>,
+    by_filesize: erased(byFileSize),
+    by_module: erased(byModule),
   },
   executors: {
     pack_backend: { module: builtin('pack'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
@@ -92,8 +92,8 @@ const deployPrime: JobKind = {
   kind: 'deploy.prime',
   description: "prime a service's registry and caches for startup, module by module",
   partitioners: {
-    by_module: byModule as unknown as Partitioner<Record<string, unknown>>,
-    by_dag_depth: byDagDepth as unknown as Partitioner<Record<string, unknown>>,
+    by_module: erased(byModule),
+    by_dag_depth: erased(byDagDepth),
   },
   executors: {
     warm_registry: { module: builtin('prime'), idempotent: true, memoByDefault: false, config: primeConfig },
@@ -106,7 +106,7 @@ const deployPrime: JobKind = {
 const deployMigrate: JobKind = {
   kind: 'deploy.migrate',
   description: 'apply a database migration in batches (PostgreSQL); dry run first',
-  partitioners: { by_sql_batch: bySqlBatch as unknown as Partitioner<Record<string, unknown>> },
+  partitioners: { by_sql_batch: erased(bySqlBatch) },
   executors: {
     sql_migrate: {
       module: builtin('migrate'),
@@ -130,8 +130,8 @@ function assetsKind(kind: string, description: string): JobKind {
     kind,
     description,
     partitioners: {
-      by_asset_bucket: byAssetBucket as unknown as Partitioner<Record<string, unknown>>,
-      by_filesize: byFileSize as unknown as Partitioner<Record<string, unknown>>,
+      by_asset_bucket: erased(byAssetBucket),
+      by_filesize: erased(byFileSize),
     },
     executors: {
       index_assets: { module: builtin('assets'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
@@ -218,7 +218,7 @@ const userKindSchema = z.object({
  * A user partitioner as a Partitioner: without `count`, counting walks the
  * generator once. With `at` and `split`, auto-tuning may split its shards.
  */
-function userPartitioner(name: string, p: unknown): Partitioner<Record<string, unknown>> {
+function userPartitioner(name: string, p: unknown): Partitioner {
   const user = p as UserPartitioner;
   const shards = typeof user === 'function' ? user : user.shards;
   const count = typeof user === 'function' ? undefined : user.count;

@@ -85,13 +85,22 @@ export function splitRange({ start, end }: { start: number; end: number }, facto
   return out;
 }
 
+/**
+ * A partitioner as the registry and the engine hold it, its config type
+ * erased: the stage's config is checked by the partitioner's own `config`
+ * schema when the plan is resolved.
+ */
+export function erased<C>(p: Partitioner<C>): Partitioner {
+  return p as unknown as Partitioner;
+}
+
 /** Built-in partitioners with `at`, by the name a batch task gives (they load in any thread). */
-export const workerPartitioners: Readonly<Record<string, Partitioner<Record<string, unknown>>>> = {
-  by_range: byRange as unknown as Partitioner<Record<string, unknown>>,
+export const workerPartitioners: Readonly<Record<string, Partitioner>> = {
+  by_range: erased(byRange),
 };
 
 /** The name under which a shard worker finds this partitioner, if it can rebuild its inputs. */
-export function workerPartitionerName(p: Partitioner<Record<string, unknown>>): string | undefined {
+export function workerPartitionerName(p: Partitioner): string | undefined {
   if (!p.at) return undefined;
   return Object.keys(workerPartitioners).find((name) => workerPartitioners[name] === p);
 }

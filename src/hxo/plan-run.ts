@@ -103,7 +103,7 @@ export class PlanRun {
   private readonly cursors: StageCursor[];
   /** Per stage, the cursor of its sub-shards, once it has any. */
   private readonly subCursors: (StageCursor | undefined)[];
-  private readonly partitioners: Partitioner<Record<string, unknown>>[];
+  private readonly partitioners: Partitioner[];
   private readonly sources = new Map<StageCursor, BatchSource>();
   private readonly flights = new Set<Flight>();
   /** Splits being journaled: their sub-shards wait, and the plan cannot end. */
@@ -145,7 +145,7 @@ export class PlanRun {
       if (!partitioner) throw new Error(`stage ${s.id}: partitioner ${s.partitioner} vanished from the registry`);
       return partitioner;
     });
-    this.cursors = plan.stages.map((s, i) => new StageCursor(s, this.partitioners[i] as Partitioner<Record<string, unknown>>, resumed.ended[i] as Uint8Array));
+    this.cursors = plan.stages.map((s, i) => new StageCursor(s, this.partitioners[i] as Partitioner, resumed.ended[i] as Uint8Array));
     this.subCursors = plan.stages.map((s, i) => {
       const records = layout.records().filter((r) => r.stage === i);
       if (records.length === 0) return undefined;
@@ -155,7 +155,7 @@ export class PlanRun {
         if (parts.length !== r.parts) throw new Error(`stage ${s.id}: the journal says shard ${r.shard} was split into ${r.parts}, its partitioner now gives ${parts.length}`);
         parts.forEach((input, k) => (inputs[r.first + k] = input));
       }
-      return StageCursor.forSplits(s, this.partitioners[i] as Partitioner<Record<string, unknown>>, inputs, resumed.subEnded[i] as Uint8Array);
+      return StageCursor.forSplits(s, this.partitioners[i] as Partitioner, inputs, resumed.subEnded[i] as Uint8Array);
     });
     const now = Date.now();
     this.stages = plan.stages.map((s, i) => ({
@@ -290,7 +290,7 @@ export class PlanRun {
     if (subs) subs.extend(inputs);
     else {
       // A stage's first split: its split space starts here.
-      subs = StageCursor.forSplits(s, this.partitioners[stage] as Partitioner<Record<string, unknown>>, inputs, new Uint8Array(inputs.length));
+      subs = StageCursor.forSplits(s, this.partitioners[stage] as Partitioner, inputs, new Uint8Array(inputs.length));
       this.subCursors[stage] = subs;
       this.addSource(subs);
       if (this.started) this.scheduler.add(this.sources.get(subs) as BatchSource);
@@ -311,7 +311,7 @@ export class PlanRun {
 
   /** A shard's input cut `factor` ways by its stage's partitioner: its sub-shards' inputs. */
   private splitInput(stage: ResolvedStage, input: unknown, factor: number): unknown[] {
-    const split = (this.partitioners[stage.index] as Partitioner<Record<string, unknown>>).split;
+    const split = (this.partitioners[stage.index] as Partitioner).split;
     if (!split) throw new Error(`stage ${stage.id}: partitioner ${stage.partitioner} cannot split`);
     return split(stage.config, input, factor);
   }

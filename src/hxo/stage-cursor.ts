@@ -69,7 +69,7 @@ export class StageCursor {
 
   constructor(
     readonly stage: ResolvedStage,
-    private readonly partitioner: Partitioner<Record<string, unknown>>,
+    private readonly partitioner: Partitioner,
     /** 1 for each shard that already ended for good (from checkpoints) or was split. */
     private ended: Uint8Array,
     /** The inputs, when they are a list (sub-shards) rather than the partitioner's. */
@@ -86,7 +86,7 @@ export class StageCursor {
   }
 
   /** The cursor of a stage's sub-shards: `inputs` by split-space number. */
-  static forSplits(stage: ResolvedStage, partitioner: Partitioner<Record<string, unknown>>, inputs: unknown[], ended: Uint8Array): StageCursor {
+  static forSplits(stage: ResolvedStage, partitioner: Partitioner, inputs: unknown[], ended: Uint8Array): StageCursor {
     return new StageCursor(stage, partitioner, ended, [...inputs]);
   }
 
