@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
-import { seqOfEventId, type XynEvent } from '../../kernel/event.ts';
+import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../../kernel/event.ts';
 import { compilePattern, assertTopic } from '../../kernel/topic.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import { visibleTo } from '../auth.ts';
@@ -110,9 +110,9 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
             throw badRequest(`topic: ${(err as Error).message}`);
           }
         }
-        const filter = [...req.query].filter(([k]) => !['topic', 'since', 'limit', 'cursor', 'token'].includes(k));
+        const filter: DataFilter = Object.fromEntries([...req.query].filter(([k]) => !['topic', 'since', 'limit', 'cursor', 'token'].includes(k)));
         const visible = visibleTo(req.principal);
-        const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && filter.every(([k, v]) => String((e.data as Record<string, unknown>)[k]) === v);
+        const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && matchesFilter(e, filter);
         return { body: page(log, since ?? 0, limit, match) };
       },
     },
