@@ -201,9 +201,7 @@ class StreamClient {
   drained(): void {
     if (this.ws.getBufferedAmount() >= HIGH_WATER) return;
     this.stalledSince = undefined;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+    this.wakePumps();
   }
 
   /** The socket is gone (uWS invalidates it): end the subscriptions and wake the pumps, which then stop. */
@@ -211,6 +209,10 @@ class StreamClient {
     this.isClosed = true;
     for (const e of this.entries.values()) e.sub.unsubscribe();
     this.entries.clear();
+    this.wakePumps();
+  }
+
+  private wakePumps(): void {
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
@@ -270,7 +272,7 @@ class StreamClient {
   }
 
   private open(topics: string[], since: number | undefined): Subscription {
-    return since === undefined ? this.bus.subscribe(topics, { queueSize: LIVE_QUEUE, lag: 'skip' }) : this.bus.subscribe(topics, { since, lag: 'replay', queueSize: LIVE_QUEUE });
+    return this.bus.subscribe(topics, { queueSize: LIVE_QUEUE, ...(since === undefined ? { lag: 'skip' } : { since, lag: 'replay' }) });
   }
 
   private start(entry: Entry): void {
