@@ -1,10 +1,10 @@
 /** Exit codes: 2 for bad input (flags, config, validation), 1 for anything else. */
 import { ConfigError, ValidationError } from '../kernel/index.ts';
-import { PlanError, PlanNotFoundError } from '../hxo/index.ts';
+import { PlanError, PlanNotEndedError, PlanNotFoundError } from '../hxo/index.ts';
 import { InvalidArgumentError } from 'commander';
 
 export function exitCodeFor(err: unknown): number {
-  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError];
+  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError];
   return badInput.some((cls) => err instanceof cls) ? 2 : 1;
 }
 

@@ -27,6 +27,17 @@ export class PlanNotFoundError extends XynError {
   }
 }
 
+/** A plan asked for what it has only once it has ended (its report). */
+export class PlanNotEndedError extends XynError {
+  constructor(
+    readonly planId: string,
+    why: string,
+  ) {
+    super(`plan ${planId} has not ended: ${why}`, 'PLAN_NOT_ENDED', { planId });
+  }
+}
+
 registerErrorClass(PlanError);
+registerErrorClass(PlanNotEndedError);
 registerErrorClass(ShardTimeoutError);
 registerErrorClass(PlanNotFoundError);

@@ -34,7 +34,7 @@ import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { PlanError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 
 export interface PlanRecord {
   plan_id: string;
@@ -210,7 +210,7 @@ export class HxoEngine {
   }
 
   report(planId: string): PlanReport {
-    if (this.live.has(planId)) throw new PlanNotFoundError(`${planId} (no report yet: the plan is running)`);
+    if (this.live.has(planId)) throw new PlanNotEndedError(planId, 'no report yet (it is running)');
     return storedReport(this.plans, planId);
   }
 
@@ -487,7 +487,7 @@ export function storedStatus(plans: Database<PlanRecord, string>, planId: string
 export function storedReport(plans: Database<PlanRecord, string>, planId: string): PlanReport {
   const record = plans.get(planId);
   if (!record) throw new PlanNotFoundError(planId);
-  if (!record.report) throw new PlanNotFoundError(`${planId} (no report yet: the plan is unfinished)`);
+  if (!record.report) throw new PlanNotEndedError(planId, 'no report yet (it is unfinished)');
   return record.report;
 }
 
