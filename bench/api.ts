@@ -18,7 +18,8 @@
  *   npm run bench:api
  *   npm run bench:api -- --shards 200000
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,15 +86,37 @@ async function cannon(
   const argv = [process.execPath, '--import', 'tsx', join(root, 'bench/api/load.ts'), token, String(connections), String(seconds), ...(rate ? [String(rate)] : [])];
   const [command, ...rest] = [...CLIENT_NICE, ...argv] as [string, ...string[]];
   const child = spawn(command, rest, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  if ((await lines.next()).value !== 'ready') throw new Error(`the load generator did not start (exit ${await exited})`);
+  // A plan under load may run for minutes on a slow machine: the answer may take as long.
+  const next = linesOf(child, 'the load generator', (seconds + 60) * 1000);
+  if ((await next()) !== 'ready') throw new Error('the load generator did not start');
   const { url, until } = typeof target === 'string' ? { url: target, until: undefined } : await target();
   child.stdin.write(`${url}\n`);
   void until?.finally(() => child.stdin.write('stop\n'));
-  const { value } = await lines.next();
-  if (typeof value !== 'string') throw new Error(`the load generator said nothing (exit ${await exited})`);
-  return JSON.parse(value) as Cannon;
+  return JSON.parse(await next()) as Cannon;
+}
+
+/**
+ * The lines a child process prints, one per call. Never waits forever: a
+ * child that exits, or says nothing for `silentMs`, is a failure of the bench.
+ */
+function linesOf(child: ChildProcessByStdio<Writable | null, Readable, null>, name: string, silentMs: number): () => Promise<string> {
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`${name}: no answer within ${silentMs / 1000} s`));
+      }, silentMs);
+    });
+    try {
+      const line = await Promise.race([lines.next(), silent]);
+      if (line.done) throw new Error(`${name} exited (${child.exitCode}) before answering`);
+      return line.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 function plan(name: string, total = shards): Record<string, unknown> {
@@ -102,30 +125,8 @@ function plan(name: string, total = shards): Record<string, unknown> {
 
 /** Events/s delivered to `clients` subscribers of `events` published, and how many they were told they missed (lagged). */
 async function fanout(port: number, token: string, clients: number, events: number, publish: (n: number) => Promise<void>): Promise<{ rate: number; skipped: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/api/subscribers.ts'), String(port), token, String(clients), String(events)], { cwd: root });
-  let out = '';
-  const lines: string[] = [];
-  // Never waits forever: a child that says nothing for two minutes is a failure of the bench.
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      const deadline = Date.now() + 120_000;
-      const poll = () => {
-        if (lines.length > 0) resolve(lines.shift() as string);
-        else if (child.exitCode !== null) reject(new Error(`subscribers exited ${child.exitCode}`));
-        else if (Date.now() > deadline) {
-          child.kill();
-          reject(new Error(`${clients} subscribers: no answer within 2 minutes`));
-        } else setTimeout(poll, 5);
-      };
-      poll();
-    });
-  child.stdout.on('data', (b: Buffer) => {
-    out += b.toString();
-    const parts = out.split('\n');
-    out = parts.pop() as string;
-    lines.push(...parts);
-  });
-  child.stderr.pipe(process.stderr);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/api/subscribers.ts'), String(port), token, String(clients), String(events)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const next = linesOf(child, `${clients} subscribers`, 120_000);
   await next(); // ready
   await publish(events);
   const { seconds, skipped } = JSON.parse(await next()) as { seconds: number; skipped: number };
