@@ -37,6 +37,22 @@ export class PlanNotEndedError extends XynError {
   }
 }
 
+/** The data dir holds checkpoints in a layout this xyn does not read: refused, never misread. */
+export class CheckpointFormatError extends XynError {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(
+      `the store at ${path} holds checkpoints in format ${found}, this xyn reads format ${expected}: finish its plans with the xyn that wrote them, or start with another data dir (--data)`,
+      'CHECKPOINT_FORMAT',
+      { path, found, expected },
+    );
+  }
+}
+
+registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanError);
 registerErrorClass(PlanNotEndedError);
 registerErrorClass(ShardTimeoutError);

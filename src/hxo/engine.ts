@@ -25,16 +25,17 @@ import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type P
 import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, type CheckpointDb } from './checkpoint-records.ts';
+import { BlockKeys, PLANS_DB, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
 import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, leafCheckpointKey, refCheckpointKey, scanCheckpoints } from './plan-checkpoints.ts';
+import { forEachCheckpoint, refCheckpoint, refCheckpointPlace, scanCheckpoints } from './plan-checkpoints.ts';
 import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { Memo, type MemoSource } from './memo.ts';
 
 export interface PlanRecord {
   plan_id: string;
@@ -58,6 +59,8 @@ export interface SubmitOptions {
   planId?: string;
   /** This plan, already prepared (`preparePlan` of the same raw plan and baseDir): not resolved again. */
   prepared?: ResolvedPlan;
+  /** false: run every shard, reusing no earlier output (its outputs are still offered to later runs). */
+  memo?: boolean;
 }
 
 export interface Submitted {
@@ -87,6 +90,7 @@ export class HxoEngine {
   private readonly meta: Database<{ plan_id: string; at: string }, string>;
   private readonly checkpoints: CheckpointDb;
   private readonly splits: SplitJournal;
+  private readonly memo: Memo;
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
   private key: NodeKey | undefined;
@@ -100,8 +104,10 @@ export class HxoEngine {
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
     this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
+    checkCheckpointFormat(kernel.store);
     this.checkpoints = checkpointDb(kernel.store);
     this.splits = new SplitJournal(kernel.store);
+    this.memo = new Memo(kernel.store);
     this.autotune = new AutotunePolicies(config);
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
@@ -156,7 +162,7 @@ export class HxoEngine {
       await this.kernel.bus.publish('hxo.plan', { plan_id: planId, plan_name: plan.name, stages: plan.stages.length, submitted_by: submittedBy }, meta);
       await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
     }
-    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId) };
+    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId, [], options.memo ?? true) };
   }
 
   /**
@@ -278,7 +284,8 @@ export class HxoEngine {
     });
     const by = options.by ?? 'local';
     await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.replay', details: { plan_id: planId, selection, shards: replaying.length } }, { actor: by, correlation_id: planId });
-    return { planId, plan, finished: this.launch(planId, plan, planId, replaying), replaying };
+    // Shards replayed because their stored outputs went bad run afresh: nothing is reused for them.
+    return { planId, plan, finished: this.launch(planId, plan, planId, replaying, false), replaying };
   }
 
   private async leavesToReplay(planId: string, plan: ResolvedPlan, layout: LeafLayout, selection: ReplaySelection): Promise<number[]> {
@@ -302,18 +309,24 @@ export class HxoEngine {
 
   /** Inside a write: the shards at these leaves are pending again. */
   private removeCheckpoints(planId: string, layout: LeafLayout, leaves: number[]): void {
-    for (const leaf of leaves) void this.checkpoints.remove(leafCheckpointKey(planId, layout, leaf));
+    const places = leaves.map((leaf) => refCheckpointPlace(layout.locate(leaf))).sort((a, b) => a.keyStage - b.keyStage || a.index - b.index);
+    for (let n = 0; n < places.length; ) {
+      const keyStage = (places[n] as { keyStage: number }).keyStage;
+      const indexes: number[] = [];
+      for (; n < places.length && (places[n] as { keyStage: number }).keyStage === keyStage; n++) indexes.push((places[n] as { index: number }).index);
+      writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), indexes, new Array<undefined>(indexes.length));
+    }
   }
 
   private describeShard(planId: string, layout: LeafLayout, plan: ResolvedPlan, leaf: number): ReplayedShard {
     const ref = layout.locate(leaf);
-    const cp = this.checkpoints.getBinary(refCheckpointKey(planId, ref));
+    const cp = refCheckpoint(this.checkpoints, planId, ref);
     return {
       leaf_index: leaf,
       stage_id: (plan.stages[ref.stage] as ResolvedPlan['stages'][number]).id,
       shard_index: ref.shard,
       ...(ref.sub ? { sub_shard: ref.sub.index } : {}),
-      cas_id: cp ? decodeCheckpoint(cp).c.trim() : '',
+      cas_id: cp ? decodeCheckpoint(cp).c : '',
     };
   }
 
@@ -330,8 +343,9 @@ export class HxoEngine {
     return run.split(stage, shard, factor, (record) => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() }));
   }
 
-  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[] = []): Promise<PlanReport> {
+  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[], memoLookups: boolean): Promise<PlanReport> {
     const startedAt = new Date();
+    const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
     const t0 = performance.now();
     const { config, bus, log } = this.kernel;
     const events = new EventBatcher(bus, {
@@ -341,10 +355,12 @@ export class HxoEngine {
       onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
     });
     this.endedStatus.delete(planId);
-    let run = this.newRun(planId, plan, events);
+    let run = this.newRun(planId, plan, events, memoSources);
     const partitionMs = performance.now() - t0;
     const replayed: ReplayedShard[] = [...alreadyReplayed];
     const finished = (async (): Promise<PlanReport> => {
+      // Offered to later runs from the start: a run resumed after a crash is a source too.
+      await this.kernel.store.write(() => this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: false, done: [] }));
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
         const unwatch = watchHotspots(run, this.autotune, (signal) => {
@@ -361,12 +377,14 @@ export class HxoEngine {
           await this.kernel.store.write(() => {
             const record = this.plans.get(planId) as PlanRecord;
             void this.plans.put(planId, { ...record, state: report.state, report });
+            this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
             if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
           });
           return report;
         }
         await this.forget(run, badLeaves, replayed);
-        run = this.newRun(planId, plan, events);
+        // Bad leaves run afresh: nothing is reused for them.
+        run = this.newRun(planId, plan, events, []);
         (this.live.get(planId) as Live).run = run;
       }
     })().finally(() => {
@@ -378,13 +396,13 @@ export class HxoEngine {
   }
 
   /** A run of the plan's shards that no checkpoint says ended. */
-  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher): PlanRun {
+  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[]): PlanRun {
     const layout = this.layoutOf(plan);
     const { resumed, failedList } = scanCheckpoints(this.checkpoints, planId, plan, layout);
     const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, (keyStage, index, casId, error, attempts) => {
       const cp = encodeFailed(casId, attempts, 0, error);
-      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, keyStage, index), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
-    });
+      this.kernel.store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp])).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
+    }, memoSources);
     for (const f of failedList) run.failed.push(f);
     return run;
   }
@@ -515,7 +533,7 @@ function emptyReport(record: PlanRecord): PlanReport {
 /** Where the success of a dry run of this plan (dry_run aside) is recorded. */
 function dryRunKey(plan: ResolvedPlan): string {
   const { dry_run: _dryRun, ...apply } = plan.source;
-  return `dry-run:${planDigest(apply)}`;
+  return `dry-run:${planDigest(apply, plan.facts)}`;
 }
 
 /** What `replay` runs again. */

@@ -4,18 +4,24 @@
  * checkpoint, written by a batch that finished just as it was split, does
  * not: its sub-shards' do), and what they say a run of the plan has left.
  */
-import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, decodeCheckpoint, forEachStageCheckpoint, readCheckpoint, type CheckpointDb } from './checkpoint-records.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { FailedShard, Resumed } from './plan-run.ts';
 
-/** The checkpoint key of a leaf's shard (or sub-shard). */
-export function leafCheckpointKey(planId: string, layout: LeafLayout, leaf: number): Buffer {
-  return refCheckpointKey(planId, layout.locate(leaf));
+/** Where a leaf's shard (or sub-shard) keeps its checkpoint: its key stage and index there. */
+export function refCheckpointPlace(ref: LeafRef): { keyStage: number; index: number } {
+  return ref.sub ? { keyStage: ref.stage | SPLIT_STAGE_BIT, index: ref.sub.number } : { keyStage: ref.stage, index: ref.shard };
 }
 
-export function refCheckpointKey(planId: string, ref: LeafRef): Buffer {
-  return ref.sub ? checkpointKey(planId, ref.stage | SPLIT_STAGE_BIT, ref.sub.number) : checkpointKey(planId, ref.stage, ref.shard);
+/** The checkpoint of a leaf's shard, or undefined while it is pending. */
+export function leafCheckpoint(db: CheckpointDb, planId: string, layout: LeafLayout, leaf: number): Uint8Array | undefined {
+  return refCheckpoint(db, planId, layout.locate(leaf));
+}
+
+export function refCheckpoint(db: CheckpointDb, planId: string, ref: LeafRef): Uint8Array | undefined {
+  const { keyStage, index } = refCheckpointPlace(ref);
+  return readCheckpoint(db, planId, keyStage, index);
 }
 
 /**
@@ -31,18 +37,16 @@ export function forEachCheckpoint(
   visit: (stage: number, shard: number, number: number | undefined, value: Uint8Array) => void,
 ): void {
   for (const stage of plan.stages) {
-    for (const { key, value } of db.getRange(stageKeyRange(planId, stage.index))) {
-      const { shard } = parseCheckpointKey(key);
+    forEachStageCheckpoint(db, planId, stage.index, (shard, value) => {
       if (shard < stage.shardCount && !layout.split(stage.index, shard)) visit(stage.index, shard, undefined, value);
-    }
+    });
   }
   for (const stage of plan.stages) {
     if (!layout.hasSplits) break;
-    for (const { key, value } of db.getRange(stageKeyRange(planId, stage.index | SPLIT_STAGE_BIT))) {
-      const number = parseCheckpointKey(key).shard;
+    forEachStageCheckpoint(db, planId, stage.index | SPLIT_STAGE_BIT, (number, value) => {
       const split = layout.splitOfNumber(stage.index, number);
       if (split) visit(stage.index, split.shard, number, value);
-    }
+    });
   }
 }
 

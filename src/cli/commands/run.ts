@@ -14,6 +14,8 @@ import { showProgress } from '../progress.ts';
 interface RunFlags extends NodeFlags {
   json?: boolean;
   resume?: string;
+  /** commander's --no-memo */
+  memo: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -22,6 +24,7 @@ export function registerRun(program: Command): void {
     .description('run a plan to the end in this process; exit 0 only if certified')
     .option('--json', 'print the report as JSON')
     .option('--resume <plan_id>', 'resume this plan id')
+    .option('--no-memo', 'run every shard: reuse no output of an earlier run (this run\'s outputs are still offered to later ones)')
     .action(async (file: string, flags: RunFlags) => {
       const path = resolve(file);
       const raw = readPlanFile(path);
@@ -34,7 +37,7 @@ export function registerRun(program: Command): void {
       const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
       try {
         const engine = new HxoEngine(kernel, registry);
-        const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, ...(flags.resume ? { planId: flags.resume } : {}) });
+        const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(flags.resume ? { planId: flags.resume } : {}) });
         const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
         const report = await submitted.finished.finally(stop);
         process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
@@ -55,6 +58,8 @@ export function summary(r: PlanReport): string {
   ];
   for (const s of r.stages) {
     lines.push(`  stage ${s.stage_id} (${s.kind}): ${s.done_shards}/${s.total_shards} done, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, ${s.duration_ms} ms (slo ${s.slo_ms} ms${s.slo_met ? '' : ', missed'})`);
+    // Old reports (before executor identities) have neither field.
+    if (s.executor_identity) lines.push(`    executor ${s.executor_identity}: ${s.reused_shards} reused${s.memo_source ? ` from plan ${s.memo_source}` : ''}`);
   }
   for (const f of r.failed.slice(0, 20)) lines.push(`  failed: ${f.stage_id}[${f.shard_index}] ${f.cas_id} after ${f.attempts} attempts: ${f.error}`);
   if (r.failed.length > 20) lines.push(`  ... and ${r.failed.length - 20} more failed shards (see --json)`);
