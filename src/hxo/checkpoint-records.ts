@@ -17,10 +17,15 @@
  * of each present shard's checkpoint, in order ‖ the checkpoints.
  *
  * A checkpoint is a fixed header then a tail (no per-shard msgpack):
- *   0 phase | 1 flags (1 = reused) | 2-3 attempts (u16) | 4-7 ms (u32) |
+ *   0 phase | 1 flags (1 = reused, 2 = artifacts) | 2-3 attempts (u16) | 4-7 ms (u32) |
  *   8-23 the shard's address, raw, first 16 bytes (the cas_id is the hex of the first 8)
- *   done:   24-55 output_digest | 56-87 leaf hash | 88.. output (canonical msgpack)
+ *   done:   24-55 output_digest | 56-87 leaf hash |
+ *           [with flag 2: 88-89 count (u16) | count × 32 raw sha256 of the artifacts the output refers to] |
+ *           then the output (canonical msgpack)
  *   failed: 24.. error message (utf8)
+ * A done checkpoint names its artifacts so that a memo hit copies the
+ * references with the output, and retention keeps an artifact while any
+ * kept shard refers to it.
  * The full address is kept (not just the cas_id) so that a memo hit is
  * matched on 128 bits of the address, not on the 64 of a cas_id.
  */
@@ -53,12 +58,16 @@ export interface Checkpoint {
   o?: Uint8Array;
   /** the last error (failed only) */
   e?: string;
+  /** sha256 (hex) of the artifacts the output refers to (done only) */
+  arts: string[];
 }
 
 /** Bytes of a shard's address kept in its checkpoint (and compared on a memo hit). */
 export const ADDRESS_BYTES = 16;
 const HEADER = 8 + ADDRESS_BYTES;
 const DONE_TAIL = HEADER + 64;
+const REUSED = 1;
+const WITH_ARTIFACTS = 2;
 
 /**
  * Done shard j of a batch: hashes its output (output_digest) and its leaf
@@ -66,9 +75,10 @@ const DONE_TAIL = HEADER + 64;
  * `digests` and `leaves`, and returns its checkpoint. `addresses` holds the
  * batch's raw addresses, ADDRESS_BYTES each. One native call when the addon is built.
  */
-export function encodeDoneShard(output: Uint8Array, addresses: Uint8Array, j: number, attempts: number, ms: number, reused: boolean, digests: Uint8Array, leaves: Uint8Array): Buffer {
+export function encodeDoneShard(output: Uint8Array, addresses: Uint8Array, j: number, attempts: number, ms: number, digests: Uint8Array, leaves: Uint8Array, artifacts: readonly string[] = []): Buffer {
+  if (artifacts.length > 0) return withArtifacts(encodeDoneShard(output, addresses, j, attempts, ms, digests, leaves), artifacts);
   const b = Buffer.allocUnsafe(DONE_TAIL + output.length);
-  header(b, Phase.Done, reused, attempts, ms);
+  header(b, Phase.Done, 0, attempts, ms);
   if (shardDone) {
     shardDone(output, addresses, b, digests, leaves, j);
     return b;
@@ -83,11 +93,22 @@ export function encodeDoneShard(output: Uint8Array, addresses: Uint8Array, j: nu
   return b;
 }
 
+/** A done checkpoint (without artifacts) with these artifacts named in it. */
+function withArtifacts(plain: Buffer, artifacts: readonly string[]): Buffer {
+  const b = Buffer.allocUnsafe(plain.length + 2 + 32 * artifacts.length);
+  plain.copy(b, 0, 0, DONE_TAIL);
+  b[1] = (b[1] as number) | WITH_ARTIFACTS;
+  b.writeUInt16BE(artifacts.length, DONE_TAIL);
+  artifacts.forEach((hash, k) => b.write(hash, DONE_TAIL + 2 + 32 * k, 32, 'hex'));
+  plain.copy(b, DONE_TAIL + 2 + 32 * artifacts.length, DONE_TAIL);
+  return b;
+}
+
 /** A failed shard's checkpoint; only its cas_id is known of its address (the rest is zero). */
 export function encodeFailed(casId: string, attempts: number, ms: number, error: string): Buffer {
   const message = Buffer.from(error, 'utf8');
   const b = Buffer.alloc(HEADER + message.length);
-  header(b, Phase.Failed, false, attempts, ms);
+  header(b, Phase.Failed, 0, attempts, ms);
   b.write(casId, 8, 8, 'hex');
   b.set(message, HEADER);
   return b;
@@ -101,7 +122,7 @@ export function encodeFailed(casId: string, attempts: number, ms: number, error:
 export function encodeReused(earlier: Uint8Array, j: number, attempts: number, ms: number, digests: Uint8Array, leaves: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(earlier.length);
   b.set(earlier);
-  header(b, Phase.Done, true, attempts, ms);
+  header(b, Phase.Done, REUSED | ((earlier[1] as number) & WITH_ARTIFACTS), attempts, ms);
   digests.set(b.subarray(HEADER, HEADER + 32), j * 32);
   leaves.set(b.subarray(HEADER + 32, DONE_TAIL), j * 32);
   return b;
@@ -111,15 +132,18 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const cp: Checkpoint = {
     p: buf[0] as Phase,
-    r: ((buf[1] as number) & 1) === 1,
+    r: ((buf[1] as number) & REUSED) !== 0,
     a: buf.readUInt16BE(2),
     ms: buf.readUInt32BE(4),
     c: buf.toString('hex', 8, 16),
+    arts: [],
   };
   if (cp.p === Phase.Done) {
     cp.d = buf.subarray(HEADER, HEADER + 32);
     cp.l = buf.subarray(HEADER + 32, DONE_TAIL);
-    cp.o = buf.subarray(DONE_TAIL);
+    const at = outputAt(buf);
+    for (let k = DONE_TAIL + 2; k < at; k += 32) cp.arts.push(buf.toString('hex', k, k + 32));
+    cp.o = buf.subarray(at);
   } else {
     cp.e = buf.toString('utf8', HEADER);
   }
@@ -136,14 +160,25 @@ export function doneOutput(checkpoint: Uint8Array | undefined, address: Uint8Arr
   if (!checkpoint || checkpoint.length < DONE_TAIL || checkpoint[0] !== Phase.Done) return undefined;
   const b = Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength);
   if (b.compare(address, 0, ADDRESS_BYTES, 8, HEADER) !== 0) return undefined;
-  const output = b.subarray(DONE_TAIL);
+  const output = b.subarray(outputAt(b));
   return sha256(output).equals(b.subarray(HEADER, HEADER + 32)) ? output : undefined;
 }
 
+/** Where a done checkpoint's output begins (after its artifacts, if it names any). */
+function outputAt(b: Buffer): number {
+  return ((b[1] as number) & WITH_ARTIFACTS) === 0 ? DONE_TAIL : DONE_TAIL + 2 + 32 * b.readUInt16BE(DONE_TAIL);
+}
+
+/** The artifacts (sha256 hex) a done checkpoint names. */
+export function checkpointArtifacts(checkpoint: Uint8Array): string[] {
+  if (checkpoint[0] !== Phase.Done || ((checkpoint[1] as number) & WITH_ARTIFACTS) === 0) return [];
+  return decodeCheckpoint(checkpoint).arts;
+}
+
 /** Bytes 0..8: phase, flags, attempts, ms. */
-function header(b: Buffer, phase: Phase, reused: boolean, attempts: number, ms: number): void {
+function header(b: Buffer, phase: Phase, flags: number, attempts: number, ms: number): void {
   b[0] = phase;
-  b[1] = reused ? 1 : 0;
+  b[1] = flags;
   b.writeUInt16BE(Math.min(attempts, 0xffff), 2);
   b.writeUInt32BE(Math.min(Math.max(0, Math.round(ms)), 0xffffffff), 4);
 }

@@ -52,7 +52,22 @@ export class CheckpointFormatError extends XynError {
   }
 }
 
+/** Retention collected the plan's checkpoints: its report stands, its shards are gone. */
+export class PlanCollectedError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly collectedAt: string | undefined,
+  ) {
+    super(
+      `plan ${planId}'s checkpoints, outputs and artifacts were collected by retention${collectedAt ? ` on ${collectedAt}` : ''}; its report and certificate remain (xyn report, xyn verify)`,
+      'PLAN_COLLECTED',
+      { planId, collected_at: collectedAt ?? null },
+    );
+  }
+}
+
 registerErrorClass(CheckpointFormatError);
+registerErrorClass(PlanCollectedError);
 registerErrorClass(PlanError);
 registerErrorClass(PlanNotEndedError);
 registerErrorClass(ShardTimeoutError);

@@ -21,12 +21,12 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
 import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
 import { BlockKeys, PLANS_DB, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
-import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
 import { forEachCheckpoint, refCheckpoint, refCheckpointPlace, scanCheckpoints } from './plan-checkpoints.ts';
@@ -34,20 +34,12 @@ import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
-import { Memo, type MemoSource } from './memo.ts';
+import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollector, gcTotals, plansToCollect, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
+import { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
-export interface PlanRecord {
-  plan_id: string;
-  plan_name: string;
-  digest: string;
-  source: PlanInput;
-  base_dir: string;
-  state: PlanReport['state'];
-  submitted_by: string;
-  created_at: string;
-  report?: PlanReport;
-}
+export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+import { Memo, type MemoSource } from './memo.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -91,6 +83,9 @@ export class HxoEngine {
   private readonly checkpoints: CheckpointDb;
   private readonly splits: SplitJournal;
   private readonly memo: Memo;
+  private readonly collector: PlanCollector;
+  /** Retention running now (one at a time; `stopRetention` waits for it). */
+  private collecting: Promise<unknown> = Promise.resolve();
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
   private key: NodeKey | undefined;
@@ -108,6 +103,7 @@ export class HxoEngine {
     this.checkpoints = checkpointDb(kernel.store);
     this.splits = new SplitJournal(kernel.store);
     this.memo = new Memo(kernel.store);
+    this.collector = new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo);
     this.autotune = new AutotunePolicies(config);
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
@@ -241,12 +237,77 @@ export class HxoEngine {
     return proofOf(this.checkpoints, this.kernel.pool, planId, plan, layout, casId);
   }
 
+  /**
+   * Applies retention (retention.ts) with the node's policy (XYN_RETAIN_*):
+   * collects the data of the ended plans it no longer keeps, or with
+   * `dryRun` says what it would free.
+   */
+  gc(options: { dryRun?: boolean; policy?: RetentionPolicy } = {}): Promise<GcReport> {
+    const policy = options.policy ?? { plans: this.kernel.config.XYN_RETAIN_PLANS, days: this.kernel.config.XYN_RETAIN_DAYS };
+    const dryRun = options.dryRun ?? false;
+    return this.oneCollectionAtATime(async () => {
+      const chosen = plansToCollect(this.plans.getRange({}).map(({ value }) => value), policy, Date.now(), this.inUse());
+      const collected: CollectedPlan[] = [];
+      for (const { record, reason } of chosen) collected.push(await this.collector.collect(record, reason, dryRun));
+      return gcTotals(policy, dryRun, collected);
+    });
+  }
+
+  /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`); its report stays. */
+  collect(planId: string): Promise<CollectedPlan> {
+    return this.oneCollectionAtATime(async () => {
+      const record = this.plans.get(planId);
+      if (!record) throw new PlanNotFoundError(planId);
+      if (record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
+      if (this.live.has(planId) || !record.report) throw new PlanNotEndedError(planId, 'only an ended plan can be collected: abort it first');
+      if (this.inUse().has(planId)) throw new PlanError('plan_id', `${planId} is where a running plan reuses outputs from: collect it once that plan has ended`);
+      return this.collector.collect(record, 'asked for', false);
+    });
+  }
+
+  /**
+   * Applies retention every `intervalMs` (and once now); the returned stop
+   * waits for a collection in progress. Each one that frees anything is one log line.
+   */
+  scheduleRetention(intervalMs: number): () => Promise<void> {
+    const apply = (): void => {
+      this.gc()
+        .then((r) => {
+          if (r.plans.length > 0) this.kernel.log.info({ plans: r.plans.map((p) => p.plan_id), checkpoint_bytes: r.checkpoint_bytes, artifact_bytes: r.artifact_bytes }, `retention collected ${r.plans.length} plan(s)`);
+        })
+        .catch((err: unknown) => this.kernel.log.error({ err }, 'retention failed'));
+    };
+    apply();
+    const timer = intervalMs > 0 ? setInterval(apply, intervalMs).unref() : undefined;
+    return async () => {
+      clearInterval(timer);
+      await this.collecting.catch(() => undefined);
+    };
+  }
+
+  private oneCollectionAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.collecting.catch(() => undefined).then(work);
+    this.collecting = next;
+    return next;
+  }
+
+  /** Plans that must not be collected now: running, and those running plans reuse outputs from. */
+  private inUse(): Set<string> {
+    const ids = new Set<string>();
+    for (const [planId, live] of this.live) {
+      ids.add(planId);
+      for (const source of live.run.memoSources) if (source) ids.add(source.plan_id);
+    }
+    return ids;
+  }
+
   /** A plan as it is laid out now: live, or resolved again from its record (kept for the next question). */
   private async planView(planId: string): Promise<{ plan: ResolvedPlan; layout: LeafLayout }> {
     const live = this.live.get(planId);
     if (live) return { plan: live.run.plan, layout: live.run.layout };
     const record = this.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
+    if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     let plan = this.resolved.get(planId);
     if (!plan) {
       plan = await this.prepare(record.source, record.base_dir);
@@ -272,6 +333,7 @@ export class HxoEngine {
     if (this.live.has(planId)) throw new PlanError('plan_id', `${planId} is running: replay it once it has ended`);
     const record = this.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
+    if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     const plan = await this.prepare(record.source, record.base_dir);
     const layout = this.layoutOf(plan);
     const leaves = await this.leavesToReplay(planId, plan, layout, selection);
@@ -492,42 +554,6 @@ export async function preparePlan(raw: unknown, registry: JobKindRegistry, limit
   const shaped = checkPlanShape(raw);
   for (const module of shaped.modules ?? []) await registry.loadModule(module, baseDir);
   return resolvePlan(shaped, registry, limits, baseDir, capabilities);
-}
-
-/** The status of a plan from its stored record (ended, or left unfinished by a stopped node). */
-export function storedStatus(plans: Database<PlanRecord, string>, planId: string): PlanStatus {
-  const record = plans.get(planId);
-  if (!record) throw new PlanNotFoundError(planId);
-  if (record.report) return finalStatus(record.report);
-  return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
-}
-
-export function storedReport(plans: Database<PlanRecord, string>, planId: string): PlanReport {
-  const record = plans.get(planId);
-  if (!record) throw new PlanNotFoundError(planId);
-  if (!record.report) throw new PlanNotEndedError(planId, 'no report yet (it is unfinished)');
-  return record.report;
-}
-
-function emptyReport(record: PlanRecord): PlanReport {
-  return {
-    plan_id: record.plan_id,
-    plan_name: record.plan_name,
-    state: 'running',
-    stages: [],
-    total_shards: 0,
-    done_shards: 0,
-    failed_shards: 0,
-    reused_shards: 0,
-    merkle_root: null,
-    truth_certified: false,
-    certificate: null,
-    sample_proofs: [],
-    failed: [],
-    timings: { partition_ms: 0, execute_ms: 0, merkle_ms: 0, certify_ms: 0, total_ms: 0 },
-    started_at: record.created_at,
-    finished_at: null,
-  };
 }
 
 /** Where the success of a dry run of this plan (dry_run aside) is recorded. */

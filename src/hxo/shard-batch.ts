@@ -20,7 +20,7 @@ import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ShardContext } from '../kernel/batch-protocol.ts';
 import { sha256 } from '../kernel/sha256.ts';
 import type { Database } from 'lmdb';
-import { casDb } from '../store/cas.ts';
+import { addCasRefs, casDb, casRefsDb, type CasRefsDb } from '../store/cas.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
@@ -28,7 +28,20 @@ import { casIdAt, shardAddressInto } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './partitioners.ts';
-import { ADDRESS_BYTES, BLOCK_SHARDS, BlockKeys, blockRecord, checkpointDb, doneOutput, encodeDoneShard, encodeFailed, encodeReused, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
+import {
+  ADDRESS_BYTES,
+  BLOCK_SHARDS,
+  BlockKeys,
+  blockRecord,
+  checkpointArtifacts,
+  checkpointDb,
+  doneOutput,
+  encodeDoneShard,
+  encodeFailed,
+  encodeReused,
+  writeCheckpoints,
+  type CheckpointDb,
+} from './checkpoint-records.ts';
 import type { MemoSource } from './memo.ts';
 
 export interface ShardBatchTask {
@@ -79,12 +92,19 @@ let store: Store | undefined;
 const address = Buffer.alloc(32);
 let checkpoints: CheckpointDb;
 let blobs: Database<Uint8Array, string>;
+let refs: CasRefsDb;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
   checkpoints = checkpointDb(store);
   blobs = casDb(store);
+  refs = casRefsDb(store);
+}
+
+/** The owner of the artifacts a plan's done shards refer to (store/cas.ts). */
+export function planArtifactOwner(planId: string): string {
+  return `plan:${planId}`;
 }
 
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
@@ -117,12 +137,17 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const written: number[] = [];
   const values: Uint8Array[] = [];
   const earlier = task.memo ? new EarlierRun(task.memo, task.stage_index) : undefined;
-  // Artifacts the executors keep, by address: written with the checkpoints.
+  // Artifacts the executors keep, by address; written with the checkpoints
+  // when a done shard refers to them. The plan holds every artifact its done
+  // shards refer to (made here or reused with an output).
   const artifacts = new Map<string, Uint8Array>();
+  const held = new Set<string>();
+  let shardArtifacts: string[] = [];
   const context: ShardContext = {
     putArtifact(bytes) {
       const hash = sha256(bytes).toString('hex');
       if (!artifacts.has(hash)) artifacts.set(hash, Uint8Array.prototype.slice.call(bytes) as Uint8Array);
+      if (!shardArtifacts.includes(hash)) shardArtifacts.push(hash);
       return hash;
     },
   };
@@ -148,10 +173,12 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       result.outcome[j] = Outcome.Reused;
       written.push(i);
       values.push(encodeReused(before, j, a, took, result.digests, result.leaves));
+      for (const hash of checkpointArtifacts(before)) held.add(hash);
       continue;
     }
     let output: Uint8Array | undefined;
     let error: unknown = loadError;
+    if (shardArtifacts.length > 0) shardArtifacts = [];
     if (execute) {
       try {
         const value = execute(input, task.config, context);
@@ -168,7 +195,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     if (output) {
       result.outcome[j] = Outcome.Done;
       written.push(i);
-      values.push(encodeDoneShard(output, addresses, j, a, took, false, result.digests, result.leaves));
+      values.push(encodeDoneShard(output, addresses, j, a, took, result.digests, result.leaves, shardArtifacts));
+      for (const hash of shardArtifacts) held.add(hash);
     } else {
       const final = a >= task.max_attempts;
       const message = serializeError(error).message;
@@ -182,7 +210,11 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   }
   board.end(task.slot);
   await (store as Store).write(() => {
-    for (const [hash, bytes] of artifacts) if (!blobs.doesExist(hash)) void blobs.put(hash, bytes);
+    for (const hash of held) {
+      const bytes = artifacts.get(hash);
+      if (bytes && !blobs.doesExist(hash)) void blobs.put(hash, bytes);
+    }
+    if (held.size > 0) addCasRefs(refs, planArtifactOwner(task.plan_id), held);
     writeCheckpoints(checkpoints, keys, written, values);
   });
   return result;

@@ -75,6 +75,12 @@ export const configSchema = z.object({
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */
   XYN_STORE_MAP_SIZE: int(1 << 20).optional(),
+  /** Retention: keep the data of the last N ended plans (0: no limit by count). */
+  XYN_RETAIN_PLANS: int(0).default(10),
+  /** Retention: keep the data of plans created in the last N days (0: no limit by age). */
+  XYN_RETAIN_DAYS: int(0).default(30),
+  /** How often a node applies retention (ms; 0: never on its own). */
+  XYN_GC_INTERVAL_MS: int(0).default(60 * 60 * 1000),
   // Resource limits and safety rails (seed 004 §38)
   XYN_MAX_CONCURRENT_WORKCELLS: int(1).default(3),
   XYN_MAX_CONCURRENT_CI_WORKCELLS: int(1).default(1),

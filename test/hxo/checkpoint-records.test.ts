@@ -20,6 +20,8 @@ import {
   encodeBlock,
   encodeDoneShard,
   encodeFailed,
+  encodeReused,
+  checkpointArtifacts,
   forEachBlockRecord,
   parseBlockKey,
   planKeyRange,
@@ -116,13 +118,13 @@ describe('done checkpoints (encodeDoneShard)', () => {
       const leaves = new Uint8Array(n * 32);
       const j = len % n;
       const output = randomBytes(len);
-      const encoded = encodeDoneShard(output, addresses, j, 3, 42, len === 1, digests, leaves);
+      const encoded = encodeDoneShard(output, addresses, j, 3, 42, digests, leaves);
       const cp = decodeCheckpoint(encoded);
       const casId = addresses.subarray(j * 16, j * 16 + 8).toString('hex');
       expect(encoded.subarray(8, 24)).toEqual(addresses.subarray(j * 16, j * 16 + 16));
       const digest = sha(output);
       const leaf = sha(Buffer.from([0]), Buffer.from(casId, 'ascii'), digest);
-      expect(cp).toMatchObject({ p: Phase.Done, c: casId, a: 3, ms: 42, r: len === 1 });
+      expect(cp).toMatchObject({ p: Phase.Done, c: casId, a: 3, ms: 42, r: false, arts: [] });
       expect(Buffer.from(cp.d as Uint8Array)).toEqual(digest);
       expect(Buffer.from(cp.l as Uint8Array)).toEqual(leaf);
       expect(Buffer.from(cp.o as Uint8Array)).toEqual(output);
@@ -137,7 +139,7 @@ describe('done checkpoints (encodeDoneShard)', () => {
       import('./src/hxo/checkpoint-records.ts').then(async (m) => {
         const { nativeHashing } = await import('./src/kernel/sha256.ts');
         const d = new Uint8Array(96), l = new Uint8Array(96);
-        const cp = m.encodeDoneShard(Buffer.from('an output'), Buffer.from('00112233445566778899aabbccddeeff0011223344556677'.repeat(2), 'hex'), 2, 7, 9, true, d, l);
+        const cp = m.encodeDoneShard(Buffer.from('an output'), Buffer.from('00112233445566778899aabbccddeeff0011223344556677'.repeat(2), 'hex'), 2, 7, 9, d, l);
         console.log(nativeHashing, Buffer.concat([cp, d, l]).toString('hex'));
       })`;
     const run = (env: Record<string, string>) => execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8' }).trim().split(' ');
@@ -156,11 +158,36 @@ describe('done checkpoints (encodeDoneShard)', () => {
   });
 });
 
+describe('done checkpoints that name artifacts', () => {
+  it('keep the same digest, leaf and output, name the artifacts, and a memo hit copies them marked reused', () => {
+    const address = randomBytes(16);
+    const output = Buffer.from('an output that refers to two artifacts');
+    const arts = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+    const [d1, l1, d2, l2] = [new Uint8Array(32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32)];
+    const plain = decodeCheckpoint(encodeDoneShard(output, address, 0, 1, 5, d1, l1));
+    const named = encodeDoneShard(output, address, 0, 1, 5, d2, l2, arts);
+    const cp = decodeCheckpoint(named);
+    expect(cp.arts).toEqual(arts);
+    expect(plain.arts).toEqual([]);
+    expect(Buffer.from(cp.o as Uint8Array)).toEqual(output);
+    expect(Buffer.from(cp.d as Uint8Array)).toEqual(Buffer.from(plain.d as Uint8Array));
+    expect(Buffer.from(cp.l as Uint8Array)).toEqual(Buffer.from(plain.l as Uint8Array));
+    expect(Buffer.from(l2)).toEqual(Buffer.from(l1));
+    expect(Buffer.from(doneOutput(named, address) as Uint8Array)).toEqual(output);
+    expect(checkpointArtifacts(named)).toEqual(arts);
+    const [d3, l3] = [new Uint8Array(64), new Uint8Array(64)];
+    const reused = decodeCheckpoint(encodeReused(named, 1, 2, 9, d3, l3));
+    expect(reused).toMatchObject({ r: true, a: 2, ms: 9, arts, c: cp.c });
+    expect(Buffer.from(reused.o as Uint8Array)).toEqual(output);
+    expect(Buffer.from(l3.subarray(32))).toEqual(Buffer.from(l1));
+  });
+});
+
 describe('memo hits (doneOutput)', () => {
   it('take the output of a done checkpoint of the same address (all 16 bytes), and nothing corrupted, failed or foreign', () => {
     const address = randomBytes(32);
     const output = Buffer.from('an output');
-    const cp = encodeDoneShard(output, address, 0, 1, 0, false, new Uint8Array(32), new Uint8Array(32));
+    const cp = encodeDoneShard(output, address, 0, 1, 0, new Uint8Array(32), new Uint8Array(32));
     expect(Buffer.from(doneOutput(cp, address) as Uint8Array)).toEqual(output);
     // The same cas_id (first 8 bytes) with another address is not the same shard.
     const sameCasId = Buffer.from(address);
