@@ -5,6 +5,7 @@
  */
 import { XynError, ValidationError } from '../kernel/errors.ts';
 import { PlanError, PlanNotEndedError, PlanNotFoundError } from '../hxo/engine-errors.ts';
+import { EventsTruncatedError } from '../store/errors.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -27,6 +28,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof PlanNotFoundError) return new ApiError(404, 'not_found', err.message);
   if (err instanceof PlanNotEndedError) return new ApiError(409, 'conflict', err.message);
   if (err instanceof PlanError) return new ApiError(422, 'invalid_plan', err.message, { field: err.field, rule: err.rule });
+  // Gone for good (retention trimmed them): 410 naming where the kept events start.
+  if (err instanceof EventsTruncatedError) return new ApiError(410, 'truncated', err.message, { oldest_seq: err.oldestSeq, since: err.since });
   if (err instanceof ValidationError) return new ApiError(400, 'bad_request', err.message, { field: err.field });
   if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);
   return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');

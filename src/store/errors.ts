@@ -38,6 +38,25 @@ export class StoreWriteError extends XynError {
   }
 }
 
+/**
+ * A read asked for events after `since`, but retention has trimmed the log
+ * past it: events up to `oldestSeq - 1` are gone. Asking again with
+ * `since = oldestSeq - 1` reads everything still kept.
+ */
+export class EventsTruncatedError extends XynError {
+  constructor(
+    readonly since: number,
+    readonly oldestSeq: number,
+  ) {
+    super(
+      `since ${since} is below the oldest event kept (seq ${oldestSeq}): events up to seq ${oldestSeq - 1} were trimmed by retention (XYN_EVENTS_RETAIN_DAYS, XYN_EVENTS_MAX_BYTES); ask again with since ${oldestSeq - 1} to read what is kept`,
+      'EVENTS_TRUNCATED',
+      { since, oldest_seq: oldestSeq },
+    );
+  }
+}
+
 registerErrorClass(StorageFullError);
 registerErrorClass(CorruptBlobError);
 registerErrorClass(StoreWriteError);
+registerErrorClass(EventsTruncatedError);
