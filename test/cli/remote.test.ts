@@ -97,7 +97,7 @@ describe('xyn serve, token and the remote commands', () => {
     const escalation = xynSync(['token', 'create', '--role', 'admiral', '--url', url, '--token', xynSync(['token', 'create', '--role', 'captain', '--url', url, '--token', admiral]).stdout.trim()]);
     expect(escalation.status).toBe(2);
     expect(escalation.stderr).toMatch(/403 forbidden: .*xyn:tokens/);
-  });
+  }, 120_000); // about fifteen CLI processes in a row: on a busy shared machine, past the 30 s default
 
   it('no node at the URL is exit 1; a bad URL is exit 2', () => {
     const none = xynSync(['status', 'x', '--url', 'http://127.0.0.1:1', '--token', admiral]);
