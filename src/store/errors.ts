@@ -56,7 +56,33 @@ export class EventsTruncatedError extends XynError {
   }
 }
 
+/**
+ * Another live process holds the data dir (one node per data dir). `pid`,
+ * `command` and `url` name the holder; null when it could not be told (it is
+ * just starting, or its lock.json cannot be read). `advice` says what to do
+ * instead (default: stop it, or use another data dir).
+ */
+export class DataDirLockedError extends XynError {
+  readonly pid: number | null;
+  readonly command: string | null;
+  readonly url: string | null;
+
+  constructor(
+    readonly path: string,
+    holder: { pid?: number | null; command?: string | null; url?: string | null } | undefined,
+    advice = 'stop it first, or use another data dir (--data DIR or XYN_DATA_DIR)',
+  ) {
+    const details = { path, pid: holder?.pid ?? null, command: holder?.command ?? null, url: holder?.url ?? null };
+    const who = details.pid === null ? 'another process' : `pid ${details.pid} (xyn ${details.command ?? '?'}${details.url ? ` on ${details.url}` : ''})`;
+    super(`data dir ${path} is in use by ${who}: ${advice}`, 'DATA_DIR_LOCKED', details);
+    this.pid = details.pid;
+    this.command = details.command;
+    this.url = details.url;
+  }
+}
+
 registerErrorClass(StorageFullError);
 registerErrorClass(CorruptBlobError);
 registerErrorClass(StoreWriteError);
 registerErrorClass(EventsTruncatedError);
+registerErrorClass(DataDirLockedError);

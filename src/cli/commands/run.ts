@@ -3,11 +3,13 @@
  * live progress bar on a TTY), prints the report, and exits 0 only when the
  * plan is certified. Running the same file against the same data dir again
  * resumes it (the plan id comes from the plan's digest), or `--resume ID`.
+ * It holds the data dir's lock while it runs: one node per data dir.
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, JobKindRegistry, preparePlan, readPlanFile, type PlanReport } from '../../hxo/index.ts';
+import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
 
@@ -29,22 +31,24 @@ export function registerRun(program: Command): void {
       const path = resolve(file);
       const raw = readPlanFile(path);
       const config = configFromFlags(flags);
-      // Refuse a bad plan before anything is started or written.
+      // Refuse a bad plan before anything is locked, started or written.
       const registry = new JobKindRegistry();
       for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
       const prepared = await preparePlan(raw, registry, config, dirname(path));
-      // stdout carries the report: logs (warnings and worse) go to stderr.
-      const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
-      try {
-        const engine = new HxoEngine(kernel, registry);
-        const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(flags.resume ? { planId: flags.resume } : {}) });
-        const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
-        const report = await submitted.finished.finally(stop);
-        process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
-        process.exitCode = report.truth_certified ? 0 : 1;
-      } finally {
-        await kernel.stop();
-      }
+      await withDataDirLock(config.dataDir, 'run', async () => {
+        // stdout carries the report: logs (warnings and worse) go to stderr.
+        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+        try {
+          const engine = new HxoEngine(kernel, registry);
+          const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(flags.resume ? { planId: flags.resume } : {}) });
+          const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
+          const report = await submitted.finished.finally(stop);
+          process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+          process.exitCode = report.truth_certified ? 0 : 1;
+        } finally {
+          await kernel.stop();
+        }
+      });
     });
 }
 
