@@ -35,7 +35,7 @@ import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-quer
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
-import { PlanCollector, gcTotals, plansToCollect, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
+import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
 import { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
 export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
@@ -245,12 +245,7 @@ export class HxoEngine {
   gc(options: { dryRun?: boolean; policy?: RetentionPolicy } = {}): Promise<GcReport> {
     const policy = options.policy ?? { plans: this.kernel.config.XYN_RETAIN_PLANS, days: this.kernel.config.XYN_RETAIN_DAYS };
     const dryRun = options.dryRun ?? false;
-    return this.oneCollectionAtATime(async () => {
-      const chosen = plansToCollect(this.plans.getRange({}).map(({ value }) => value), policy, Date.now(), this.inUse());
-      const collected: CollectedPlan[] = [];
-      for (const { record, reason } of chosen) collected.push(await this.collector.collect(record, reason, dryRun));
-      return gcTotals(policy, dryRun, collected);
-    });
+    return this.oneCollectionAtATime(() => applyRetention(this.collector, this.plans, policy, { dryRun, spared: this.inUse() }));
   }
 
   /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`); its report stays. */
@@ -266,10 +261,12 @@ export class HxoEngine {
   }
 
   /**
-   * Applies retention every `intervalMs` (and once now); the returned stop
-   * waits for a collection in progress. Each one that frees anything is one log line.
+   * Applies retention every `intervalMs` (and once now; never for 0); the
+   * returned stop waits for a collection in progress. Each one that frees
+   * anything is one log line.
    */
   scheduleRetention(intervalMs: number): () => Promise<void> {
+    if (intervalMs <= 0) return () => Promise.resolve();
     const apply = (): void => {
       this.gc()
         .then((r) => {
@@ -278,7 +275,7 @@ export class HxoEngine {
         .catch((err: unknown) => this.kernel.log.error({ err }, 'retention failed'));
     };
     apply();
-    const timer = intervalMs > 0 ? setInterval(apply, intervalMs).unref() : undefined;
+    const timer = setInterval(apply, intervalMs).unref();
     return async () => {
       clearInterval(timer);
       await this.collecting.catch(() => undefined);

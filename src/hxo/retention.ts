@@ -133,7 +133,20 @@ export class PlanCollector {
   }
 }
 
-export function gcTotals(policy: RetentionPolicy, dryRun: boolean, plans: CollectedPlan[]): GcReport {
+/**
+ * Applies a policy to a store's plans: collects (or, with `dryRun`, counts)
+ * the data of those it no longer keeps. `spared`: plans in use (a node's
+ * running plans and their memo sources); a process holding the data dir's
+ * lock has none.
+ */
+export async function applyRetention(collector: PlanCollector, plans: Database<PlanRecord, string>, policy: RetentionPolicy, options: { dryRun: boolean; spared: ReadonlySet<string> }): Promise<GcReport> {
+  const chosen = plansToCollect(plans.getRange({}).map(({ value }) => value), policy, Date.now(), options.spared);
+  const collected: CollectedPlan[] = [];
+  for (const { record, reason } of chosen) collected.push(await collector.collect(record, reason, options.dryRun));
+  return gcTotals(policy, options.dryRun, collected);
+}
+
+function gcTotals(policy: RetentionPolicy, dryRun: boolean, plans: CollectedPlan[]): GcReport {
   return {
     dry_run: dryRun,
     policy,

@@ -136,6 +136,11 @@ export class Store {
     }
   }
 
+  /** Writes a copy of the environment into `folder` (existing, empty) as its data.mdb, compacted: free pages left out. */
+  async compactCopy(folder: string): Promise<void> {
+    await this.root.backup(folder, true);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

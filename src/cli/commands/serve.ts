@@ -25,11 +25,13 @@ export function registerServe(program: Command): void {
       await withDataDirLock(config.dataDir, 'serve', async (lock) => {
         const kernel = await startKernel(config);
         let engine: HxoEngine | undefined;
+        let stopRetention = async (): Promise<void> => {};
         try {
           if (config.HXO_ENABLED) {
             engine = new HxoEngine(kernel);
             const resumed = await engine.start();
             if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
+            stopRetention = engine.scheduleRetention(config.XYN_GC_INTERVAL_MS);
           }
           const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
           const url = `http://${config.XYN_HOST}:${server.port}`;
@@ -53,6 +55,7 @@ export function registerServe(program: Command): void {
           await server.close();
           removeNodeFile();
         } finally {
+          await stopRetention();
           await kernel.stop();
         }
       });
