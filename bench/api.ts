@@ -5,7 +5,7 @@
  *    latency, served by xyn's uWebSockets.js server and — the baseline — by
  *    node:http running the same router and handlers (autocannon, its own
  *    process, 16 connections, 5 s each).
- * 2. A 1,000,000-shard compute.hash plan alone, then again while autocannon
+ * 2. A 1,000,000-shard default compute.hash plan alone, then again while autocannon
  *    asks for its status at a fixed 500 requests/s, five rounds: the plan's
  *    shards/s both ways (the drop, per round: the machine drifts between
  *    rounds more than within one) and the API's p50/p99 while the plan runs
@@ -119,8 +119,13 @@ function linesOf(child: ChildProcessByStdio<Writable | null, Readable, null>, na
   };
 }
 
+/**
+ * The default plan (memo on, as users write it). Each is submitted with the
+ * memo off for its run (`xyn run --no-memo`): its shards are new to the node,
+ * as a first run's are, instead of all reused from the round before.
+ */
 function plan(name: string, total = shards): Record<string, unknown> {
-  return { name, constraints: { max_shards: total }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', memo: false, config: { total, per_shard: 1, rounds: 1 } }] };
+  return { name, constraints: { max_shards: total }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', config: { total, per_shard: 1, rounds: 1 } }] };
 }
 
 /** Events/s delivered to `clients` subscribers of `events` published, and how many they were told they missed (lagged). */
@@ -163,12 +168,12 @@ async function planUnderLoad(priority: 'low' | 'idle', token: string): Promise<U
     await warmUp.finished;
     const idle = await cannon(`http://127.0.0.1:${s.port}/api/hxo/status/${warmUp.planId}`, token, LOAD_CONNECTIONS, 3, LOAD_RATE);
     const out: UnderLoad = { idle, alone: [], loaded: [], during: [] };
-    const runAlone = async (round: number) => await (await e.submit(plan(`bench-api-alone-${round}`), { baseDir: root })).finished;
+    const runAlone = async (round: number) => await (await e.submit(plan(`bench-api-alone-${round}`), { baseDir: root, memo: false })).finished;
     // The load lasts as long as the plan does.
     const runLoaded = async (round: number) => {
       let loaded: Promise<PlanReport> | undefined;
       const start = async () => {
-        const { planId, finished } = await e.submit(plan(`bench-api-loaded-${round}`), { baseDir: root });
+        const { planId, finished } = await e.submit(plan(`bench-api-loaded-${round}`), { baseDir: root, memo: false });
         loaded = finished;
         return { url: `http://127.0.0.1:${s.port}/api/hxo/status/${planId}`, until: finished };
       };

@@ -1,18 +1,27 @@
 /**
- * The end-to-end million-shard harness: xyn's `compute.hash` plan against the
- * C program doing the same hot path (native-bench/hotpath.c), in one run, same
- * machine, same shard count. Prints both, their ratio, and checks that both
- * computed the same Merkle root (they implement the same spec, byte for byte).
+ * The end-to-end million-shard harness: what a user gets, against the C
+ * program doing the same hot path (native-bench/hotpath.c), in one run, same
+ * machine, same shard count. Each xyn row is a `xyn run` of a `compute.hash`
+ * plan in its own process, timed from process start to exit (the report
+ * printed), with that process's peak RSS:
+ *
+ * - default: the plan as a user writes it (memo on), in a fresh data dir;
+ * - memo off: the same plan with `memo: false`;
+ * - all reused: the default plan again under another name in the same data
+ *   dir (every output reused from the first run).
+ *
+ * Each checks its Merkle root against the C program's (they implement the
+ * same spec, byte for byte).
  *
  *   npm run bench:e2e                 # 1,000,000 shards
  *   npm run bench:e2e -- --shards 200000
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from '../src/cli/commands/bench.ts';
+import type { PlanReport } from '../src/hxo/report.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const at = process.argv.indexOf('--shards');
@@ -23,30 +32,38 @@ if (!Number.isInteger(shards) || shards < 1) {
 }
 
 execFileSync(join(root, 'native-bench/build.sh'), { stdio: 'inherit' });
-const dir = mkdtempSync(join(tmpdir(), 'xyn-native-'));
-let native: { seconds: number; shards_per_s: number; merkle_root: string };
+const work = mkdtempSync(join(tmpdir(), 'xyn-e2e-'));
 try {
-  const out = execFileSync(join(root, 'native-bench/build/hotpath'), ['--shards', String(shards), '--dir', dir], { encoding: 'utf8' });
-  native = JSON.parse(out) as typeof native;
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+  const native = JSON.parse(execFileSync(join(root, 'native-bench/build/hotpath'), ['--shards', String(shards), '--dir', join(work, 'c')], { encoding: 'utf8' })) as { seconds: number; merkle_root: string };
 
-let ours: BenchResult;
-try {
-  ours = JSON.parse(execFileSync(process.execPath, [join(root, 'bin/xyn.js'), 'bench', '--json', '--shards', String(shards)], { encoding: 'utf8' })) as BenchResult;
-} catch (err) {
-  // Exit code 1 means "not certified": the JSON on stdout still says what happened.
-  const stdout = (err as { stdout?: string }).stdout;
-  if (!stdout) throw err;
-  ours = JSON.parse(stdout) as BenchResult;
+  interface Row {
+    name: string;
+    seconds: number;
+    peakRssMib: number;
+    report: PlanReport;
+  }
+  /** `xyn run` of a compute.hash plan of `shards` in data dir `data`: wall time of the process, its peak RSS (reported by the probe at exit). */
+  const run = (name: string, planName: string, data: string, memo: boolean): Row => {
+    const file = join(work, `${planName}.json`);
+    writeFileSync(file, JSON.stringify({ name: planName, constraints: { max_shards: shards }, stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', ...(memo ? {} : { memo: false }), config: { total: shards, per_shard: 1, rounds: 1 } }] }));
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', join(root, 'bench/rss-probe.mjs'), join(root, 'bin/xyn.js'), 'run', file, '--data', data, '--json'], { encoding: 'utf8', env: { ...process.env, HXO_MAX_SHARDS: String(shards) } });
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`xyn run (${name}) exited ${r.status}: ${r.stderr}`);
+    const rss = /xyn-peak-rss-kib: (\d+)/.exec(r.stderr);
+    return { name, seconds, peakRssMib: rss ? Math.round(Number(rss[1]) / 1024) : NaN, report: JSON.parse(r.stdout) as PlanReport };
+  };
+  const rows = [run('default (memo on), fresh', 'e2e-default', join(work, 'on'), true), run('memo off', 'e2e-memo-off', join(work, 'off'), false), run('default, all reused', 'e2e-again', join(work, 'on'), true)];
+
+  const fmt = (name: string, seconds: number, rest: string) => `  ${name.padEnd(30)} ${seconds.toFixed(3).padStart(8)} s ${Math.round(shards / seconds).toLocaleString('en-US').padStart(10)} shards/s  ${rest}`;
+  console.log(`end to end, ${shards.toLocaleString('en-US')} compute.hash shards (sha256, an LMDB checkpoint per shard, RFC 9162 root), process start to report`);
+  console.log(fmt('C (liblmdb + libssl)', native.seconds, ''));
+  for (const r of rows) {
+    const same = r.report.merkle_root === native.merkle_root;
+    if (!same || !r.report.truth_certified) process.exitCode = 1;
+    console.log(fmt(`xyn ${r.name}`, r.seconds, `${(r.seconds / native.seconds).toFixed(2)}x C, peak RSS ${r.peakRssMib} MiB, reused ${r.report.reused_shards.toLocaleString('en-US')}, ${same ? 'same root' : `ROOT DIFFERS (${r.report.merkle_root})`}`));
+  }
+  console.log('  targets: default >= 250,000 shards/s and within 3x C; memo off >= 300,000 shards/s; peak RSS < 512 MiB');
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
-const ratio = ours.seconds / native.seconds;
-const line = (name: string, seconds: number, rate: number) => `  ${name.padEnd(28)} ${seconds.toFixed(3).padStart(9)} s ${Math.round(rate).toLocaleString('en-US').padStart(12)} shards/s`;
-console.log(`end to end, ${shards.toLocaleString('en-US')} compute.hash shards (sha256, LMDB checkpoint per shard, RFC 9162 root)`);
-console.log(line('C (liblmdb + libssl)', native.seconds, native.shards_per_s));
-console.log(line(`xyn (${ours.workers} workers, certified)`, ours.seconds, ours.shards_per_s));
-console.log(`  xyn / C time: ${ratio.toFixed(2)}x   (target: within 4x, and >= 150,000 shards/s)`);
-console.log(`  xyn phases: ${Object.entries(ours.phases).map(([k, p]) => `${k} ${p.ms} ms`).join(', ')}; peak RSS ${ours.peak_rss_mb} MiB`);
-console.log(`  same merkle root: ${native.merkle_root === ours.merkle_root ? 'yes' : `NO (C ${native.merkle_root}, xyn ${ours.merkle_root})`}`);
-if (native.merkle_root !== ours.merkle_root) process.exitCode = 1;

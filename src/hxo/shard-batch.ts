@@ -164,8 +164,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
     shardAddressInto(task.kind, task.executor, input, address, 0);
-    result.cas.set(address.subarray(0, 8), j * 8);
-    addresses.set(address.subarray(0, ADDRESS_BYTES), j * ADDRESS_BYTES);
+    address.copy(result.cas, j * 8, 0, 8);
+    address.copy(addresses, j * ADDRESS_BYTES, 0, ADDRESS_BYTES);
     const before = earlier?.checkpoint(i);
     if (before && doneOutput(before, address)) {
       const took = Math.max(0, Date.now() - started);

@@ -70,6 +70,20 @@ const GIVE_UP = Symbol('not a fast-path value');
 
 let buf = new Uint8Array(64 * 1024);
 let pos = 0;
+/**
+ * Views of buf's first n bytes, by n: a shard encodes three small values,
+ * and a view object per encode is garbage the worker would collect a few
+ * million times per plan. Dropped when buf grows.
+ */
+let views: Uint8Array[] = [];
+
+const CACHED_VIEWS = 1024;
+
+/** buf[0, pos) as a view (for short values, the same object for the same length until buf grows). */
+function written(): Uint8Array {
+  if (pos >= CACHED_VIEWS) return new Uint8Array(buf.buffer, 0, pos);
+  return (views[pos] ??= new Uint8Array(buf.buffer, 0, pos));
+}
 
 /**
  * The canonical bytes of `value` as a view into a scratch buffer the next
@@ -79,7 +93,7 @@ let pos = 0;
  */
 export function writeCanonical(value: unknown): Uint8Array | undefined {
   pos = 0;
-  return writeValue(value) === GIVE_UP ? undefined : new Uint8Array(buf.buffer, 0, pos);
+  return writeValue(value) === GIVE_UP ? undefined : written();
 }
 
 /**
@@ -98,7 +112,7 @@ export function writeAddressFrame(kind: string, executor: string, input: unknown
   if (writeValue(input) === GIVE_UP) return undefined;
   writeString('kind');
   if (writeString(kind) === GIVE_UP) return undefined;
-  return new Uint8Array(buf.buffer, 0, pos);
+  return written();
 }
 
 function ensure(extra: number): void {
@@ -106,6 +120,7 @@ function ensure(extra: number): void {
   const grown = new Uint8Array(Math.max(buf.length * 2, pos + extra));
   grown.set(buf.subarray(0, pos));
   buf = grown;
+  views = [];
 }
 
 function writeValue(value: unknown): typeof GIVE_UP | void {

@@ -13,10 +13,12 @@ export interface HashInput {
   end: number;
 }
 
+/** Scratch for the digest: only its hex leaves the executor. */
+const h = Buffer.alloc(32);
+
 export const executors = {
   hash(input: unknown, config: { rounds?: number } = {}): { digest: string } {
     const rounds = config.rounds ?? 1;
-    const h = Buffer.allocUnsafe(32);
     sha256Into(canonicalView(input), h, 0);
     for (let r = 1; r < rounds; r++) sha256Into(h, h, 0);
     return { digest: h.toString('hex') };
