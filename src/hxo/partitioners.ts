@@ -15,6 +15,9 @@ import { join, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PlanError } from './engine-errors.ts';
+import { rangeAt, splitRange } from './worker-partitioners.ts';
+
+export { splitRange } from './worker-partitioners.ts';
 import { canonicalEncode } from '../kernel/canonical.ts';
 import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
 import { databaseUrl, rowCount } from './sql.ts';
@@ -76,22 +79,9 @@ export const byRange: Partitioner<z.infer<typeof byRangeConfig>> = {
       yield { end: Math.min(start + per_shard, total), start };
     }
   },
-  at: ({ total, per_shard }, i) => ({ end: Math.min((i + 1) * per_shard, total), start: i * per_shard }),
+  at: rangeAt,
   split: (_config, input, factor) => splitRange(input as { start: number; end: number }, factor),
 };
-
-/** [start, end) in at most `factor` contiguous parts, as even as integers allow (bigger ones first). */
-export function splitRange({ start, end }: { start: number; end: number }, factor: number): { end: number; start: number }[] {
-  const length = end - start;
-  const parts = Math.min(factor, length);
-  const out: { end: number; start: number }[] = [];
-  for (let k = 0, from = start; k < parts; k++) {
-    const size = Math.floor(length / parts) + (k < length % parts ? 1 : 0);
-    out.push({ end: from + size, start: from });
-    from += size;
-  }
-  return out;
-}
 
 /**
  * A partitioner as the registry and the engine hold it, its config type
@@ -102,15 +92,9 @@ export function erased<C>(p: Partitioner<C>): Partitioner {
   return p as unknown as Partitioner;
 }
 
-/** Built-in partitioners with `at`, by the name a batch task gives (they load in any thread). */
-export const workerPartitioners: Readonly<Record<string, Partitioner>> = {
-  by_range: erased(byRange),
-};
-
-/** The name under which a shard worker finds this partitioner, if it can rebuild its inputs. */
+/** The name under which a shard worker finds this partitioner (worker-partitioners.ts), if it can rebuild its inputs. */
 export function workerPartitionerName(p: Partitioner): string | undefined {
-  if (!p.at) return undefined;
-  return Object.keys(workerPartitioners).find((name) => workerPartitioners[name] === p);
+  return p === erased(byRange) ? 'by_range' : undefined;
 }
 
 const routeMapConfig = z.object({

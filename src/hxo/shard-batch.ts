@@ -27,7 +27,7 @@ import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import { casIdAt, shardAddressInto } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
-import { workerPartitioners } from './partitioners.ts';
+import { workerPartitioners } from './worker-partitioners.ts';
 import {
   ADDRESS_BYTES,
   BLOCK_SHARDS,
@@ -164,8 +164,9 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
     shardAddressInto(task.kind, task.executor, input, address, 0);
-    address.copy(result.cas, j * 8, 0, 8);
-    address.copy(addresses, j * ADDRESS_BYTES, 0, ADDRESS_BYTES);
+    // Byte loops: Buffer#copy costs more than these few bytes.
+    for (let b = 0; b < ADDRESS_BYTES; b++) addresses[j * ADDRESS_BYTES + b] = address[b] as number;
+    for (let b = 0; b < 8; b++) result.cas[j * 8 + b] = address[b] as number;
     const before = earlier?.checkpoint(i);
     if (before && doneOutput(before, address)) {
       const took = Math.max(0, Date.now() - started);

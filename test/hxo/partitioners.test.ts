@@ -5,18 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byRange, workerPartitionerName, workerPartitioners } from '../../src/hxo/partitioners.ts';
+import { byRange, workerPartitionerName } from '../../src/hxo/partitioners.ts';
+import { workerPartitioners } from '../../src/hxo/worker-partitioners.ts';
 
 describe('partitioners with random access', () => {
-  it('by_range: at(i) is the i-th of shards(), for every i < count()', () => {
-    const p = workerPartitioners.by_range as typeof workerPartitioners.by_range & object;
-    expect(p.at).toBeTypeOf('function');
+  it('by_range: at(i) is the i-th of shards(), for every i < count(), in the plan actor and in the workers', () => {
+    const p = byRange;
+    const inWorker = workerPartitioners.by_range as (typeof workerPartitioners)['by_range'] & object;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 700 }), (total, per_shard) => {
         const config = p.config.parse({ total, per_shard });
         const all = [...p.shards(config)];
         expect(all).toHaveLength(p.count(config) as number);
-        all.forEach((input, i) => expect(p.at?.(config, i)).toEqual(input));
+        all.forEach((input, i) => {
+          expect(p.at?.(config, i)).toEqual(input);
+          expect(inWorker.at(config, i)).toEqual(input);
+        });
       }),
       { numRuns: 200 },
     );
