@@ -17,6 +17,7 @@ import { VERSION } from '../cli/version.ts';
 import { CAPABILITIES, TokenStore, roleCapabilities, type Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { serveHttp } from './http.ts';
+import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -43,6 +44,8 @@ export interface ApiServer {
   tokens: TokenStore;
   /** WebSocket clients connected now. */
   streamClients(): number;
+  /** Streamed HTTP answers (NDJSON): open, waiting on their client, bytes written, completed, cut short. */
+  httpStreams(): Readonly<StreamCounters>;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
     ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
   ];
-  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  const streams = streamCounters();
+  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new ConfigError('XYN_PORT', `cannot listen on ${options.host}:${options.port} (in use, or not an address of this machine)`))));
   });
@@ -91,6 +95,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     routes,
     tokens,
     streamClients: stream.clients,
+    httpStreams: () => ({ ...streams }),
     async close() {
       if (closed) return;
       closed = true;
