@@ -23,6 +23,7 @@ import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { outputRoutes } from './routes/outputs.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -81,6 +82,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
     ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+    ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();
   serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });

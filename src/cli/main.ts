@@ -12,6 +12,7 @@ import { registerPlanCommands } from './commands/plans.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerToken } from './commands/token.ts';
+import { registerOutputs } from './commands/outputs.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
 
@@ -29,6 +30,7 @@ registerPlanCommands(program);
 registerBench(program);
 registerReplay(program);
 registerToken(program);
+registerOutputs(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -35,6 +35,7 @@ import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-quer
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 
 export interface PlanRecord {
   plan_id: string;
@@ -221,6 +222,24 @@ export class HxoEngine {
       state: this.live.get(value.plan_id)?.run.state ?? value.state,
       created_at: value.created_at,
     }));
+  }
+
+  /** A page of what a plan's done shards produced, in leaf order (one stage's, if asked), from leaf `cursor` on. */
+  async outputs(planId: string, q: OutputQuery): Promise<OutputPage> {
+    const { plan, layout } = await this.planView(planId);
+    return outputPage(this.checkpoints, planId, plan, layout, q);
+  }
+
+  /**
+   * Every output from leaf `cursor` on, a page of `pageSize` at a time, each
+   * page read only when the caller asks for it (it streams them). The plan
+   * and the stage are checked now: an unknown one throws here, not midway.
+   */
+  async outputPages(planId: string, q: { stage?: string; cursor: number; pageSize?: number }): Promise<Iterable<OutputPage>> {
+    const { plan, layout } = await this.planView(planId);
+    if (q.stage !== undefined) stageIndexOf(plan, q.stage);
+    const query = { ...(q.stage !== undefined ? { stage: q.stage } : {}), limit: q.pageSize ?? 1000 };
+    return outputPages((cursor) => outputPage(this.checkpoints, planId, plan, layout, { ...query, cursor }), q.cursor);
   }
 
   /** A page of a plan's shards in leaf order, optionally of one phase, from leaf `cursor` on. */

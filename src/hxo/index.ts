@@ -7,3 +7,6 @@ export { PlanError, PlanNotEndedError, PlanNotFoundError, ShardTimeoutError } fr
 export type { PlanReport, PlanStatus, StageStats } from './report.ts';
 export { verifyReport, type ReportVerification } from './verify-report.ts';
 export { shardAddress } from './address.ts';
+export { type OutputPage, type OutputRow, type OutputQuery } from './plan-outputs.ts';
+export { fromOutputJson, toOutputJson } from './output-json.ts';
+export { storedOutputPages, storedRecord } from './stored-plan.ts';

@@ -87,11 +87,11 @@ function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>
   return withStore(flags, (store) => fn(store.db<string, PlanRecord>(PLANS_DB)));
 }
 
-function withRemoteFlags(cmd: Command): Command {
+export function withRemoteFlags(cmd: Command): Command {
   return cmd.option('--url <url>', 'a running node (XYN_URL; default http://127.0.0.1:8000)').option('--token <token>', 'API token (XYN_TOKEN)');
 }
 
 /** status and report ask a node when told where one is; otherwise they read the data dir. */
-function isRemote(flags: RemoteFlags): boolean {
+export function isRemote(flags: RemoteFlags): boolean {
   return flags.url !== undefined || flags.token !== undefined || process.env.XYN_URL !== undefined;
 }
