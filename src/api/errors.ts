@@ -4,7 +4,7 @@
  * fault of the caller. A 5xx means a bug or a broken node, never bad input.
  */
 import { XynError, ValidationError } from '../kernel/errors.ts';
-import { PlanError, PlanNotEndedError, PlanNotFoundError } from '../hxo/engine-errors.ts';
+import { PlanChangedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -26,6 +26,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof PlanNotFoundError) return new ApiError(404, 'not_found', err.message);
   if (err instanceof PlanNotEndedError) return new ApiError(409, 'conflict', err.message);
+  if (err instanceof PlanNotResumableError) return new ApiError(409, 'conflict', err.message, { state: err.state });
+  if (err instanceof PlanChangedError) return new ApiError(409, 'conflict', err.message, { recorded_digest: err.recordedDigest, digest: err.digest });
   if (err instanceof PlanError) return new ApiError(422, 'invalid_plan', err.message, { field: err.field, rule: err.rule });
   if (err instanceof ValidationError) return new ApiError(400, 'bad_request', err.message, { field: err.field });
   if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);

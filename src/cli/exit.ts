@@ -1,10 +1,10 @@
 /** Exit codes: 2 for bad input (flags, config, validation), 1 for anything else. */
 import { ConfigError, ValidationError } from '../kernel/index.ts';
-import { PlanError, PlanNotEndedError, PlanNotFoundError } from '../hxo/index.ts';
+import { PlanChangedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/index.ts';
 import { InvalidArgumentError } from 'commander';
 
 export function exitCodeFor(err: unknown): number {
-  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError];
+  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError, PlanNotResumableError, PlanChangedError];
   return badInput.some((cls) => err instanceof cls) ? 2 : 1;
 }
 

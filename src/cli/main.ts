@@ -12,6 +12,8 @@ import { registerPlanCommands } from './commands/plans.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerToken } from './commands/token.ts';
+import { registerResume } from './commands/resume.ts';
+import { registerPlanList } from './commands/plan-list.ts';
 import { registerOutputs } from './commands/outputs.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
@@ -30,6 +32,8 @@ registerPlanCommands(program);
 registerBench(program);
 registerReplay(program);
 registerToken(program);
+registerResume(program);
+registerPlanList(program);
 registerOutputs(program);
 
 try {

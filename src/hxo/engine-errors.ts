@@ -37,7 +37,42 @@ export class PlanNotEndedError extends XynError {
   }
 }
 
+/**
+ * A plan `resume` cannot continue: it is running, already certified, or
+ * failed (its failed shards are replayed, not resumed). `state` is the plan's.
+ */
+export class PlanNotResumableError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly state: string,
+    why: string,
+  ) {
+    super(`plan ${planId} cannot be resumed: ${why}`, 'PLAN_NOT_RESUMABLE', { planId, state });
+  }
+}
+
+/**
+ * The plan prepared again from its record is not the plan that started: its
+ * digest differs (its code or inputs changed), so its checkpoints are not
+ * outputs of it and it cannot be continued.
+ */
+export class PlanChangedError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly recordedDigest: string,
+    readonly digest: string,
+  ) {
+    super(
+      `plan ${planId} changed since it started (its digest was ${recordedDigest.slice(0, 12)}…, prepared again it is ${digest.slice(0, 12)}…: its code or inputs changed); it cannot be resumed: submit it as a new plan`,
+      'PLAN_CHANGED',
+      { planId, recordedDigest, digest },
+    );
+  }
+}
+
 registerErrorClass(PlanError);
+registerErrorClass(PlanNotResumableError);
+registerErrorClass(PlanChangedError);
 registerErrorClass(PlanNotEndedError);
 registerErrorClass(ShardTimeoutError);
 registerErrorClass(PlanNotFoundError);
