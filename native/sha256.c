@@ -101,45 +101,46 @@ napi_value perfect_roots(napi_env env, napi_callback_info info) {
 }
 
 /*
- * shardDone(output, cas, checkpoint, digests, leaves, j): the hashing and the
- * byte layout of done shard j of a batch in one call (src/hxo/checkpoint-
- * records.ts holds the layout and the same steps in JS):
- *   digest = sha256(output)                  -> digests[32j..], checkpoint[24..56)
- *   cas_id = hex(cas[8j..8j+8))              -> checkpoint[8..24)
- *   leaf   = sha256(0x00 || cas_id || digest) -> leaves[32j..], checkpoint[56..88)
- *   output                                   -> checkpoint[88..)
+ * shardDone(output, addresses, checkpoint, digests, leaves, j): the hashing
+ * and the byte layout of done shard j of a batch in one call (src/hxo/
+ * checkpoint-records.ts holds the layout and the same steps in JS):
+ *   address = addresses[16j..16j+16)          -> checkpoint[8..24)  (raw: its first 8 bytes are the cas_id's)
+ *   digest  = sha256(output)                  -> digests[32j..], checkpoint[24..56)
+ *   leaf    = sha256(0x00 || hex(address[0..8)) || digest) -> leaves[32j..], checkpoint[56..88)
+ *   output                                    -> checkpoint[88..)
  * checkpoint[0..8) (phase, flags, attempts, ms) is the caller's to write.
  */
 #define DONE_TAIL 88
 napi_value shard_done(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  uint8_t *output, *cas, *cp, *digests, *leaves;
-  size_t output_len, cas_len, cp_len, digests_len, leaves_len;
+  uint8_t *output, *addresses, *cp, *digests, *leaves;
+  size_t output_len, addresses_len, cp_len, digests_len, leaves_len;
   uint32_t j;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 6 || !bytes_of(env, argv[0], &output, &output_len) || !bytes_of(env, argv[1], &cas, &cas_len) ||
+  if (argc < 6 || !bytes_of(env, argv[0], &output, &output_len) || !bytes_of(env, argv[1], &addresses, &addresses_len) ||
       !bytes_of(env, argv[2], &cp, &cp_len) || !bytes_of(env, argv[3], &digests, &digests_len) ||
       !bytes_of(env, argv[4], &leaves, &leaves_len) || !u32_of(env, argv[5], &j)) return NULL;
-  if (((size_t)j + 1) * 8 > cas_len || cp_len != DONE_TAIL + output_len || ((size_t)j + 1) * 32 > digests_len || ((size_t)j + 1) * 32 > leaves_len) {
+  if (((size_t)j + 1) * 16 > addresses_len || cp_len != DONE_TAIL + output_len || ((size_t)j + 1) * 32 > digests_len || ((size_t)j + 1) * 32 > leaves_len) {
     napi_throw_range_error(env, NULL, "shardDone: buffers of the wrong size");
     return NULL;
   }
   static const char hex[] = "0123456789abcdef";
   uint8_t *digest = cp + 24, *leaf = cp + 56;
+  const uint8_t *address = addresses + (size_t)j * 16;
+  memcpy(cp + 8, address, 16);
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, output, output_len);
   SHA256_Final(digest, &ctx);
-  const uint8_t *id = cas + (size_t)j * 8;
+  uint8_t leaf_data[1 + 16];
+  leaf_data[0] = 0x00;
   for (int i = 0; i < 8; i++) {
-    cp[8 + 2 * i] = hex[id[i] >> 4];
-    cp[9 + 2 * i] = hex[id[i] & 15];
+    leaf_data[1 + 2 * i] = hex[address[i] >> 4];
+    leaf_data[2 + 2 * i] = hex[address[i] & 15];
   }
-  uint8_t zero = 0x00;
   SHA256_Init(&ctx);
-  SHA256_Update(&ctx, &zero, 1);
-  SHA256_Update(&ctx, cp + 8, 16);
+  SHA256_Update(&ctx, leaf_data, sizeof leaf_data);
   SHA256_Update(&ctx, digest, 32);
   SHA256_Final(leaf, &ctx);
   memcpy(cp + DONE_TAIL, output, output_len);

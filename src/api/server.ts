@@ -10,6 +10,7 @@
  * unless the server listens on loopback only.
  */
 import uWS from 'uWebSockets.js';
+import { createServer } from 'node:net';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { HxoEngine } from '../hxo/engine.ts';
 import { ConfigError } from '../kernel/config.ts';
@@ -86,9 +87,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   ];
   const streams = streamCounters();
   serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new ConfigError('XYN_PORT', `cannot listen on ${options.host}:${options.port} (in use, or not an address of this machine)`))));
-  });
+  const listenSocket = await listenExclusive(app, options.host, options.port);
   const port = uWS.us_socket_local_port(listenSocket);
   kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });
   let closed = false;
@@ -105,4 +104,42 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       stream.close();
     },
   };
+}
+
+/**
+ * uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT. By default uWS sets SO_REUSEPORT on
+ * Linux, so a second node on a taken port would start too and the kernel
+ * would split connections between the two. The typings declare the option
+ * only as a type-only enum, and no `listen(host, port, options, cb)`; the
+ * native build takes it, and its `ws` fallback ignores it (node:http listens
+ * exclusively anyway).
+ */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+declare module 'uWebSockets.js' {
+  interface TemplatedApp {
+    listen(host: RecognizedString, port: number, options: number, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
+  }
+}
+
+function listenExclusive(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) resolve(socket);
+      else whyNotListening(host, port).then(reject, reject);
+    });
+  });
+}
+
+/** uWS says only that listen failed; node:net, binding the same way, says why. */
+function whyNotListening(host: string, port: number): Promise<ConfigError> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(new ConfigError('XYN_PORT', `${host}:${port} is in use: another process holds it (stop it, or choose another --port / XYN_PORT)`));
+      else if (err.code === 'EACCES') resolve(new ConfigError('XYN_PORT', `${host}:${port}: permission denied (ports below 1024 need privileges; choose another --port / XYN_PORT)`));
+      else resolve(new ConfigError('XYN_HOST', `cannot listen on ${host}:${port} (${err.code ?? err.message}): is ${host} an address of this machine?`));
+    });
+    // Free again by now (the holder let go in between): say what is known.
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(new ConfigError('XYN_PORT', `cannot listen on ${host}:${port}`))));
+  });
 }

@@ -5,17 +5,21 @@
  * `xyn:events:read`; `?codec=msgpack` makes frames binary msgpack, else
  * JSON text. Client frames:
  *
- *   {"op":"subscribe","topics":["hxo.shard.*"],"since":SEQ?}   → {"type":"subscribed","sub":N,"topics":[…],"since":…,"last_seq":…}
+ *   {"op":"subscribe","topics":["hxo.shard.*"],"since":SEQ?}   → {"type":"subscribed","sub":N,"topics":[…],"since":…,"last_seq":…,"oldest_seq":…}
  *   {"op":"unsubscribe","sub":N} | {"op":"unsubscribe","topics":[…]} → {"type":"unsubscribed","subs":[…]}
  *
  * and server frames `{"type":"event","sub":N,"event":{…}}`,
  * `{"type":"lagged","sub":N,"skipped":K,"from_seq":…,"to_seq":…}`,
+ * `{"type":"truncated","sub":N,"oldest_seq":S,"from_seq":…,"to_seq":…}`,
  * `{"type":"error","error":{code,message}}`.
  *
  * Each subscribe is one bus subscription: with `since`, history from the log
  * then live events, no gap and no duplicate (the bus joins them), and it never
- * loses an event (it re-reads the log when it falls behind); without, live
- * events with a bounded queue that drops the oldest and says `lagged`.
+ * loses an event (it re-reads the log when it falls behind) that retention
+ * has not trimmed: a `since` below the oldest kept seq, or a replay that
+ * retention overtakes, gets `truncated` (seqs from_seq..to_seq are gone) and
+ * then goes on from the oldest kept; without `since`, live events with a
+ * bounded queue that drops the oldest and says `lagged`.
  * Unsubscribing some topics re-subscribes the rest from the last event sent,
  * so nothing is skipped or repeated.
  *
@@ -252,7 +256,7 @@ class StreamClient {
     if (since !== undefined && since > this.bus.lastSeq) return this.error('bad_request', `since: ${since} is past the last event (${this.bus.lastSeq})`);
     const id = this.nextId++;
     const start = since ?? this.bus.lastSeq;
-    this.send({ type: 'subscribed', sub: id, topics, since: since ?? null, last_seq: this.bus.lastSeq });
+    this.send({ type: 'subscribed', sub: id, topics, since: since ?? null, last_seq: this.bus.lastSeq, oldest_seq: this.bus.oldestSeq });
     this.start({ id, topics, sub: this.open(topics, since), lastSeq: start });
   }
 
@@ -299,6 +303,12 @@ class StreamClient {
   private deliver(entry: Entry, d: Delivery): void {
     if (d.type === 'lagged') {
       this.send({ type: 'lagged', sub: entry.id, skipped: d.skipped, from_seq: d.from_seq, to_seq: d.to_seq });
+      return;
+    }
+    if (d.type === 'truncated') {
+      // Past the gap: a re-subscription (unsubscribing some topics) goes on from here, not into it again.
+      entry.lastSeq = d.to_seq;
+      this.send({ type: 'truncated', sub: entry.id, oldest_seq: d.oldest_seq, from_seq: d.from_seq, to_seq: d.to_seq });
       return;
     }
     entry.lastSeq = d.event.seq;

@@ -1,8 +1,8 @@
 /**
- * `node.json` in the data dir: written by `xyn serve` while it runs (its pid
- * and address), removed when it stops. Commands that would change what a
- * running node owns (tokens) ask it through its API instead of writing the
- * data dir behind its back. A file left by a node that died is ignored.
+ * `node.json` in the data dir: written by `xyn serve` once it listens (its
+ * pid and address), removed when it stops — by that process only: another
+ * process on the data dir is refused by its lock (src/store/data-dir-lock.ts)
+ * before it could write one, and a remover checks the file still names it.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,25 +13,19 @@ export interface NodeFile {
   started_at: string;
 }
 
+/** Writes this process's node.json; returns its remover. */
 export function writeNodeFile(dataDir: string, url: string): () => void {
   const path = join(dataDir, 'node.json');
   writeFileSync(path, JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString() } satisfies NodeFile) + '\n', { mode: 0o600 });
-  return () => rmSync(path, { force: true });
+  return () => {
+    if (readNodeFile(dataDir)?.pid === process.pid) rmSync(path, { force: true });
+  };
 }
 
-/** The node running on this data dir, if one is. */
-export function runningNode(dataDir: string): NodeFile | undefined {
-  let file: NodeFile;
+function readNodeFile(dataDir: string): NodeFile | undefined {
   try {
-    file = JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as NodeFile;
+    return JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as NodeFile;
   } catch {
     return undefined;
-  }
-  try {
-    process.kill(file.pid, 0);
-    return file;
-  } catch (err) {
-    // EPERM: alive, but another user's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? file : undefined;
   }
 }

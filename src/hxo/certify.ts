@@ -21,7 +21,7 @@ import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './c
 import type { PlanRun } from './plan-run.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { LeafLayout } from './leaf-layout.ts';
-import { forEachCheckpoint, leafCheckpointKey } from './plan-checkpoints.ts';
+import { forEachCheckpoint, leafCheckpoint } from './plan-checkpoints.ts';
 import type { SampleProof } from './verify-report.ts';
 
 export type CertifyOutcome = { merkle_root: string; sample_proofs: SampleProof[]; merkle_ms: number } & (
@@ -57,7 +57,7 @@ export async function certifyPlan(run: PlanRun, leaves: SharedArrayBuffer, pool:
   const bad: number[] = [];
   const sampleProofs: SampleProof[] = proofs.map((proof, s) => {
     const index = sample[s] as number;
-    const stored = checkpoints.getBinary(leafCheckpointKey(planId, run.layout, index));
+    const stored = leafCheckpoint(checkpoints, planId, run.layout, index);
     const cp = stored ? decodeCheckpoint(stored) : undefined;
     // Recompute from what is stored, not from what the run remembers.
     const now = cp ? storedLeaf(cp) : undefined;

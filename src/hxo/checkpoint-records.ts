@@ -2,34 +2,40 @@
  * The HXO engine's records in LMDB, shared by the plan actor (main thread)
  * and the shard workers (pool threads).
  *
- * - `checkpoints`: plan_id ‖ 0x00 ‖ stage (u16 BE) ‖ shard (u32 BE) → a binary
- *   checkpoint, for every shard that ended for good. Absent means pending: a
- *   claimed or running shard of a crashed node is therefore pending again on
- *   resume, by construction. Raw byte keys sort as (plan, stage, shard) and
- *   cost a copy to write (an encoded array key costs a third of a put more).
- * - `memo`: full content address (first 16 raw bytes) ‖ executor config
- *   digest (first 8) → the key of the done checkpoint that holds the output.
- *   The address covers kind, executor and input; the config is in the key
- *   because it changes outputs (`rounds`) without changing the address.
- *   Entries are kept small (a reference, not a second copy of the output)
- *   because content addresses are random: each memo write lands on a page of
- *   its own, and a million of them are written per plan.
- * - `plans`: plan_id → PlanRecord (msgpack).
+ * - `checkpoints`: a plan's shard checkpoints, 32 shards to an LMDB entry
+ *   (a *block*): key plan_id ‖ 0x00 ‖ stage (u16 BE) ‖ first shard (u32 BE,
+ *   a multiple of 32), value the checkpoints of the block's shards that ended
+ *   for good. Absent means pending: a claimed or running shard of a crashed
+ *   node is therefore pending again on resume, by construction. A million
+ *   shards are written per plan, and an LMDB put costs about as much as the
+ *   rest of a shard's work; a block costs one put (and one read, to merge with
+ *   what an earlier batch left in it) for 32 shards, and a shard is found with
+ *   one point read.
+ * - `plans`: plan_id → PlanRecord (msgpack, plan-records.ts).
  *
- * A checkpoint is a fixed header then a tail (no per-shard msgpack: a million
- * of them are written per plan):
- *   0 phase | 1 flags (1 = reused) | 2-3 attempts (u16) | 4-7 ms (u32) | 8-23 cas_id (ascii)
- *   done:   24-55 output_digest | 56-87 leaf hash | 88.. output (canonical msgpack)
+ * A block: u32 BE bitmap (bit k: shard first+k is in it) ‖ u32 BE end offset
+ * of each present shard's checkpoint, in order ‖ the checkpoints.
+ *
+ * A checkpoint is a fixed header then a tail (no per-shard msgpack):
+ *   0 phase | 1 flags (1 = reused, 2 = artifacts) | 2-3 attempts (u16) | 4-7 ms (u32) |
+ *   8-23 the shard's address, raw, first 16 bytes (the cas_id is the hex of the first 8)
+ *   done:   24-55 output_digest | 56-87 leaf hash |
+ *           [with flag 2: 88-89 count (u16) | count × 32 raw sha256 of the artifacts the output refers to] |
+ *           then the output (canonical msgpack)
  *   failed: 24.. error message (utf8)
+ * A done checkpoint names its artifacts so that a memo hit copies the
+ * references with the output, and retention keeps an artifact while any
+ * kept shard refers to it.
+ * The full address is kept (not just the cas_id) so that a memo hit is
+ * matched on 128 bits of the address, not on the 64 of a cas_id.
  */
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
 import { sha256, sha256Into, shardDone } from '../kernel/sha256.ts';
 import { leafHashInto } from './merkle.ts';
-import { casIdAt } from './address.ts';
+import { CheckpointFormatError } from './engine-errors.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
-export const MEMO_DB = 'memo';
 export const PLANS_DB = 'plans';
 
 export const enum Phase {
@@ -52,41 +58,73 @@ export interface Checkpoint {
   o?: Uint8Array;
   /** the last error (failed only) */
   e?: string;
+  /** sha256 (hex) of the artifacts the output refers to (done only) */
+  arts: string[];
 }
 
-const HEADER = 24;
+/** Bytes of a shard's address kept in its checkpoint (and compared on a memo hit). */
+export const ADDRESS_BYTES = 16;
+const HEADER = 8 + ADDRESS_BYTES;
 const DONE_TAIL = HEADER + 64;
+const REUSED = 1;
+const WITH_ARTIFACTS = 2;
 
 /**
  * Done shard j of a batch: hashes its output (output_digest) and its leaf
  * (0x00 ‖ cas_id ‖ digest, as merkle.ts defines it), writes both at slot j of
- * `digests` and `leaves`, and returns its checkpoint. `cas` holds the batch's
- * raw cas_ids, 8 bytes each. One native call when the addon is built.
+ * `digests` and `leaves`, and returns its checkpoint. `addresses` holds the
+ * batch's raw addresses, ADDRESS_BYTES each. One native call when the addon is built.
  */
-export function encodeDoneShard(output: Uint8Array, cas: Uint8Array, j: number, attempts: number, ms: number, reused: boolean, digests: Uint8Array, leaves: Uint8Array): Buffer {
+export function encodeDoneShard(output: Uint8Array, addresses: Uint8Array, j: number, attempts: number, ms: number, digests: Uint8Array, leaves: Uint8Array, artifacts: readonly string[] = []): Buffer {
+  if (artifacts.length > 0) return withArtifacts(encodeDoneShard(output, addresses, j, attempts, ms, digests, leaves), artifacts);
   const b = Buffer.allocUnsafe(DONE_TAIL + output.length);
-  header(b, Phase.Done, reused, attempts, ms);
+  header(b, Phase.Done, 0, attempts, ms);
   if (shardDone) {
-    shardDone(output, cas, b, digests, leaves, j);
+    shardDone(output, addresses, b, digests, leaves, j);
     return b;
   }
-  const casId = casIdAt(cas, j);
+  b.set(addresses.subarray(j * ADDRESS_BYTES, (j + 1) * ADDRESS_BYTES), 8);
   sha256Into(output, digests, j * 32);
   const digest = digests.subarray(j * 32, j * 32 + 32);
-  leafHashInto(casId, digest, leaves, j * 32);
-  b.write(casId, 8, 'latin1');
+  leafHashInto(b.toString('hex', 8, 16), digest, leaves, j * 32);
   b.set(digest, HEADER);
   b.set(leaves.subarray(j * 32, j * 32 + 32), HEADER + 32);
   b.set(output, DONE_TAIL);
   return b;
 }
 
+/** A done checkpoint (without artifacts) with these artifacts named in it. */
+function withArtifacts(plain: Buffer, artifacts: readonly string[]): Buffer {
+  const b = Buffer.allocUnsafe(plain.length + 2 + 32 * artifacts.length);
+  plain.copy(b, 0, 0, DONE_TAIL);
+  b[1] = (b[1] as number) | WITH_ARTIFACTS;
+  b.writeUInt16BE(artifacts.length, DONE_TAIL);
+  artifacts.forEach((hash, k) => b.write(hash, DONE_TAIL + 2 + 32 * k, 32, 'hex'));
+  plain.copy(b, DONE_TAIL + 2 + 32 * artifacts.length, DONE_TAIL);
+  return b;
+}
+
+/** A failed shard's checkpoint; only its cas_id is known of its address (the rest is zero). */
 export function encodeFailed(casId: string, attempts: number, ms: number, error: string): Buffer {
   const message = Buffer.from(error, 'utf8');
-  const b = Buffer.allocUnsafe(HEADER + message.length);
-  header(b, Phase.Failed, false, attempts, ms);
-  b.write(casId.padEnd(16, ' ').slice(0, 16), 8, 'latin1');
+  const b = Buffer.alloc(HEADER + message.length);
+  header(b, Phase.Failed, 0, attempts, ms);
+  b.write(casId, 8, 8, 'hex');
   b.set(message, HEADER);
+  return b;
+}
+
+/**
+ * A memo hit's checkpoint: the earlier done checkpoint, marked reused, with
+ * this run's attempt and time. Slot j of `digests` and `leaves` gets its
+ * digest and leaf (the same shard and output give the same leaf).
+ */
+export function encodeReused(earlier: Uint8Array, j: number, attempts: number, ms: number, digests: Uint8Array, leaves: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(earlier.length);
+  b.set(earlier);
+  header(b, Phase.Done, REUSED | ((earlier[1] as number) & WITH_ARTIFACTS), attempts, ms);
+  digests.set(b.subarray(HEADER, HEADER + 32), j * 32);
+  leaves.set(b.subarray(HEADER + 32, DONE_TAIL), j * 32);
   return b;
 }
 
@@ -94,28 +132,82 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const cp: Checkpoint = {
     p: buf[0] as Phase,
-    r: ((buf[1] as number) & 1) === 1,
+    r: ((buf[1] as number) & REUSED) !== 0,
     a: buf.readUInt16BE(2),
     ms: buf.readUInt32BE(4),
-    c: buf.toString('latin1', 8, HEADER),
+    c: buf.toString('hex', 8, 16),
+    arts: [],
   };
   if (cp.p === Phase.Done) {
     cp.d = buf.subarray(HEADER, HEADER + 32);
     cp.l = buf.subarray(HEADER + 32, DONE_TAIL);
-    cp.o = buf.subarray(DONE_TAIL);
+    const at = outputAt(buf);
+    for (let k = DONE_TAIL + 2; k < at; k += 32) cp.arts.push(buf.toString('hex', k, k + 32));
+    cp.o = buf.subarray(at);
   } else {
     cp.e = buf.toString('utf8', HEADER);
   }
   return cp;
 }
 
+/**
+ * The output of a done checkpoint of the shard at this raw address (its first
+ * ADDRESS_BYTES), or undefined if it is not one — or if the output no longer
+ * hashes to the digest stored with it (a memo hit must not spread a corrupted
+ * output to other plans).
+ */
+export function doneOutput(checkpoint: Uint8Array | undefined, address: Uint8Array): Uint8Array | undefined {
+  if (!checkpoint || checkpoint.length < DONE_TAIL || checkpoint[0] !== Phase.Done) return undefined;
+  const b = Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength);
+  if (b.compare(address, 0, ADDRESS_BYTES, 8, HEADER) !== 0) return undefined;
+  const output = b.subarray(outputAt(b));
+  return sha256(output).equals(b.subarray(HEADER, HEADER + 32)) ? output : undefined;
+}
+
+/** Where a done checkpoint's output begins (after its artifacts, if it names any). */
+function outputAt(b: Buffer): number {
+  return ((b[1] as number) & WITH_ARTIFACTS) === 0 ? DONE_TAIL : DONE_TAIL + 2 + 32 * b.readUInt16BE(DONE_TAIL);
+}
+
+/** The artifacts (sha256 hex) a done checkpoint names. */
+export function checkpointArtifacts(checkpoint: Uint8Array): string[] {
+  if (checkpoint[0] !== Phase.Done || ((checkpoint[1] as number) & WITH_ARTIFACTS) === 0) return [];
+  return decodeCheckpoint(checkpoint).arts;
+}
+
 /** Bytes 0..8: phase, flags, attempts, ms. */
-function header(b: Buffer, phase: Phase, reused: boolean, attempts: number, ms: number): void {
+function header(b: Buffer, phase: Phase, flags: number, attempts: number, ms: number): void {
   b[0] = phase;
-  b[1] = reused ? 1 : 0;
+  b[1] = flags;
   b.writeUInt16BE(Math.min(attempts, 0xffff), 2);
   b.writeUInt32BE(Math.min(Math.max(0, Math.round(ms)), 0xffffffff), 4);
 }
+
+// ---------------------------------------------------------------------------
+// Blocks
+
+/**
+ * The layout of checkpoints (blocks of 32, raw addresses) this code reads and
+ * writes. A store with checkpoints and no mark is of format 1 (one shard an
+ * entry, ASCII cas_ids).
+ */
+export const CHECKPOINT_FORMAT = 2;
+const FORMAT_KEY = 'hxo.checkpoint_format';
+
+/** Marks a store without checkpoints as ours; refuses one whose checkpoints are in another format. */
+export function checkCheckpointFormat(store: Store): void {
+  const meta = store.db<string, unknown>('meta');
+  const found = meta.get(FORMAT_KEY);
+  if (found === CHECKPOINT_FORMAT) return;
+  if (found === undefined && checkpointDb(store).getKeysCount({ limit: 1 }) === 0) {
+    meta.putSync(FORMAT_KEY, CHECKPOINT_FORMAT);
+    return;
+  }
+  throw new CheckpointFormatError(store.path, typeof found === 'number' ? found : 1, CHECKPOINT_FORMAT);
+}
+
+/** Shards per block. */
+export const BLOCK_SHARDS = 32;
 
 export type CheckpointDb = Database<Uint8Array, Buffer>;
 
@@ -124,17 +216,17 @@ export function checkpointDb(store: Store): CheckpointDb {
   return store.db<Buffer, Uint8Array>(CHECKPOINTS_DB, { binary: true, binaryKeys: true });
 }
 
-/** The key of one shard's checkpoint. */
-export function checkpointKey(planId: string, stage: number, shard: number): Buffer {
-  return new CheckpointKeys(planId, stage).at(shard);
+/** The key of the block holding shard `shard` of key stage `stage`. */
+export function blockKey(planId: string, stage: number, shard: number): Buffer {
+  return new BlockKeys(planId, stage).at(shard);
 }
 
-/** Where a stage's checkpoint keys begin and end (`end` excluded), for range scans. */
+/** Where a stage's block keys begin and end (`end` excluded), for range scans. */
 export function stageKeyRange(planId: string, stage: number): { start: Buffer; end: Buffer } {
-  return { start: checkpointKey(planId, stage, 0), end: checkpointKey(planId, stage + 1, 0) };
+  return { start: blockKey(planId, stage, 0), end: blockKey(planId, stage + 1, 0) };
 }
 
-/** Every checkpoint key of a plan lies in [start, end). */
+/** Every block key of a plan lies in [start, end). */
 export function planKeyRange(planId: string): { start: Buffer; end: Buffer } {
   const prefix = Buffer.from(planId + '\u0000', 'utf8');
   const end = Buffer.from(prefix);
@@ -142,17 +234,17 @@ export function planKeyRange(planId: string): { start: Buffer; end: Buffer } {
   return { start: prefix, end };
 }
 
-export function parseCheckpointKey(key: Uint8Array): { planId: string; stage: number; shard: number } {
+export function parseBlockKey(key: Uint8Array): { planId: string; stage: number; first: number } {
   const b = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return { planId: b.toString('utf8', 0, b.length - 7), stage: b.readUInt16BE(b.length - 6), shard: b.readUInt32BE(b.length - 4) };
+  return { planId: b.toString('utf8', 0, b.length - 7), stage: b.readUInt16BE(b.length - 6), first: b.readUInt32BE(b.length - 4) };
 }
 
 /**
- * Checkpoint keys of one stage, written into one buffer: `at(i)` returns the
- * same Buffer each time, valid until the next call (lmdb-js copies a key when
- * it is put or read, so a write loop needs no key allocation).
+ * Block keys of one stage, written into one buffer: `at(i)` returns the same
+ * Buffer each time (the key of the block holding shard i), valid until the
+ * next call (lmdb-js copies a key when it is put or read).
  */
-export class CheckpointKeys {
+export class BlockKeys {
   private readonly key: Buffer;
   private readonly shardAt: number;
 
@@ -166,34 +258,100 @@ export class CheckpointKeys {
   }
 
   at(shard: number): Buffer {
-    this.key.writeUInt32BE(shard, this.shardAt);
+    this.key.writeUInt32BE(shard - (shard % BLOCK_SHARDS), this.shardAt);
     return this.key;
   }
 }
 
-export type MemoDb = Database<Uint8Array, Buffer>;
-
-export function memoDb(store: Store): MemoDb {
-  return store.db<Buffer, Uint8Array>(MEMO_DB, { binary: true, binaryKeys: true });
+/** The checkpoint of shard `k` (0..31) of a block, or undefined. */
+export function blockRecord(block: Uint8Array, k: number): Uint8Array | undefined {
+  const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  const bits = b.readUInt32BE(0);
+  if (((bits >>> k) & 1) === 0) return undefined;
+  const p = popcount(bits & ((1 << k) - 1));
+  const data = 4 + 4 * popcount(bits);
+  const start = p === 0 ? 0 : b.readUInt32BE(4 + 4 * (p - 1));
+  return b.subarray(data + start, data + b.readUInt32BE(4 + 4 * p));
 }
 
-/** The memo key of a shard, from its raw full address and the raw config digest. */
-export function memoKey(address: Uint8Array, configDigest: Uint8Array): Buffer {
-  const key = Buffer.allocUnsafe(24);
-  key.set(address.subarray(0, 16), 0);
-  key.set(configDigest.subarray(0, 8), 16);
-  return key;
+/** Calls `visit(k, checkpoint)` for each shard k of a block, in order. */
+export function forEachBlockRecord(block: Uint8Array, visit: (k: number, checkpoint: Uint8Array) => void): void {
+  const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  const bits = b.readUInt32BE(0);
+  const data = 4 + 4 * popcount(bits);
+  let p = 0;
+  let start = 0;
+  for (let k = 0; k < BLOCK_SHARDS; k++) {
+    if (((bits >>> k) & 1) === 0) continue;
+    const end = b.readUInt32BE(4 + 4 * p++);
+    visit(k, b.subarray(data + start, data + end));
+    start = end;
+  }
+}
+
+/** A block of these checkpoints (slot k: shard first+k, or undefined). */
+export function encodeBlock(slots: readonly (Uint8Array | undefined)[]): Buffer {
+  let bits = 0;
+  let count = 0;
+  let bytes = 0;
+  for (let k = 0; k < BLOCK_SHARDS; k++) {
+    const r = slots[k];
+    if (!r) continue;
+    bits |= 1 << k;
+    count++;
+    bytes += r.length;
+  }
+  const b = Buffer.allocUnsafe(4 + 4 * count + bytes);
+  b.writeUInt32BE(bits >>> 0, 0);
+  let p = 0;
+  let at = 4 + 4 * count;
+  const data = at;
+  for (let k = 0; k < BLOCK_SHARDS; k++) {
+    const r = slots[k];
+    if (!r) continue;
+    b.set(r, at);
+    at += r.length;
+    b.writeUInt32BE(at - data, 4 + 4 * p++);
+  }
+  return b;
+}
+
+/** The checkpoint of one shard, or undefined while it is pending. */
+export function readCheckpoint(db: CheckpointDb, planId: string, stage: number, shard: number): Uint8Array | undefined {
+  const block = db.getBinary(blockKey(planId, stage, shard));
+  return block ? blockRecord(block, shard % BLOCK_SHARDS) : undefined;
 }
 
 /**
- * The output in a done checkpoint of shard `casId`, or undefined if it is not
- * one — or if the output no longer hashes to the digest stored with it (a
- * memo hit must not spread a corrupted output to other plans).
+ * Inside a write: sets the checkpoints of these shards of one key stage,
+ * keeping the others their blocks hold; `undefined` removes a shard's
+ * checkpoint (it is pending again). Indexes in ascending order touch each
+ * block once; any order is correct (a block is read back as written).
  */
-export function doneOutput(checkpoint: Uint8Array | undefined, casId: string): Uint8Array | undefined {
-  if (!checkpoint || checkpoint.length < DONE_TAIL || checkpoint[0] !== Phase.Done) return undefined;
-  const b = Buffer.from(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength);
-  if (b.toString('latin1', 8, HEADER) !== casId) return undefined;
-  const output = b.subarray(DONE_TAIL);
-  return sha256(output).equals(b.subarray(HEADER, HEADER + 32)) ? output : undefined;
+export function writeCheckpoints(db: CheckpointDb, keys: BlockKeys, shards: ArrayLike<number>, checkpoints: ArrayLike<Uint8Array | undefined>): void {
+  const slots: (Uint8Array | undefined)[] = new Array(BLOCK_SHARDS);
+  for (let n = 0; n < shards.length; ) {
+    const first = (shards[n] as number) - ((shards[n] as number) % BLOCK_SHARDS);
+    const key = keys.at(first);
+    slots.fill(undefined);
+    const existing = db.getBinary(key);
+    if (existing) forEachBlockRecord(existing, (k, r) => (slots[k] = r));
+    for (; n < shards.length && (shards[n] as number) >= first && (shards[n] as number) < first + BLOCK_SHARDS; n++) slots[(shards[n] as number) - first] = checkpoints[n];
+    if (slots.some((s) => s !== undefined)) void db.put(key, encodeBlock(slots));
+    else if (existing) void db.remove(key);
+  }
+}
+
+/** Calls `visit(shard, checkpoint)` for every checkpoint of one key stage, in shard order. */
+export function forEachStageCheckpoint(db: CheckpointDb, planId: string, stage: number, visit: (shard: number, checkpoint: Uint8Array) => void): void {
+  for (const { key, value } of db.getRange(stageKeyRange(planId, stage))) {
+    const { first } = parseBlockKey(key);
+    forEachBlockRecord(value, (k, r) => visit(first + k, r));
+  }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

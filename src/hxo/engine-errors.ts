@@ -70,6 +70,37 @@ export class PlanChangedError extends XynError {
   }
 }
 
+/** The data dir holds checkpoints in a layout this xyn does not read: refused, never misread. */
+export class CheckpointFormatError extends XynError {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(
+      `the store at ${path} holds checkpoints in format ${found}, this xyn reads format ${expected}: finish its plans with the xyn that wrote them, or start with another data dir (--data)`,
+      'CHECKPOINT_FORMAT',
+      { path, found, expected },
+    );
+  }
+}
+
+/** Retention collected the plan's checkpoints: its report stands, its shards are gone. */
+export class PlanCollectedError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly collectedAt: string | undefined,
+  ) {
+    super(
+      `plan ${planId}'s checkpoints, outputs and artifacts were collected by retention${collectedAt ? ` on ${collectedAt}` : ''}; its report and certificate remain (xyn report, xyn verify)`,
+      'PLAN_COLLECTED',
+      { planId, collected_at: collectedAt ?? null },
+    );
+  }
+}
+
+registerErrorClass(CheckpointFormatError);
+registerErrorClass(PlanCollectedError);
 registerErrorClass(PlanError);
 registerErrorClass(PlanNotResumableError);
 registerErrorClass(PlanChangedError);

@@ -21,37 +21,28 @@ import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type PlanInput, type ResolvedPlan } from './plan.ts';
+import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
 import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { PLANS_DB, Phase, checkpointDb, checkpointKey, decodeCheckpoint, encodeFailed, type CheckpointDb } from './checkpoint-records.ts';
-import { finalStatus, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { BlockKeys, PLANS_DB, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
+import { liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, leafCheckpointKey, refCheckpointKey, scanCheckpoints } from './plan-checkpoints.ts';
+import { forEachCheckpoint, refCheckpoint, refCheckpointPlace, scanCheckpoints } from './plan-checkpoints.ts';
 import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
+import { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+
+export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+import { Memo, type MemoSource } from './memo.ts';
 import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 import { checkResumable, checkUnchanged } from './plan-resume.ts';
-
-export interface PlanRecord {
-  plan_id: string;
-  plan_name: string;
-  digest: string;
-  source: PlanInput;
-  base_dir: string;
-  state: PlanReport['state'];
-  submitted_by: string;
-  created_at: string;
-  /** Shards before any split (absent in records made before it was kept). */
-  total_shards?: number;
-  report?: PlanReport;
-}
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -63,6 +54,8 @@ export interface SubmitOptions {
   planId?: string;
   /** This plan, already prepared (`preparePlan` of the same raw plan and baseDir): not resolved again. */
   prepared?: ResolvedPlan;
+  /** false: run every shard, reusing no earlier output (its outputs are still offered to later runs). */
+  memo?: boolean;
 }
 
 export interface Submitted {
@@ -94,6 +87,10 @@ export class HxoEngine {
   private readonly meta: Database<{ plan_id: string; at: string }, string>;
   private readonly checkpoints: CheckpointDb;
   private readonly splits: SplitJournal;
+  private readonly memo: Memo;
+  private readonly collector: PlanCollector;
+  /** Retention running now (one at a time; `stopRetention` waits for it). */
+  private collecting: Promise<unknown> = Promise.resolve();
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
   private key: NodeKey | undefined;
@@ -107,8 +104,11 @@ export class HxoEngine {
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
     this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
+    checkCheckpointFormat(kernel.store);
     this.checkpoints = checkpointDb(kernel.store);
     this.splits = new SplitJournal(kernel.store);
+    this.memo = new Memo(kernel.store);
+    this.collector = new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo);
     this.autotune = new AutotunePolicies(config);
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
@@ -164,7 +164,7 @@ export class HxoEngine {
       await this.kernel.bus.publish('hxo.plan', { plan_id: planId, plan_name: plan.name, stages: plan.stages.length, submitted_by: submittedBy }, meta);
       await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
     }
-    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId) };
+    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId, [], options.memo ?? true) };
   }
 
   /**
@@ -269,12 +269,74 @@ export class HxoEngine {
     return proofOf(this.checkpoints, this.kernel.pool, planId, plan, layout, casId);
   }
 
+  /**
+   * Applies retention (retention.ts) with the node's policy (XYN_RETAIN_*):
+   * collects the data of the ended plans it no longer keeps, or with
+   * `dryRun` says what it would free.
+   */
+  gc(options: { dryRun?: boolean; policy?: RetentionPolicy } = {}): Promise<GcReport> {
+    const policy = options.policy ?? { plans: this.kernel.config.XYN_RETAIN_PLANS, days: this.kernel.config.XYN_RETAIN_DAYS };
+    const dryRun = options.dryRun ?? false;
+    return this.oneCollectionAtATime(() => applyRetention(this.collector, this.plans, policy, { dryRun, spared: this.inUse() }));
+  }
+
+  /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`); its report stays. */
+  collect(planId: string): Promise<CollectedPlan> {
+    return this.oneCollectionAtATime(async () => {
+      const record = this.plans.get(planId);
+      if (!record) throw new PlanNotFoundError(planId);
+      if (record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
+      if (this.live.has(planId) || !record.report) throw new PlanNotEndedError(planId, 'only an ended plan can be collected: abort it first');
+      if (this.inUse().has(planId)) throw new PlanError('plan_id', `${planId} is where a running plan reuses outputs from: collect it once that plan has ended`);
+      return this.collector.collect(record, 'asked for', false);
+    });
+  }
+
+  /**
+   * Applies retention every `intervalMs` (and once now; never for 0); the
+   * returned stop waits for a collection in progress. Each one that frees
+   * anything is one log line.
+   */
+  scheduleRetention(intervalMs: number): () => Promise<void> {
+    if (intervalMs <= 0) return () => Promise.resolve();
+    const apply = (): void => {
+      this.gc()
+        .then((r) => {
+          if (r.plans.length > 0) this.kernel.log.info({ plans: r.plans.map((p) => p.plan_id), checkpoint_bytes: r.checkpoint_bytes, artifact_bytes: r.artifact_bytes }, `retention collected ${r.plans.length} plan(s)`);
+        })
+        .catch((err: unknown) => this.kernel.log.error({ err }, 'retention failed'));
+    };
+    apply();
+    const timer = setInterval(apply, intervalMs).unref();
+    return async () => {
+      clearInterval(timer);
+      await this.collecting.catch(() => undefined);
+    };
+  }
+
+  private oneCollectionAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.collecting.catch(() => undefined).then(work);
+    this.collecting = next;
+    return next;
+  }
+
+  /** Plans that must not be collected now: running, and those running plans reuse outputs from. */
+  private inUse(): Set<string> {
+    const ids = new Set<string>();
+    for (const [planId, live] of this.live) {
+      ids.add(planId);
+      for (const source of live.run.memoSources) if (source) ids.add(source.plan_id);
+    }
+    return ids;
+  }
+
   /** A plan as it is laid out now: live, or resolved again from its record (kept for the next question). */
   private async planView(planId: string): Promise<{ plan: ResolvedPlan; layout: LeafLayout }> {
     const live = this.live.get(planId);
     if (live) return { plan: live.run.plan, layout: live.run.layout };
     const record = this.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
+    if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     let plan = this.resolved.get(planId);
     if (!plan) {
       plan = await this.prepare(record.source, record.base_dir);
@@ -300,6 +362,7 @@ export class HxoEngine {
     if (this.live.has(planId)) throw new PlanError('plan_id', `${planId} is running: replay it once it has ended`);
     const record = this.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
+    if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     const plan = await this.prepare(record.source, record.base_dir);
     const layout = this.layoutOf(plan);
     const leaves = await this.leavesToReplay(planId, plan, layout, selection);
@@ -312,7 +375,8 @@ export class HxoEngine {
     });
     const by = options.by ?? 'local';
     await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.replay', details: { plan_id: planId, selection, shards: replaying.length } }, { actor: by, correlation_id: planId });
-    return { planId, plan, finished: this.launch(planId, plan, planId, replaying), replaying };
+    // Shards replayed because their stored outputs went bad run afresh: nothing is reused for them.
+    return { planId, plan, finished: this.launch(planId, plan, planId, replaying, false), replaying };
   }
 
   /**
@@ -339,7 +403,7 @@ export class HxoEngine {
       });
       const details = { plan_id: planId, plan_name: record.plan_name, from_state: record.report?.state ?? 'unfinished' };
       await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.resume', details }, { actor: by, correlation_id: correlationId });
-      return { planId, plan, finished: this.launch(planId, plan, correlationId) };
+      return { planId, plan, finished: this.launch(planId, plan, correlationId, [], options.memo ?? true) };
     } finally {
       this.resuming.delete(planId);
     }
@@ -366,18 +430,24 @@ export class HxoEngine {
 
   /** Inside a write: the shards at these leaves are pending again. */
   private removeCheckpoints(planId: string, layout: LeafLayout, leaves: number[]): void {
-    for (const leaf of leaves) void this.checkpoints.remove(leafCheckpointKey(planId, layout, leaf));
+    const places = leaves.map((leaf) => refCheckpointPlace(layout.locate(leaf))).sort((a, b) => a.keyStage - b.keyStage || a.index - b.index);
+    for (let n = 0; n < places.length; ) {
+      const keyStage = (places[n] as { keyStage: number }).keyStage;
+      const indexes: number[] = [];
+      for (; n < places.length && (places[n] as { keyStage: number }).keyStage === keyStage; n++) indexes.push((places[n] as { index: number }).index);
+      writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), indexes, new Array<undefined>(indexes.length));
+    }
   }
 
   private describeShard(planId: string, layout: LeafLayout, plan: ResolvedPlan, leaf: number): ReplayedShard {
     const ref = layout.locate(leaf);
-    const cp = this.checkpoints.getBinary(refCheckpointKey(planId, ref));
+    const cp = refCheckpoint(this.checkpoints, planId, ref);
     return {
       leaf_index: leaf,
       stage_id: (plan.stages[ref.stage] as ResolvedPlan['stages'][number]).id,
       shard_index: ref.shard,
       ...(ref.sub ? { sub_shard: ref.sub.index } : {}),
-      cas_id: cp ? decodeCheckpoint(cp).c.trim() : '',
+      cas_id: cp ? decodeCheckpoint(cp).c : '',
     };
   }
 
@@ -394,8 +464,9 @@ export class HxoEngine {
     return run.split(stage, shard, factor, (record) => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() }));
   }
 
-  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[] = []): Promise<PlanReport> {
+  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[], memoLookups: boolean): Promise<PlanReport> {
     const startedAt = new Date();
+    const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
     const t0 = performance.now();
     const { config, bus, log } = this.kernel;
     const events = new EventBatcher(bus, {
@@ -405,10 +476,12 @@ export class HxoEngine {
       onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
     });
     this.endedStatus.delete(planId);
-    let run = this.newRun(planId, plan, events);
+    let run = this.newRun(planId, plan, events, memoSources);
     const partitionMs = performance.now() - t0;
     const replayed: ReplayedShard[] = [...alreadyReplayed];
     const finished = (async (): Promise<PlanReport> => {
+      // Offered to later runs from the start: a run resumed after a crash is a source too.
+      await this.kernel.store.write(() => this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: false, done: [] }));
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
         const unwatch = watchHotspots(run, this.autotune, (signal) => {
@@ -425,12 +498,14 @@ export class HxoEngine {
           await this.kernel.store.write(() => {
             const record = this.plans.get(planId) as PlanRecord;
             void this.plans.put(planId, { ...record, state: report.state, report });
+            this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
             if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
           });
           return report;
         }
         await this.forget(run, badLeaves, replayed);
-        run = this.newRun(planId, plan, events);
+        // Bad leaves run afresh: nothing is reused for them.
+        run = this.newRun(planId, plan, events, []);
         (this.live.get(planId) as Live).run = run;
       }
     })().finally(() => {
@@ -442,13 +517,13 @@ export class HxoEngine {
   }
 
   /** A run of the plan's shards that no checkpoint says ended. */
-  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher): PlanRun {
+  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[]): PlanRun {
     const layout = this.layoutOf(plan);
     const { resumed, failedList } = scanCheckpoints(this.checkpoints, planId, plan, layout);
     const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, (keyStage, index, casId, error, attempts) => {
       const cp = encodeFailed(casId, attempts, 0, error);
-      this.kernel.store.write(() => void this.checkpoints.put(checkpointKey(planId, keyStage, index), cp)).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
-    });
+      this.kernel.store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp])).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
+    }, memoSources);
     for (const f of failedList) run.failed.push(f);
     return run;
   }
@@ -540,46 +615,10 @@ export async function preparePlan(raw: unknown, registry: JobKindRegistry, limit
   return resolvePlan(shaped, registry, limits, baseDir, capabilities);
 }
 
-/** The status of a plan from its stored record (ended, or left unfinished by a stopped node). */
-export function storedStatus(plans: Database<PlanRecord, string>, planId: string): PlanStatus {
-  const record = plans.get(planId);
-  if (!record) throw new PlanNotFoundError(planId);
-  if (record.report) return finalStatus(record.report);
-  return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
-}
-
-export function storedReport(plans: Database<PlanRecord, string>, planId: string): PlanReport {
-  const record = plans.get(planId);
-  if (!record) throw new PlanNotFoundError(planId);
-  if (!record.report) throw new PlanNotEndedError(planId, 'no report yet (it is unfinished)');
-  return record.report;
-}
-
-function emptyReport(record: PlanRecord): PlanReport {
-  return {
-    plan_id: record.plan_id,
-    plan_name: record.plan_name,
-    state: 'running',
-    stages: [],
-    total_shards: 0,
-    done_shards: 0,
-    failed_shards: 0,
-    reused_shards: 0,
-    merkle_root: null,
-    truth_certified: false,
-    certificate: null,
-    sample_proofs: [],
-    failed: [],
-    timings: { partition_ms: 0, execute_ms: 0, merkle_ms: 0, certify_ms: 0, total_ms: 0 },
-    started_at: record.created_at,
-    finished_at: null,
-  };
-}
-
 /** Where the success of a dry run of this plan (dry_run aside) is recorded. */
 function dryRunKey(plan: ResolvedPlan): string {
   const { dry_run: _dryRun, ...apply } = plan.source;
-  return `dry-run:${planDigest(apply)}`;
+  return `dry-run:${planDigest(apply, plan.facts)}`;
 }
 
 export interface ResumeOptions {
@@ -590,6 +629,8 @@ export interface ResumeOptions {
   capabilities?: ReadonlySet<string>;
   /** The plan already prepared from its record (`preparePlan` of its source and base_dir). */
   prepared?: ResolvedPlan;
+  /** false: the shards left run afresh, reusing no earlier output (as `submit`'s). */
+  memo?: boolean;
 }
 
 /** What `replay` runs again. */

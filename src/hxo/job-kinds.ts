@@ -7,11 +7,12 @@
  * Built in: `compute.hash` and the six kinds of seed 002. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, erased, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
+import { moduleTag, registerModuleTags, taggedModuleUrl } from '../kernel/module-tags.ts';
 
 export interface SafetyPolicy {
   allow_non_idempotent: boolean;
@@ -21,6 +22,13 @@ export interface SafetyPolicy {
 export interface ExecutorSpec {
   /** Module (path or file URL) exporting `executors[name]`; loaded in the worker threads. */
   module: string;
+  /**
+   * What its outputs depend on besides input and config (memo entries,
+   * resumed checkpoints and ended plans are reused only under the same one):
+   * `builtin:<kind>/<executor>@<revision>`, or for a user's module
+   * `version:<v>` (it exports `version`) or `sha256:<its files' tag>`.
+   */
+  identity: string;
   idempotent: boolean;
   /**
    * false for executors whose point is an effect elsewhere (warming a remote
@@ -41,6 +49,15 @@ export interface JobKind {
 }
 
 const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * A built-in executor's identity. Bump its revision in the same change as
+ * anything that could change what it outputs for the same input and config
+ * (its code, the libraries it calls, the encoding of its output).
+ */
+function builtinIdentity(kind: string, executor: string, revision: number): string {
+  return `builtin:${kind}/${executor}@${revision}`;
+}
 const builtin = (name: string): string => fileURLToPath(new URL(`./executors/${name}${sourceExt}`, import.meta.url));
 
 const computeHash: JobKind = {
@@ -50,6 +67,7 @@ const computeHash: JobKind = {
   executors: {
     hash: {
       module: builtin('compute-hash'),
+      identity: builtinIdentity('compute.hash', 'hash', 1),
       idempotent: true,
       config: z.object({ rounds: z.number().int().min(1).max(1_000_000).default(1) }),
     },
@@ -64,6 +82,7 @@ const docsIndex: JobKind = {
   executors: {
     docs_index: {
       module: builtin('docs-index'),
+      identity: builtinIdentity('docs.index', 'docs_index', 1),
       idempotent: true,
       config: z.object({ root: z.string().min(1) }),
     },
@@ -80,7 +99,7 @@ const deployPack: JobKind = {
     by_module: erased(byModule),
   },
   executors: {
-    pack_backend: { module: builtin('pack'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
+    pack_backend: { module: builtin('pack'), identity: builtinIdentity('deploy.pack', 'pack_backend', 1), idempotent: true, config: z.object({ root: z.string().min(1) }) },
   },
   safety_policy: { allow_non_idempotent: false, require_dry_run: false },
   default_slo_ms: 120_000,
@@ -96,8 +115,8 @@ const deployPrime: JobKind = {
     by_dag_depth: erased(byDagDepth),
   },
   executors: {
-    warm_registry: { module: builtin('prime'), idempotent: true, memoByDefault: false, config: primeConfig },
-    prime_caches: { module: builtin('prime'), idempotent: true, memoByDefault: false, config: primeConfig },
+    warm_registry: { module: builtin('prime'), identity: builtinIdentity('deploy.prime', 'warm_registry', 1), idempotent: true, memoByDefault: false, config: primeConfig },
+    prime_caches: { module: builtin('prime'), identity: builtinIdentity('deploy.prime', 'prime_caches', 1), idempotent: true, memoByDefault: false, config: primeConfig },
   },
   safety_policy: { allow_non_idempotent: false, require_dry_run: false },
   default_slo_ms: 45_000,
@@ -110,6 +129,7 @@ const deployMigrate: JobKind = {
   executors: {
     sql_migrate: {
       module: builtin('migrate'),
+      identity: builtinIdentity('deploy.migrate', 'sql_migrate', 1),
       idempotent: false,
       config: z.object({
         table: z.string().min(1),
@@ -134,7 +154,7 @@ function assetsKind(kind: string, description: string): JobKind {
       by_filesize: erased(byFileSize),
     },
     executors: {
-      index_assets: { module: builtin('assets'), idempotent: true, config: z.object({ root: z.string().min(1) }) },
+      index_assets: { module: builtin('assets'), identity: builtinIdentity(kind, 'index_assets', 1), idempotent: true, config: z.object({ root: z.string().min(1) }) },
     },
     safety_policy: { allow_non_idempotent: false, require_dry_run: false },
     default_slo_ms: 60_000,
@@ -163,12 +183,20 @@ export class JobKindRegistry {
     return [...this.kinds.keys()].sort();
   }
 
-  /** Loads a user module and registers the kind it exports. */
+  /**
+   * Loads a user module, by the content of its files (an edited module is
+   * loaded afresh, module-tags.ts), and registers the kind it exports.
+   */
   async loadModule(modulePath: string, baseDir: string): Promise<JobKind> {
     const file = /^[a-z]+:/.test(modulePath) ? fileURLToPath(modulePath) : resolve(baseDir, modulePath);
     let mod: Record<string, unknown>;
+    let url: string;
+    let tag: string;
     try {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      ({ tag } = moduleTag(file));
+      url = taggedModuleUrl(file, tag);
+      registerModuleTags();
+      mod = (await import(url)) as Record<string, unknown>;
     } catch (err) {
       throw new PlanError('modules', `cannot load job-kind module ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -185,7 +213,7 @@ export class JobKindRegistry {
       executors: Object.fromEntries(
         Object.keys(k.executors).map((name) => [
           name,
-          { module: file, idempotent: !(k.non_idempotent_executors ?? []).includes(name), config: z.object({}).loose() },
+          { module: url, identity: k.version !== undefined ? `version:${k.version}` : `sha256:${tag}`, idempotent: !(k.non_idempotent_executors ?? []).includes(name), config: z.object({}).loose() },
         ]),
       ),
       safety_policy: { allow_non_idempotent: false, require_dry_run: false, ...k.safety_policy },
@@ -207,6 +235,8 @@ const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function
 const userKindSchema = z.object({
   kind: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, { error: 'expected a dotted name like team.job' }),
   description: z.string().optional(),
+  /** The author's promise: outputs change only when this does (else the module's files are its identity). */
+  version: z.union([z.string().min(1).max(200), z.number()]).optional(),
   partitioners: z.record(z.string(), z.union([fn, z.object({ count: fn.optional(), shards: fn, at: fn.optional(), split: fn.optional() })])),
   executors: z.record(z.string(), fn),
   safety_policy: z.object({ allow_non_idempotent: z.boolean(), require_dry_run: z.boolean() }).partial().optional(),

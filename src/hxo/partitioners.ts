@@ -15,6 +15,7 @@ import { join, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PlanError } from './engine-errors.ts';
+import { canonicalEncode } from '../kernel/canonical.ts';
 import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
 import { databaseUrl, rowCount } from './sql.ts';
 
@@ -34,6 +35,13 @@ export interface Partitioner<C = Record<string, unknown>> {
    * split is re-made from it on resume.
    */
   split?(config: C, input: unknown, factor: number): unknown[];
+  /**
+   * For a partitioner whose shards depend on more than its config (a walk of
+   * a file tree): a digest of the shards it found. It is part of the plan's
+   * digest, so a plan over files that changed is a new plan: a resumed run
+   * or an ended report never stands for inputs that are no longer there.
+   */
+  inputsDigest?(config: C): string;
 }
 
 /**
@@ -49,7 +57,7 @@ function listPartitioner<C extends object>(name: string, config: z.ZodType<C>, m
     if (!shards) made.set(c, (shards = make(c)));
     return shards;
   };
-  return { name, config, count: (c) => list(c).length, shards: (c) => list(c) };
+  return { name, config, count: (c) => list(c).length, shards: (c) => list(c), inputsDigest: (c) => createHash('sha256').update(canonicalEncode(list(c))).digest('hex') };
 }
 
 const byRangeConfig = z.object({

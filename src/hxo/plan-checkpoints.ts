@@ -4,18 +4,24 @@
  * checkpoint, written by a batch that finished just as it was split, does
  * not: its sub-shards' do), and what they say a run of the plan has left.
  */
-import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, blockKey, decodeCheckpoint, forEachBlockRecord, forEachStageCheckpoint, parseBlockKey, planKeyRange, readCheckpoint, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { FailedShard, Resumed } from './plan-run.ts';
 
-/** The checkpoint key of a leaf's shard (or sub-shard). */
-export function leafCheckpointKey(planId: string, layout: LeafLayout, leaf: number): Buffer {
-  return refCheckpointKey(planId, layout.locate(leaf));
+/** Where a leaf's shard (or sub-shard) keeps its checkpoint: its key stage and index there. */
+export function refCheckpointPlace(ref: LeafRef): { keyStage: number; index: number } {
+  return ref.sub ? { keyStage: ref.stage | SPLIT_STAGE_BIT, index: ref.sub.number } : { keyStage: ref.stage, index: ref.shard };
 }
 
-export function refCheckpointKey(planId: string, ref: LeafRef): Buffer {
-  return ref.sub ? checkpointKey(planId, ref.stage | SPLIT_STAGE_BIT, ref.sub.number) : checkpointKey(planId, ref.stage, ref.shard);
+/** The checkpoint of a leaf's shard, or undefined while it is pending. */
+export function leafCheckpoint(db: CheckpointDb, planId: string, layout: LeafLayout, leaf: number): Uint8Array | undefined {
+  return refCheckpoint(db, planId, layout.locate(leaf));
+}
+
+export function refCheckpoint(db: CheckpointDb, planId: string, ref: LeafRef): Uint8Array | undefined {
+  const { keyStage, index } = refCheckpointPlace(ref);
+  return readCheckpoint(db, planId, keyStage, index);
 }
 
 /**
@@ -31,19 +37,47 @@ export function forEachCheckpoint(
   visit: (stage: number, shard: number, number: number | undefined, value: Uint8Array) => void,
 ): void {
   for (const stage of plan.stages) {
-    for (const { key, value } of db.getRange(stageKeyRange(planId, stage.index))) {
-      const { shard } = parseCheckpointKey(key);
+    forEachStageCheckpoint(db, planId, stage.index, (shard, value) => {
       if (shard < stage.shardCount && !layout.split(stage.index, shard)) visit(stage.index, shard, undefined, value);
-    }
+    });
   }
   for (const stage of plan.stages) {
     if (!layout.hasSplits) break;
-    for (const { key, value } of db.getRange(stageKeyRange(planId, stage.index | SPLIT_STAGE_BIT))) {
-      const number = parseCheckpointKey(key).shard;
+    forEachStageCheckpoint(db, planId, stage.index | SPLIT_STAGE_BIT, (number, value) => {
       const split = layout.splitOfNumber(stage.index, number);
       if (split) visit(stage.index, split.shard, number, value);
-    }
+    });
   }
+}
+
+/**
+ * The checkpoints of one key stage from shard `from` on, in shard order, read
+ * a block at a time: a walk its caller stops when it has enough (a page of
+ * outputs), where forEachStageCheckpoint walks the whole stage. A
+ * checkpoint is valid until the walk moves on.
+ */
+export function* stageCheckpointsFrom(db: CheckpointDb, planId: string, keyStage: number, from: number): Generator<{ shard: number; checkpoint: Uint8Array }> {
+  for (const { key, value } of db.getRange({ start: blockKey(planId, keyStage, from), end: stageKeyRange(planId, keyStage).end })) {
+    const { first } = parseBlockKey(key);
+    const records: { shard: number; checkpoint: Uint8Array }[] = [];
+    forEachBlockRecord(value, (k, checkpoint) => {
+      if (first + k >= from) records.push({ shard: first + k, checkpoint });
+    });
+    yield* records;
+  }
+}
+
+/** How many of a plan's checkpoints (any layout: every key stage) say done, and failed: one pass over its blocks. */
+export function countCheckpoints(db: CheckpointDb, planId: string): { done: number; failed: number } {
+  let done = 0;
+  let failed = 0;
+  for (const { value } of db.getRange(planKeyRange(planId))) {
+    forEachBlockRecord(value, (_k, checkpoint) => {
+      if (decodeCheckpoint(checkpoint).p === Phase.Done) done++;
+      else failed++;
+    });
+  }
+  return { done, failed };
 }
 
 /** What a previous run of a plan already finished, from its checkpoints: ended marks, counts, leaves, failures. */

@@ -10,8 +10,9 @@
  * are read from its checkpoints (one pass over its keys).
  */
 import type { Store } from '../store/env.ts';
-import { PLANS_DB, Phase, checkpointDb, decodeCheckpoint, planKeyRange, type CheckpointDb } from './checkpoint-records.ts';
-import type { PlanRecord } from './engine.ts';
+import { PLANS_DB, checkCheckpointFormat, checkpointDb, type CheckpointDb } from './checkpoint-records.ts';
+import { countCheckpoints } from './plan-checkpoints.ts';
+import type { PlanRecord } from './plan-records.ts';
 import type { PlanRun, PlanState } from './plan-run.ts';
 import { SplitJournal } from './split-journal.ts';
 
@@ -37,12 +38,7 @@ export function storedSummary(record: PlanRecord, checkpoints: CheckpointDb, spl
     const { state, total_shards, done_shards, failed_shards, finished_at } = report;
     return { plan_id, plan_name, state, total_shards, done_shards, failed_shards, created_at, finished_at };
   }
-  let done = 0;
-  let failed = 0;
-  for (const { value } of checkpoints.getRange(planKeyRange(record.plan_id))) {
-    if (decodeCheckpoint(value).p === Phase.Done) done++;
-    else failed++;
-  }
+  const { done, failed } = countCheckpoints(checkpoints, record.plan_id);
   // A split shard is replaced by its sub-shards: the plan has (parts - 1) more leaves per split.
   const extra = record.total_shards === undefined ? 0 : splits.load(record.digest).reduce((n, r) => n + r.parts - 1, 0);
   const total = record.total_shards === undefined ? null : record.total_shards + extra;
@@ -71,6 +67,7 @@ export function newestFirst(a: PlanSummary, b: PlanSummary): number {
 
 /** Every plan of a data dir's store, newest first, read without a node (`xyn plans --data`). */
 export function storedPlans(store: Store): PlanSummary[] {
+  checkCheckpointFormat(store);
   const plans = store.db<string, PlanRecord>(PLANS_DB);
   const checkpoints = checkpointDb(store);
   const splits = new SplitJournal(store);

@@ -7,15 +7,17 @@
  * sha256(canonical msgpack of the output), leaf = sha256(0x00 ‖ cas_id ‖
  * output_digest).
  *
- * A page is read in one go (one short read transaction), walking the
- * checkpoint keys stage by stage: pending shards have none, so they cost
- * nothing to skip. A caller that streams a million outputs asks for the next
- * page only when it has room for it: memory stays one page.
+ * A page is read in one go (one short read transaction), walking each
+ * stage's checkpoints in shard order (plan-checkpoints.ts): pending shards
+ * have none, so they cost nothing to skip. A caller that streams a million
+ * outputs asks for the next page only when it has room for it: memory stays
+ * one page.
  */
 import { ValidationError } from '../kernel/errors.ts';
 import { decode } from '../kernel/codec.ts';
-import { Phase, checkpointKey, decodeCheckpoint, parseCheckpointKey, stageKeyRange, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
-import { SPLIT_STAGE_BIT, type LeafLayout, type SplitRecord } from './leaf-layout.ts';
+import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
+import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
+import { refCheckpoint, stageCheckpointsFrom } from './plan-checkpoints.ts';
 import type { ResolvedPlan } from './plan.ts';
 import { toOutputJson } from './output-json.ts';
 
@@ -107,13 +109,12 @@ function* doneShards(db: CheckpointDb, planId: string, plan: ResolvedPlan, layou
     let k = 0;
     const subShards = function* (r: SplitRecord): Generator<DoneShard> {
       for (let sub = r.shard === firstShard ? firstSub : 0; sub < r.parts; sub++) {
-        const stored = db.getBinary(checkpointKey(planId, stage | SPLIT_STAGE_BIT, r.first + sub));
+        const stored = refCheckpoint(db, planId, { stage, shard: r.shard, sub: { index: sub, number: r.first + sub } });
         const checkpoint = stored ? decodeCheckpoint(stored) : undefined;
         if (checkpoint?.p === Phase.Done) yield { leaf: layout.leafOf(stage, r.shard, sub), stage, shard: r.shard, sub, checkpoint };
       }
     };
-    for (const { key, value } of db.getRange({ start: checkpointKey(planId, stage, firstShard), end: stageKeyRange(planId, stage).end })) {
-      const { shard } = parseCheckpointKey(key);
+    for (const { shard, checkpoint: value } of stageCheckpointsFrom(db, planId, stage, firstShard)) {
       if (shard >= count) break;
       for (; k < pending.length && (pending[k] as SplitRecord).shard <= shard; k++) yield* subShards(pending[k] as SplitRecord);
       // A split shard's own checkpoint (a batch that ended just as it was split) is no leaf.
@@ -135,7 +136,7 @@ function outputRow(plan: ResolvedPlan, s: DoneShard): OutputRow {
     shard_index: s.shard,
     ...(s.sub !== undefined ? { sub_shard: s.sub } : {}),
     leaf_index: s.leaf,
-    cas_id: cp.c.trim(),
+    cas_id: cp.c,
     output: toOutputJson(decode(cp.o as Uint8Array)),
     output_digest: Buffer.from(cp.d as Uint8Array).toString('hex'),
   };

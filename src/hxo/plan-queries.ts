@@ -8,7 +8,7 @@ import { Phase, decodeCheckpoint, type CheckpointDb } from './checkpoint-records
 import type { LeafLayout } from './leaf-layout.ts';
 import { BlockedTree } from './merkle-task.ts';
 import type { SampleProof } from './verify-report.ts';
-import { forEachCheckpoint, refCheckpointKey } from './plan-checkpoints.ts';
+import { forEachCheckpoint, refCheckpoint } from './plan-checkpoints.ts';
 import type { ResolvedPlan } from './plan.ts';
 
 export type ShardPhase = 'pending' | 'done' | 'failed';
@@ -47,7 +47,7 @@ export function shardPage(
   let leaf = q.cursor;
   for (const end = Math.min(layout.total, q.cursor + SCAN_LIMIT); leaf < end && items.length < q.limit; leaf++) {
     const ref = layout.locate(leaf);
-    const stored = db.getBinary(refCheckpointKey(planId, ref));
+    const stored = refCheckpoint(db, planId, ref);
     const cp = stored ? decodeCheckpoint(stored) : undefined;
     const phase: ShardPhase = !cp ? 'pending' : cp.p === Phase.Done ? 'done' : 'failed';
     if (q.phase && phase !== q.phase) continue;
@@ -57,7 +57,7 @@ export function shardPage(
       shard_index: ref.shard,
       ...(ref.sub ? { sub_shard: ref.sub.index } : {}),
       phase,
-      cas_id: cp ? cp.c.trim() : null,
+      cas_id: cp ? cp.c : null,
       attempts: cp?.a ?? 0,
       ms: cp?.ms ?? 0,
       ...(cp?.d ? { output_digest: Buffer.from(cp.d).toString('hex') } : {}),

@@ -28,6 +28,7 @@ import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-bat
 import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
 import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
+import type { MemoSource } from './memo.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -131,6 +132,8 @@ export class PlanRun {
     private readonly events: EventBatcher,
     /** Persists a failure found on this thread (a shard whose thread died under it), by checkpoint key. */
     private readonly persistFailure: (keyStage: number, index: number, casId: string, error: string, attempts: number) => void,
+    /** Per stage, the earlier run its shards' outputs may be reused from (memo.ts). */
+    readonly memoSources: readonly (MemoSource | undefined)[] = [],
   ) {
     this.baseLeaves = resumed.leaves;
     this.baseView = new Uint8Array(this.baseLeaves);
@@ -350,6 +353,7 @@ export class PlanRun {
     }
     if (batch.size === 0) return false;
     const stage = cursor.stage;
+    const memo = this.memoSources[stage.index];
     cursor.inFlight += batch.size;
     this.inFlightShards += batch.size;
     const task: Omit<ShardBatchTask, 'slot'> = {
@@ -360,9 +364,7 @@ export class PlanRun {
       executor: stage.executor,
       module: stage.executorModule,
       config: stage.config,
-      config_digest: stage.executorConfigDigest,
-      memo_lookup: stage.memo,
-      memo_record: stage.memo,
+      ...(memo ? { memo } : {}),
       timeout_ms: stage.timeout_ms,
       max_attempts: stage.retries + 1,
       runs: batch.runs,

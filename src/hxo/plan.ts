@@ -78,17 +78,30 @@ export interface ResolvedStage {
   backoff_ms: number;
   memo: boolean;
   config: Record<string, unknown>;
-  /** sha256 of the config the executor reads: outputs are memoized per (address, this). */
-  executorConfigDigest: string;
+  /** What the executor's outputs depend on besides input and config (job-kinds.ts `ExecutorSpec.identity`). */
+  executorIdentity: string;
+  /**
+   * sha256 of the executor's identity and the config it reads: an output is
+   * reused (memo) only for the same address under the same salt.
+   */
+  memoSalt: string;
   shardCount: number;
   /** Auto-tuning may split its shards: its partitioner can (`at` and `split`) and its work is idempotent. */
   splittable: boolean;
+  /** Its partitioner's `inputsDigest`, for partitioners that walk more than their config. */
+  inputsDigest?: string;
 }
 
 export interface ResolvedPlan {
   name: string;
-  /** sha256 of the canonical plan as submitted: the same plan, the same digest. */
+  /**
+   * sha256 of the canonical plan as submitted, its executors' identities and
+   * the digests of the inputs its file partitioners found: the same plan over
+   * the same code and files, the same digest (and plan id).
+   */
   digest: string;
+  /** Per stage, what besides the plan source its digest covers. */
+  facts: StageFacts[];
   stages: ResolvedStage[];
   totalShards: number;
   max_shards: number;
@@ -96,6 +109,12 @@ export interface ResolvedPlan {
   dry_run: boolean;
   modules: string[];
   source: PlanInput;
+}
+
+/** What a stage's results depend on besides the plan source: executor code, and inputs found outside the plan. */
+export interface StageFacts {
+  executor: string;
+  inputs?: string;
 }
 
 export interface Limits {
@@ -165,6 +184,7 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
     // Executors that behave differently in a dry run read `dry_run` from here.
     const stageConfig = { ...stage.config, stage_kind: kind.kind, dry_run: plan.dry_run ?? false, ...(typeof stage.config?.root === 'string' ? { root: resolve(baseDir, stage.config.root) } : {}) };
     const executorConfig = validConfig(executor.config, stageConfig, at);
+    const executorConfigDigest = hash('sha256', canonicalEncode(executorConfig), 'hex');
     const config = { ...stageConfig, ...validConfig(partitioner.config, stageConfig, at, ` (partitioner ${partitioner.name})`), ...executorConfig };
     const workerPartitioner = workerPartitionerName(partitioner);
     stages.push({
@@ -181,8 +201,10 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
       backoff_ms: stage.backoff_ms ?? 100,
       memo: (stage.memo ?? executor.memoByDefault ?? true) && executor.idempotent,
       config,
-      executorConfigDigest: hash('sha256', canonicalEncode(executorConfig), 'hex'),
+      executorIdentity: executor.identity,
+      memoSalt: hash('sha256', canonicalEncode({ config_digest: executorConfigDigest, executor_identity: executor.identity }), 'hex'),
       shardCount: await countShards(partitioner, config, at),
+      ...(partitioner.inputsDigest ? { inputsDigest: partitioner.inputsDigest(config) } : {}),
       // A running shard is killed to be split: only work that can safely start over.
       splittable: Boolean(partitioner.at && partitioner.split) && executor.idempotent && !stage.non_idempotent,
     });
@@ -193,9 +215,11 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
     const field = plan.constraints?.max_shards !== undefined && plan.constraints.max_shards <= limits.HXO_MAX_SHARDS ? 'constraints.max_shards' : 'HXO_MAX_SHARDS';
     throw new PlanError(field, `the plan has ${totalShards} shards, over the limit of ${max}`);
   }
+  const facts = stages.map((s) => ({ executor: s.executorIdentity, ...(s.inputsDigest ? { inputs: s.inputsDigest } : {}) }));
   return {
     name: plan.name,
-    digest: planDigest(plan),
+    digest: planDigest(plan, facts),
+    facts,
     stages,
     totalShards,
     max_shards: max,
@@ -206,8 +230,8 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
   };
 }
 
-export function planDigest(plan: PlanInput): string {
-  return hash('sha256', canonicalEncode(plan), 'hex');
+export function planDigest(plan: PlanInput, facts: StageFacts[]): string {
+  return hash('sha256', canonicalEncode({ plan, stages: facts }), 'hex');
 }
 
 /** A stable plan id (UUID-shaped) for a plan digest in a data dir: re-running resumes. */

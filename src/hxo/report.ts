@@ -9,6 +9,10 @@ import type { FailedShard, PlanRun, PlanState } from './plan-run.ts';
 export interface StageStats {
   stage_id: string;
   kind: string;
+  /** What its outputs were computed (or reused) under: the executor's identity. */
+  executor_identity: string;
+  /** The plan whose outputs this stage looked up for reuse (memo.ts); null when none ran before it with the same code and config, or memo was off. */
+  memo_source: string | null;
   total_shards: number;
   done_shards: number;
   failed_shards: number;
@@ -96,6 +100,8 @@ export function stageStats(run: PlanRun): StageStats[] {
     return {
       stage_id: s.stage_id,
       kind: s.kind,
+      executor_identity: run.plan.stages[i]?.executorIdentity ?? '',
+      memo_source: run.memoSources[i]?.plan_id ?? null,
       total_shards: s.total,
       done_shards: s.done,
       failed_shards: s.failed,

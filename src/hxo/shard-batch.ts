@@ -1,28 +1,48 @@
 /**
  * Worker side of shard execution: one batch of a stage's shards, in a pool thread.
  *
- * For each shard: its address (cas_id), a memo lookup when asked, the
- * executor (async ones raced against the shard timeout; a synchronous hang is
- * the pool watchdog's to kill), the output's canonical bytes and digest, and
- * the Merkle leaf hash. Then ONE durable LMDB transaction writes the
- * artifacts the executors kept (ShardContext) and the checkpoints of every
- * shard that finished for good (done, reused, or failed on its last
- * attempt); a shard that will be retried is left pending. The
- * answer is compact: fixed-width byte arrays, errors only for failures.
+ * For each shard: its address (cas_id), a memo lookup when the batch names
+ * an earlier run to reuse from, the executor (async ones raced against the
+ * shard timeout; a synchronous hang is the pool watchdog's to kill), the
+ * output's canonical bytes and digest, and the Merkle leaf hash. Then ONE
+ * durable LMDB transaction writes the artifacts the executors kept
+ * (ShardContext) and the checkpoints of every shard that finished for good
+ * (done, reused, or failed on its last attempt); a shard that will be retried
+ * is left pending. The answer is compact: fixed-width byte arrays, errors
+ * only for failures.
+ *
+ * The memo (memo.ts) is the earlier run's checkpoints: shard i's output is
+ * reused when the checkpoint at the same place in that run holds a shard of
+ * the same address (128 bits) whose stored output still hashes to its digest.
  */
 import { openStore, type Store } from '../store/env.ts';
 import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
 import type { ShardContext } from '../kernel/batch-protocol.ts';
 import { sha256 } from '../kernel/sha256.ts';
 import type { Database } from 'lmdb';
-import { casDb } from '../store/cas.ts';
+import { addCasRefs, casDb, casRefsDb, type CasRefsDb } from '../store/cas.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView } from '../kernel/canonical.ts';
+import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import { casIdAt, shardAddressInto } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './partitioners.ts';
-import { CheckpointKeys, checkpointDb, doneOutput, encodeDoneShard, encodeFailed, memoDb, memoKey, type CheckpointDb, type MemoDb } from './checkpoint-records.ts';
+import {
+  ADDRESS_BYTES,
+  BLOCK_SHARDS,
+  BlockKeys,
+  blockRecord,
+  checkpointArtifacts,
+  checkpointDb,
+  doneOutput,
+  encodeDoneShard,
+  encodeFailed,
+  encodeReused,
+  writeCheckpoints,
+  type CheckpointDb,
+} from './checkpoint-records.ts';
+import type { MemoSource } from './memo.ts';
 
 export interface ShardBatchTask {
   t: 'shards';
@@ -33,10 +53,8 @@ export interface ShardBatchTask {
   executor: string;
   module: string;
   config: Record<string, unknown>;
-  /** Digest of the executor's config: part of the memo key. */
-  config_digest: string;
-  memo_lookup: boolean;
-  memo_record: boolean;
+  /** The earlier run whose checkpoints at the same key stage and index may hold a shard's output (memo.ts). */
+  memo?: MemoSource;
   timeout_ms: number;
   max_attempts: number;
   /** The shards: flat triples [first index, count, attempt (from 1)] (see stage-cursor.ts). */
@@ -73,15 +91,20 @@ let store: Store | undefined;
 /** The shard's full address, raw (scratch). */
 const address = Buffer.alloc(32);
 let checkpoints: CheckpointDb;
-let memo: MemoDb;
 let blobs: Database<Uint8Array, string>;
+let refs: CasRefsDb;
 
 function openDbs(path: string): void {
   if (store) return;
   store = openStore({ path });
   checkpoints = checkpointDb(store);
-  memo = memoDb(store);
   blobs = casDb(store);
+  refs = casRefsDb(store);
+}
+
+/** The owner of the artifacts a plan's done shards refer to (store/cas.ts). */
+export function planArtifactOwner(planId: string): string {
+  return `plan:${planId}`;
 }
 
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
@@ -101,6 +124,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     errors: [],
   };
   const msView = new DataView(result.ms.buffer);
+  // The first bytes of each shard's address, raw: its checkpoint keeps them.
+  const addresses = new Uint8Array(n * ADDRESS_BYTES);
   let execute: Executor | undefined;
   let loadError: unknown;
   try {
@@ -111,18 +136,22 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   // Checkpoints to write: shard indexes and values, side by side.
   const written: number[] = [];
   const values: Uint8Array[] = [];
-  const memoWrites: { key: Buffer; value: Uint8Array }[] = [];
-  const configDigest = Buffer.from(task.config_digest, 'hex');
-  // Artifacts the executors keep, by address: written with the checkpoints.
+  const earlier = task.memo ? new EarlierRun(task.memo, task.stage_index) : undefined;
+  // Artifacts the executors keep, by address; written with the checkpoints
+  // when a done shard refers to them. The plan holds every artifact its done
+  // shards refer to (made here or reused with an output).
   const artifacts = new Map<string, Uint8Array>();
+  const held = new Set<string>();
+  let shardArtifacts: string[] = [];
   const context: ShardContext = {
     putArtifact(bytes) {
       const hash = sha256(bytes).toString('hex');
       if (!artifacts.has(hash)) artifacts.set(hash, Uint8Array.prototype.slice.call(bytes) as Uint8Array);
+      if (!shardArtifacts.includes(hash)) shardArtifacts.push(hash);
       return hash;
     },
   };
-  const keys = new CheckpointKeys(task.plan_id, task.stage_index);
+  const keys = new BlockKeys(task.plan_id, task.stage_index);
 
   let run = 0;
   let k = 0;
@@ -135,18 +164,22 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
     shardAddressInto(task.kind, task.executor, input, address, 0);
-    for (let b = 0; b < 8; b++) result.cas[j * 8 + b] = address[b] as number;
-    // Made now: the scratch is another batch's once this one awaits.
-    const key = task.memo_lookup || task.memo_record ? memoKey(address, configDigest) : undefined;
-    let output: Uint8Array | undefined;
-    let reused = false;
-    let error: unknown = loadError;
-    if (task.memo_lookup) {
-      const ref = memo.getBinary(key as Buffer);
-      const hit = ref ? doneOutput(checkpoints.getBinary(ref), casIdAt(result.cas, j)) : undefined;
-      if (hit) [output, reused] = [hit, true];
+    result.cas.set(address.subarray(0, 8), j * 8);
+    addresses.set(address.subarray(0, ADDRESS_BYTES), j * ADDRESS_BYTES);
+    const before = earlier?.checkpoint(i);
+    if (before && doneOutput(before, address)) {
+      const took = Math.max(0, Date.now() - started);
+      msView.setUint32(j * 4, took, true);
+      result.outcome[j] = Outcome.Reused;
+      written.push(i);
+      values.push(encodeReused(before, j, a, took, result.digests, result.leaves));
+      for (const hash of checkpointArtifacts(before)) held.add(hash);
+      continue;
     }
-    if (!output && execute) {
+    let output: Uint8Array | undefined;
+    let error: unknown = loadError;
+    if (shardArtifacts.length > 0) shardArtifacts = [];
+    if (execute) {
       try {
         const value = execute(input, task.config, context);
         // Only asynchronous executors pay for a timer and an await. The view is
@@ -160,11 +193,10 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     const took = Math.max(0, Date.now() - started);
     msView.setUint32(j * 4, took, true);
     if (output) {
-      result.outcome[j] = reused ? Outcome.Reused : Outcome.Done;
-      const checkpoint = encodeDoneShard(output, result.cas, j, a, took, reused, result.digests, result.leaves);
+      result.outcome[j] = Outcome.Done;
       written.push(i);
-      values.push(checkpoint);
-      if (task.memo_record && !reused) memoWrites.push({ key: key as Buffer, value: Buffer.from(keys.at(i)) });
+      values.push(encodeDoneShard(output, addresses, j, a, took, result.digests, result.leaves, shardArtifacts));
+      for (const hash of shardArtifacts) held.add(hash);
     } else {
       const final = a >= task.max_attempts;
       const message = serializeError(error).message;
@@ -178,11 +210,36 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   }
   board.end(task.slot);
   await (store as Store).write(() => {
-    for (const [hash, bytes] of artifacts) if (!blobs.doesExist(hash)) void blobs.put(hash, bytes);
-    for (let k = 0; k < written.length; k++) void checkpoints.put(keys.at(written[k] as number), values[k] as Uint8Array);
-    for (const m of memoWrites) void memo.put(m.key, m.value);
+    for (const hash of held) {
+      const bytes = artifacts.get(hash);
+      if (bytes && !blobs.doesExist(hash)) void blobs.put(hash, bytes);
+    }
+    if (held.size > 0) addCasRefs(refs, planArtifactOwner(task.plan_id), held);
+    writeCheckpoints(checkpoints, keys, written, values);
   });
   return result;
+}
+
+/** The checkpoints of the earlier run a batch may reuse from, a block at a time. */
+class EarlierRun {
+  private readonly keys: BlockKeys;
+  private first = -1;
+  private block: Uint8Array | undefined;
+
+  constructor(source: MemoSource, keyStage: number) {
+    // A sub-shard of a split shard is looked for in the earlier run's split space.
+    this.keys = new BlockKeys(source.plan_id, source.stage | (keyStage & SPLIT_STAGE_BIT));
+  }
+
+  /** The earlier run's checkpoint at index i of this key stage. */
+  checkpoint(i: number): Uint8Array | undefined {
+    const first = i - (i % BLOCK_SHARDS);
+    if (first !== this.first) {
+      this.first = first;
+      this.block = checkpoints.getBinary(this.keys.at(first));
+    }
+    return this.block ? blockRecord(this.block, i - first) : undefined;
+  }
 }
 
 /** Shard j's input: sent with the batch, or made here from its index i. */

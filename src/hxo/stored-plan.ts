@@ -5,9 +5,10 @@
  * journaled for its digest) — what the plan queries need.
  */
 import type { Store } from '../store/env.ts';
-import { PLANS_DB, checkpointDb } from './checkpoint-records.ts';
-import { PlanNotFoundError } from './engine-errors.ts';
-import { preparePlan, type PlanRecord } from './engine.ts';
+import { PLANS_DB, checkCheckpointFormat, checkpointDb } from './checkpoint-records.ts';
+import { PlanCollectedError, PlanNotFoundError } from './engine-errors.ts';
+import { preparePlan } from './engine.ts';
+import type { PlanRecord } from './plan-records.ts';
 import type { JobKindRegistry } from './job-kinds.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage } from './plan-outputs.ts';
@@ -34,6 +35,8 @@ export async function storedOutputPages(
 ): Promise<Iterable<OutputPage>> {
   const record = storedRecord(store, planId);
   if (!record) throw new PlanNotFoundError(planId);
+  if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
+  checkCheckpointFormat(store);
   const plan = await preparePlan(record.source, registry, limits, record.base_dir);
   if (q.stage !== undefined) stageIndexOf(plan, q.stage);
   const layout = new LeafLayout(

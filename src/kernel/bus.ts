@@ -13,7 +13,10 @@
  *   them, once per event, and only when someone subscribes to it.
  * - A `since` subscription registers for live events and takes the already
  *   delivered range from the log in one synchronous step, so the two join with
- *   no gap and no duplicate.
+ *   no gap and no duplicate — unless retention trimmed part of that range, and
+ *   then it is told so (`truncated`, see Subscription), never silently.
+ * - `heldSeq()` is how far retention may trim without taking an event from a
+ *   pinned subscription that has yet to read it (event-retention.ts).
  *
  *   const sub = bus.subscribe('hxo.shard.*', { since: 0 });
  *   await bus.publish('hxo.shard.done', { plan_id, cas_id });
@@ -40,6 +43,12 @@ export interface SubscribeOptions {
    * is given (the caller asked for everything after a point), else 'skip'.
    */
   lag?: LagPolicy;
+  /**
+   * Holds retention back until this subscription has read what it needs from
+   * the log: for internal readers that must lose nothing (the audit trail).
+   * A pinned reader that stops reading stops trimming, so clients never pin.
+   */
+  pin?: boolean;
 }
 
 export interface HistoryQuery {
@@ -115,9 +124,8 @@ export class Bus {
       throw new ValidationError(`queueSize must be a positive integer, got ${queueSize}`, 'queueSize');
     }
     const matches = (e: XynEvent): boolean => topicMatches(e.event_name) && matchesFilter(e, filter);
-    const sub = new Subscription(++this.subIds, pattern, matches, this.log, queueSize, options.lag ?? (options.since !== undefined ? 'replay' : 'skip'), (s) =>
-      this.subs.delete(s),
-    );
+    const lag = options.lag ?? (options.since !== undefined ? 'replay' : 'skip');
+    const sub = new Subscription(++this.subIds, pattern, matches, this.log, queueSize, lag, options.pin ?? false, (s) => this.subs.delete(s));
     if (options.since !== undefined) {
       if (!Number.isInteger(options.since) || options.since < 0) {
         throw new ValidationError(`since must be a non-negative integer seq, got ${options.since}`, 'since');
@@ -126,6 +134,18 @@ export class Bus {
     }
     this.subs.add(sub);
     return sub;
+  }
+
+  /** The oldest seq the log may still hold: a `since` below `oldestSeq - 1` is answered `truncated`. */
+  get oldestSeq(): number {
+    return this.log.oldestSeq;
+  }
+
+  /** The highest seq retention may trim through without a pinned subscription missing an event. */
+  heldSeq(): number {
+    let held = Infinity;
+    for (const sub of this.subs) if (sub.pinned) held = Math.min(held, sub.holdSeq());
+    return held;
   }
 
   /** Events from the log matching a topic pattern and data filter, in seq order. */

@@ -37,6 +37,18 @@ const bool = z.preprocess(
 const rate = z.coerce.number({ error: 'expected a number' }).min(0).max(1, { error: 'must be between 0 and 1' });
 const url = z.url({ error: 'expected a URL' });
 
+/**
+ * Event-log size cap by default: a million-shard plan's events take about
+ * 140 MB of log (measured on compute.hash), so this keeps the last dozen or so
+ * of them, a tenth of the artifact quota.
+ */
+export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
+/** Below a MiB a cap would trim the log down to a few hundred events. */
+const MIN_EVENTS_BYTES = 1024 ** 2;
+
+/** Variables that were renamed: setting the old name is an error saying the new one, never silently ignored. */
+const RENAMED: Record<string, string> = { XYN_EVENT_RETENTION_DAYS: 'XYN_EVENTS_RETAIN_DAYS' };
+
 /** Every variable with its default; the names are the contract (seed 001, DESIGN.md §7). */
 export const configSchema = z.object({
   // HXO (seed 001)
@@ -75,13 +87,24 @@ export const configSchema = z.object({
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */
   XYN_STORE_MAP_SIZE: int(1 << 20).optional(),
+  /** Retention: keep the data of the last N ended plans (0: no limit by count). */
+  XYN_RETAIN_PLANS: int(0).default(10),
+  /** Retention: keep the data of plans created in the last N days (0: no limit by age). */
+  XYN_RETAIN_DAYS: int(0).default(30),
+  /** How often a node applies retention (ms; 0: never on its own). */
+  XYN_GC_INTERVAL_MS: int(0).default(60 * 60 * 1000),
   // Resource limits and safety rails (seed 004 §38)
   XYN_MAX_CONCURRENT_WORKCELLS: int(1).default(3),
   XYN_MAX_CONCURRENT_CI_WORKCELLS: int(1).default(1),
   XYN_WORKCELL_TTL_MS: int(1).default(2 * 60 * 60 * 1000),
   XYN_ARTIFACT_QUOTA_BYTES: int(1).default(20 * 1024 ** 3),
   XYN_MAX_ARTIFACT_BYTES: int(1).default(250 * 1024 ** 2),
-  XYN_EVENT_RETENTION_DAYS: int(1).default(7),
+  /** Events older than this many days are trimmed from the event log; 0 keeps them whatever their age. */
+  XYN_EVENTS_RETAIN_DAYS: int(0, 36_500).default(7),
+  /** The event log's size cap: over it, its oldest events are trimmed; 0 for no cap. */
+  XYN_EVENTS_MAX_BYTES: int(0)
+    .refine((v) => v === 0 || v >= MIN_EVENTS_BYTES, { error: `must be 0 (no cap) or at least ${MIN_EVENTS_BYTES} (1 MiB)` })
+    .default(DEFAULT_EVENTS_MAX_BYTES),
   XYN_RUN_MAX_STEPS: int(1).default(200),
   XYN_RUN_MAX_WALL_MS: int(1).default(60 * 60 * 1000),
   // LLM providers
@@ -132,8 +155,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   for (const key of Object.keys(file)) {
     if (!keys.includes(key as keyof ConfigValues)) {
-      throw new ConfigError(key, `unknown setting in ${env.XYN_CONFIG}`);
+      throw new ConfigError(key, RENAMED[key] ? `renamed to ${RENAMED[key]} (in ${env.XYN_CONFIG})` : `unknown setting in ${env.XYN_CONFIG}`);
     }
+  }
+  for (const [old, now] of Object.entries(RENAMED)) {
+    if (env[old] !== undefined && env[old] !== '') throw new ConfigError(old, `renamed to ${now}`);
   }
 
   const parsed = configSchema.safeParse(raw);

@@ -1,9 +1,11 @@
 /**
  * Worker-side: imports executor modules once per thread and finds an executor
- * by name, with an error that names both when it is missing.
+ * by name, with an error that names both when it is missing. A user's module
+ * is imported by its content tag (module-tags.ts), checked before it loads.
  */
 import type { ExecutorModule } from './batch-protocol.ts';
 import { moduleSpecifier } from './worker-entry.ts';
+import { checkModuleTag } from './module-tags.ts';
 
 export type Executor = ExecutorModule['executors'][string];
 
@@ -12,7 +14,9 @@ const modules = new Map<string, Promise<ExecutorModule>>();
 export async function loadExecutor(module: string, name: string): Promise<Executor> {
   let loaded = modules.get(module);
   if (!loaded) {
-    loaded = import(moduleSpecifier(module)) as Promise<ExecutorModule>;
+    const specifier = moduleSpecifier(module);
+    checkModuleTag(specifier);
+    loaded = import(specifier) as Promise<ExecutorModule>;
     modules.set(module, loaded);
   }
   const executor = (await loaded).executors?.[name];

@@ -1,6 +1,7 @@
 /**
  * Boots a node's kernel: the store, the event log and bus, the audit trail
- * under the root supervisor, and the shard-worker pool. Every lifecycle
+ * under the root supervisor, the shard-worker pool, and the event log's
+ * retention (a pass at start, then every minute). Every lifecycle
  * notice (start, stop, crash, restart, thread replaced) becomes a
  * `xyn.kernel.*` event and a log line.
  *
@@ -11,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { openStore, type Store } from '../store/env.ts';
 import { EventLog } from '../store/event-log.ts';
+import { DAY_MS, EventRetention } from '../store/event-retention.ts';
 import { Cas } from '../store/cas.ts';
 import { Bus } from './bus.ts';
 import { AuditTrail } from './audit.ts';
@@ -19,6 +21,7 @@ import { WorkerPool } from './worker-pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Config } from './config.ts';
 import type { KernelNotice } from './actor.ts';
+import type { Clock } from './clock.ts';
 
 export interface Kernel {
   readonly config: Config;
@@ -29,6 +32,8 @@ export interface Kernel {
   readonly cas: Cas;
   readonly audit: AuditTrail;
   readonly pool: WorkerPool;
+  /** Trims the event log by XYN_EVENTS_RETAIN_DAYS and XYN_EVENTS_MAX_BYTES. */
+  readonly retention: EventRetention;
   readonly root: Supervisor;
   /** Turns a lifecycle notice into a kernel event and a log line. */
   readonly notice: KernelNotice;
@@ -37,7 +42,12 @@ export interface Kernel {
 
 export interface StartKernelOptions {
   log?: Logger;
+  /** The clock retention judges event age by (default: the system's). */
+  clock?: Clock;
 }
+
+/** How often a running node trims its event log; a pass removes what aged out since the last. */
+const RETENTION_INTERVAL_MS = 60_000;
 
 export async function startKernel(config: Config, options: StartKernelOptions = {}): Promise<Kernel> {
   const log = options.log ?? createLogger(config.XYN_LOG_LEVEL);
@@ -59,11 +69,30 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   await root.start();
   notice('xyn.kernel.started', { data_dir: config.dataDir, store: config.storePath, workers: config.XYN_WORKERS, pid: process.pid });
 
+  // Started after the audit trail has subscribed, so its pin holds from the first pass.
+  const retention = new EventRetention(events, {
+    maxAgeMs: config.XYN_EVENTS_RETAIN_DAYS * DAY_MS,
+    maxBytes: config.XYN_EVENTS_MAX_BYTES,
+    hold: () => bus.heldSeq(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  // A pass held back by a reader catching up is normal (the audit trail at start); held at the same seq twice, that reader is stuck.
+  let heldBefore: number | null = null;
+  retention.start(RETENTION_INTERVAL_MS, {
+    onPass: (r) => {
+      if (r.removed > 0) log.info({ removed: r.removed, oldest_seq: r.oldest_seq, bytes: r.bytes, events: r.events }, 'event log trimmed');
+      if (r.held_at !== null && r.held_at === heldBefore) log.warn({ held_at: r.held_at }, 'event log trimming held back: a pinned reader (audit trail, topic actor) is not reading');
+      heldBefore = r.held_at;
+    },
+    onError: (err) => log.error({ err }, 'event log trimming failed; the next pass retries'),
+  });
+
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       notice('xyn.kernel.stopping', { pid: process.pid });
       await bus.flushed();
+      await retention.stop();
       await root.stop();
       await pool.close();
       await bus.close();
@@ -71,5 +100,5 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
       log.flush();
     })());
 
-  return { config, log, store, events, bus, cas: new Cas(store), audit, pool, root, notice, stop };
+  return { config, log, store, events, bus, cas: new Cas(store), audit, pool, retention, root, notice, stop };
 }

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   sha256Into(data: Uint8Array, out: Uint8Array, outOffset: number): void;
   perfectRoots(leaves: Uint8Array, from: number, to: number, size: number, out: Uint8Array): void;
-  shardDone(output: Uint8Array, cas: Uint8Array, checkpoint: Uint8Array, digests: Uint8Array, leaves: Uint8Array, j: number): void;
+  shardDone(output: Uint8Array, addresses: Uint8Array, checkpoint: Uint8Array, digests: Uint8Array, leaves: Uint8Array, j: number): void;
   /** Moves the calling thread to SCHED_IDLE (Linux); false where it cannot. */
   schedIdle(): boolean;
 }

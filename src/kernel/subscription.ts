@@ -13,13 +13,23 @@
  * - A `lag: 'skip'` subscription that overflows drops its oldest events and is
  *   told so once with `{type: 'lagged', skipped, from_seq, to_seq}`; the range
  *   is still in the log for whoever wants it (`queryHistory`).
+ * - Retention may trim the log under a catching-up subscription. Never a
+ *   silent gap: after each page read it checks the log's floor (raised before
+ *   any deletion, event-log.ts) and, if the floor passed its cursor, says
+ *   `{type: 'truncated', oldest_seq, from_seq, to_seq}` (seqs from_seq..to_seq
+ *   are gone) and goes on from the oldest kept. Events already queued in
+ *   memory are never lost to trimming.
+ * - A `pinned` subscription (an internal reader that must lose nothing, like
+ *   the audit trail) holds retention back: `holdSeq()` is the seq after which
+ *   it still needs the log, and the bus's retention trims no further.
  */
 import type { XynEvent } from './event.ts';
 import type { EventLog } from '../store/event-log.ts';
 
 export type Delivery =
   | { type: 'event'; event: XynEvent }
-  | { type: 'lagged'; skipped: number; from_seq: number; to_seq: number };
+  | { type: 'lagged'; skipped: number; from_seq: number; to_seq: number }
+  | { type: 'truncated'; oldest_seq: number; from_seq: number; to_seq: number };
 
 export type LagPolicy = 'skip' | 'replay';
 
@@ -28,6 +38,7 @@ export interface SubscriptionStats {
   delivered: number;
   skipped: number;
   lagged_notices: number;
+  truncated_notices: number;
   catching_up: boolean;
 }
 
@@ -47,6 +58,7 @@ export class Subscription implements AsyncIterable<Delivery> {
   private delivered = 0;
   private skippedTotal = 0;
   private lagNotices = 0;
+  private truncatedNotices = 0;
 
   constructor(
     readonly id: number,
@@ -55,6 +67,7 @@ export class Subscription implements AsyncIterable<Delivery> {
     private readonly log: EventLog,
     private readonly queueSize: number,
     private readonly lagPolicy: LagPolicy,
+    readonly pinned: boolean,
     private readonly detach: (sub: Subscription) => void,
   ) {}
 
@@ -109,7 +122,7 @@ export class Subscription implements AsyncIterable<Delivery> {
       return { type: 'lagged', skipped, from_seq: from, to_seq: to };
     }
     const fromLog = this.nextFromLog();
-    if (fromLog) return this.deliver(fromLog);
+    if (fromLog) return fromLog;
     if (this.head < this.queue.length) {
       const event = this.queue[this.head] as XynEvent;
       this.queue[this.head] = undefined as unknown as XynEvent;
@@ -157,22 +170,49 @@ export class Subscription implements AsyncIterable<Delivery> {
       delivered: this.delivered,
       skipped: this.skippedTotal,
       lagged_notices: this.lagNotices,
+      truncated_notices: this.truncatedNotices,
       catching_up: this.cursor !== null,
     };
   }
 
-  private nextFromLog(): XynEvent | undefined {
+  /** The seq after which this subscription still needs the log (Infinity: it needs nothing from it). */
+  holdSeq(): number {
+    if (this.closed) return Infinity;
+    if (this.cursor !== null) return this.cursor;
+    // Queued events would be re-read from the log if the queue overflowed.
+    const oldest = this.queue[this.head];
+    return oldest ? oldest.seq - 1 : Infinity;
+  }
+
+  private nextFromLog(): Delivery | undefined {
     while (this.cursor !== null) {
-      if (this.pageHead < this.page.length) return this.page[this.pageHead++];
+      if (this.pageHead < this.page.length) return this.deliver(this.page[this.pageHead++] as XynEvent);
       const page = this.log.read({ since: this.cursor, until: this.catchUpTo, limit: PAGE, match: this.matches });
+      // Checked after the read: the floor rises before any deletion, so a page
+      // missing trimmed events is always caught here.
+      const floor = this.log.oldestSeq - 1;
+      if (floor > this.cursor) return this.truncated(floor);
       this.page = page;
       this.pageHead = 0;
       const last = page[page.length - 1];
       if (page.length < PAGE || !last) this.cursor = null; // range exhausted: back to live
       else this.cursor = last.seq;
     }
-    if (this.pageHead < this.page.length) return this.page[this.pageHead++];
+    if (this.pageHead < this.page.length) return this.deliver(this.page[this.pageHead++] as XynEvent);
     return undefined;
+  }
+
+  /** The log was trimmed past the cursor: say which seqs are gone and go on from the oldest kept. */
+  private truncated(floor: number): Delivery {
+    const from = (this.cursor as number) + 1;
+    // Events past catchUpTo are in the queue, in memory: those are still delivered.
+    const to = Math.min(floor, this.catchUpTo);
+    this.page = [];
+    this.pageHead = 0;
+    this.cursor = to < this.catchUpTo ? to : null;
+    this.truncatedNotices++;
+    // oldest_seq is where delivery goes on: the log's oldest kept, or the queue's first when trimming overtook even that.
+    return { type: 'truncated', oldest_seq: to + 1, from_seq: from, to_seq: to };
   }
 
   private deliver(event: XynEvent): Delivery {

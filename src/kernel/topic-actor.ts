@@ -2,7 +2,9 @@
  * An actor fed by bus topics: it subscribes when it starts and hands the
  * matching events to its handler in order — one at a time, or in batches of
  * whatever is ready (`batch`). It loses none under a burst (the subscription
- * re-reads the log rather than dropping). A handler that throws crashes the
+ * re-reads the log rather than dropping), nor to retention while it catches
+ * up (the subscription is pinned: the log is not trimmed past what it has
+ * yet to read). A handler that throws crashes the
  * actor, and its supervisor restarts it: from `since()` when given (an actor
  * that keeps its own place, like the audit trail, retries what it did not
  * record), else after the events that threw, so one bad event cannot crash it
@@ -40,7 +42,7 @@ export class TopicActor implements Supervisable {
   async start(): Promise<void> {
     if (this.loop) return;
     const since = this.options.since?.() ?? this.lastSeq ?? this.bus.lastSeq;
-    const sub = this.bus.subscribe(this.topics, { since, lag: 'replay', queueSize: 1024 });
+    const sub = this.bus.subscribe(this.topics, { since, lag: 'replay', queueSize: 1024, pin: true });
     this.sub = sub;
     this.loop = this.consume(sub).catch((err: unknown) => {
       this.loop = null;

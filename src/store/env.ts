@@ -17,7 +17,7 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { StorageFullError, StoreWriteError } from './errors.ts';
 
 /** Every named database of the environment; one concern each. */
-export const DB_NAMES = ['meta', 'cas', 'events', 'audit', 'checkpoints', 'memo', 'plans', 'splits', 'runs', 'tokens'] as const;
+export const DB_NAMES = ['meta', 'cas', 'cas_refs', 'events', 'audit', 'checkpoints', 'memo', 'plans', 'splits', 'runs', 'tokens'] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
 export interface StoreOptions {
@@ -134,6 +134,11 @@ export class Store {
     } catch (err) {
       throw await this.translate(err);
     }
+  }
+
+  /** Writes a copy of the environment into `folder` (existing, empty) as its data.mdb, compacted: free pages left out. */
+  async compactCopy(folder: string): Promise<void> {
+    await this.root.backup(folder, true);
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,51 @@ export class StoreWriteError extends XynError {
   }
 }
 
+/**
+ * A read asked for events after `since`, but retention has trimmed the log
+ * past it: events up to `oldestSeq - 1` are gone. Asking again with
+ * `since = oldestSeq - 1` reads everything still kept.
+ */
+export class EventsTruncatedError extends XynError {
+  constructor(
+    readonly since: number,
+    readonly oldestSeq: number,
+  ) {
+    super(
+      `since ${since} is below the oldest event kept (seq ${oldestSeq}): events up to seq ${oldestSeq - 1} were trimmed by retention (XYN_EVENTS_RETAIN_DAYS, XYN_EVENTS_MAX_BYTES); ask again with since ${oldestSeq - 1} to read what is kept`,
+      'EVENTS_TRUNCATED',
+      { since, oldest_seq: oldestSeq },
+    );
+  }
+}
+
+/**
+ * Another live process holds the data dir (one node per data dir). `pid`,
+ * `command` and `url` name the holder; null when it could not be told (it is
+ * just starting, or its lock.json cannot be read). `advice` says what to do
+ * instead (default: stop it, or use another data dir).
+ */
+export class DataDirLockedError extends XynError {
+  readonly pid: number | null;
+  readonly command: string | null;
+  readonly url: string | null;
+
+  constructor(
+    readonly path: string,
+    holder: { pid?: number | null; command?: string | null; url?: string | null } | undefined,
+    advice = 'stop it first, or use another data dir (--data DIR or XYN_DATA_DIR)',
+  ) {
+    const details = { path, pid: holder?.pid ?? null, command: holder?.command ?? null, url: holder?.url ?? null };
+    const who = details.pid === null ? 'another process' : `pid ${details.pid} (xyn ${details.command ?? '?'}${details.url ? ` on ${details.url}` : ''})`;
+    super(`data dir ${path} is in use by ${who}: ${advice}`, 'DATA_DIR_LOCKED', details);
+    this.pid = details.pid;
+    this.command = details.command;
+    this.url = details.url;
+  }
+}
+
 registerErrorClass(StorageFullError);
 registerErrorClass(CorruptBlobError);
 registerErrorClass(StoreWriteError);
+registerErrorClass(EventsTruncatedError);
+registerErrorClass(DataDirLockedError);

@@ -6,22 +6,38 @@
  * how to resume it; every refusal has its status; the plan list shows
  * states and shard counts.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLANS_DB } from '../../src/hxo/checkpoint-records.ts';
-import type { PlanRecord } from '../../src/hxo/engine.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
-import { flakyPlan, flipHex, planEvents, specCasId, specLeaf } from '../hxo/helpers.ts';
+import { tempDir } from '../kernel/helpers.ts';
+import { flakyPlan, planEvents, specCasId, specLeaf } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 
 let api: TestApi;
+const dir = tempDir();
 beforeAll(async () => {
   api = await startApi();
 });
 afterAll(async () => {
   await api?.close();
+  dir.cleanup();
 });
+
+/** A user's job kind `test.resumable` in a file of its own: shard i → {i, offset}, a little slowly. */
+function writeKind(file: string, offset: number): void {
+  writeFileSync(
+    file,
+    [
+      `export const kind = 'test.resumable';`,
+      `export const partitioners = { by_count: { count: (c) => c.count, *shards(c) { for (let i = 0; i < c.count; i++) yield { i }; } } };`,
+      `export const executors = { slow: async (input) => { await new Promise((r) => setTimeout(r, 2)); return { i: input.i, offset: ${offset} }; } };`,
+      '',
+    ].join('\n'),
+  );
+}
 
 /** The root of a test.flaky `slow` plan of `count` shards (output = input {i}), from the spec. */
 function specSlowRoot(count: number): string {
@@ -43,8 +59,7 @@ async function until(planId: string, done: (s: PlanStatus) => boolean): Promise<
 }
 
 /** Submits a slow plan and aborts it once `doneAtLeast` shards are done; its aborted status. */
-async function abortedPlan(name: string, count: number, doneAtLeast: number): Promise<{ planId: string; plan: Record<string, unknown>; aborted: PlanStatus }> {
-  const plan = flakyPlan(name, 'slow', count, {}, { ms: 2 });
+async function abortedPlan(name: string, count: number, doneAtLeast: number, plan = flakyPlan(name, 'slow', count, {}, { ms: 2 })): Promise<{ planId: string; plan: Record<string, unknown>; aborted: PlanStatus }> {
   const submitted = await api.call('POST', '/api/hxo/create-and-submit', { body: plan });
   expect(submitted.status).toBe(202);
   const planId = submitted.body.plan_id as string;
@@ -105,7 +120,7 @@ describe('POST /api/hxo/resume/{id}', () => {
     expect(listed).toMatchObject({ plan_name: 'resume-aborted', state: 'certified', total_shards: count, done_shards: count, failed_shards: 0, finished_at: report.finished_at });
   }, 120_000);
 
-  it('refuses a running plan, a failed one (pointing at replay --failed), a changed one, an unknown one, a body with fields, a caller without hxo:submit', async () => {
+  it('refuses a running plan, a failed one (pointing at replay --failed), one whose code changed, an unknown one, a collected one, a body with fields, a caller without hxo:submit', async () => {
     const running = await api.call('POST', '/api/hxo/create-and-submit', { body: flakyPlan('resume-running', 'slow', 2000, {}, { ms: 5 }) });
     const runningId = running.body.plan_id as string;
     expectConflict(await api.call('POST', `/api/hxo/resume/${runningId}`, { body: {} }), /cannot be resumed: it is running/);
@@ -119,22 +134,37 @@ describe('POST /api/hxo/resume/{id}', () => {
     expect((await until(failedId, (s) => s.finished_at !== null)).state).toBe('failed');
     expectConflict(await api.call('POST', `/api/hxo/resume/${failedId}`, { body: {} }), new RegExp(`it failed: 3 shard\\(s\\) failed for good; run them again with \`xyn replay ${failedId} --failed\``));
 
-    // A plan whose record no longer matches what it prepares to (as when its code or inputs changed since it started).
-    const { planId: changedId } = await abortedPlan('resume-changed', 3000, 1);
-    const plans = api.node.kernel.store.db<string, PlanRecord>(PLANS_DB);
-    const record = plans.get(changedId) as PlanRecord;
-    await api.node.kernel.store.write(() => void plans.put(changedId, { ...record, digest: flipHex(record.digest) }));
+    // A plan whose code changed since it started: its executor's module edited while it stood aborted.
+    const module = join(dir.path, 'resumable.mjs');
+    writeKind(module, 0);
+    const changing = { name: 'resume-changed', modules: [module], stages: [{ id: 'slow', kind: 'test.resumable', partitioner: 'by_count', executor: 'slow', config: { count: 3000 } }] };
+    const { planId: changedId } = await abortedPlan('resume-changed', 3000, 1, changing);
+    writeKind(module, 1);
     const changed = await api.call('POST', `/api/hxo/resume/${changedId}`, { body: {} });
     expectConflict(changed, new RegExp(`^plan ${changedId} changed since it started .*its code or inputs changed.*submit it as a new plan`));
-    expect((changed.body.error as { details: Record<string, string> }).details).toEqual({ recorded_digest: flipHex(record.digest), digest: record.digest });
+    const { recorded_digest: recorded, digest } = (changed.body.error as { details: Record<string, string> }).details as { recorded_digest: string; digest: string };
+    expect(recorded).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest).not.toBe(recorded);
     expect((await status(changedId)).state).toBe('aborted');
+    // Back as it was, the same plan again: it resumes.
+    writeKind(module, 0);
+    expect((await api.call('POST', `/api/hxo/resume/${changedId}`, { body: {} })).status).toBe(202);
+    expect(await until(changedId, (s) => s.finished_at !== null)).toMatchObject({ state: 'certified', done_shards: 3000 });
 
     const unknown = await api.call('POST', '/api/hxo/resume/no-such-plan', { body: {} });
     expect(unknown.status).toBe(404);
     expect((unknown.body.error as { message: string }).message).toMatch(/no plan no-such-plan/);
-    const withFields = await api.call('POST', `/api/hxo/resume/${changedId}`, { body: { force: true } });
+    const withFields = await api.call('POST', `/api/hxo/resume/${runningId}`, { body: { force: true } });
     expect(withFields.status).toBe(400);
-    expect((await api.call('POST', `/api/hxo/resume/${changedId}`, { body: {}, token: api.tokens.operator })).status).toBe(403);
-    expect((await status(changedId)).state).toBe('aborted');
+    expect((await api.call('POST', `/api/hxo/resume/${runningId}`, { body: {}, token: api.tokens.operator })).status).toBe(403);
+    expect((await status(runningId)).state).toBe('aborted');
+
+    // Retention collected an aborted plan's checkpoints: nothing to continue from (410).
+    const { planId: collectedId } = await abortedPlan('resume-collected', 3000, 1);
+    await api.node.engine.collect(collectedId);
+    const gone = await api.call('POST', `/api/hxo/resume/${collectedId}`, { body: {} });
+    expect(gone.status, JSON.stringify(gone.body)).toBe(410);
+    expect((gone.body.error as { message: string }).message).toMatch(/collected by retention/);
   }, 120_000);
 });

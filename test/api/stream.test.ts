@@ -201,3 +201,27 @@ describe('the stream', () => {
     fast.ws.close();
   });
 });
+
+describe('the stream after retention trimmed the log', () => {
+  it('a `since` below the oldest kept seq gets truncated, then every kept event from the oldest on, then live ones, with no gap', async () => {
+    const { bus, events } = api.node.kernel;
+    await publish(api, 'trim.tick', 0, 60);
+    const cut = bus.lastSeq - 20;
+    await events.trimThrough(cut); // what retention does, by age or size
+    const since = cut - 40;
+    const client = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    client.send({ op: 'subscribe', topics: ['trim.>'], since });
+    await client.until(() => (client.events().at(-1)?.seq ?? 0) >= bus.lastSeq);
+    await publish(api, 'trim.live', 0, 5);
+    await client.until(() => client.events().filter((e) => e.event_name === 'trim.live').length === 5);
+
+    expect(client.frames[0]).toMatchObject({ type: 'subscribed', sub: 1, since, oldest_seq: cut + 1 });
+    expect(client.frames[1]).toEqual({ type: 'truncated', sub: 1, oldest_seq: cut + 1, from_seq: since + 1, to_seq: cut });
+    expect(client.frames.slice(2).every((f) => f.type === 'event')).toBe(true);
+    const kept = bus.queryHistory({ topic: 'trim.>', since: cut, limit: 1000 }).map((e) => e.seq);
+    expect(kept[0]).toBeGreaterThan(cut);
+    expect(client.events().map((e) => e.seq)).toEqual(kept);
+    expect(client.events().filter((e) => e.event_name === 'trim.tick').map((e) => e.data.n)).toEqual([...Array(20).keys()].map((k) => 40 + k));
+    client.ws.close();
+  });
+});

@@ -67,7 +67,7 @@ describe('xyn serve, token and the remote commands', () => {
     // While the node runs, tokens are made through it (it audits the change in its log).
     const behindItsBack = xynSync(['token', 'create', '--role', 'captain', '--data', data]);
     expect(behindItsBack.status).toBe(2);
-    expect(behindItsBack.stderr).toMatch(/a node \(pid \d+\) is running on .*: change its tokens through it, with --url http/);
+    expect(behindItsBack.stderr).toMatch(/data dir .* is in use by pid \d+ \(xyn serve on http:\/\/127\.0\.0\.1:\d+\): change its tokens through it, with --url http/);
     const captain = xynSync(['token', 'create', '--role', 'captain', '--principal', 'cap', '--url', url, '--token', admiral]);
     expect(captain.status, captain.stderr).toBe(0);
     expect(captain.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
@@ -101,7 +101,7 @@ describe('xyn serve, token and the remote commands', () => {
     const escalation = xynSync(['token', 'create', '--role', 'admiral', '--url', url, '--token', xynSync(['token', 'create', '--role', 'captain', '--url', url, '--token', admiral]).stdout.trim()]);
     expect(escalation.status).toBe(2);
     expect(escalation.stderr).toMatch(/403 forbidden: .*xyn:tokens/);
-  });
+  }, 120_000); // about fifteen CLI processes in a row: on a busy shared machine, past the 30 s default
 
   it('plans, outputs, artifact get and resume through the node: an aborted plan submitted again says how to resume it, and resume certifies it', async () => {
     const remote = ['--url', url, '--token', admiral];

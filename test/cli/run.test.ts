@@ -12,7 +12,7 @@ import { tempDir } from '../kernel/helpers.ts';
 import { xynSync } from '../helpers/cli.ts';
 import { REPO_ROOT, flipHex, specComputeHashRoot } from '../hxo/helpers.ts';
 import { openStore } from '../../src/store/env.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
 
 const BLUEPRINT = 'blueprints/compute-hash-1k.yaml';
 const xyn = (args: string[]) => xynSync(args);
@@ -34,8 +34,8 @@ afterAll(() => dir.cleanup());
 describe('xyn run', () => {
   it('runs the 1k blueprint to a certified report on stdout (--json) and exits 0', () => {
     expect(report).toMatchObject({ plan_name: 'compute-hash-1k', state: 'certified', truth_certified: true, total_shards: 1000, done_shards: 1000, failed_shards: 0 });
-    // The plan id is the one the plan's digest gives, so the same file resumes.
-    expect(report.plan_id).toBe(planIdFor(planDigest(checkPlanShape(readPlanFile(join(REPO_ROOT, BLUEPRINT))))));
+    // The plan id is the one the digest of the plan and its executor's identity gives, so the same file resumes.
+    expect(report.plan_id).toBe(planIdFor(planDigest(checkPlanShape(readPlanFile(join(REPO_ROOT, BLUEPRINT))), [{ executor: 'builtin:compute.hash/hash@1' }])));
     expect(report.merkle_root).toBe(specComputeHashRoot(1000));
     expect(report.sample_proofs.length).toBeGreaterThanOrEqual(16);
   });
@@ -164,13 +164,12 @@ describe('xyn replay', () => {
 
   it('finds a corrupted stored output by bisection, replays its shard and certifies the same root', async () => {
     const store = openStore({ path: join(data, 'store') });
-    const key = checkpointKey(report.plan_id, 0, 321);
     const db = checkpointDb(store);
-    const stored = db.getBinary(key) as Buffer;
+    const stored = readCheckpoint(db, report.plan_id, 0, 321) as Uint8Array;
     const out = decodeCheckpoint(stored).o as Uint8Array;
     const bad = Buffer.from(stored);
     bad[bad.length - out.length + 5] = (bad[bad.length - out.length + 5] as number) ^ 1;
-    await store.write(() => void db.put(key, bad));
+    await store.write(() => writeCheckpoints(db, new BlockKeys(report.plan_id, 0), [321], [bad]));
     await store.close();
 
     const r = xyn(['replay', report.plan_id, '--data', data, '--json']);

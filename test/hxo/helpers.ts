@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint, parseCheckpointKey, planKeyRange } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey, planKeyRange, readCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { decode } from '../../src/kernel/codec.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
@@ -116,12 +116,19 @@ export function flipHex(hex: string, at = 0): string {
   return hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
 }
 
-/**
- * The checkpoint keys of a plan, in order, decoded. Keys only: the value
- * encoding is the engine's business.
- */
-export function checkpointKeys(n: TestNode, planId: string): { key: Buffer; planId: string; stage: number; shard: number }[] {
-  return [...checkpointDb(n.kernel.store).getKeys(planKeyRange(planId))].map((key) => ({ key, ...parseCheckpointKey(key) }));
+/** Every checkpoint of a plan, in (stage, shard) order: where it is, not what it says. */
+export function checkpointKeys(n: TestNode, planId: string): { planId: string; stage: number; shard: number }[] {
+  return storedCheckpoints(checkpointDb(n.kernel.store), planKeyRange(planId));
+}
+
+/** Every checkpoint in a key range of a checkpoints database, in key order. */
+export function storedCheckpoints(db: ReturnType<typeof checkpointDb>, range: { start?: Buffer; end?: Buffer } = {}): { planId: string; stage: number; shard: number }[] {
+  const out: { planId: string; stage: number; shard: number }[] = [];
+  for (const { key, value } of db.getRange(range)) {
+    const { planId, stage, first } = parseBlockKey(key);
+    forEachBlockRecord(value, (k) => out.push({ planId, stage, shard: first + k }));
+  }
+  return out;
 }
 
 /**
@@ -135,7 +142,7 @@ export async function runForOutputs<T>(n: TestNode, plan: unknown, baseDir: stri
   if (report.state !== 'certified') throw new Error(`plan ${report.plan_name} ended ${report.state}: ${report.reason ?? JSON.stringify(report.failed.slice(0, 3))}`);
   const db = checkpointDb(n.kernel.store);
   const outputs = Array.from({ length: report.total_shards }, (_, i) => {
-    const stored = db.getBinary(checkpointKey(submitted.planId, 0, i));
+    const stored = readCheckpoint(db, submitted.planId, 0, i);
     if (!stored) throw new Error(`no checkpoint for shard ${i} of ${submitted.planId}`);
     return parse(decode(decodeCheckpoint(stored).o as Uint8Array));
   });

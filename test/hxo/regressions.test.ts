@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
-import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, specCasId, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 
@@ -48,7 +48,8 @@ async function crashedPlan(plan: unknown, keepShards: number): Promise<{ dir: st
   await n.kernel.store.write(() => {
     const { report: _report, ...record } = plans.get(submitted.planId) as PlanRecord;
     void plans.put(submitted.planId, { ...record, state: 'running' });
-    for (const { key, shard } of keys) if (shard >= keepShards) void checkpoints.remove(key);
+    const gone = keys.filter((k) => k.stage === 0 && k.shard >= keepShards).map((k) => k.shard);
+    writeCheckpoints(checkpoints, new BlockKeys(submitted.planId, 0), gone, new Array<undefined>(gone.length));
   });
   await n.close();
   return { dir: d.path, planId: submitted.planId };

@@ -12,7 +12,7 @@ import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { sampleIndices } from '../../src/hxo/certify.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
-import { checkpointDb, checkpointKey, decodeCheckpoint } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { BLUEPRINTS, computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, specComputeHashShard, startNode, type TestNode } from './helpers.ts';
 
@@ -50,11 +50,10 @@ describe('a stored output that no longer matches its leaf', () => {
     const plans = first.kernel.store.db<string, PlanRecord>('plans');
     await first.kernel.store.write(() => {
       for (const i of [sampled, unsampled]) {
-        const key = checkpointKey(submitted.planId, 0, i);
-        const stored = checkpoints.getBinary(key) as Buffer;
+        const stored = readCheckpoint(checkpoints, submitted.planId, 0, i) as Uint8Array;
         const cp = decodeCheckpoint(stored);
         const bad = Buffer.concat([stored.subarray(0, stored.length - (cp.o as Uint8Array).length), corrupt(cp.o as Uint8Array)]);
-        void checkpoints.put(key, bad);
+        writeCheckpoints(checkpoints, new BlockKeys(submitted.planId, 0), [i], [bad]);
       }
       // The node stopped before writing the report: the next start certifies again.
       const { report: _report, ...record } = plans.get(submitted.planId) as PlanRecord;
@@ -86,7 +85,7 @@ describe('a stored output that no longer matches its leaf', () => {
 
     // What is stored is right again.
     for (const i of [sampled, unsampled]) {
-      const cp = decodeCheckpoint(checkpointDb(second.kernel.store).getBinary(checkpointKey(submitted.planId, 0, i)) as Buffer);
+      const cp = decodeCheckpoint(readCheckpoint(checkpointDb(second.kernel.store), submitted.planId, 0, i) as Uint8Array);
       expect(Buffer.from(cp.l as Uint8Array)).toEqual(specComputeHashShard(i).leaf);
     }
   }, 120_000);

@@ -13,12 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
-import { checkpointDb, parseCheckpointKey } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { startXyn as start, type CliOutcome as Outcome } from '../helpers/cli.ts';
-import { specComputeHashRoot } from './helpers.ts';
+import { specComputeHashRoot, storedCheckpoints } from './helpers.ts';
 
 const TOTAL = 100_000;
 const KILLS = 6;
@@ -50,7 +50,7 @@ describe('crash-resume', () => {
           if (!existsSync(join(data, 'store', 'data.mdb'))) return 0;
           store = openStore({ path: join(data, 'store') });
         }
-        return checkpointDb(store).getKeysCount();
+        return storedCheckpoints(checkpointDb(store)).length;
       };
 
       const kills: { at_ms: number; before: number; after: number }[] = [];
@@ -111,7 +111,7 @@ describe('crash-resume', () => {
       store = s;
       const plans = [...s.db<string>('plans').getKeys({})];
       expect(plans).toEqual([report.plan_id]);
-      const keys = [...checkpointDb(s).getKeys({})].map(parseCheckpointKey);
+      const keys = storedCheckpoints(checkpointDb(s));
       expect(keys).toHaveLength(TOTAL);
       const seen = new Uint8Array(TOTAL);
       for (const { planId, stage, shard } of keys) {

@@ -25,6 +25,8 @@ describe('config', () => {
       XYN_AUTH: 'token',
       XYN_WORKERS: availableParallelism(),
       XYN_RUN_MAX_STEPS: 200,
+      XYN_EVENTS_RETAIN_DAYS: 7,
+      XYN_EVENTS_MAX_BYTES: 2 * 1024 ** 3,
       dataDir: '/srv/.xyn',
       storePath: '/srv/.xyn/store',
       artifactsDir: '/srv/.xyn/artifacts',
@@ -59,6 +61,11 @@ describe('config', () => {
     [{ OPENAI_BASE_URL: 'not a url' }, 'OPENAI_BASE_URL', /URL/],
     [{ XYN_AUTH: 'open', XYN_HOST: '0.0.0.0' }, 'XYN_AUTH', /only when XYN_HOST is a loopback/],
     [{ XYN_CONFIG: '/nonexistent/xyn.yaml' }, 'XYN_CONFIG', /cannot read/],
+    [{ XYN_EVENTS_RETAIN_DAYS: '-1' }, 'XYN_EVENTS_RETAIN_DAYS', /at least 0.*"-1"/],
+    [{ XYN_EVENTS_RETAIN_DAYS: 'a week' }, 'XYN_EVENTS_RETAIN_DAYS', /integer/],
+    [{ XYN_EVENTS_MAX_BYTES: '4096' }, 'XYN_EVENTS_MAX_BYTES', /0 \(no cap\) or at least 1048576.*"4096"/],
+    [{ XYN_EVENTS_MAX_BYTES: '1.5e9x' }, 'XYN_EVENTS_MAX_BYTES', /integer/],
+    [{ XYN_EVENT_RETENTION_DAYS: '3' }, 'XYN_EVENT_RETENTION_DAYS', /renamed to XYN_EVENTS_RETAIN_DAYS/],
   ];
   it.each(bad)('refuses %j naming %s', (env, variable, message) => {
     let error: unknown;
@@ -73,6 +80,12 @@ describe('config', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('takes 0 as "no limit" for event retention, by age and by size', () => {
+    const c = loadConfig({ env: { XYN_EVENTS_RETAIN_DAYS: '0', XYN_EVENTS_MAX_BYTES: '0' } });
+    expect([c.XYN_EVENTS_RETAIN_DAYS, c.XYN_EVENTS_MAX_BYTES]).toEqual([0, 0]);
+    expect(loadConfig({ env: { XYN_EVENTS_MAX_BYTES: String(1024 ** 2) } }).XYN_EVENTS_MAX_BYTES).toBe(1024 ** 2);
+  });
+
   it('allows open auth on loopback only', () => {
     expect(loadConfig({ env: { XYN_AUTH: 'open', XYN_HOST: '127.0.0.1' } }).XYN_AUTH).toBe('open');
     expect(loadConfig({ env: { XYN_AUTH: 'open', XYN_HOST: '::1' } }).XYN_AUTH).toBe('open');
@@ -84,6 +97,9 @@ describe('config', () => {
       const unknown = join(dir.path, 'a.yaml');
       writeFileSync(unknown, 'HXO_MAX_SHARD: 5\n');
       expect(() => loadConfig({ env: { XYN_CONFIG: unknown } })).toThrow(/HXO_MAX_SHARD: unknown setting/);
+      const renamed = join(dir.path, 'r.yaml');
+      writeFileSync(renamed, 'XYN_EVENT_RETENTION_DAYS: 3\n');
+      expect(() => loadConfig({ env: { XYN_CONFIG: renamed } })).toThrow(/XYN_EVENT_RETENTION_DAYS: renamed to XYN_EVENTS_RETAIN_DAYS/);
       const list = join(dir.path, 'b.yaml');
       writeFileSync(list, '- 1\n- 2\n');
       expect(() => loadConfig({ env: { XYN_CONFIG: list } })).toThrow(/must hold a mapping/);

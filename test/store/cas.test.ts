@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../kernel/helpers.ts';
-import { Cas, sha256Hex } from '../../src/store/cas.ts';
+import { Cas, addCasRefs, casDb, casRefsDb, dropCasRefs, sha256Hex } from '../../src/store/cas.ts';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { CorruptBlobError } from '../../src/store/errors.ts';
 
@@ -137,5 +137,32 @@ describe('Cas', () => {
     });
     expect(Buffer.from(reopened.get(singleHash) as Uint8Array).toString()).toBe('a single put');
     expect(blobKeyCount()).toBe(51);
+  });
+
+  it('owners hold blobs: dropping an owner deletes what no other owner holds, in chunks, and never a blob no owner named', async () => {
+    const cas = new Cas(store);
+    const [shared, onlyA, onlyB, unowned] = await cas.putMany(['shared', 'only a', 'only b', 'nobody'].map((t) => enc.encode(t)));
+    const refs = casRefsDb(store);
+    const blobs = casDb(store);
+    await store.write(() => {
+      addCasRefs(refs, 'plan:a', [shared as string, onlyA as string]);
+      addCasRefs(refs, 'plan:b', [shared as string, onlyB as string]);
+    });
+    // A dry run counts, changes nothing.
+    const dry = await store.write(() => dropCasRefs(refs, blobs, 'plan:a', Infinity, true));
+    expect(dry).toEqual({ refs: 2, blobs: 1, bytes: 'only a'.length, done: true });
+    expect(cas.has(onlyA as string)).toBe(true);
+    // One reference per transaction.
+    const rounds = [];
+    for (let r = await store.write(() => dropCasRefs(refs, blobs, 'plan:a', 1)); ; r = await store.write(() => dropCasRefs(refs, blobs, 'plan:a', 1))) {
+      rounds.push(r);
+      if (r.done) break;
+    }
+    expect(rounds.reduce((n, r) => n + r.refs, 0)).toBe(2);
+    expect(rounds.map((r) => [r.refs, r.done])).toEqual([[1, false], [1, true]]);
+    expect([shared, onlyA, onlyB, unowned].map((h) => cas.has(h as string))).toEqual([true, false, true, true]);
+    await store.write(() => dropCasRefs(refs, blobs, 'plan:b', 100));
+    expect([shared, onlyA, onlyB, unowned].map((h) => cas.has(h as string))).toEqual([false, false, false, true]);
+    expect(refs.getKeysCount()).toBe(0);
   });
 });

@@ -4,7 +4,10 @@
  * one log behind both; emitting events; and the node's health.
  *
  * What a caller reads is filtered by what it may see: `hxo.audit` needs
- * `hxo:audit`. What it emits cannot use the node's own namespaces (`hxo.`,
+ * `hxo:audit`. Retention trims the oldest events: a `since` or `cursor`
+ * below the oldest kept seq is 410 Gone naming `oldest_seq` (a shorter page
+ * would read as "nothing happened"), and without one a read starts at the
+ * oldest kept event. What it emits cannot use the node's own namespaces (`hxo.`,
  * `xyn.kernel.`, `xyn.audit.`): those are written by the node alone.
  */
 import { z } from 'zod';
@@ -30,7 +33,7 @@ const emitBody = z.strictObject({
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.coerce.number().int().min(0).default(0),
+  cursor: z.coerce.number().int().min(0).optional(),
   since: z.coerce.number().int().min(0).optional(),
 });
 
@@ -47,23 +50,29 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
       method: 'GET',
       path: '/api/v1/events',
       capability: 'xyn:events:read',
-      summary: 'events in log order (?limit=&cursor=&event_name=&run_id=)',
+      summary: 'events in log order (?limit=&cursor=|since=&event_name=&run_id=); 410 with oldest_seq when cursor/since is below the oldest kept',
       handle(req) {
-        const { limit, cursor } = parseQuery(listQuery, req);
+        const { limit, cursor, since } = parseQuery(listQuery, req);
+        // `since` (the stream's and Genesis's word) means what `cursor` does here; it is not ignored, or a trimmed range would pass for a quiet one.
+        if (cursor !== undefined && since !== undefined) throw badRequest('cursor and since: give one of them, not both', { field: 'since' });
         const name = req.query.get('event_name');
         const runId = req.query.get('run_id');
         const visible = visibleTo(req.principal);
-        return { body: page(log, cursor, limit, (e) => visible(e) && (!name || e.event_name === name) && (!runId || e.run_id === runId)) };
+        return { body: page(log, cursor ?? since, limit, (e) => visible(e) && (!name || e.event_name === name) && (!runId || e.run_id === runId)) };
       },
     },
     {
       method: 'GET',
       path: '/api/v1/events/:id',
       capability: 'xyn:events:read',
-      summary: 'one event by event_id',
+      summary: 'one event by event_id; 410 with oldest_seq when retention trimmed it',
       handle(req) {
         const eventId = req.params.id as string;
         const seq = seqOfEventId(eventId);
+        // Seqs start at 1: an id naming seq 0 never existed (404).
+        if (seq !== undefined && seq > 0 && seq < log.oldestSeq) {
+          throw new ApiError(410, 'truncated', `event ${eventId.slice(0, 64)} was trimmed by retention; the oldest kept is seq ${log.oldestSeq}`, { oldest_seq: log.oldestSeq });
+        }
         const event = seq === undefined ? undefined : log.get(seq);
         if (!event || event.event_id !== eventId || !visibleTo(req.principal)(event)) throw notFound(`no event ${eventId.slice(0, 64)}`);
         return { body: event };
@@ -98,7 +107,7 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
       method: 'GET',
       path: '/api/genesis/events',
       capability: 'xyn:events:read',
-      summary: 'events by topic pattern and data fields (?topic=hxo.shard.*&plan_id=...&since=&limit=)',
+      summary: 'events by topic pattern and data fields (?topic=hxo.shard.*&plan_id=...&since=&limit=); 410 with oldest_seq when since is below the oldest kept',
       handle(req) {
         const { limit, since } = parseQuery(listQuery, req);
         const topic = req.query.get('topic');
@@ -113,14 +122,20 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
         const filter: DataFilter = Object.fromEntries([...req.query].filter(([k]) => !['topic', 'since', 'limit', 'cursor', 'token'].includes(k)));
         const visible = visibleTo(req.principal);
         const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && matchesFilter(e, filter);
-        return { body: page(log, since ?? 0, limit, match) };
+        return { body: page(log, since, limit, match) };
       },
     },
   ];
 }
 
-/** Up to `limit` matching events after seq `after`; the cursor says where to go on (scans are bounded). */
-function page(log: EventLog, after: number, limit: number, match: (e: XynEvent) => boolean): { items: XynEvent[]; next_cursor: string | null } {
+/**
+ * Up to `limit` matching events after seq `from` (from the oldest kept when
+ * absent; EventsTruncatedError, a 410, when below it); the cursor says where
+ * to go on (scans are bounded).
+ */
+function page(log: EventLog, from: number | undefined, limit: number, match: (e: XynEvent) => boolean): { items: XynEvent[]; next_cursor: string | null } {
+  if (from !== undefined) log.checkSince(from);
+  const after = from ?? log.oldestSeq - 1;
   const items: XynEvent[] = [];
   let cursor = after;
   const last = log.lastSeq;

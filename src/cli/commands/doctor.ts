@@ -1,6 +1,7 @@
 /**
  * `xyn doctor`: the effective configuration (where each value came from,
- * secrets masked) and preflight checks, each failing one with its fix.
+ * secrets masked) and preflight checks (data dir writable and not held by
+ * another process, port free, ...), each failing one with its fix.
  * Exit 0 when nothing blocks a start, 1 when something does, 2 for a bad config.
  */
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { SECRET_KEYS, type Config } from '../../kernel/index.ts';
+import { dataDirHolder } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 
 export interface Check {
@@ -51,7 +53,7 @@ export function maskedConfig(config: Config): Record<string, { value: unknown; s
 }
 
 export async function runChecks(config: Config): Promise<Check[]> {
-  const checks: Check[] = [writable('data dir', config.dataDir), writable('store', config.storePath)];
+  const checks: Check[] = [writable('data dir', config.dataDir), writable('store', config.storePath), await dataDirFree(config.dataDir)];
   checks.push(await portFree(config.XYN_HOST, config.XYN_PORT));
   const cores = availableParallelism();
   checks.push({
@@ -84,6 +86,20 @@ function writable(name: string, dir: string): Check {
   } catch {
     return { name, ok: false, blocking: true, detail: `${dir} is not writable`, fix: `choose another with --data DIR or XYN_DATA_DIR, or fix permissions on ${probe}` };
   }
+}
+
+/** One node per data dir: a start there is refused while another process holds it. */
+async function dataDirFree(dataDir: string): Promise<Check> {
+  const holder = await dataDirHolder(dataDir);
+  if (!holder) return { name: 'data dir lock', ok: true, blocking: true, detail: `${dataDir} is not in use` };
+  const who = holder.pid ? `pid ${holder.pid} (xyn ${holder.command ?? '?'}${holder.url ? ` on ${holder.url}` : ''})` : 'another process';
+  return {
+    name: 'data dir lock',
+    ok: false,
+    blocking: true,
+    detail: `${dataDir} is in use by ${who}`,
+    fix: holder.url ? `a node runs there: talk to it (--url ${holder.url}), or stop it first` : 'wait for it to end or stop it, or choose another --data DIR / XYN_DATA_DIR',
+  };
 }
 
 function portFree(host: string, port: number): Promise<Check> {

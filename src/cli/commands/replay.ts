@@ -4,12 +4,13 @@
  * only when certified). By default it checks every stored output against its
  * leaf (bisection) and replays the ones that no longer match; `--failed`
  * gives the plan's failed shards fresh attempts; `--subtree I..J` replays
- * leaves I to J (inclusive).
+ * leaves I to J (inclusive). It holds the data dir's lock while it runs.
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, type ReplaySelection } from '../../hxo/index.ts';
+import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
 import { summary } from './run.ts';
@@ -37,18 +38,20 @@ export function registerReplay(program: Command): void {
       if (flags.failed && flags.subtree) throw new ValidationError('--failed and --subtree cannot be combined', '--subtree');
       const selection: ReplaySelection = flags.failed ? { failed: true } : flags.subtree ? { subtree: flags.subtree } : { verify: true };
       const config = configFromFlags(flags);
-      const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
-      try {
-        const engine = new HxoEngine(kernel);
-        for (const module of config.HXO_JOB_KIND_MODULES) await engine.registry.loadModule(module, process.cwd());
-        const { finished, replaying } = await engine.replay(planId, selection);
-        process.stderr.write(replaying.length === 0 ? 'xyn: nothing to replay\n' : `xyn: replaying ${replaying.length} shard(s)\n`);
-        const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
-        const report = await finished.finally(stop);
-        process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
-        process.exitCode = report.truth_certified ? 0 : 1;
-      } finally {
-        await kernel.stop();
-      }
+      await withDataDirLock(config.dataDir, 'replay', async () => {
+        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+        try {
+          const engine = new HxoEngine(kernel);
+          for (const module of config.HXO_JOB_KIND_MODULES) await engine.registry.loadModule(module, process.cwd());
+          const { finished, replaying } = await engine.replay(planId, selection);
+          process.stderr.write(replaying.length === 0 ? 'xyn: nothing to replay\n' : `xyn: replaying ${replaying.length} shard(s)\n`);
+          const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
+          const report = await finished.finally(stop);
+          process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+          process.exitCode = report.truth_certified ? 0 : 1;
+        } finally {
+          await kernel.stop();
+        }
+      });
     });
 }

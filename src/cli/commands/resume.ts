@@ -1,8 +1,9 @@
 /**
  * `xyn resume ID`: continues an aborted plan, or one a stopped process left
  * unfinished, from its checkpoints to the end, and prints the report as
- * `xyn run` does (exit 0 only if certified). In this process on the data dir,
- * or through a node with --url (`POST /api/hxo/resume/ID`, then its report).
+ * `xyn run` does (exit 0 only if certified). In this process on the data dir
+ * (holding its lock, as `run` does), or through a node with --url
+ * (`POST /api/hxo/resume/ID`, then its report).
  *
  * Refused with exit 2, one line: no such plan; running; already certified;
  * failed (`xyn replay ID --failed` is the way); or changed since it started
@@ -10,11 +11,11 @@
  * before anything is started, so a refusal writes nothing.
  */
 import type { Command } from 'commander';
-import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
+import { createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, JobKindRegistry, checkResumable, checkUnchanged, preparePlan, type PlanReport } from '../../hxo/index.ts';
+import { DataDirLockedError, withDataDirLock } from '../../store/index.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
-import { runningNode } from '../node-file.ts';
 import { abortedHint, storedPlanRecord } from '../plan-record.ts';
 import { showProgress } from '../progress.ts';
 import { awaitReport, isRemote, withRemoteFlags } from './plans.ts';
@@ -42,22 +43,28 @@ async function resumeOnNode(flags: ResumeFlags, planId: string): Promise<PlanRep
 
 async function resumeHere(flags: ResumeFlags, planId: string): Promise<PlanReport> {
   const config = configFromFlags(flags);
-  const node = runningNode(config.dataDir);
-  if (node) throw new ValidationError(`a node (pid ${node.pid}) is running on ${config.dataDir}: resume the plan through it, with --url ${node.url}`, '--url');
   const record = await storedPlanRecord(flags, config, planId, 'plan_id');
   checkResumable(record, false);
   const registry = new JobKindRegistry();
   for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
   const prepared = await preparePlan(record.source, registry, config, record.base_dir);
   checkUnchanged(record, prepared);
-  // stdout carries the report: logs (warnings and worse) go to stderr.
-  const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
   try {
-    const engine = new HxoEngine(kernel, registry);
-    const resumed = await engine.resume(planId, { prepared });
-    const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
-    return await resumed.finished.finally(stop);
-  } finally {
-    await kernel.stop();
+    return await withDataDirLock(config.dataDir, 'resume', async () => {
+      // stdout carries the report: logs (warnings and worse) go to stderr.
+      const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+      try {
+        const engine = new HxoEngine(kernel, registry);
+        const resumed = await engine.resume(planId, { prepared });
+        const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
+        return await resumed.finished.finally(stop);
+      } finally {
+        await kernel.stop();
+      }
+    });
+  } catch (err) {
+    // A node holds the data dir: it is the one to resume the plan.
+    if (!(err instanceof DataDirLockedError) || !err.url) throw err;
+    throw new DataDirLockedError(err.path, err, `resume the plan through it: xyn resume ${planId} --url ${err.url}`);
   }
 }

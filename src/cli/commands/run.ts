@@ -6,12 +6,13 @@
  * aborted gets its report back, with a line on stderr saying how to resume
  * it. `--resume ID` names the plan to continue: it must be a plan of the
  * data dir, and the plan in FILE (the same digest); an aborted one is resumed.
+ * It holds the data dir's lock while it runs: one node per data dir.
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { createLogger, startKernel } from '../../kernel/index.ts';
-import { ValidationError } from '../../kernel/index.ts';
+import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, JobKindRegistry, preparePlan, readPlanFile, type PlanReport } from '../../hxo/index.ts';
+import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
 import { abortedHint, storedPlanRecord } from '../plan-record.ts';
@@ -19,6 +20,8 @@ import { abortedHint, storedPlanRecord } from '../plan-record.ts';
 interface RunFlags extends NodeFlags {
   json?: boolean;
   resume?: string;
+  /** commander's --no-memo */
+  memo: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -27,11 +30,12 @@ export function registerRun(program: Command): void {
     .description('run a plan to the end in this process; exit 0 only if certified')
     .option('--json', 'print the report as JSON')
     .option('--resume <plan_id>', 'resume this plan id')
+    .option('--no-memo', 'run every shard: reuse no output of an earlier run (this run\'s outputs are still offered to later ones)')
     .action(async (file: string, flags: RunFlags) => {
       const path = resolve(file);
       const raw = readPlanFile(path);
       const config = configFromFlags(flags);
-      // Refuse a bad plan before anything is started or written.
+      // Refuse a bad plan before anything is locked, started or written.
       const registry = new JobKindRegistry();
       for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
       const prepared = await preparePlan(raw, registry, config, dirname(path));
@@ -39,22 +43,24 @@ export function registerRun(program: Command): void {
       if (resuming && resuming.digest !== prepared.digest) {
         throw new ValidationError(`plan ${resuming.plan_id} is ${resuming.plan_name}, not the plan in ${file} (its digest differs)`, '--resume');
       }
-      // stdout carries the report: logs (warnings and worse) go to stderr.
-      const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
-      try {
-        const engine = new HxoEngine(kernel, registry);
-        const submitted =
-          resuming?.report?.state === 'aborted'
-            ? await engine.resume(resuming.plan_id, { prepared })
-            : await engine.submit(raw, { baseDir: dirname(path), prepared, ...(resuming ? { planId: resuming.plan_id } : {}) });
-        const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
-        const report = await submitted.finished.finally(stop);
-        process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
-        if (report.state === 'aborted') process.stderr.write(abortedHint(report.plan_id, flags));
-        process.exitCode = report.truth_certified ? 0 : 1;
-      } finally {
-        await kernel.stop();
-      }
+      await withDataDirLock(config.dataDir, 'run', async () => {
+        // stdout carries the report: logs (warnings and worse) go to stderr.
+        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+        try {
+          const engine = new HxoEngine(kernel, registry);
+          const submitted =
+            resuming?.report?.state === 'aborted'
+              ? await engine.resume(resuming.plan_id, { prepared, memo: flags.memo })
+              : await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(resuming ? { planId: resuming.plan_id } : {}) });
+          const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
+          const report = await submitted.finished.finally(stop);
+          process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+          if (report.state === 'aborted') process.stderr.write(abortedHint(report.plan_id, flags));
+          process.exitCode = report.truth_certified ? 0 : 1;
+        } finally {
+          await kernel.stop();
+        }
+      });
     });
 }
 
@@ -68,6 +74,8 @@ export function summary(r: PlanReport): string {
   ];
   for (const s of r.stages) {
     lines.push(`  stage ${s.stage_id} (${s.kind}): ${s.done_shards}/${s.total_shards} done, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, ${s.duration_ms} ms (slo ${s.slo_ms} ms${s.slo_met ? '' : ', missed'})`);
+    // Old reports (before executor identities) have neither field.
+    if (s.executor_identity) lines.push(`    executor ${s.executor_identity}: ${s.reused_shards} reused${s.memo_source ? ` from plan ${s.memo_source}` : ''}`);
   }
   for (const f of r.failed.slice(0, 20)) lines.push(`  failed: ${f.stage_id}[${f.shard_index}] ${f.cas_id} after ${f.attempts} attempts: ${f.error}`);
   if (r.failed.length > 20) lines.push(`  ... and ${r.failed.length - 20} more failed shards (see --json)`);

@@ -3,12 +3,14 @@
  * — and stays up until SIGINT/SIGTERM, then stops in order (server closed,
  * pending events flushed, actors stopped, threads ended, store closed).
  * On the first start with token auth, an admiral token is made and printed
- * once.
+ * once. It holds the data dir's lock from start to stop (a second node on it
+ * is refused), and its port exclusively.
  */
 import type { Command } from 'commander';
 import { startKernel } from '../../kernel/index.ts';
 import { HxoEngine } from '../../hxo/index.ts';
 import { startApiServer } from '../../api/server.ts';
+import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { writeNodeFile } from '../node-file.ts';
 
@@ -19,37 +21,44 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to bind (XYN_PORT, default 8000; 0 for any free port)')
     .action(async (flags: NodeFlags) => {
       const config = configFromFlags(flags);
-      const kernel = await startKernel(config);
-      let engine: HxoEngine | undefined;
-      try {
-        if (config.HXO_ENABLED) {
-          engine = new HxoEngine(kernel);
-          const resumed = await engine.start();
-          if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
+      // One node per data dir: refused here, naming the holder, before anything is opened.
+      await withDataDirLock(config.dataDir, 'serve', async (lock) => {
+        const kernel = await startKernel(config);
+        let engine: HxoEngine | undefined;
+        let stopRetention = async (): Promise<void> => {};
+        try {
+          if (config.HXO_ENABLED) {
+            engine = new HxoEngine(kernel);
+            const resumed = await engine.start();
+            if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
+            stopRetention = engine.scheduleRetention(config.XYN_GC_INTERVAL_MS);
+          }
+          const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
+          const url = `http://${config.XYN_HOST}:${server.port}`;
+          lock.update({ url });
+          const removeNodeFile = writeNodeFile(config.dataDir, url);
+          if (config.XYN_AUTH === 'token' && server.tokens.empty) {
+            const { token } = await server.tokens.create('admiral', 'admiral');
+            process.stderr.write(`xyn: first start: an admiral token was made. It is shown this once; keep it:\n${token}\n`);
+          }
+          process.stderr.write(
+            `xyn: node up on ${url} — data in ${config.dataDir} (${config.XYN_WORKERS} workers, auth ${config.XYN_AUTH}). Ctrl-C to stop.\n`,
+          );
+          await new Promise<void>((resolve) => {
+            const onSignal = (signal: NodeJS.Signals): void => {
+              process.stderr.write(`xyn: ${signal} received, stopping\n`);
+              resolve();
+            };
+            process.once('SIGINT', onSignal);
+            process.once('SIGTERM', onSignal);
+          });
+          await server.close();
+          removeNodeFile();
+        } finally {
+          await stopRetention();
+          await kernel.stop();
         }
-        const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
-        const url = `http://${config.XYN_HOST}:${server.port}`;
-        const removeNodeFile = writeNodeFile(config.dataDir, url);
-        if (config.XYN_AUTH === 'token' && server.tokens.empty) {
-          const { token } = await server.tokens.create('admiral', 'admiral');
-          process.stderr.write(`xyn: first start: an admiral token was made. It is shown this once; keep it:\n${token}\n`);
-        }
-        process.stderr.write(
-          `xyn: node up on ${url} — data in ${config.dataDir} (${config.XYN_WORKERS} workers, auth ${config.XYN_AUTH}). Ctrl-C to stop.\n`,
-        );
-        await new Promise<void>((resolve) => {
-          const onSignal = (signal: NodeJS.Signals): void => {
-            process.stderr.write(`xyn: ${signal} received, stopping\n`);
-            resolve();
-          };
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-        });
-        await server.close();
-        removeNodeFile();
-      } finally {
-        await kernel.stop();
-      }
+      });
       process.stderr.write('xyn: stopped\n');
       // Keep-alive connections still open must not hold the process.
       process.exit(process.exitCode ?? 0);

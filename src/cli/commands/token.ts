@@ -4,8 +4,9 @@
  * `xyn token list` (ids, principals, roles — never tokens).
  *
  * With `--url` (and an admiral's `--token`) they go through a running node's
- * API. Without, they work on the data dir — unless a node is running on it:
- * then its API is the way (it owns the event log the change is audited in).
+ * API. Without, `create` and `revoke` take the data dir's lock for their
+ * write — refused while a node holds it: then its API is the way (it owns the
+ * event log the change is audited in). `list` only reads.
  * Either way each change is recorded on `hxo.audit`.
  */
 import type { Command } from 'commander';
@@ -14,10 +15,10 @@ import { ValidationError } from '../../kernel/index.ts';
 import { Bus } from '../../kernel/bus.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import { EventLog } from '../../store/event-log.ts';
+import { DataDirLockedError, withDataDirLock } from '../../store/index.ts';
 import { ROLES, TokenStore, type Role, type TokenRecord } from '../../api/auth.ts';
 import { configFromFlags, withDataFlag, withStore, type NodeFlags } from '../config-flags.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
-import { runningNode } from '../node-file.ts';
 
 type Flags = NodeFlags & RemoteFlags;
 
@@ -37,7 +38,7 @@ export function registerToken(program: Command): void {
         process.stdout.write(`${made.token}\n`);
         return;
       }
-      await offline(flags, async (tokens, audit) => {
+      await offline(flags, 'token create', async (tokens, audit) => {
         const { token: made, record } = await tokens.create(principal, flags.role as Role);
         await audit('token.create', record);
         process.stdout.write(`${made}\n`);
@@ -50,7 +51,7 @@ export function registerToken(program: Command): void {
     .action(async (tokenId: string, flags: Flags) => {
       const revoked = flags.url
         ? await callApi<TokenRecord>(flags, 'POST', `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`, {})
-        : await offline(flags, async (tokens, audit) => {
+        : await offline(flags, 'token revoke', async (tokens, audit) => {
             const record = await tokens.revoke(tokenId);
             if (!record) throw new ValidationError(`no live token with id ${tokenId}`, 'token_id');
             await audit('token.revoke', record);
@@ -73,23 +74,32 @@ function withFlags(cmd: Command): Command {
 
 type Audit = (operation: string, record: TokenRecord) => Promise<void>;
 
-/** Changes tokens in the data dir itself (no node runs on it), auditing each change in its event log. */
-async function offline<T>(flags: Flags, fn: (tokens: TokenStore, audit: Audit) => Promise<T>): Promise<T> {
+/**
+ * Changes tokens in the data dir itself, holding its lock for the change (no
+ * node can start on it meanwhile), auditing each change in its event log.
+ * While a node holds it, the refusal points at the node's API.
+ */
+async function offline<T>(flags: Flags, command: string, fn: (tokens: TokenStore, audit: Audit) => Promise<T>): Promise<T> {
   const config = configFromFlags(flags);
-  const node = runningNode(config.dataDir);
-  if (node) throw new ValidationError(`a node (pid ${node.pid}) is running on ${config.dataDir}: change its tokens through it, with --url ${node.url} --token <an admiral's token>`, '--url');
-  return withStore(flags, async (store) => {
-    const bus = new Bus({ log: new EventLog(store), envId: config.XYN_ENV_ID });
-    const user = whoAmI();
-    const audit: Audit = async (operation, record) => {
-      await publishAudit(bus, { user, role: 'admiral', operation, details: { token_id: record.token_id, principal: record.principal, role: record.role, via: 'cli' } });
-    };
-    try {
-      return await fn(new TokenStore(store), audit);
-    } finally {
-      await bus.close();
-    }
-  });
+  try {
+    return await withDataDirLock(config.dataDir, command, () =>
+      withStore(flags, async (store) => {
+        const bus = new Bus({ log: new EventLog(store), envId: config.XYN_ENV_ID });
+        const user = whoAmI();
+        const audit: Audit = async (operation, record) => {
+          await publishAudit(bus, { user, role: 'admiral', operation, details: { token_id: record.token_id, principal: record.principal, role: record.role, via: 'cli' } });
+        };
+        try {
+          return await fn(new TokenStore(store), audit);
+        } finally {
+          await bus.close();
+        }
+      }),
+    );
+  } catch (err) {
+    if (err instanceof DataDirLockedError && err.url) throw new DataDirLockedError(err.path, err, `change its tokens through it, with --url ${err.url} --token <an admiral's token>`);
+    throw err;
+  }
 }
 
 /** The OS user running the command (audited as who made the change). */
