@@ -147,6 +147,10 @@ describe('xyn serve, token and the remote commands', () => {
     expect(again.status).toBe(0);
     expect(again.stdout).toBe(`${planId}\n`);
     expect(again.stderr).toBe(`xyn: plan ${planId} was aborted; continue it with POST /api/hxo/resume/${planId} (\`xyn resume ${planId}\`)\n`);
+    // The node holds its data dir: resuming there directly is refused, naming the node to go through.
+    const direct = xynSync(['resume', planId, '--data', data]);
+    expect(direct.status).toBe(2);
+    expect(direct.stderr).toBe(`xyn: data dir ${data} is in use by pid ${serve.pid} (xyn serve on ${url}): resume the plan through it: xyn resume ${planId} --url ${url}\n`);
     const resumed = xynSync(['resume', planId, ...remote, '--json']);
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
