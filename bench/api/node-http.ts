@@ -22,7 +22,9 @@ export async function startNodeHttp(router: Router, authenticate: (authorization
       if (!match || 'allowed' in match) throw new ApiError(404, 'not_found', 'no route');
       const principal = authenticate(req.headers.authorization ?? '');
       if (principal instanceof ApiError) throw principal;
-      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, query: url.searchParams, body: undefined, principal, correlationId });
+      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, query: url.searchParams, body: undefined, principal, correlationId, accept: req.headers.accept ?? '' });
+      // The benchmark compares JSON answers; streamed and byte answers are the uWS server's.
+      if (!('body' in result)) throw new ApiError(406, 'not_acceptable', 'this baseline serves JSON answers only');
       answer(result.status ?? 200, result.body);
     })().catch((err: unknown) => {
       const api = toApiError(err);

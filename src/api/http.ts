@@ -10,6 +10,9 @@
  * request when it is sane, else made, and returned on every answer; each
  * request is logged once as JSON (method, path, status, ms, correlation_id).
  *
+ * A route answers JSON, bytes (with their length), or a stream of chunks
+ * taken as the client takes them (http-stream.ts).
+ *
  * uWS rules kept here: the request object is read synchronously, before any
  * await; an aborted response is never written; writes are corked.
  */
@@ -18,7 +21,8 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../kernel/log.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import type { ApiResponse, Router } from './router.ts';
+import type { ApiResponse, Router, StreamResponse } from './router.ts';
+import { pumpChunks, type StreamCounters } from './http-stream.ts';
 
 export interface HttpOptions {
   router: Router;
@@ -26,6 +30,8 @@ export interface HttpOptions {
   authenticate(authorization: string, queryToken: string | null): Principal | ApiError;
   log: Logger;
   maxBodyBytes: number;
+  /** Where streamed answers count their backpressure. */
+  streams: StreamCounters;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -57,6 +63,7 @@ interface Incoming {
   authorization: string;
   contentType: string;
   contentLength: string;
+  accept: string;
   correlationId: string;
 }
 
@@ -81,9 +88,10 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       authorization: req.getHeader('authorization'),
       contentType: req.getHeader('content-type'),
       contentLength: req.getHeader('content-length'),
+      accept: req.getHeader('accept'),
       correlationId: correlationIdOf(given),
     };
-    const reply = new Reply(res, incoming, started, options.log);
+    const reply = new Reply(res, incoming, started, options.log, options.streams);
     handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
   });
 }
@@ -108,8 +116,8 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
     principal = who;
   }
   const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
-  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId });
-  reply.send(result);
+  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId, accept: incoming.accept });
+  await reply.send(result);
 }
 
 /** Path segments, percent-decoded; a malformed escape is the caller's fault. */
@@ -142,16 +150,20 @@ class Reply {
   private done = false;
   private readonly headers: [string, string][] = [];
   private bodyWaiter: { resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
+  /** A stream waiting for its socket to drain: woken by onWritable, or by the client going away. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly res: HttpResponse,
     private readonly incoming: Incoming,
     private readonly started: number,
     private readonly log: Logger,
+    private readonly streams: StreamCounters,
   ) {
     res.onAborted(() => {
       this.aborted = true;
       this.bodyWaiter?.reject(new ApiError(400, 'aborted', 'the client went away'));
+      this.wake?.();
     });
   }
 
@@ -180,29 +192,75 @@ class Reply {
     });
   }
 
-  send(result: ApiResponse): void {
-    this.write(result.status ?? 200, JSON.stringify(result.body));
+  async send(result: ApiResponse): Promise<void> {
+    if ('chunks' in result) return this.stream(result);
+    if ('bytes' in result) return this.write(result.status ?? 200, result.contentType, result.bytes);
+    this.write(result.status ?? 200, 'application/json', JSON.stringify(result.body));
   }
 
   fail(err: unknown): void {
     const api = toApiError(err);
     if (api.status >= 500) this.log.error({ err, correlation_id: this.incoming.correlationId }, 'request failed');
-    this.write(api.status, JSON.stringify(errorBody(api, this.incoming.correlationId)));
+    this.write(api.status, 'application/json', JSON.stringify(errorBody(api, this.incoming.correlationId)));
   }
 
-  private write(status: number, json: string): void {
+  private write(status: number, contentType: string, body: string | Uint8Array): void {
     if (this.done) return;
     this.done = true;
-    const ms = Math.round((performance.now() - this.started) * 100) / 100;
-    this.log.info({ method: this.incoming.method, path: this.incoming.rawPath, status, ms, correlation_id: this.incoming.correlationId }, 'request');
+    this.logRequest(status);
     if (this.aborted) return;
     this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      this.res.writeHeader('Content-Type', 'application/json');
-      this.res.writeHeader('X-Correlation-Id', this.incoming.correlationId);
-      for (const [name, value] of this.headers) this.res.writeHeader(name, value);
+      this.head(status, contentType);
       // A body that was not read (an early error) is not waited for: the connection closes after.
-      this.res.end(json, this.bodyWaiter === undefined && this.incoming.method === 'POST' && status >= 400);
+      this.res.end(body, this.bodyWaiter === undefined && this.incoming.method === 'POST' && status >= 400);
     });
+  }
+
+  /**
+   * A 200 written as its chunks come. If the source fails before its first
+   * chunk, the error is answered as usual (nothing was written yet).
+   */
+  private async stream(result: StreamResponse): Promise<void> {
+    if (this.done) return;
+    let written = false;
+    const sink = {
+      res: this.res,
+      head: () => {
+        written = this.done = true;
+        this.head(200, result.contentType);
+      },
+      gone: () => this.aborted,
+      drained: () =>
+        new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.res.onWritable(() => {
+            this.wake = undefined;
+            resolve();
+            return true;
+          });
+        }),
+    };
+    try {
+      const complete = await pumpChunks(result.chunks, sink, this.streams);
+      if (!complete) this.done = true;
+      this.logRequest(200, complete ? {} : { cut: true });
+    } catch (err) {
+      if (!written) throw err;
+      this.log.error({ err, correlation_id: this.incoming.correlationId }, 'stream cut short: its source failed');
+      this.logRequest(200, { cut: true });
+    }
+  }
+
+  /** The status line and headers (inside a cork). */
+  private head(status: number, contentType: string): void {
+    this.res.writeStatus(statusLine(status));
+    this.res.writeHeader('Content-Type', contentType);
+    this.res.writeHeader('X-Correlation-Id', this.incoming.correlationId);
+    for (const [name, value] of this.headers) this.res.writeHeader(name, value);
+  }
+
+  private logRequest(status: number, extra: Record<string, unknown> = {}): void {
+    const ms = Math.round((performance.now() - this.started) * 100) / 100;
+    this.log.info({ method: this.incoming.method, path: this.incoming.rawPath, status, ms, correlation_id: this.incoming.correlationId, ...extra }, 'request');
   }
 }

@@ -17,12 +17,34 @@ export interface ApiRequest {
   body: unknown;
   principal: Principal;
   correlationId: string;
+  /** The Accept header ('' when absent): a route may answer NDJSON instead of JSON. */
+  accept: string;
 }
 
-export interface ApiResponse {
+/** A JSON answer: what most routes give. */
+export interface JsonResponse {
   status?: number;
   body: unknown;
 }
+
+/** Bytes as they are, with their length (an artifact). */
+export interface BytesResponse {
+  status?: number;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * A 200 whose body is written chunk after chunk (chunked encoding), each
+ * chunk taken from `chunks` only once the client took the previous one
+ * (http-stream.ts): a body of any size costs the server one chunk.
+ */
+export interface StreamResponse {
+  contentType: string;
+  chunks: Iterable<string> | AsyncIterable<string>;
+}
+
+export type ApiResponse = JsonResponse | BytesResponse | StreamResponse;
 
 export interface Route {
   method: Method;

@@ -18,11 +18,13 @@ import { VERSION } from '../cli/version.ts';
 import { CAPABILITIES, TokenStore, roleCapabilities, type Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { serveHttp } from './http.ts';
+import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { outputRoutes } from './routes/outputs.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -44,6 +46,8 @@ export interface ApiServer {
   tokens: TokenStore;
   /** WebSocket clients connected now. */
   streamClients(): number;
+  /** Streamed HTTP answers (NDJSON): open, waiting on their client, bytes written, completed, cut short. */
+  httpStreams(): Readonly<StreamCounters>;
   close(): Promise<void>;
 }
 
@@ -79,8 +83,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
     ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+    ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
-  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+  const streams = streamCounters();
+  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
   const listenSocket = await listenExclusive(app, options.host, options.port);
   const port = uWS.us_socket_local_port(listenSocket);
   kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });
@@ -90,6 +96,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     routes,
     tokens,
     streamClients: stream.clients,
+    httpStreams: () => ({ ...streams }),
     async close() {
       if (closed) return;
       closed = true;

@@ -35,17 +35,7 @@ export function remoteOf(flags: RemoteFlags): { url: string; token: string | und
 }
 
 export async function callApi<T>(flags: RemoteFlags, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const { url, token } = remoteOf(flags);
-  let res: Response;
-  try {
-    res = await fetch(url + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw new NodeUnreachableError(url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
-  }
+  const res = await request(flags, method, path, body);
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -54,7 +44,42 @@ export async function callApi<T>(flags: RemoteFlags, method: 'GET' | 'POST', pat
     throw new XynError(`${method} ${path}: ${res.status} with a body that is not JSON`, 'BAD_ANSWER');
   }
   if (res.ok) return parsed as T;
+  throw refusal(method, path, res.status, parsed, text);
+}
+
+/**
+ * A GET whose answer is read as it comes (NDJSON, bytes): the response once
+ * it is a 2xx, its body unread; a refusal throws as `callApi` does.
+ */
+export async function openApi(flags: RemoteFlags, path: string, accept: string): Promise<Response> {
+  const res = await request(flags, 'GET', path, undefined, { accept });
+  if (res.ok) return res;
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = {};
+  }
+  throw refusal('GET', path, res.status, parsed, text);
+}
+
+async function request(flags: RemoteFlags, method: 'GET' | 'POST', path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> {
+  const { url, token } = remoteOf(flags);
+  try {
+    return await fetch(url + path, {
+      method,
+      headers: { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new NodeUnreachableError(url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+}
+
+/** An answer in the standard error shape, as the error the CLI exits with. */
+function refusal(method: string, path: string, status: number, parsed: unknown, text: string): Error {
   const error = (parsed as { error?: { code?: string; message?: string } }).error ?? {};
-  if (res.status < 500) throw new ApiRefusedError(res.status, error.code ?? 'error', error.message ?? text.slice(0, 200));
-  throw new XynError(`${method} ${path}: ${res.status} ${error.code ?? ''}: ${error.message ?? ''}`, 'NODE_ERROR');
+  if (status < 500) return new ApiRefusedError(status, error.code ?? 'error', error.message ?? text.slice(0, 200));
+  return new XynError(`${method} ${path}: ${status} ${error.code ?? ''}: ${error.message ?? ''}`, 'NODE_ERROR');
 }

@@ -1,11 +1,11 @@
 /** Exit codes: 2 for bad input (flags, config, validation, a data dir another process holds), 1 for anything else. */
 import { ConfigError, ValidationError } from '../kernel/index.ts';
-import { CheckpointFormatError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from '../hxo/index.ts';
+import { CheckpointFormatError, PlanChangedError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/index.ts';
 import { DataDirLockedError } from '../store/index.ts';
 import { InvalidArgumentError } from 'commander';
 
 export function exitCodeFor(err: unknown): number {
-  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError, PlanCollectedError, CheckpointFormatError, DataDirLockedError];
+  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError, PlanCollectedError, CheckpointFormatError, DataDirLockedError, PlanNotResumableError, PlanChangedError];
   return badInput.some((cls) => err instanceof cls) ? 2 : 1;
 }
 

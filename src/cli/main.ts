@@ -13,6 +13,9 @@ import { registerBench } from './commands/bench.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerToken } from './commands/token.ts';
 import { registerStoreCommands } from './commands/store.ts';
+import { registerResume } from './commands/resume.ts';
+import { registerPlanList } from './commands/plan-list.ts';
+import { registerOutputs } from './commands/outputs.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
 
@@ -31,6 +34,9 @@ registerBench(program);
 registerReplay(program);
 registerToken(program);
 registerStoreCommands(program);
+registerResume(program);
+registerPlanList(program);
+registerOutputs(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -37,6 +37,39 @@ export class PlanNotEndedError extends XynError {
   }
 }
 
+/**
+ * A plan `resume` cannot continue: it is running, already certified, or
+ * failed (its failed shards are replayed, not resumed). `state` is the plan's.
+ */
+export class PlanNotResumableError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly state: string,
+    why: string,
+  ) {
+    super(`plan ${planId} cannot be resumed: ${why}`, 'PLAN_NOT_RESUMABLE', { planId, state });
+  }
+}
+
+/**
+ * The plan prepared again from its record is not the plan that started: its
+ * digest differs (its code or inputs changed), so its checkpoints are not
+ * outputs of it and it cannot be continued.
+ */
+export class PlanChangedError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly recordedDigest: string,
+    readonly digest: string,
+  ) {
+    super(
+      `plan ${planId} changed since it started (its digest was ${recordedDigest.slice(0, 12)}…, prepared again it is ${digest.slice(0, 12)}…: its code or inputs changed); it cannot be resumed: submit it as a new plan`,
+      'PLAN_CHANGED',
+      { planId, recordedDigest, digest },
+    );
+  }
+}
+
 /** The data dir holds checkpoints in a layout this xyn does not read: refused, never misread. */
 export class CheckpointFormatError extends XynError {
   constructor(
@@ -69,6 +102,8 @@ export class PlanCollectedError extends XynError {
 registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanCollectedError);
 registerErrorClass(PlanError);
+registerErrorClass(PlanNotResumableError);
+registerErrorClass(PlanChangedError);
 registerErrorClass(PlanNotEndedError);
 registerErrorClass(ShardTimeoutError);
 registerErrorClass(PlanNotFoundError);

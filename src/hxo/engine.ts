@@ -40,6 +40,9 @@ import { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
 export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 import { Memo, type MemoSource } from './memo.ts';
+import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
+import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
+import { checkResumable, checkUnchanged } from './plan-resume.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -77,6 +80,8 @@ export class HxoEngine {
   private readonly endedStatus = new Map<string, PlanStatus>();
   /** Ended plans resolved again for queries, the most recent few. */
   private readonly resolved = new Map<string, ResolvedPlan>();
+  /** Plans being resumed (prepared again, not live yet): a second resume is refused. */
+  private readonly resuming = new Set<string>();
   private readonly plans: Database<PlanRecord, string>;
   /** `dry-run:<digest of the plan without dry_run>` → the dry run that succeeded. */
   private readonly meta: Database<{ plan_id: string; at: string }, string>;
@@ -152,6 +157,7 @@ export class HxoEngine {
         state: 'running',
         submitted_by: submittedBy,
         created_at: new Date().toISOString(),
+        total_shards: plan.totalShards,
       };
       await this.kernel.store.write(() => void this.plans.put(planId, record));
       const meta = { actor: submittedBy, correlation_id: options.correlationId ?? planId };
@@ -223,6 +229,32 @@ export class HxoEngine {
       state: this.live.get(value.plan_id)?.run.state ?? value.state,
       created_at: value.created_at,
     }));
+  }
+
+  /** Every plan with its state and shard counts (a live plan's as they are now), by plan id. */
+  summaries(): PlanSummary[] {
+    return [...this.plans.getRange({})].map(({ value }) => {
+      const live = this.live.get(value.plan_id);
+      return live ? liveSummary(value, live.run) : storedSummary(value, this.checkpoints, this.splits);
+    });
+  }
+
+  /** A page of what a plan's done shards produced, in leaf order (one stage's, if asked), from leaf `cursor` on. */
+  async outputs(planId: string, q: OutputQuery): Promise<OutputPage> {
+    const { plan, layout } = await this.planView(planId);
+    return outputPage(this.checkpoints, planId, plan, layout, q);
+  }
+
+  /**
+   * Every output from leaf `cursor` on, a page of `pageSize` at a time, each
+   * page read only when the caller asks for it (it streams them). The plan
+   * and the stage are checked now: an unknown one throws here, not midway.
+   */
+  async outputPages(planId: string, q: { stage?: string; cursor: number; pageSize?: number }): Promise<Iterable<OutputPage>> {
+    const { plan, layout } = await this.planView(planId);
+    if (q.stage !== undefined) stageIndexOf(plan, q.stage);
+    const query = { ...(q.stage !== undefined ? { stage: q.stage } : {}), limit: q.pageSize ?? 1000 };
+    return outputPages((cursor) => outputPage(this.checkpoints, planId, plan, layout, { ...query, cursor }), q.cursor);
   }
 
   /** A page of a plan's shards in leaf order, optionally of one phase, from leaf `cursor` on. */
@@ -345,6 +377,36 @@ export class HxoEngine {
     await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.replay', details: { plan_id: planId, selection, shards: replaying.length } }, { actor: by, correlation_id: planId });
     // Shards replayed because their stored outputs went bad run afresh: nothing is reused for them.
     return { planId, plan, finished: this.launch(planId, plan, planId, replaying, false), replaying };
+  }
+
+  /**
+   * Continues a plan that was aborted, or left unfinished by a process that
+   * stopped, from its checkpoints (`xyn resume`): the shards that never ended
+   * run, and the plan is certified. Refused (plan-resume.ts) while it runs,
+   * once it is certified, when it failed (replay is the way), and when the
+   * plan prepared again from its record has another digest than the one
+   * that started. Resolves as `submit` does.
+   */
+  async resume(planId: string, options: ResumeOptions = {}): Promise<Submitted> {
+    const record = this.plans.get(planId);
+    if (!record) throw new PlanNotFoundError(planId);
+    checkResumable(record, this.live.has(planId) || this.resuming.has(planId));
+    this.resuming.add(planId);
+    try {
+      const plan = options.prepared ?? (await this.prepare(record.source, record.base_dir, options.capabilities));
+      checkUnchanged(record, plan);
+      const by = options.by ?? 'local';
+      const correlationId = options.correlationId ?? planId;
+      await this.kernel.store.write(() => {
+        const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
+        void this.plans.put(planId, { ...rest, state: 'running' });
+      });
+      const details = { plan_id: planId, plan_name: record.plan_name, from_state: record.report?.state ?? 'unfinished' };
+      await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.resume', details }, { actor: by, correlation_id: correlationId });
+      return { planId, plan, finished: this.launch(planId, plan, correlationId, [], options.memo ?? true) };
+    } finally {
+      this.resuming.delete(planId);
+    }
   }
 
   private async leavesToReplay(planId: string, plan: ResolvedPlan, layout: LeafLayout, selection: ReplaySelection): Promise<number[]> {
@@ -557,6 +619,18 @@ export async function preparePlan(raw: unknown, registry: JobKindRegistry, limit
 function dryRunKey(plan: ResolvedPlan): string {
   const { dry_run: _dryRun, ...apply } = plan.source;
   return `dry-run:${planDigest(apply, plan.facts)}`;
+}
+
+export interface ResumeOptions {
+  by?: string;
+  role?: string;
+  correlationId?: string;
+  /** The caller's capabilities: the plan is prepared again with them (a non-idempotent stage needs hxo:force-merge). */
+  capabilities?: ReadonlySet<string>;
+  /** The plan already prepared from its record (`preparePlan` of its source and base_dir). */
+  prepared?: ResolvedPlan;
+  /** false: the shards left run afresh, reusing no earlier output (as `submit`'s). */
+  memo?: boolean;
 }
 
 /** What `replay` runs again. */

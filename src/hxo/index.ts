@@ -1,9 +1,14 @@
 /** The HXO engine: plans, job kinds, shards, Merkle certification, reports. */
-export { HxoEngine, preparePlan, storedReport, storedStatus, type PlanRecord, type ReplaySelection, type SubmitOptions, type Submitted } from './engine.ts';
+export { HxoEngine, preparePlan, storedReport, storedStatus, type PlanRecord, type ReplaySelection, type ResumeOptions, type SubmitOptions, type Submitted } from './engine.ts';
 export { PLANS_DB } from './checkpoint-records.ts';
 export { readPlanFile, parsePlanText, checkPlanShape, resolvePlan, planIdFor, type PlanInput, type ResolvedPlan, type ResolvedStage } from './plan.ts';
 export { JobKindRegistry, type JobKind, type SafetyPolicy } from './job-kinds.ts';
-export { CheckpointFormatError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, ShardTimeoutError } from './engine-errors.ts';
+export { CheckpointFormatError, PlanChangedError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError, ShardTimeoutError } from './engine-errors.ts';
 export type { PlanReport, PlanStatus, StageStats } from './report.ts';
 export { verifyReport, type ReportVerification } from './verify-report.ts';
 export { shardAddress } from './address.ts';
+export { newestFirst, storedPlans, type PlanListState, type PlanSummary } from './plan-list.ts';
+export { type OutputPage, type OutputRow, type OutputQuery } from './plan-outputs.ts';
+export { fromOutputJson, toOutputJson } from './output-json.ts';
+export { storedOutputPages, storedRecord } from './stored-plan.ts';
+export { checkResumable, checkUnchanged } from './plan-resume.ts';

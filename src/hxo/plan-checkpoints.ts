@@ -4,7 +4,7 @@
  * checkpoint, written by a batch that finished just as it was split, does
  * not: its sub-shards' do), and what they say a run of the plan has left.
  */
-import { Phase, decodeCheckpoint, forEachStageCheckpoint, readCheckpoint, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, blockKey, decodeCheckpoint, forEachBlockRecord, forEachStageCheckpoint, parseBlockKey, planKeyRange, readCheckpoint, stageKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { FailedShard, Resumed } from './plan-run.ts';
@@ -48,6 +48,36 @@ export function forEachCheckpoint(
       if (split) visit(stage.index, split.shard, number, value);
     });
   }
+}
+
+/**
+ * The checkpoints of one key stage from shard `from` on, in shard order, read
+ * a block at a time: a walk its caller stops when it has enough (a page of
+ * outputs), where forEachStageCheckpoint walks the whole stage. A
+ * checkpoint is valid until the walk moves on.
+ */
+export function* stageCheckpointsFrom(db: CheckpointDb, planId: string, keyStage: number, from: number): Generator<{ shard: number; checkpoint: Uint8Array }> {
+  for (const { key, value } of db.getRange({ start: blockKey(planId, keyStage, from), end: stageKeyRange(planId, keyStage).end })) {
+    const { first } = parseBlockKey(key);
+    const records: { shard: number; checkpoint: Uint8Array }[] = [];
+    forEachBlockRecord(value, (k, checkpoint) => {
+      if (first + k >= from) records.push({ shard: first + k, checkpoint });
+    });
+    yield* records;
+  }
+}
+
+/** How many of a plan's checkpoints (any layout: every key stage) say done, and failed: one pass over its blocks. */
+export function countCheckpoints(db: CheckpointDb, planId: string): { done: number; failed: number } {
+  let done = 0;
+  let failed = 0;
+  for (const { value } of db.getRange(planKeyRange(planId))) {
+    forEachBlockRecord(value, (_k, checkpoint) => {
+      if (decodeCheckpoint(checkpoint).p === Phase.Done) done++;
+      else failed++;
+    });
+  }
+  return { done, failed };
 }
 
 /** What a previous run of a plan already finished, from its checkpoints: ended marks, counts, leaves, failures. */

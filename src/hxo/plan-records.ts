@@ -17,6 +17,8 @@ export interface PlanRecord {
   state: PlanReport['state'];
   submitted_by: string;
   created_at: string;
+  /** Shards before any split (absent in records made before it was kept). */
+  total_shards?: number;
   report?: PlanReport;
   /** Retention is collecting its checkpoints (retention.ts). */
   collecting?: true;

@@ -5,12 +5,16 @@
  * 2 for what the node refuses (401/403/409), 1 with no node at the URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
+import type { PlanSummary } from '../../src/hxo/plan-list.ts';
+import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { xynProcess, xynSync } from '../helpers/cli.ts';
-import { specComputeHashRoot } from '../hxo/helpers.ts';
+import { REPO_ROOT, cliEnv, xynProcess, xynSync } from '../helpers/cli.ts';
+import { flakyPlan, specComputeHashRoot, specComputeHashShard } from '../hxo/helpers.ts';
 
 const dir = tempDir();
 const data = join(dir.path, 'data');
@@ -98,6 +102,63 @@ describe('xyn serve, token and the remote commands', () => {
     expect(escalation.status).toBe(2);
     expect(escalation.stderr).toMatch(/403 forbidden: .*xyn:tokens/);
   }, 120_000); // about fifteen CLI processes in a row: on a busy shared machine, past the 30 s default
+
+  it('plans, outputs, artifact get and resume through the node: an aborted plan submitted again says how to resume it, and resume certifies it', async () => {
+    const remote = ['--url', url, '--token', admiral];
+    const listed = JSON.parse(xynSync(['plans', ...remote, '--json']).stdout) as PlanSummary[];
+    const hashPlan = listed.find((p) => p.plan_name === 'compute-hash-1k') as PlanSummary;
+    expect(hashPlan).toMatchObject({ state: 'certified', total_shards: 1000, done_shards: 1000, failed_shards: 0 });
+
+    const outputs = xynSync(['outputs', hashPlan.plan_id, ...remote]);
+    expect(outputs.status, outputs.stderr).toBe(0);
+    const rows = outputs.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as OutputRow);
+    expect(rows.map((r) => [r.leaf_index, r.cas_id, r.output_digest])).toEqual([...Array(1000).keys()].map((i) => [i, specComputeHashShard(i).cas_id, specComputeHashShard(i).output_digest]));
+    const noStage = xynSync(['outputs', hashPlan.plan_id, ...remote, '--stage', 'nope']);
+    expect(noStage.status).toBe(2);
+    expect(noStage.stderr).toMatch(/400 bad_request: plan compute-hash-1k has no stage "nope"/);
+
+    // An artifact made on the node, read back through it byte for byte.
+    const site = join(dir.path, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'index.md'), '# Remote\n\nBytes through the node.\n');
+    writeFileSync(join(site, 'routes.json'), JSON.stringify({ '/': 'index.md' }));
+    const docsFile = join(dir.path, 'docs.json');
+    writeFileSync(docsFile, JSON.stringify({ name: 'remote-docs', stages: [{ id: 'docs', kind: 'docs.index', partitioner: 'by_route_map', executor: 'docs_index', config: { root: site } }] }));
+    const docs = JSON.parse(xynSync(['submit', docsFile, ...remote, '--wait', '--json']).stdout) as PlanReport;
+    const [docRow] = xynSync(['outputs', docs.plan_id, ...remote]).stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as OutputRow);
+    const sha = ((docRow as OutputRow).output as { index: string }).index;
+    const artifact = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'artifact', 'get', sha, ...remote], { cwd: REPO_ROOT, env: cliEnv(), encoding: 'buffer' });
+    expect(artifact.status, artifact.stderr.toString()).toBe(0);
+    expect(createHash('sha256').update(artifact.stdout).digest('hex')).toBe(sha);
+    const unknown = xynSync(['artifact', 'get', '0'.repeat(64), ...remote]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/404 not_found: no artifact 0{64}/);
+
+    // Aborted on the node; submitted again, the answer says how to continue it; resumed to a certified report.
+    const slowFile = join(dir.path, 'slow.json');
+    writeFileSync(slowFile, JSON.stringify(flakyPlan('remote-slow', 'slow', 3000, {}, { ms: 2 })));
+    const planId = xynSync(['submit', slowFile, ...remote]).stdout.trim();
+    expect(xynSync(['abort', planId, ...remote]).status).toBe(0);
+    const statusOf = async (): Promise<PlanStatus> => (await (await fetch(`${url}/api/hxo/status/${planId}`, { headers: { authorization: `Bearer ${admiral}` } })).json()) as PlanStatus;
+    const deadline = Date.now() + 60_000;
+    while ((await statusOf()).finished_at === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await statusOf()).state).toBe('aborted');
+    const again = xynSync(['submit', slowFile, ...remote]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(`${planId}\n`);
+    expect(again.stderr).toBe(`xyn: plan ${planId} was aborted; continue it with POST /api/hxo/resume/${planId} (\`xyn resume ${planId}\`)\n`);
+    // The node holds its data dir: resuming there directly is refused, naming the node to go through.
+    const direct = xynSync(['resume', planId, '--data', data]);
+    expect(direct.status).toBe(2);
+    expect(direct.stderr).toBe(`xyn: data dir ${data} is in use by pid ${serve.pid} (xyn serve on ${url}): resume the plan through it: xyn resume ${planId} --url ${url}\n`);
+    const resumed = xynSync(['resume', planId, ...remote, '--json']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ plan_id: planId, state: 'certified', done_shards: 3000, failed_shards: 0 });
+    const twice = xynSync(['resume', planId, ...remote]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/409 conflict: plan \S+ cannot be resumed: it is already certified/);
+  }, 180_000);
 
   it('no node at the URL is exit 1; a bad URL is exit 2', () => {
     const none = xynSync(['status', 'x', '--url', 'http://127.0.0.1:1', '--token', admiral]);

@@ -16,6 +16,9 @@ const replayBody = z.union([
   z.strictObject({ verify: z.literal(true).optional() }),
 ]);
 
+/** Resume takes no options: an empty object. */
+const resumeBody = z.strictObject({});
+
 const planQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
@@ -40,9 +43,11 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
         const submitted = await engine.submit(req.body, { baseDir, prepared, submittedBy: req.principal.id, role: req.principal.role, correlationId: req.correlationId });
         submitted.finished.catch((err: unknown) => log.error({ err, plan_id: submitted.planId, correlation_id: req.correlationId }, 'plan ended in error'));
         const status = engine.status(submitted.planId);
+        // The same plan again gets its aborted report back: say how to continue it instead.
+        const aborted = status.state === 'aborted' ? resumeHint(submitted.planId) : {};
         return {
           status: 202,
-          body: { plan_id: submitted.planId, plan_name: status.plan_name, state: status.state, total_shards: status.total_shards, status_url: `/api/hxo/status/${submitted.planId}`, correlation_id: req.correlationId },
+          body: { plan_id: submitted.planId, plan_name: status.plan_name, state: status.state, total_shards: status.total_shards, status_url: `/api/hxo/status/${submitted.planId}`, ...aborted, correlation_id: req.correlationId },
         };
       },
     },
@@ -84,13 +89,31 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       },
     },
     {
+      // hxo:submit, not hxo:replay: resume runs only shards that never ended — what submitting an
+      // unfinished plan again does — and discards no result, as replay does.
+      method: 'POST',
+      path: '/api/hxo/resume/:id',
+      capability: 'hxo:submit',
+      summary: 'continue an aborted or unfinished plan from its checkpoints and certify it; 202',
+      async handle(req) {
+        parseInput(resumeBody, req.body);
+        const resumed = await engine.resume(id(req), { by: req.principal.id, role: req.principal.role, correlationId: req.correlationId, capabilities: req.principal.capabilities });
+        resumed.finished.catch((err: unknown) => log.error({ err, plan_id: resumed.planId, correlation_id: req.correlationId }, 'resumed plan ended in error'));
+        const status = engine.status(resumed.planId);
+        return {
+          status: 202,
+          body: { plan_id: resumed.planId, plan_name: status.plan_name, state: status.state, total_shards: status.total_shards, done_shards: status.done_shards, status_url: `/api/hxo/status/${resumed.planId}`, correlation_id: req.correlationId },
+        };
+      },
+    },
+    {
       method: 'GET',
       path: '/api/hxo/plans',
       capability: 'hxo:view',
-      summary: "this node's plans, by plan id (?limit=&cursor=)",
+      summary: "this node's plans, by plan id (?limit=&cursor=): state, shard counts, created and finished",
       handle(req) {
         const { limit, cursor } = parseQuery(planQuery, req);
-        const after = engine.list().filter((p) => cursor === undefined || p.plan_id > cursor);
+        const after = engine.summaries().filter((p) => cursor === undefined || p.plan_id > cursor);
         const items = after.slice(0, limit);
         return { body: { items, next_cursor: after.length > limit ? (items.at(-1)?.plan_id ?? null) : null } };
       },
@@ -119,4 +142,10 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       },
     },
   ];
+}
+
+/** How an aborted plan is continued, for the answer to submitting it again. */
+function resumeHint(planId: string): { resume_url: string; hint: string } {
+  const resumeUrl = `/api/hxo/resume/${planId}`;
+  return { resume_url: resumeUrl, hint: `plan ${planId} was aborted; continue it with POST ${resumeUrl} (\`xyn resume ${planId}\`)` };
 }

@@ -37,14 +37,14 @@ export function registerPlanCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
       const plan = readPlanFile(file);
-      const submitted = await callApi<{ plan_id: string }>(flags, 'POST', '/api/hxo/create-and-submit', plan);
+      const submitted = await callApi<{ plan_id: string; hint?: string }>(flags, 'POST', '/api/hxo/create-and-submit', plan);
+      // An aborted plan submitted again: the node says how to continue it.
+      if (submitted.hint) process.stderr.write(`xyn: ${submitted.hint}\n`);
       if (!flags.wait) {
         process.stdout.write(flags.json ? JSON.stringify(submitted, null, 2) + '\n' : `${submitted.plan_id}\n`);
         return;
       }
-      const path = `/api/hxo/status/${submitted.plan_id}`;
-      while ((await callApi<PlanStatus>(flags, 'GET', path)).finished_at === null) await new Promise((r) => setTimeout(r, 250));
-      const report = await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${submitted.plan_id}`);
+      const report = await awaitReport(flags, submitted.plan_id);
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
       if (!report.truth_certified) process.exitCode = 1;
     });
@@ -87,11 +87,18 @@ function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>
   return withStore(flags, (store) => fn(store.db<string, PlanRecord>(PLANS_DB)));
 }
 
-function withRemoteFlags(cmd: Command): Command {
+/** Waits for a plan on a node to end (its status says finished), then reads its report. */
+export async function awaitReport(flags: RemoteFlags, planId: string): Promise<PlanReport> {
+  const path = `/api/hxo/status/${encodeURIComponent(planId)}`;
+  while ((await callApi<PlanStatus>(flags, 'GET', path)).finished_at === null) await new Promise((r) => setTimeout(r, 250));
+  return callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`);
+}
+
+export function withRemoteFlags(cmd: Command): Command {
   return cmd.option('--url <url>', 'a running node (XYN_URL; default http://127.0.0.1:8000)').option('--token <token>', 'API token (XYN_TOKEN)');
 }
 
 /** status and report ask a node when told where one is; otherwise they read the data dir. */
-function isRemote(flags: RemoteFlags): boolean {
+export function isRemote(flags: RemoteFlags): boolean {
   return flags.url !== undefined || flags.token !== undefined || process.env.XYN_URL !== undefined;
 }

@@ -2,16 +2,20 @@
  * `xyn run FILE`: validates a plan, runs it in this process to the end (a
  * live progress bar on a TTY), prints the report, and exits 0 only when the
  * plan is certified. Running the same file against the same data dir again
- * resumes it (the plan id comes from the plan's digest), or `--resume ID`.
+ * resumes it (the plan id comes from the plan's digest); a plan that was
+ * aborted gets its report back, with a line on stderr saying how to resume
+ * it. `--resume ID` names the plan to continue: it must be a plan of the
+ * data dir, and the plan in FILE (the same digest); an aborted one is resumed.
  * It holds the data dir's lock while it runs: one node per data dir.
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { createLogger, startKernel } from '../../kernel/index.ts';
+import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, JobKindRegistry, preparePlan, readPlanFile, type PlanReport } from '../../hxo/index.ts';
 import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
+import { abortedHint, storedPlanRecord } from '../plan-record.ts';
 
 interface RunFlags extends NodeFlags {
   json?: boolean;
@@ -35,15 +39,23 @@ export function registerRun(program: Command): void {
       const registry = new JobKindRegistry();
       for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
       const prepared = await preparePlan(raw, registry, config, dirname(path));
+      const resuming = flags.resume !== undefined ? await storedPlanRecord(flags, config, flags.resume, '--resume') : undefined;
+      if (resuming && resuming.digest !== prepared.digest) {
+        throw new ValidationError(`plan ${resuming.plan_id} is ${resuming.plan_name}, not the plan in ${file} (its digest differs)`, '--resume');
+      }
       await withDataDirLock(config.dataDir, 'run', async () => {
         // stdout carries the report: logs (warnings and worse) go to stderr.
         const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
         try {
           const engine = new HxoEngine(kernel, registry);
-          const submitted = await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(flags.resume ? { planId: flags.resume } : {}) });
+          const submitted =
+            resuming?.report?.state === 'aborted'
+              ? await engine.resume(resuming.plan_id, { prepared, memo: flags.memo })
+              : await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(resuming ? { planId: resuming.plan_id } : {}) });
           const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
           const report = await submitted.finished.finally(stop);
           process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+          if (report.state === 'aborted') process.stderr.write(abortedHint(report.plan_id, flags));
           process.exitCode = report.truth_certified ? 0 : 1;
         } finally {
           await kernel.stop();
