@@ -13,6 +13,7 @@ import { serializeError } from '../src/kernel/errors.ts';
 import { loadExecutor } from '../src/kernel/executor-loader.ts';
 import { ProgressBoard } from '../src/kernel/progress-board.ts';
 import { native } from '../src/kernel/native.ts';
+import { canonicalView } from '../src/kernel/canonical.ts';
 import type { BatchResult, ItemsTask, PoolWorkerData, ShardContext } from '../src/kernel/batch-protocol.ts';
 import { runShardBatch, type ShardBatchTask } from '../src/hxo/shard-batch.ts';
 import { blockRoots, type MerkleTask } from '../src/hxo/merkle-task.ts';
@@ -50,11 +51,14 @@ function lowerPriority(priority: PoolWorkerData['priority']): void {
 }
 
 /** Items are not shards of a plan: there is no checkpoint to keep artifacts with. */
-const noArtifacts: ShardContext = {
-  putArtifact() {
-    throw new Error('artifacts are kept only by the shards of a plan (this executor ran on plain items)');
-  },
-};
+function itemContext(item: unknown): ShardContext {
+  return {
+    putArtifact() {
+      throw new Error('artifacts are kept only by the shards of a plan (this executor ran on plain items)');
+    },
+    inputBytes: () => canonicalView(item),
+  };
+}
 
 async function runItems(task: ItemsTask): Promise<BatchResult> {
   const results: BatchResult['results'] = [];
@@ -68,7 +72,7 @@ async function runItems(task: ItemsTask): Promise<BatchResult> {
   for (let i = 0; i < task.items.length; i++) {
     board.begin(task.slot, i, threadId);
     try {
-      results.push({ ok: true, v: await execute(task.items[i], task.config, noArtifacts) });
+      results.push({ ok: true, v: await execute(task.items[i], task.config, itemContext(task.items[i])) });
     } catch (err) {
       results.push({ ok: false, e: serializeError(err) });
     }

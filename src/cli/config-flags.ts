@@ -1,7 +1,12 @@
-/** The flags every node-facing command shares, mapped onto config variables. */
+/**
+ * The flags every node-facing command shares, mapped onto config variables.
+ * The config (and its schemas) is loaded when a command asks for it, not
+ * when the CLI starts.
+ */
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../kernel/index.ts';
-import { openStore, type Store } from '../store/index.ts';
+import type { Config } from '../kernel/config.ts';
+import type { Store } from '../store/env.ts';
+import { dataPaths } from '../kernel/data-paths.ts';
 
 export interface NodeFlags {
   data?: string;
@@ -14,7 +19,8 @@ export function withDataFlag(cmd: Command): Command {
 }
 
 /** The effective config: flags over env over XYN_CONFIG file over defaults. */
-export function configFromFlags(flags: NodeFlags): Config {
+export async function configFromFlags(flags: NodeFlags): Promise<Config> {
+  const { loadConfig } = await import('../kernel/config.ts');
   return loadConfig({
     overrides: {
       ...(flags.data !== undefined ? { XYN_DATA_DIR: flags.data } : {}),
@@ -24,9 +30,21 @@ export function configFromFlags(flags: NodeFlags): Config {
   });
 }
 
+/**
+ * The data dir's store path, for commands that only read the store: from
+ * the flags and environment alone, unless a config file (XYN_CONFIG) may say
+ * otherwise.
+ */
+export async function storePathFromFlags(flags: NodeFlags): Promise<string> {
+  const env = process.env;
+  if (env.XYN_CONFIG) return (await configFromFlags(flags)).storePath;
+  return dataPaths({ XYN_DATA_DIR: flags.data ?? env.XYN_DATA_DIR ?? './.xyn', HXO_DB_PATH: env.HXO_DB_PATH, HXO_ARTIFACTS_DIR: env.HXO_ARTIFACTS_DIR }, process.cwd()).storePath;
+}
+
 /** Runs `fn` on the data dir's store (no node started) and closes it after. */
 export async function withStore<T>(flags: NodeFlags, fn: (store: Store, config: Config) => T | Promise<T>): Promise<T> {
-  const config = configFromFlags(flags);
+  const config = await configFromFlags(flags);
+  const { openStore } = await import('../store/env.ts');
   const store = openStore({ path: config.storePath });
   try {
     return await fn(store, config);

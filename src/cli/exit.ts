@@ -1,12 +1,28 @@
-/** Exit codes: 2 for bad input (flags, config, validation, a data dir another process holds), 1 for anything else. */
-import { ConfigError, ValidationError } from '../kernel/index.ts';
-import { CheckpointFormatError, PlanChangedError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/index.ts';
-import { DataDirLockedError } from '../store/index.ts';
+/**
+ * Exit codes: 2 for bad input (flags, config, validation, a plan or data dir
+ * in a state that refuses the command, a data dir another process holds), 1
+ * for anything else. Judged by the error's code, so that the CLI loads none
+ * of the modules whose errors it maps until one is thrown.
+ */
 import { InvalidArgumentError } from 'commander';
 
+const BAD_INPUT = new Set([
+  'CONFIG',
+  'VALIDATION',
+  'INVALID_PLAN',
+  'PLAN_NOT_FOUND',
+  'PLAN_NOT_ENDED',
+  'PLAN_COLLECTED',
+  'PLAN_NOT_RESUMABLE',
+  'PLAN_CHANGED',
+  'CHECKPOINT_FORMAT',
+  'DATA_DIR_LOCKED',
+]);
+
 export function exitCodeFor(err: unknown): number {
-  const badInput = [ConfigError, ValidationError, InvalidArgumentError, PlanError, PlanNotFoundError, PlanNotEndedError, PlanCollectedError, CheckpointFormatError, DataDirLockedError, PlanNotResumableError, PlanChangedError];
-  return badInput.some((cls) => err instanceof cls) ? 2 : 1;
+  if (err instanceof InvalidArgumentError) return 2;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && BAD_INPUT.has(code) ? 2 : 1;
 }
 
 export function messageFor(err: unknown): string {

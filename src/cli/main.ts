@@ -1,23 +1,31 @@
 /**
- * The `xyn` command. Each subcommand lives in its own module under commands/.
+ * The `xyn` command. Each subcommand lives in its own module under commands/,
+ * and only the module of the command being run is loaded (a node's modules
+ * take most of a second to load; `xyn status` should not wait for them).
  * Bad input of any kind (flags, config values) is one line naming what is
  * wrong and exit code 2; nothing is written.
  */
 import { Command, CommanderError } from 'commander';
-import { registerServe } from './commands/serve.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerEvents } from './commands/events.ts';
-import { registerRun } from './commands/run.ts';
-import { registerPlanCommands } from './commands/plans.ts';
-import { registerBench } from './commands/bench.ts';
-import { registerReplay } from './commands/replay.ts';
-import { registerToken } from './commands/token.ts';
-import { registerStoreCommands } from './commands/store.ts';
-import { registerResume } from './commands/resume.ts';
-import { registerPlanList } from './commands/plan-list.ts';
-import { registerOutputs } from './commands/outputs.ts';
 import { exitCodeFor, messageFor } from './exit.ts';
 import { VERSION } from './version.ts';
+
+type Register = (program: Command) => void;
+
+/** Which module registers each command, in the order `xyn --help` lists them. */
+const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
+  [['serve'], async () => (await import('./commands/serve.ts')).registerServe],
+  [['doctor'], async () => (await import('./commands/doctor.ts')).registerDoctor],
+  [['events'], async () => (await import('./commands/events.ts')).registerEvents],
+  [['run'], async () => (await import('./commands/run.ts')).registerRun],
+  [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
+  [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],
+  [['plans'], async () => (await import('./commands/plan-list.ts')).registerPlanList],
+  [['outputs', 'artifact'], async () => (await import('./commands/outputs.ts')).registerOutputs],
+  [['replay'], async () => (await import('./commands/replay.ts')).registerReplay],
+  [['gc', 'compact'], async () => (await import('./commands/store.ts')).registerStoreCommands],
+  [['bench'], async () => (await import('./commands/bench.ts')).registerBench],
+  [['token'], async () => (await import('./commands/token.ts')).registerToken],
+];
 
 const program = new Command('xyn')
   .description('xyn: shard huge jobs, checkpoint every shard, certify the results, stream it all live')
@@ -25,20 +33,11 @@ const program = new Command('xyn')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-registerServe(program);
-registerDoctor(program);
-registerEvents(program);
-registerRun(program);
-registerPlanCommands(program);
-registerBench(program);
-registerReplay(program);
-registerToken(program);
-registerStoreCommands(program);
-registerResume(program);
-registerPlanList(program);
-registerOutputs(program);
-
 try {
+  // The command named on the line, or (help, a typo) all of them.
+  const named = process.argv[2];
+  const wanted = COMMANDS.filter(([names]) => names.includes(named ?? ''));
+  for (const [, load] of wanted.length > 0 ? wanted : COMMANDS) (await load())(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {

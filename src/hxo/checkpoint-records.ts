@@ -11,7 +11,6 @@
  *   rest of a shard's work; a block costs one put (and one read, to merge with
  *   what an earlier batch left in it) for 32 shards, and a shard is found with
  *   one point read.
- * - `plans`: plan_id → PlanRecord (msgpack, plan-records.ts).
  *
  * A block: u32 BE bitmap (bit k: shard first+k is in it) ‖ u32 BE end offset
  * of each present shard's checkpoint, in order ‖ the checkpoints.
@@ -36,7 +35,6 @@ import { leafHashInto } from './merkle.ts';
 import { CheckpointFormatError } from './engine-errors.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
-export const PLANS_DB = 'plans';
 
 export const enum Phase {
   Done = 1,

@@ -25,7 +25,7 @@ import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type R
 import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { BlockKeys, PLANS_DB, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
+import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
 import { liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
@@ -36,7 +36,7 @@ import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
 import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
-import { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+import { PLANS_DB, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
 export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 import { Memo, type MemoSource } from './memo.ts';

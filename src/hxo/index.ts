@@ -1,6 +1,6 @@
 /** The HXO engine: plans, job kinds, shards, Merkle certification, reports. */
 export { HxoEngine, preparePlan, storedReport, storedStatus, type PlanRecord, type ReplaySelection, type ResumeOptions, type SubmitOptions, type Submitted } from './engine.ts';
-export { PLANS_DB } from './checkpoint-records.ts';
+export { PLANS_DB } from './plan-records.ts';
 export { readPlanFile, parsePlanText, checkPlanShape, resolvePlan, planIdFor, type PlanInput, type ResolvedPlan, type ResolvedStage } from './plan.ts';
 export { JobKindRegistry, type JobKind, type SafetyPolicy } from './job-kinds.ts';
 export { CheckpointFormatError, PlanChangedError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError, ShardTimeoutError } from './engine-errors.ts';

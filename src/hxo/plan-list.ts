@@ -10,7 +10,8 @@
  * are read from its checkpoints (one pass over its keys).
  */
 import type { Store } from '../store/env.ts';
-import { PLANS_DB, checkCheckpointFormat, checkpointDb, type CheckpointDb } from './checkpoint-records.ts';
+import { checkCheckpointFormat, checkpointDb, type CheckpointDb } from './checkpoint-records.ts';
+import { PLANS_DB } from './plan-records.ts';
 import { countCheckpoints } from './plan-checkpoints.ts';
 import type { PlanRecord } from './plan-records.ts';
 import type { PlanRun, PlanState } from './plan-run.ts';

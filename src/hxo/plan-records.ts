@@ -8,6 +8,8 @@ import type { PlanInput } from './plan.ts';
 import { finalStatus, type PlanReport, type PlanStatus } from './report.ts';
 import { PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 
+export const PLANS_DB = 'plans';
+
 export interface PlanRecord {
   plan_id: string;
   plan_name: string;

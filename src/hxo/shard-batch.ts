@@ -22,7 +22,7 @@ import { sha256 } from '../kernel/sha256.ts';
 import type { Database } from 'lmdb';
 import { addCasRefs, casDb, casRefsDb, type CasRefsDb } from '../store/cas.ts';
 import type { ProgressBoard } from '../kernel/progress-board.ts';
-import { canonicalView } from '../kernel/canonical.ts';
+import { canonicalView, copyFrameInput } from '../kernel/canonical.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import { casIdAt, shardAddressInto } from './address.ts';
 import { serializeError } from '../kernel/errors.ts';
@@ -143,7 +143,14 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
   const artifacts = new Map<string, Uint8Array>();
   const held = new Set<string>();
   let shardArtifacts: string[] = [];
+  // The shard's input as its address frame encoded it (inputLength -1: encode it when asked).
+  let input: unknown;
+  let inputLength = -1;
   const context: ShardContext = {
+    inputBytes() {
+      if (inputLength < 0) return canonicalView(input);
+      return inputView(inputLength);
+    },
     putArtifact(bytes) {
       const hash = sha256(bytes).toString('hex');
       if (!artifacts.has(hash)) artifacts.set(hash, Uint8Array.prototype.slice.call(bytes) as Uint8Array);
@@ -160,10 +167,11 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     while (k === runs[run + 1]) [run, k] = [run + 3, 0];
     const i = (runs[run] as number) + k++;
     const a = runs[run + 2] as number;
-    const input = inputOf(j, i);
+    input = inputOf(j, i);
     const started = Date.now();
     board.begin(task.slot, j, threadId, started);
     shardAddressInto(task.kind, task.executor, input, address, 0);
+    inputLength = copyFrameInput(inputScratch);
     // Byte loops: Buffer#copy costs more than these few bytes.
     for (let b = 0; b < ADDRESS_BYTES; b++) addresses[j * ADDRESS_BYTES + b] = address[b] as number;
     for (let b = 0; b < 8; b++) result.cas[j * 8 + b] = address[b] as number;
@@ -241,6 +249,14 @@ class EarlierRun {
     }
     return this.block ? blockRecord(this.block, i - first) : undefined;
   }
+}
+
+/** Scratch for a shard's canonical input, and views of its first n bytes by n (no view allocated per shard). */
+const inputScratch = new Uint8Array(64 * 1024);
+const inputViews: Uint8Array[] = [];
+function inputView(n: number): Uint8Array {
+  if (n > 1024) return inputScratch.subarray(0, n);
+  return (inputViews[n] ??= inputScratch.subarray(0, n));
 }
 
 /** Shard j's input: sent with the batch, or made here from its index i. */

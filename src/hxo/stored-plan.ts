@@ -5,7 +5,8 @@
  * journaled for its digest) — what the plan queries need.
  */
 import type { Store } from '../store/env.ts';
-import { PLANS_DB, checkCheckpointFormat, checkpointDb } from './checkpoint-records.ts';
+import { checkCheckpointFormat, checkpointDb } from './checkpoint-records.ts';
+import { PLANS_DB } from './plan-records.ts';
 import { PlanCollectedError, PlanNotFoundError } from './engine-errors.ts';
 import { preparePlan } from './engine.ts';
 import type { PlanRecord } from './plan-records.ts';

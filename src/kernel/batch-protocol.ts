@@ -37,6 +37,12 @@ export interface ShardContext {
    * as the shard's checkpoint: a shard is never done without them.
    */
   putArtifact(bytes: Uint8Array): string;
+  /**
+   * The canonical msgpack of this shard's input as its address hashed it
+   * (valid during the call; do not keep or change it): an executor that
+   * hashes its input need not encode it again.
+   */
+  inputBytes(): Uint8Array;
 }
 
 /**

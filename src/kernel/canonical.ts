@@ -93,8 +93,13 @@ function written(): Uint8Array {
  */
 export function writeCanonical(value: unknown): Uint8Array | undefined {
   pos = 0;
+  frameInputStart = -1;
   return writeValue(value) === GIVE_UP ? undefined : written();
 }
+
+/** Where the input's bytes lie in buf after an address frame ([start, end); start -1 when buf holds no frame). */
+let frameInputStart = -1;
+let frameInputEnd = -1;
 
 /**
  * The canonical bytes of `{executor, input, kind}` (a shard's address frame)
@@ -102,6 +107,7 @@ export function writeCanonical(value: unknown): Uint8Array | undefined {
  */
 export function writeAddressFrame(kind: string, executor: string, input: unknown): Uint8Array | undefined {
   pos = 0;
+  frameInputStart = -1;
   ensure(3);
   buf[pos++] = 0xde;
   buf[pos++] = 0;
@@ -109,10 +115,26 @@ export function writeAddressFrame(kind: string, executor: string, input: unknown
   writeString('executor');
   if (writeString(executor) === GIVE_UP) return undefined;
   writeString('input');
+  const start = pos;
   if (writeValue(input) === GIVE_UP) return undefined;
+  const end = pos;
   writeString('kind');
   if (writeString(kind) === GIVE_UP) return undefined;
+  frameInputStart = start;
+  frameInputEnd = end;
   return written();
+}
+
+/**
+ * Copies the input's canonical bytes out of the address frame written last
+ * (before any other encode) into `target`: the same bytes canonicalView(input)
+ * would give, without encoding the input again. Returns their length, or -1
+ * when the frame was not written by this writer (or `target` is too short).
+ */
+export function copyFrameInput(target: Uint8Array): number {
+  if (frameInputStart < 0 || frameInputEnd - frameInputStart > target.length) return -1;
+  for (let k = frameInputStart; k < frameInputEnd; k++) target[k - frameInputStart] = buf[k] as number;
+  return frameInputEnd - frameInputStart;
 }
 
 function ensure(extra: number): void {

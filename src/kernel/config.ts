@@ -7,6 +7,7 @@
  *   loadConfig({ env: { HXO_MAX_SHARDS: 'lots' } })
  *   // ConfigError: HXO_MAX_SHARDS: expected an integer, got "lots"
  */
+import { dataPaths, type DataPaths } from './data-paths.ts';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -117,13 +118,7 @@ export const configSchema = z.object({
 export type ConfigValues = z.infer<typeof configSchema>;
 
 /** The effective configuration, with derived paths resolved. */
-export interface Config extends ConfigValues {
-  /** Absolute data directory. */
-  dataDir: string;
-  /** Absolute LMDB environment directory (HXO_DB_PATH or DATA_DIR/store). */
-  storePath: string;
-  /** Absolute artifacts directory (HXO_ARTIFACTS_DIR or DATA_DIR/artifacts). */
-  artifactsDir: string;
+export interface Config extends ConfigValues, DataPaths {
   /** Where each value came from: 'env', 'file' or 'default'. */
   sources: Record<keyof ConfigValues, 'env' | 'file' | 'default'>;
 }
@@ -170,15 +165,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(variable, `${issue?.message ?? 'invalid'}${given !== undefined ? `, got ${JSON.stringify(given)}` : ''}`);
   }
   const values = parsed.data;
-  const dataDir = resolve(cwd, values.XYN_DATA_DIR);
   if (values.XYN_AUTH === 'open' && !isLoopback(values.XYN_HOST)) {
     throw new ConfigError('XYN_AUTH', `"open" is allowed only when XYN_HOST is a loopback address, got ${values.XYN_HOST}`);
   }
   return {
     ...values,
-    dataDir,
-    storePath: values.HXO_DB_PATH ? resolve(cwd, values.HXO_DB_PATH) : resolve(dataDir, 'store'),
-    artifactsDir: values.HXO_ARTIFACTS_DIR ? resolve(cwd, values.HXO_ARTIFACTS_DIR) : resolve(dataDir, 'artifacts'),
+    ...dataPaths(values, cwd),
     sources,
   };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { canonicalEncode, sortKeysDeep, writeAddressFrame, writeCanonical } from '../../src/kernel/canonical.ts';
+import { canonicalEncode, copyFrameInput, sortKeysDeep, writeAddressFrame, writeCanonical } from '../../src/kernel/canonical.ts';
 
 const reference = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 const msgpackrBytes = (v: unknown) => Buffer.from(reference.pack(sortKeysDeep(v))).toString('hex');
@@ -50,12 +50,22 @@ describe('canonical msgpack writer', () => {
     expect(direct).toBeGreaterThan(600);
   });
 
-  it('writes the address frame as the sorted {executor, input, kind} map', () => {
+  it('writes the address frame as the sorted {executor, input, kind} map, and hands out the input\'s own bytes from it', () => {
+    const target = new Uint8Array(1 << 20);
     fc.assert(
       fc.property(asciiKey, asciiKey, value, (kind, executor, input) => {
         const frame = writeAddressFrame(kind, executor, input);
-        if (frame) expect(hex(frame)).toBe(msgpackrBytes({ kind, input, executor }));
-        else expect(writeCanonical(input)).toBeUndefined();
+        if (frame) {
+          expect(hex(frame)).toBe(msgpackrBytes({ kind, input, executor }));
+          const n = copyFrameInput(target);
+          expect(hex(target.subarray(0, n))).toBe(hex(canonicalEncode(input)));
+        } else {
+          expect(writeCanonical(input)).toBeUndefined();
+          expect(copyFrameInput(target)).toBe(-1);
+        }
+        // Any other encode in between: no frame to copy from.
+        writeCanonical(1);
+        expect(copyFrameInput(target)).toBe(-1);
       }),
       { numRuns: 2000 },
     );

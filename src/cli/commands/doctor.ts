@@ -29,7 +29,7 @@ export function registerDoctor(program: Command): void {
     .option('--port <port>', 'port serve would bind')
     .option('--json', 'machine-readable output')
     .action(async (flags: NodeFlags & { json?: boolean }) => {
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       const checks = await runChecks(config);
       if (flags.json) {
         process.stdout.write(JSON.stringify({ config: maskedConfig(config), checks }, null, 2) + '\n');

@@ -36,7 +36,7 @@ export function registerEvents(program: Command): void {
     .option('--follow', 'keep printing new events until interrupted')
     .action(async (flags: EventsFlags) => {
       const matches = flags.topic ? compilePattern(flags.topic) : undefined;
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       if (!existsSync(config.storePath)) {
         throw new ValidationError(`no event log at ${config.storePath}: start a node there first (xyn serve --data ${config.dataDir})`, '--data');
       }

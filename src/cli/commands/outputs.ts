@@ -29,7 +29,7 @@ export function registerOutputs(program: Command): void {
         await copyOut(res);
         return;
       }
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       if (!existsSync(config.storePath)) throw new ValidationError(`no plan ${planId} in ${config.dataDir}`, 'plan_id');
       const registry = new JobKindRegistry();
       for (const module of config.HXO_JOB_KIND_MODULES) await registry.loadModule(module, process.cwd());
@@ -51,7 +51,7 @@ export function registerOutputs(program: Command): void {
         await copyOut(res);
         return;
       }
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       const bytes = existsSync(config.storePath) ? await withStore(flags, (store) => new Cas(store).get(hash)) : undefined;
       if (!bytes) throw new ValidationError(`no artifact ${hash} in ${config.dataDir}`, 'sha256');
       await writeOut(bytes);

@@ -28,7 +28,7 @@ export function registerPlanList(program: Command): void {
 
 async function dataDirPlans(flags: NodeFlags): Promise<PlanSummary[]> {
   // Nothing has run here: no plans (and no store is made just to say so).
-  if (!existsSync(configFromFlags(flags).storePath)) return [];
+  if (!existsSync((await configFromFlags(flags)).storePath)) return [];
   return withStore(flags, (store) => storedPlans(store));
 }
 

@@ -6,17 +6,19 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Database } from 'lmdb';
-import { ValidationError } from '../../kernel/index.ts';
-import { PLANS_DB, readPlanFile, storedReport, storedStatus, verifyReport, type PlanRecord, type PlanReport, type PlanStatus } from '../../hxo/index.ts';
+import { ValidationError } from '../../kernel/errors.ts';
+import type { PlanReport, PlanStatus } from '../../hxo/report.ts';
+import type { PlanRecord } from '../../hxo/plan-records.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
-import { configFromFlags, withDataFlag, withStore, type NodeFlags } from '../config-flags.ts';
-import { summary } from './run.ts';
+import { storePathFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
+import { summary } from '../summary.ts';
 
 export function registerPlanCommands(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('status')))
     .argument('<plan_id>')
     .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
     .action(async (planId: string, flags: NodeFlags & RemoteFlags) => {
+      const { storedStatus } = await import('../../hxo/plan-records.ts');
       const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedStatus(plans, planId));
       process.stdout.write(JSON.stringify(status, null, 2) + '\n');
     });
@@ -26,6 +28,7 @@ export function registerPlanCommands(program: Command): void {
     .description("an ended plan's report: from a node with --url, else from the data dir")
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
+      const { storedReport } = await import('../../hxo/plan-records.ts');
       const report = isRemote(flags) ? await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedReport(plans, planId));
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
     });
@@ -36,6 +39,7 @@ export function registerPlanCommands(program: Command): void {
     .option('--wait', 'wait for the plan to end; exit 0 only if certified')
     .option('--json', 'print JSON')
     .action(async (file: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
+      const { readPlanFile } = await import('../../hxo/plan.ts');
       const plan = readPlanFile(file);
       const submitted = await callApi<{ plan_id: string; hint?: string }>(flags, 'POST', '/api/hxo/create-and-submit', plan);
       // An aborted plan submitted again: the node says how to continue it.
@@ -62,7 +66,8 @@ export function registerPlanCommands(program: Command): void {
     .argument('<report>', 'REPORT.json as printed by xyn run --json or xyn report --json')
     .description('check a report offline: the certificate signature and every included proof')
     .option('--public-key <hex>', 'also require this node key to have signed it')
-    .action((file: string, flags: { publicKey?: string }) => {
+    .action(async (file: string, flags: { publicKey?: string }) => {
+      const { verifyReport } = await import('../../hxo/verify-report.ts');
       let parsed: unknown;
       try {
         parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -81,10 +86,16 @@ export function registerPlanCommands(program: Command): void {
 }
 
 /** Reads plan records straight from the store: no node is started, nothing is written. */
-function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
-  const { storePath } = configFromFlags(flags);
+async function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
+  const storePath = await storePathFromFlags(flags);
   if (!existsSync(storePath)) throw new ValidationError(`no plans at ${storePath}: nothing has run with this data dir`, '--data');
-  return withStore(flags, (store) => fn(store.db<string, PlanRecord>(PLANS_DB)));
+  const [{ openStore }, { PLANS_DB }] = await Promise.all([import('../../store/env.ts'), import('../../hxo/plan-records.ts')]);
+  const store = openStore({ path: storePath });
+  try {
+    return fn(store.db<string, PlanRecord>(PLANS_DB));
+  } finally {
+    await store.close();
+  }
 }
 
 /** Waits for a plan on a node to end (its status says finished), then reads its report. */

@@ -13,7 +13,7 @@ import { HxoEngine, type ReplaySelection } from '../../hxo/index.ts';
 import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
-import { summary } from './run.ts';
+import { summary } from '../summary.ts';
 
 interface ReplayFlags extends NodeFlags {
   failed?: boolean;
@@ -37,7 +37,7 @@ export function registerReplay(program: Command): void {
     .action(async (planId: string, flags: ReplayFlags) => {
       if (flags.failed && flags.subtree) throw new ValidationError('--failed and --subtree cannot be combined', '--subtree');
       const selection: ReplaySelection = flags.failed ? { failed: true } : flags.subtree ? { subtree: flags.subtree } : { verify: true };
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       await withDataDirLock(config.dataDir, 'replay', async () => {
         const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
         try {

@@ -19,7 +19,7 @@ import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.t
 import { abortedHint, storedPlanRecord } from '../plan-record.ts';
 import { showProgress } from '../progress.ts';
 import { awaitReport, isRemote, withRemoteFlags } from './plans.ts';
-import { summary } from './run.ts';
+import { summary } from '../summary.ts';
 
 type ResumeFlags = NodeFlags & RemoteFlags & { json?: boolean };
 
@@ -42,7 +42,7 @@ async function resumeOnNode(flags: ResumeFlags, planId: string): Promise<PlanRep
 }
 
 async function resumeHere(flags: ResumeFlags, planId: string): Promise<PlanReport> {
-  const config = configFromFlags(flags);
+  const config = await configFromFlags(flags);
   const record = await storedPlanRecord(flags, config, planId, 'plan_id');
   checkResumable(record, false);
   const registry = new JobKindRegistry();

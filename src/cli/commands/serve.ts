@@ -20,7 +20,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to bind (XYN_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to bind (XYN_PORT, default 8000; 0 for any free port)')
     .action(async (flags: NodeFlags) => {
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       // One node per data dir: refused here, naming the holder, before anything is opened.
       await withDataDirLock(config.dataDir, 'serve', async (lock) => {
         const kernel = await startKernel(config);

@@ -23,10 +23,11 @@ export function registerStoreCommands(program: Command): void {
     .option('--json', 'print what it did as JSON')
     .action(async (flags: GcFlags) => {
       const { withDataDirLock, DataDirLockedError } = await import('../../store/index.ts');
-      const { checkCheckpointFormat, checkpointDb, PLANS_DB } = await import('../../hxo/checkpoint-records.ts');
+      const { checkCheckpointFormat, checkpointDb } = await import('../../hxo/checkpoint-records.ts');
+      const { PLANS_DB } = await import('../../hxo/plan-records.ts');
       const { Memo } = await import('../../hxo/memo.ts');
       const { PlanCollector, applyRetention } = await import('../../hxo/retention.ts');
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       const policy = { plans: config.XYN_RETAIN_PLANS, days: config.XYN_RETAIN_DAYS };
       const gc = (): Promise<GcReport> =>
         withStore(flags, (store) => {
@@ -49,7 +50,7 @@ export function registerStoreCommands(program: Command): void {
     .option('--json', 'print the sizes as JSON')
     .action(async (flags: NodeFlags & { json?: boolean }) => {
       const { withDataDirLock, compactStore } = await import('../../store/index.ts');
-      const config = configFromFlags(flags);
+      const config = await configFromFlags(flags);
       const sizes = await withDataDirLock(config.dataDir, 'compact', () => compactStore(config.storePath));
       process.stdout.write(flags.json ? JSON.stringify(sizes) + '\n' : `xyn compact: ${config.storePath}/data.mdb ${mib(sizes.before)} → ${mib(sizes.after)}\n`);
     });

@@ -80,7 +80,7 @@ type Audit = (operation: string, record: TokenRecord) => Promise<void>;
  * While a node holds it, the refusal points at the node's API.
  */
 async function offline<T>(flags: Flags, command: string, fn: (tokens: TokenStore, audit: Audit) => Promise<T>): Promise<T> {
-  const config = configFromFlags(flags);
+  const config = await configFromFlags(flags);
   try {
     return await withDataDirLock(config.dataDir, command, () =>
       withStore(flags, async (store) => {

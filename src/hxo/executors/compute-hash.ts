@@ -7,6 +7,7 @@
  */
 import { canonicalView } from '../../kernel/canonical.ts';
 import { sha256Into } from '../../kernel/sha256.ts';
+import type { ShardContext } from '../../kernel/batch-protocol.ts';
 
 export interface HashInput {
   start: number;
@@ -17,9 +18,10 @@ export interface HashInput {
 const h = Buffer.alloc(32);
 
 export const executors = {
-  hash(input: unknown, config: { rounds?: number } = {}): { digest: string } {
+  hash(input: unknown, config: { rounds?: number } = {}, shard?: ShardContext): { digest: string } {
     const rounds = config.rounds ?? 1;
-    sha256Into(canonicalView(input), h, 0);
+    // The input's bytes as its address hashed them, when run as a shard: not encoded twice.
+    sha256Into(shard ? shard.inputBytes() : canonicalView(input), h, 0);
     for (let r = 1; r < rounds; r++) sha256Into(h, h, 0);
     return { digest: h.toString('hex') };
   },
