@@ -4,8 +4,10 @@
  * and the line that says how to continue a plan that ended aborted.
  */
 import { existsSync } from 'node:fs';
-import { ValidationError, type Config } from '../kernel/index.ts';
-import { storedRecord, type PlanRecord } from '../hxo/index.ts';
+import { ValidationError } from '../kernel/errors.ts';
+import type { Config } from '../kernel/config.ts';
+import { storedRecord } from '../hxo/stored-plan.ts';
+import type { PlanRecord } from '../hxo/plan-records.ts';
 import { withStore, type NodeFlags } from './config-flags.ts';
 
 /** The plan's record; refused (exit 2, naming `field`) when the data dir has no such plan. */

@@ -1,6 +1,6 @@
 /** A live progress bar for a running plan (TTY only): done/failed, shards/s, eta. */
 import { SingleBar, Presets } from 'cli-progress';
-import type { PlanStatus } from '../hxo/index.ts';
+import type { PlanStatus } from '../hxo/report.ts';
 
 export function showProgress(status: () => PlanStatus, everyMs = 200): () => void {
   const first = status();

@@ -2,18 +2,21 @@
  * The HXO engine's records in LMDB, shared by the plan actor (main thread)
  * and the shard workers (pool threads).
  *
- * - `checkpoints`: a plan's shard checkpoints, 32 shards to an LMDB entry
- *   (a *block*): key plan_id ‖ 0x00 ‖ stage (u16 BE) ‖ first shard (u32 BE,
- *   a multiple of 32), value the checkpoints of the block's shards that ended
- *   for good. Absent means pending: a claimed or running shard of a crashed
- *   node is therefore pending again on resume, by construction. A million
- *   shards are written per plan, and an LMDB put costs about as much as the
- *   rest of a shard's work; a block costs one put (and one read, to merge with
- *   what an earlier batch left in it) for 32 shards, and a shard is found with
- *   one point read.
+ * - `checkpoints`: a plan's shard checkpoints, BLOCK_SHARDS (64) shards to an
+ *   LMDB entry (a *block*): key plan_id ‖ 0x00 ‖ stage (u16 BE) ‖ first shard
+ *   (u32 BE, a multiple of 64), value the checkpoints of the block's shards
+ *   that ended for good. Absent means pending: a claimed or running shard of
+ *   a crashed node is therefore pending again on resume, by construction. A
+ *   million shards are written per plan, and an LMDB put costs about as much
+ *   as the rest of a shard's work; a block costs one put (and one read, to
+ *   merge with what an earlier batch left in it) for 64 shards, and a shard is
+ *   found with one point read. (Blocks of a few pages: LMDB stores a value
+ *   over ~2 KB in whole pages of its own, and the last one's slack is a
+ *   smaller share of a bigger block.)
  *
- * A block: u32 BE bitmap (bit k: shard first+k is in it) ‖ u32 BE end offset
- * of each present shard's checkpoint, in order ‖ the checkpoints.
+ * A block: a bitmap of u32 BE words (bit k of word w: shard first+32w+k is
+ * in it) ‖ u32 BE end offset of each present shard's checkpoint, in order ‖
+ * the checkpoints.
  *
  * A checkpoint is a fixed header then a tail (no per-shard msgpack):
  *   0 phase | 1 flags (1 = reused, 2 = artifacts) | 2-3 attempts (u16) | 4-7 ms (u32) |
@@ -185,7 +188,7 @@ function header(b: Buffer, phase: Phase, flags: number, attempts: number, ms: nu
 // Blocks
 
 /**
- * The layout of checkpoints (blocks of 32, raw addresses) this code reads and
+ * The layout of checkpoints (blocks of 64, raw addresses) this code reads and
  * writes. A store with checkpoints and no mark is of format 1 (one shard an
  * entry, ASCII cas_ids).
  */
@@ -205,7 +208,7 @@ export function checkCheckpointFormat(store: Store): void {
 }
 
 /** Shards per block. */
-export const BLOCK_SHARDS = 32;
+export const BLOCK_SHARDS = 64;
 
 export type CheckpointDb = Database<Uint8Array, Buffer>;
 
@@ -261,55 +264,77 @@ export class BlockKeys {
   }
 }
 
-/** The checkpoint of shard `k` (0..31) of a block, or undefined. */
+/** Bitmap words (u32) at the head of a block. */
+const WORDS = BLOCK_SHARDS / 32;
+
+/** Is shard k of the block in it, and how many before it are (its place among the block's checkpoints)? */
+function presence(b: Buffer, k: number): { present: boolean; before: number; count: number } {
+  let before = 0;
+  let count = 0;
+  for (let w = 0; w < WORDS; w++) {
+    const bits = b.readUInt32BE(4 * w);
+    const n = popcount(bits);
+    count += n;
+    if (w < k >>> 5) before += n;
+    else if (w === k >>> 5) before += popcount(bits & ((1 << (k & 31)) - 1));
+  }
+  return { present: ((b.readUInt32BE(4 * (k >>> 5)) >>> (k & 31)) & 1) === 1, before, count };
+}
+
+/** The checkpoint of shard `k` (0 ≤ k < BLOCK_SHARDS) of a block, or undefined. */
 export function blockRecord(block: Uint8Array, k: number): Uint8Array | undefined {
   const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-  const bits = b.readUInt32BE(0);
-  if (((bits >>> k) & 1) === 0) return undefined;
-  const p = popcount(bits & ((1 << k) - 1));
-  const data = 4 + 4 * popcount(bits);
-  const start = p === 0 ? 0 : b.readUInt32BE(4 + 4 * (p - 1));
-  return b.subarray(data + start, data + b.readUInt32BE(4 + 4 * p));
+  const { present, before, count } = presence(b, k);
+  if (!present) return undefined;
+  const ends = 4 * WORDS;
+  const data = ends + 4 * count;
+  const start = before === 0 ? 0 : b.readUInt32BE(ends + 4 * (before - 1));
+  return b.subarray(data + start, data + b.readUInt32BE(ends + 4 * before));
 }
 
 /** Calls `visit(k, checkpoint)` for each shard k of a block, in order. */
 export function forEachBlockRecord(block: Uint8Array, visit: (k: number, checkpoint: Uint8Array) => void): void {
   const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-  const bits = b.readUInt32BE(0);
-  const data = 4 + 4 * popcount(bits);
+  const ends = 4 * WORDS;
+  let count = 0;
+  for (let w = 0; w < WORDS; w++) count += popcount(b.readUInt32BE(4 * w));
+  const data = ends + 4 * count;
   let p = 0;
   let start = 0;
-  for (let k = 0; k < BLOCK_SHARDS; k++) {
-    if (((bits >>> k) & 1) === 0) continue;
-    const end = b.readUInt32BE(4 + 4 * p++);
-    visit(k, b.subarray(data + start, data + end));
-    start = end;
+  for (let w = 0; w < WORDS; w++) {
+    const bits = b.readUInt32BE(4 * w);
+    for (let bit = 0; bit < 32; bit++) {
+      if (((bits >>> bit) & 1) === 0) continue;
+      const end = b.readUInt32BE(ends + 4 * p++);
+      visit(32 * w + bit, b.subarray(data + start, data + end));
+      start = end;
+    }
   }
 }
 
 /** A block of these checkpoints (slot k: shard first+k, or undefined). */
 export function encodeBlock(slots: readonly (Uint8Array | undefined)[]): Buffer {
-  let bits = 0;
   let count = 0;
   let bytes = 0;
   for (let k = 0; k < BLOCK_SHARDS; k++) {
     const r = slots[k];
     if (!r) continue;
-    bits |= 1 << k;
     count++;
     bytes += r.length;
   }
-  const b = Buffer.allocUnsafe(4 + 4 * count + bytes);
-  b.writeUInt32BE(bits >>> 0, 0);
+  const ends = 4 * WORDS;
+  const b = Buffer.allocUnsafe(ends + 4 * count + bytes);
+  b.fill(0, 0, ends);
   let p = 0;
-  let at = 4 + 4 * count;
+  let at = ends + 4 * count;
   const data = at;
   for (let k = 0; k < BLOCK_SHARDS; k++) {
     const r = slots[k];
     if (!r) continue;
+    b.writeUInt32BE((b.readUInt32BE(4 * (k >>> 5)) | (1 << (k & 31))) >>> 0, 4 * (k >>> 5));
     b.set(r, at);
     at += r.length;
-    b.writeUInt32BE(at - data, 4 + 4 * p++);
+    b.writeUInt32BE(at - data, ends + 4 * p++);
   }
   return b;
 }

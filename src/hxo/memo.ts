@@ -13,7 +13,7 @@
  * Why by place and not by an index of addresses: an index written a shard at
  * a time lands each entry on a random LMDB page (a million random writes per
  * plan cost four times the run itself), while a run's checkpoints are
- * already written, in order, 32 to a block. Re-runs, a plan grown or shrunk
+ * already written, in order, 64 to a block. Re-runs, a plan grown or shrunk
  * at its end, and inputs edited in place keep their shards' places; a shard
  * whose place moved (a file added before it) runs again.
  *

@@ -10,10 +10,14 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
-import { HxoEngine, JobKindRegistry, preparePlan, readPlanFile } from '../../hxo/index.ts';
+import { ValidationError } from '../../kernel/errors.ts';
+import { createLogger } from '../../kernel/log.ts';
+import { startKernel } from '../../kernel/kernel.ts';
+import { HxoEngine, preparePlan } from '../../hxo/engine.ts';
+import { JobKindRegistry } from '../../hxo/job-kinds.ts';
+import { readPlanFile } from '../../hxo/plan.ts';
 import { summary } from '../summary.ts';
-import { withDataDirLock } from '../../store/index.ts';
+import { withDataDirLock } from '../../store/data-dir-lock.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
 import { abortedHint, storedPlanRecord } from '../plan-record.ts';
