@@ -32,13 +32,13 @@ import {
   ADDRESS_BYTES,
   BLOCK_SHARDS,
   BlockKeys,
-  blockRecord,
   checkpointArtifacts,
   checkpointDb,
   doneOutput,
   encodeDoneShard,
   encodeFailed,
   encodeReused,
+  forEachBlockRecord,
   writeCheckpoints,
   type CheckpointDb,
 } from './checkpoint-records.ts';
@@ -233,7 +233,8 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
 class EarlierRun {
   private readonly keys: BlockKeys;
   private first = -1;
-  private block: Uint8Array | undefined;
+  /** The block's checkpoints by place in it (read once per block, not per shard). */
+  private readonly slots: (Uint8Array | undefined)[] = new Array(BLOCK_SHARDS);
 
   constructor(source: MemoSource, keyStage: number) {
     // A sub-shard of a split shard is looked for in the earlier run's split space.
@@ -245,9 +246,11 @@ class EarlierRun {
     const first = i - (i % BLOCK_SHARDS);
     if (first !== this.first) {
       this.first = first;
-      this.block = checkpoints.getBinary(this.keys.at(first));
+      this.slots.fill(undefined);
+      const block = checkpoints.getBinary(this.keys.at(first));
+      if (block) forEachBlockRecord(block, (k, checkpoint) => (this.slots[k] = checkpoint));
     }
-    return this.block ? blockRecord(this.block, i - first) : undefined;
+    return this.slots[i - first];
   }
 }
 
