@@ -4,7 +4,7 @@
  * fault of the caller. A 5xx means a bug or a broken node, never bad input.
  */
 import { XynError, ValidationError } from '../kernel/errors.ts';
-import { PlanChangedError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
+import { PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
 import { EventsTruncatedError } from '../store/errors.ts';
 
 export class ApiError extends Error {
@@ -27,6 +27,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof PlanNotFoundError) return new ApiError(404, 'not_found', err.message);
   if (err instanceof PlanNotEndedError) return new ApiError(409, 'conflict', err.message);
+  if (err instanceof PlanInUseError) return new ApiError(409, 'conflict', err.message, { used_by: err.users });
   if (err instanceof PlanNotResumableError) return new ApiError(409, 'conflict', err.message, { state: err.state });
   // Its checkpoints, outputs and artifacts are gone for good (retention); its report stays.
   if (err instanceof PlanCollectedError) return new ApiError(410, 'gone', err.message, { collected_at: err.collectedAt ?? null });

@@ -5,7 +5,7 @@
  */
 import type { Capability, Principal } from './auth.ts';
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'DELETE';
 
 export interface ApiRequest {
   method: Method;

@@ -99,6 +99,17 @@ export class PlanCollectedError extends XynError {
   }
 }
 
+/** A plan that running plans depend on (they reuse its outputs) cannot be collected now. */
+export class PlanInUseError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly users: string[],
+  ) {
+    super(`plan ${planId} is where running plan(s) ${users.join(', ')} reuse outputs from: collect it once they have ended`, 'PLAN_IN_USE', { planId, users });
+  }
+}
+
+registerErrorClass(PlanInUseError);
 registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanCollectedError);
 registerErrorClass(PlanError);

@@ -34,7 +34,7 @@ import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
 import { PLANS_DB, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
@@ -280,15 +280,19 @@ export class HxoEngine {
     return this.oneCollectionAtATime(() => applyRetention(this.collector, this.plans, policy, { dryRun, spared: this.inUse() }));
   }
 
-  /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`); its report stays. */
-  collect(planId: string): Promise<CollectedPlan> {
+  /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`, audited); its report stays. */
+  collect(planId: string, options: { by?: string; role?: string } = {}): Promise<CollectedPlan> {
     return this.oneCollectionAtATime(async () => {
       const record = this.plans.get(planId);
       if (!record) throw new PlanNotFoundError(planId);
       if (record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
       if (this.live.has(planId) || !record.report) throw new PlanNotEndedError(planId, 'only an ended plan can be collected: abort it first');
-      if (this.inUse().has(planId)) throw new PlanError('plan_id', `${planId} is where a running plan reuses outputs from: collect it once that plan has ended`);
-      return this.collector.collect(record, 'asked for', false);
+      const users = [...this.live].filter(([, live]) => live.run.memoSources.some((s) => s?.plan_id === planId)).map(([id]) => id);
+      if (users.length > 0) throw new PlanInUseError(planId, users);
+      const collected = await this.collector.collect(record, 'asked for', false);
+      const by = options.by ?? 'local';
+      await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.collect', details: { ...collected } }, { actor: by, correlation_id: planId });
+      return collected;
     });
   }
 

@@ -255,6 +255,8 @@ describe('the HTTP layer', () => {
     const requestFor = (r: Route): { path: string; body?: unknown } => {
       const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef');
       if (r.method === 'GET') return { path };
+      // Collecting is not undone: ask for a plan that is not there (404 past the capability check).
+      if (r.method === 'DELETE') return { path: r.path.replace(':id', 'no-such-plan') };
       if (r.path === '/api/hxo/create-and-submit') return { path, body: computeHashPlan('matrix', 3) };
       if (r.path === '/api/v1/events') return { path, body: { event_name: 'matrix.ping', data: {} } };
       return { path, body: {} };

@@ -119,6 +119,16 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       },
     },
     {
+      // hxo:plan (admirals): collecting a plan's data is managing plans; its report stays.
+      method: 'DELETE',
+      path: '/api/hxo/plans/:id',
+      capability: 'hxo:plan',
+      summary: "collect an ended plan's checkpoints, outputs and the artifacts only it refers to now (retention does it on a schedule); its report stays",
+      async handle(req) {
+        return { body: await engine.collect(id(req), { by: req.principal.id, role: req.principal.role }) };
+      },
+    },
+    {
       method: 'GET',
       path: '/api/hxo/plans/:id/shards',
       capability: 'hxo:view',
