@@ -109,6 +109,14 @@ export class PlanInUseError extends XynError {
   }
 }
 
+/** A plan's run was stopped with its node: it is unfinished, and resumes when the node starts again. */
+export class NodeStoppingError extends XynError {
+  constructor(readonly planId: string) {
+    super(`plan ${planId} was not finished: its node stopped (it resumes from its checkpoints when the node starts again)`, 'NODE_STOPPING', { planId });
+  }
+}
+
+registerErrorClass(NodeStoppingError);
 registerErrorClass(PlanInUseError);
 registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanCollectedError);

@@ -19,6 +19,7 @@ import type { Database } from 'lmdb';
 import type { Kernel } from '../kernel/kernel.ts';
 import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
+import type { Supervisable } from '../kernel/actor.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
 import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
@@ -34,9 +35,9 @@ import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { NodeStoppingError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
-import { PLANS_DB, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+import { PLANS_DB, emptyReport, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
 export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 import { Memo, type MemoSource } from './memo.ts';
@@ -113,6 +114,8 @@ export class HxoEngine {
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
     kernel.root.add(autonomyActor(kernel.bus)).catch(onAddError);
+    // Stopped first when the node stops (before the pool): plans halt, their running batches drain.
+    kernel.root.add(this.lifecycle()).catch(onAddError);
     kernel.root
       .add(
         healListener(kernel.bus, {
@@ -179,11 +182,32 @@ export class HxoEngine {
   }
 
   /** Resumes every plan a previous process left running. */
+  /**
+   * Resumes every plan a previous process left running — as long as it is
+   * still the same plan: one whose executors' code or input files changed
+   * since it started would mix outputs of two versions, so it ends aborted
+   * instead, saying why (its file run again is a new plan). One that cannot
+   * be prepared any more (a module gone) is left as it is, with a log line.
+   */
   async resumeUnfinished(): Promise<string[]> {
     const resumed: string[] = [];
     for (const { value } of this.plans.getRange({})) {
       if (value.report || this.live.has(value.plan_id)) continue;
-      await this.submit(value.source, { baseDir: value.base_dir, planId: value.plan_id, submittedBy: value.submitted_by });
+      let plan: ResolvedPlan;
+      try {
+        plan = await this.prepare(value.source, value.base_dir);
+      } catch (err) {
+        this.kernel.log.error({ err, plan_id: value.plan_id }, 'unfinished plan not resumed: it cannot be prepared');
+        continue;
+      }
+      if (plan.digest !== value.digest) {
+        const reason = 'not resumed: its executors\' code or input files changed since it started (run its file again: a new plan)';
+        const report = { ...emptyReport(value), state: 'aborted' as const, reason, finished_at: new Date().toISOString() };
+        await this.kernel.store.write(() => void this.plans.put(value.plan_id, { ...value, state: 'aborted', report }));
+        this.kernel.log.warn({ plan_id: value.plan_id }, `unfinished plan ${reason}`);
+        continue;
+      }
+      await this.submit(value.source, { baseDir: value.base_dir, planId: value.plan_id, submittedBy: value.submitted_by, prepared: plan });
       resumed.push(value.plan_id);
     }
     return resumed;
@@ -322,6 +346,21 @@ export class HxoEngine {
     const next = this.collecting.catch(() => undefined).then(work);
     this.collecting = next;
     return next;
+  }
+
+  /**
+   * The engine as a child of the node's root supervisor: stopping it halts
+   * every live plan (no more shards claimed; running batches drain and are
+   * checkpointed; the plan stays unfinished, to resume at the next start) and
+   * waits for retention. The pool closes only after.
+   */
+  private lifecycle(): Supervisable {
+    const stop = async (): Promise<void> => {
+      for (const { run } of this.live.values()) run.halt();
+      await Promise.allSettled([...this.live.values()].map((l) => l.finished));
+      await this.collecting.catch(() => undefined);
+    };
+    return { id: 'hxo', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop, onCrash: () => {} };
   }
 
   /** Plans that must not be collected now: running, and those running plans reuse outputs from. */
@@ -495,6 +534,10 @@ export class HxoEngine {
         await run.executed;
         unwatch();
         clearTimeout(timebox);
+        if (run.wasHalted) {
+          await events.flush();
+          throw new NodeStoppingError(planId);
+        }
         await events.flush();
         const executeMs = performance.now() - t0 - partitionMs;
         const { report, badLeaves } = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 }, replayed);

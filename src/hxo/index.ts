@@ -3,7 +3,7 @@ export { HxoEngine, preparePlan, storedReport, storedStatus, type PlanRecord, ty
 export { PLANS_DB } from './plan-records.ts';
 export { readPlanFile, parsePlanText, checkPlanShape, resolvePlan, planIdFor, type PlanInput, type ResolvedPlan, type ResolvedStage } from './plan.ts';
 export { JobKindRegistry, type JobKind, type SafetyPolicy } from './job-kinds.ts';
-export { CheckpointFormatError, PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError, ShardTimeoutError } from './engine-errors.ts';
+export { CheckpointFormatError, NodeStoppingError, PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError, ShardTimeoutError } from './engine-errors.ts';
 export type { PlanReport, PlanStatus, StageStats } from './report.ts';
 export { verifyReport, type ReportVerification } from './verify-report.ts';
 export { shardAddress } from './address.ts';

@@ -43,7 +43,8 @@ export function storedReport(plans: Database<PlanRecord, string>, planId: string
   return record.report;
 }
 
-function emptyReport(record: PlanRecord): PlanReport {
+/** A report of a plan with nothing counted yet (state `running`: the caller says otherwise). */
+export function emptyReport(record: PlanRecord): PlanReport {
   return {
     plan_id: record.plan_id,
     plan_name: record.plan_name,

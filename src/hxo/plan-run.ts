@@ -110,6 +110,7 @@ export class PlanRun {
   /** Splits being journaled: their sub-shards wait, and the plan cannot end. */
   private journaling = 0;
   private started = false;
+  private halted = false;
   private inFlightShards = 0;
   private batchSize = 64;
   private perShardMsEma = 0;
@@ -184,6 +185,22 @@ export class PlanRun {
   /** Stops claiming shards; running batches finish (or time out). */
   abort(reason: string): void {
     this.stop('aborted', reason);
+  }
+
+  /**
+   * The node is stopping: no more shards are claimed, and the run ends once
+   * its running batches have (their checkpoints written). Unlike an abort
+   * it leaves no mark: the plan stays unfinished, and resumes at the next start.
+   */
+  halt(): void {
+    if (this.state !== 'running' || this.halted) return;
+    this.halted = true;
+    this.checkFinished();
+  }
+
+  /** Whether the run ended because the node is stopping (halt), not because its shards did. */
+  get wasHalted(): boolean {
+    return this.halted;
   }
 
   private stop(state: 'aborted' | 'failed', reason: string): void {
@@ -339,12 +356,12 @@ export class PlanRun {
     this.sources.set(cursor, {
       id: `${this.planId}:${cursor.stage.id}${isSub ? ':splits' : ''}`,
       dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatch(cursor)),
-      readyAt: () => (this.state === 'running' ? cursor.nextRetryAt : undefined),
+      readyAt: () => (this.state === 'running' && !this.halted ? cursor.nextRetryAt : undefined),
     });
   }
 
   private dispatch(cursor: StageCursor): boolean {
-    if (this.state !== 'running') return false;
+    if (this.state !== 'running' || this.halted) return false;
     const batch = cursor.take(this.batchSize, Date.now());
     if (cursor.broken) {
       cursor.requeue(batch, Date.now());
@@ -509,7 +526,8 @@ export class PlanRun {
     const cursors = [...this.sources.keys()];
     const drained = cursors.every((c) => c.inFlight === 0);
     const allEnded = this.journaling === 0 && cursors.every((c) => c.finished);
-    if (((this.state === 'aborted' || this.state === 'failed') && drained) || (this.state === 'running' && allEnded)) {
+    const halted = this.halted && drained && this.journaling === 0;
+    if (((this.state === 'aborted' || this.state === 'failed') && drained) || (this.state === 'running' && (allEnded || halted))) {
       const now = Date.now();
       for (const s of this.stages) s.finished_at ??= now;
       for (const s of this.sources.values()) this.scheduler.remove(s);

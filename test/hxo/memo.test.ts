@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { CheckpointFormatError } from '../../src/hxo/engine-errors.ts';
-import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
+import type { PlanRecord } from '../../src/hxo/plan-records.ts';
 import { openStore } from '../../src/store/env.ts';
 import { ModuleChangedError, checkModuleTag, moduleTag, relativeImports, taggedModuleUrl } from '../../src/kernel/module-tags.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
@@ -149,6 +150,36 @@ describe('memoization in one node', () => {
     expect(two.stages[0]?.memo_source).toBeNull();
     const three = await runForOutputs(n, plan('three', kind), dir, parse);
     expect(three.report.stages[0]).toMatchObject({ memo_source: submitted.planId, reused_shards: COUNT });
+  }, 120_000);
+});
+
+describe('an unfinished plan whose code changed', () => {
+  it('is not resumed by the next node (it ends aborted, saying why), and its plan runs anew with the new code', async () => {
+    const dir = folder();
+    const kind = writeKind(dir);
+    const data = folder();
+    const first = await startNode({}, data);
+    const submitted = await first.engine.submit(plan('left-unfinished', kind), { baseDir: dir });
+    expect((await submitted.finished).state).toBe('certified');
+    // As a node killed mid-plan leaves it: no report, some checkpoints.
+    const plans = first.kernel.store.db<string, PlanRecord>('plans');
+    await first.kernel.store.write(() => {
+      const { report: _report, ...record } = plans.get(submitted.planId) as PlanRecord;
+      void plans.put(submitted.planId, { ...record, state: 'running' });
+      writeCheckpoints(checkpointDb(first.kernel.store), new BlockKeys(submitted.planId, 0), [5, 6, 7], [undefined, undefined, undefined]);
+    });
+    await first.close();
+
+    writeKind(dir, { offset: 9 });
+    const second = await startNode({}, data);
+    nodes.push(second);
+    expect(await second.engine.start()).toEqual([]);
+    const report = second.engine.report(submitted.planId);
+    expect(report).toMatchObject({ state: 'aborted', truth_certified: false });
+    expect(report.reason).toMatch(/code or input files changed since it started/);
+    const anew = await runForOutputs(second, plan('left-unfinished', kind), dir, parse);
+    expect(anew.planId).not.toBe(submitted.planId);
+    expect(anew.report).toMatchObject({ state: 'certified', reused_shards: 0, merkle_root: specRoot(1, 9) });
   }, 120_000);
 });
 

@@ -10,9 +10,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
-import { PlanError } from '../../src/hxo/engine-errors.ts';
+import { NodeStoppingError, PlanError } from '../../src/hxo/engine-errors.ts';
+import { openStore } from '../../src/store/env.ts';
+import { join } from 'node:path';
 import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, specCasId, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 
 const nodes: TestNode[] = [];
@@ -139,3 +141,36 @@ describe('a shard whose thread was killed keeps its cas_id and its created/claim
     expect(names).toEqual(['hxo.shard.created', 'hxo.shard.claimed', 'hxo.shard.failed']);
   }, 30_000);
 });
+
+describe('a node stopped while a plan runs', () => {
+  it('stops promptly (the plan halts; its running batches drain), leaves the plan unfinished, and the next node resumes it to the spec root', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const first = await startNode({}, d.path);
+    const plan = computeHashPlan('stopped-mid-plan', 300_000);
+    const submitted = await first.engine.submit(plan, { baseDir: BLUEPRINTS });
+    const outcome = submitted.finished.then(
+      () => 'finished',
+      (err: unknown) => (err instanceof NodeStoppingError ? 'stopped' : String(err)),
+    );
+    // Once some shards are done: stopping then used to leave the plan dispatching to a closed pool, forever.
+    await waitFor(() => first.engine.status(submitted.planId).done_shards > 0, 30_000, 'shards done');
+    await first.close();
+    expect(await outcome).toBe('stopped');
+    expect((await storedPlan(d.path, submitted.planId))?.report).toBeUndefined();
+
+    const second = await node({}, d.path);
+    expect(await second.engine.start()).toEqual([submitted.planId]);
+    await second.engine.idle();
+    expect(second.engine.report(submitted.planId)).toMatchObject({ state: 'certified', total_shards: 300_000, merkle_root: specComputeHashRoot(300_000) });
+  }, 120_000);
+});
+
+async function storedPlan(dir: string, planId: string): Promise<PlanRecord | undefined> {
+  const store = openStore({ path: join(dir, 'store') });
+  try {
+    return store.db<string, PlanRecord>('plans').get(planId);
+  } finally {
+    await store.close();
+  }
+}

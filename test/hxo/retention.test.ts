@@ -7,9 +7,10 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PlanCollectedError, PlanNotEndedError } from '../../src/hxo/engine-errors.ts';
+import { PlanCollectedError, PlanInUseError, PlanNotEndedError } from '../../src/hxo/engine-errors.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import { casRefsDb } from '../../src/store/cas.ts';
+import { BLOCK_SHARDS } from '../../src/hxo/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { checkpointKeys, computeHashPlan, BLUEPRINTS, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 
@@ -45,7 +46,7 @@ describe('retention', () => {
       await n.kernel.retention.trim();
       const gc = await n.engine.gc({ policy: { plans: 3, days: 0 } });
       expect(gc.plans.map((c) => c.plan_id)).toEqual(p >= 3 ? [ids[p - 3]] : []);
-      if (p >= 3) expect(gc.plans[0]).toMatchObject({ reason: 'beyond the last 3 plans', shards: SHARDS, checkpoint_blocks: SHARDS / 32 });
+      if (p >= 3) expect(gc.plans[0]).toMatchObject({ reason: 'beyond the last 3 plans', shards: SHARDS, checkpoint_blocks: Math.ceil(SHARDS / BLOCK_SHARDS) });
     }
     expect(onePlan).toBeGreaterThan(SHARDS * 100);
     expect(storeBytes(n)).toBeLessThan(6 * onePlan + 8 * 1024 * 1024);
@@ -73,7 +74,7 @@ describe('retention', () => {
     const b = await n.engine.submit(computeHashPlan('dry-b', 2000, { config: { total: 2000, per_shard: 1, rounds: 2 } }), { baseDir: BLUEPRINTS });
     await b.finished;
     const dry = await n.engine.gc({ dryRun: true, policy: { plans: 1, days: 0 } });
-    expect(dry).toMatchObject({ dry_run: true, plans: [{ plan_id: a.planId, shards: 1000, checkpoint_blocks: Math.ceil(1000 / 32) }] });
+    expect(dry).toMatchObject({ dry_run: true, plans: [{ plan_id: a.planId, shards: 1000, checkpoint_blocks: Math.ceil(1000 / BLOCK_SHARDS) }] });
     expect(dry.checkpoint_bytes).toBeGreaterThan(1000 * 100);
     expect(checkpointKeys(n, a.planId)).toHaveLength(1000);
     expect((await n.engine.gc({ policy: { plans: 0, days: 1 } })).plans).toEqual([]);
@@ -88,7 +89,7 @@ describe('retention', () => {
     const reuser = await n.engine.submit(computeHashPlan('reuser', 200_000), { baseDir: BLUEPRINTS });
     const strict = await n.engine.gc({ policy: { plans: 1, days: 0 } });
     expect(strict.plans).toEqual([]);
-    await expect(n.engine.collect(source.planId)).rejects.toThrow(/reuses outputs from/);
+    await expect(n.engine.collect(source.planId)).rejects.toThrow(PlanInUseError);
     await expect(n.engine.collect(reuser.planId)).rejects.toThrow(PlanNotEndedError);
     const reused = await reuser.finished;
     expect(reused).toMatchObject({ state: 'certified', reused_shards: 3000, merkle_root: specComputeHashRoot(200_000) });
