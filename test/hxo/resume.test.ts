@@ -22,6 +22,8 @@ import { specComputeHashRoot, storedCheckpoints } from './helpers.ts';
 
 const TOTAL = 100_000;
 const KILLS = 6;
+/** sha256 rounds per shard: enough work that a run cannot finish the plan between two kills. */
+const ROUNDS = 100;
 const dir = tempDir();
 let store: Store | undefined;
 afterAll(async () => {
@@ -39,10 +41,10 @@ describe('crash-resume', () => {
       const data = join(dir.path, 'data');
       writeFileSync(
         planFile,
-        `name: resume-100k\nconstraints:\n  max_shards: ${TOTAL}\nstages:\n  - id: hash\n    kind: compute.hash\n    partitioner: by_range\n    executor: hash\n    config: {total: ${TOTAL}, per_shard: 1, rounds: 1}\n`,
+        `name: resume-100k\nconstraints:\n  max_shards: ${TOTAL}\nstages:\n  - id: hash\n    kind: compute.hash\n    partitioner: by_range\n    executor: hash\n    config: {total: ${TOTAL}, per_shard: 1, rounds: ${ROUNDS}}\n`,
       );
       const args = ['run', planFile, '--data', data, '--json'];
-      const expectedRoot = specComputeHashRoot(TOTAL);
+      const expectedRoot = specComputeHashRoot(TOTAL, ROUNDS);
 
       /** Checkpoints in the data dir so far (another process writes them; we only read keys). */
       const checkpointCount = (): number => {
