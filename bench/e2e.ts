@@ -24,19 +24,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanReport } from '../src/hxo/report.ts';
+import { positiveIntArg } from './lib.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  const n = at > 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`bench:e2e: ${name} must be a positive integer, got ${process.argv[at + 1]}`);
-    process.exit(2);
-  }
-  return n;
-};
-const shards = arg('--shards', 1_000_000);
-const runs = arg('--runs', 3);
+const shards = positiveIntArg('bench:e2e', '--shards', 1_000_000);
+const runs = positiveIntArg('bench:e2e', '--runs', 3);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 execFileSync(join(root, 'native-bench/build.sh'), { stdio: 'inherit' });

@@ -111,3 +111,14 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `xyn-bench-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** A positive integer flag (`--shards 200000`) of a bench script, or its default; anything else exits 2 naming it. */
+export function positiveIntArg(bench: string, name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  const n = at > 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${bench}: ${name} must be a positive integer, got ${process.argv[at + 1]}`);
+    process.exit(2);
+  }
+  return n;
+}

@@ -16,19 +16,11 @@ import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
 import { HxoEngine } from '../src/hxo/engine.ts';
+import { positiveIntArg } from './lib.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  const n = at > 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`bench:plans: ${name} must be a positive integer, got ${process.argv[at + 1]}`);
-    process.exit(2);
-  }
-  return n;
-};
-const shards = arg('--shards', 1_000_000);
-const plans = arg('--plans', 10);
+const shards = positiveIntArg('bench:plans', '--shards', 1_000_000);
+const plans = positiveIntArg('bench:plans', '--plans', 10);
 
 const dir = mkdtempSync(join(tmpdir(), 'xyn-plans-'));
 const config = loadConfig({ env: { ...process.env, XYN_DATA_DIR: dir, HXO_MAX_SHARDS: String(shards), XYN_GC_INTERVAL_MS: '0' } });

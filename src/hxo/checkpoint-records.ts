@@ -183,6 +183,11 @@ export function checkpointArtifacts(checkpoint: Uint8Array): string[] {
   return decodeCheckpoint(checkpoint).arts;
 }
 
+/** The owner (store/cas.ts) of the artifacts a plan's done checkpoints name. */
+export function planArtifactOwner(planId: string): string {
+  return `plan:${planId}`;
+}
+
 /** Bytes 0..8: phase, flags, attempts, ms. */
 function header(b: Buffer, phase: Phase, flags: number, attempts: number, ms: number): void {
   b[0] = phase;

@@ -35,8 +35,9 @@ import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { NodeStoppingError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
-import { PlanCollector, applyRetention, type CollectedPlan, type GcReport, type RetentionPolicy } from './retention.ts';
+import { NodeStoppingError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollector } from './retention.ts';
+import { PlanRetention, type RunningPlan } from './plan-retention.ts';
 import { PLANS_DB, emptyReport, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
 
 export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
@@ -89,9 +90,8 @@ export class HxoEngine {
   private readonly checkpoints: CheckpointDb;
   private readonly splits: SplitJournal;
   private readonly memo: Memo;
-  private readonly collector: PlanCollector;
-  /** Retention running now (one at a time; `stopRetention` waits for it). */
-  private collecting: Promise<unknown> = Promise.resolve();
+  /** The node's retention of plans: on a schedule (serve), and one plan on demand. */
+  readonly retention: PlanRetention;
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
   private key: NodeKey | undefined;
@@ -109,7 +109,7 @@ export class HxoEngine {
     this.checkpoints = checkpointDb(kernel.store);
     this.splits = new SplitJournal(kernel.store);
     this.memo = new Memo(kernel.store);
-    this.collector = new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo);
+    this.retention = new PlanRetention(kernel, this.plans, new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo), () => this.running());
     this.autotune = new AutotunePolicies(config);
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
@@ -294,61 +294,6 @@ export class HxoEngine {
   }
 
   /**
-   * Applies retention (retention.ts) with the node's policy (XYN_RETAIN_*):
-   * collects the data of the ended plans it no longer keeps, or with
-   * `dryRun` says what it would free.
-   */
-  gc(options: { dryRun?: boolean; policy?: RetentionPolicy } = {}): Promise<GcReport> {
-    const policy = options.policy ?? { plans: this.kernel.config.XYN_RETAIN_PLANS, days: this.kernel.config.XYN_RETAIN_DAYS };
-    const dryRun = options.dryRun ?? false;
-    return this.oneCollectionAtATime(() => applyRetention(this.collector, this.plans, policy, { dryRun, spared: this.inUse() }));
-  }
-
-  /** Collects one ended plan's data now (`DELETE /api/hxo/plans/{id}`, audited); its report stays. */
-  collect(planId: string, options: { by?: string; role?: string } = {}): Promise<CollectedPlan> {
-    return this.oneCollectionAtATime(async () => {
-      const record = this.plans.get(planId);
-      if (!record) throw new PlanNotFoundError(planId);
-      if (record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
-      if (this.live.has(planId) || !record.report) throw new PlanNotEndedError(planId, 'only an ended plan can be collected: abort it first');
-      const users = [...this.live].filter(([, live]) => live.run.memoSources.some((s) => s?.plan_id === planId)).map(([id]) => id);
-      if (users.length > 0) throw new PlanInUseError(planId, users);
-      const collected = await this.collector.collect(record, 'asked for', false);
-      const by = options.by ?? 'local';
-      await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.collect', details: { ...collected } }, { actor: by, correlation_id: planId });
-      return collected;
-    });
-  }
-
-  /**
-   * Applies retention every `intervalMs` (and once now; never for 0); the
-   * returned stop waits for a collection in progress. Each one that frees
-   * anything is one log line.
-   */
-  scheduleRetention(intervalMs: number): () => Promise<void> {
-    if (intervalMs <= 0) return () => Promise.resolve();
-    const apply = (): void => {
-      this.gc()
-        .then((r) => {
-          if (r.plans.length > 0) this.kernel.log.info({ plans: r.plans.map((p) => p.plan_id), checkpoint_bytes: r.checkpoint_bytes, artifact_bytes: r.artifact_bytes }, `retention collected ${r.plans.length} plan(s)`);
-        })
-        .catch((err: unknown) => this.kernel.log.error({ err }, 'retention failed'));
-    };
-    apply();
-    const timer = setInterval(apply, intervalMs).unref();
-    return async () => {
-      clearInterval(timer);
-      await this.collecting.catch(() => undefined);
-    };
-  }
-
-  private oneCollectionAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.collecting.catch(() => undefined).then(work);
-    this.collecting = next;
-    return next;
-  }
-
-  /**
    * The engine as a child of the node's root supervisor: stopping it halts
    * every live plan (no more shards claimed; running batches drain and are
    * checkpointed; the plan stays unfinished, to resume at the next start) and
@@ -358,19 +303,14 @@ export class HxoEngine {
     const stop = async (): Promise<void> => {
       for (const { run } of this.live.values()) run.halt();
       await Promise.allSettled([...this.live.values()].map((l) => l.finished));
-      await this.collecting.catch(() => undefined);
+      await this.retention.idle();
     };
     return { id: 'hxo', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop, onCrash: () => {} };
   }
 
-  /** Plans that must not be collected now: running, and those running plans reuse outputs from. */
-  private inUse(): Set<string> {
-    const ids = new Set<string>();
-    for (const [planId, live] of this.live) {
-      ids.add(planId);
-      for (const source of live.run.memoSources) if (source) ids.add(source.plan_id);
-    }
-    return ids;
+  /** The plans running now, each with the plans it reuses outputs from. */
+  running(): RunningPlan[] {
+    return [...this.live].map(([planId, live]) => ({ planId, memoSources: live.run.memoSources.flatMap((s) => (s ? [s.plan_id] : [])) }));
   }
 
   /** A plan as it is laid out now: live, or resolved again from its record (kept for the next question). */

@@ -20,10 +20,9 @@
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
 import { casDb, casRefsDb, dropCasRefs } from '../store/cas.ts';
-import { forEachBlockRecord, planKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { forEachBlockRecord, planArtifactOwner, planKeyRange, type CheckpointDb } from './checkpoint-records.ts';
 import type { Memo } from './memo.ts';
 import type { PlanRecord } from './plan-records.ts';
-import { planArtifactOwner } from './shard-batch.ts';
 
 export interface RetentionPolicy {
   /** Keep the last N plans' data (0: no limit by count). */

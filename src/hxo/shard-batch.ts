@@ -35,6 +35,7 @@ import {
   checkpointArtifacts,
   checkpointDb,
   doneOutput,
+  planArtifactOwner,
   encodeDoneShard,
   encodeFailed,
   encodeReused,
@@ -102,10 +103,6 @@ function openDbs(path: string): void {
   refs = casRefsDb(store);
 }
 
-/** The owner of the artifacts a plan's done shards refer to (store/cas.ts). */
-export function planArtifactOwner(planId: string): string {
-  return `plan:${planId}`;
-}
 
 export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
   if (!storePath) throw new Error('the shard-worker pool was started without a store path');

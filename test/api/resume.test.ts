@@ -162,7 +162,7 @@ describe('POST /api/hxo/resume/{id}', () => {
 
     // Retention collected an aborted plan's checkpoints: nothing to continue from (410).
     const { planId: collectedId } = await abortedPlan('resume-collected', 3000, 1);
-    await api.node.engine.collect(collectedId);
+    await api.node.engine.retention.collect(collectedId);
     const gone = await api.call('POST', `/api/hxo/resume/${collectedId}`, { body: {} });
     expect(gone.status, JSON.stringify(gone.body)).toBe(410);
     expect((gone.body.error as { message: string }).message).toMatch(/collected by retention/);

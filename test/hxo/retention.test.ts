@@ -44,7 +44,7 @@ describe('retention', () => {
       ids.push(planId);
       if (p === 0) onePlan = storeBytes(n) - before;
       await n.kernel.retention.trim();
-      const gc = await n.engine.gc({ policy: { plans: 3, days: 0 } });
+      const gc = await n.engine.retention.gc({ policy: { plans: 3, days: 0 } });
       expect(gc.plans.map((c) => c.plan_id)).toEqual(p >= 3 ? [ids[p - 3]] : []);
       if (p >= 3) expect(gc.plans[0]).toMatchObject({ reason: 'beyond the last 3 plans', shards: SHARDS, checkpoint_blocks: Math.ceil(SHARDS / BLOCK_SHARDS) });
     }
@@ -59,7 +59,7 @@ describe('retention', () => {
     expect(verifyReport(JSON.parse(JSON.stringify(report))).ok).toBe(true);
     await expect(n.engine.shards(old, { cursor: 0, limit: 10 })).rejects.toThrow(PlanCollectedError);
     await expect(n.engine.replay(old)).rejects.toThrow(PlanCollectedError);
-    await expect(n.engine.collect(old)).rejects.toThrow(PlanCollectedError);
+    await expect(n.engine.retention.collect(old)).rejects.toThrow(PlanCollectedError);
     // Kept: whole, nothing to replay.
     for (const kept of ids.slice(-3)) {
       expect(checkpointKeys(n, kept)).toHaveLength(SHARDS);
@@ -73,12 +73,12 @@ describe('retention', () => {
     await a.finished;
     const b = await n.engine.submit(computeHashPlan('dry-b', 2000, { config: { total: 2000, per_shard: 1, rounds: 2 } }), { baseDir: BLUEPRINTS });
     await b.finished;
-    const dry = await n.engine.gc({ dryRun: true, policy: { plans: 1, days: 0 } });
+    const dry = await n.engine.retention.gc({ dryRun: true, policy: { plans: 1, days: 0 } });
     expect(dry).toMatchObject({ dry_run: true, plans: [{ plan_id: a.planId, shards: 1000, checkpoint_blocks: Math.ceil(1000 / BLOCK_SHARDS) }] });
     expect(dry.checkpoint_bytes).toBeGreaterThan(1000 * 100);
     expect(checkpointKeys(n, a.planId)).toHaveLength(1000);
-    expect((await n.engine.gc({ policy: { plans: 0, days: 1 } })).plans).toEqual([]);
-    expect((await n.engine.gc({ policy: { plans: 0, days: 0 } })).plans).toEqual([]);
+    expect((await n.engine.retention.gc({ policy: { plans: 0, days: 1 } })).plans).toEqual([]);
+    expect((await n.engine.retention.gc({ policy: { plans: 0, days: 0 } })).plans).toEqual([]);
   });
 
   it('never touches a running plan, nor the plan it reuses outputs from; collect() refuses both', async () => {
@@ -87,14 +87,14 @@ describe('retention', () => {
     await source.finished;
     // Reuses the source's 3000 outputs, then runs 197,000 more shards: running while retention looks.
     const reuser = await n.engine.submit(computeHashPlan('reuser', 200_000), { baseDir: BLUEPRINTS });
-    const strict = await n.engine.gc({ policy: { plans: 1, days: 0 } });
+    const strict = await n.engine.retention.gc({ policy: { plans: 1, days: 0 } });
     expect(strict.plans).toEqual([]);
-    await expect(n.engine.collect(source.planId)).rejects.toThrow(PlanInUseError);
-    await expect(n.engine.collect(reuser.planId)).rejects.toThrow(PlanNotEndedError);
+    await expect(n.engine.retention.collect(source.planId)).rejects.toThrow(PlanInUseError);
+    await expect(n.engine.retention.collect(reuser.planId)).rejects.toThrow(PlanNotEndedError);
     const reused = await reuser.finished;
     expect(reused).toMatchObject({ state: 'certified', reused_shards: 3000, merkle_root: specComputeHashRoot(200_000) });
     // Once it has ended, the source is beyond the last plan.
-    expect((await n.engine.gc({ policy: { plans: 1, days: 0 } })).plans.map((p) => p.plan_id)).toEqual([source.planId]);
+    expect((await n.engine.retention.gc({ policy: { plans: 1, days: 0 } })).plans.map((p) => p.plan_id)).toEqual([source.planId]);
   }, 120_000);
 
   it('an artifact goes with the last plan that refers to it (memo hits refer to it too)', async () => {
@@ -116,10 +116,10 @@ describe('retention', () => {
     expect(artifacts).toHaveLength(2);
     expect(held(second.planId).sort()).toEqual([...artifacts].sort());
 
-    const one = await n.engine.collect(first.planId);
+    const one = await n.engine.retention.collect(first.planId);
     expect(one).toMatchObject({ reason: 'asked for', shards: 2, artifacts: 0 });
     expect(artifacts.map((h) => n.kernel.cas.has(h))).toEqual([true, true]);
-    const two = await n.engine.collect(second.planId);
+    const two = await n.engine.retention.collect(second.planId);
     expect(two.artifacts).toBe(2);
     expect(artifacts.map((h) => n.kernel.cas.has(h))).toEqual([false, false]);
     expect(n.engine.report(first.planId)).toEqual(firstReport);

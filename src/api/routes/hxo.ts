@@ -125,7 +125,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       capability: 'hxo:plan',
       summary: "collect an ended plan's checkpoints, outputs and the artifacts only it refers to now (retention does it on a schedule); its report stays",
       async handle(req) {
-        return { body: await engine.collect(id(req), { by: req.principal.id, role: req.principal.role }) };
+        return { body: await engine.retention.collect(id(req), { by: req.principal.id, role: req.principal.role }) };
       },
     },
     {

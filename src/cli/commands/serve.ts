@@ -31,7 +31,7 @@ export function registerServe(program: Command): void {
             engine = new HxoEngine(kernel);
             const resumed = await engine.start();
             if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
-            stopRetention = engine.scheduleRetention(config.XYN_GC_INTERVAL_MS);
+            stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
           }
           const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
           const url = `http://${config.XYN_HOST}:${server.port}`;
