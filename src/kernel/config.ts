@@ -40,8 +40,8 @@ const url = z.url({ error: 'expected a URL' });
 
 /**
  * Event-log size cap by default: a million-shard plan's events take about
- * 140 MB of log (measured on compute.hash), so this keeps the last dozen or so
- * of them, a tenth of the artifact quota.
+ * 65 MiB of log (measured on compute.hash), so this keeps the last thirty or
+ * so of them, a tenth of the artifact quota.
  */
 export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
 /** Below a MiB a cap would trim the log down to a few hundred events. */
