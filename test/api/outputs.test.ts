@@ -17,7 +17,7 @@ import { decode } from '../../src/kernel/codec.ts';
 import { verifyInclusion } from '../../src/hxo/merkle.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import type { PlanStatus } from '../../src/hxo/report.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { REPO_ROOT, computeHashPlan, flakyPlan, specComputeHashShard } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 
@@ -144,11 +144,7 @@ describe('GET /api/hxo/outputs/{id}', () => {
   it("a running plan's outputs so far: only done shards, in leaf order", async () => {
     const submitted = await api.call('POST', '/api/hxo/create-and-submit', { body: flakyPlan('outputs-running', 'slow', 400, {}, { ms: 10 }) });
     const planId = submitted.body.plan_id as string;
-    const deadline = Date.now() + 30_000;
-    while ((api.node.engine.status(planId) as PlanStatus).done_shards < 20) {
-      if (Date.now() > deadline) throw new Error('no progress');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => (api.node.engine.status(planId) as PlanStatus).done_shards >= 20, 30_000, 'progress');
     const { items } = await allPages(`/api/hxo/outputs/${planId}?limit=50`);
     expect(api.node.engine.abort(planId)).toBe(true);
     expect(items.length).toBeGreaterThanOrEqual(20);
@@ -171,11 +167,7 @@ describe('GET /api/hxo/outputs/{id}', () => {
     expect(res.headers['content-type']).toBe(NDJSON);
     // The client takes nothing: once the socket is full, the server waits for it and reads no more pages.
     res.pause();
-    const deadline = Date.now() + 30_000;
-    while (api.server.httpStreams().waiting === 0) {
-      if (Date.now() > deadline) throw new Error('the stream never waited for its client');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => api.server.httpStreams().waiting > 0, 30_000, 'the stream to wait for its client');
     const stalled = api.server.httpStreams();
     expect(stalled.open).toBe(before.open + 1);
     const writtenWhileStalled = stalled.bytes - before.bytes;
@@ -206,11 +198,7 @@ describe('GET /api/hxo/outputs/{id}', () => {
     const [res] = (await once(req, 'response')) as [IncomingMessage];
     await once(res, 'data');
     req.destroy();
-    const deadline = Date.now() + 30_000;
-    while (api.server.httpStreams().cut === before.cut) {
-      if (Date.now() > deadline) throw new Error('the stream was not cut');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => api.server.httpStreams().cut !== before.cut, 30_000, 'the stream to be cut');
     expect(api.server.httpStreams()).toMatchObject({ open: before.open, completed: before.completed, cut: before.cut + 1 });
     expect((await api.call('GET', '/api/v1/health')).status).toBe(200);
   });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { flakyPlan, planEvents, specCasId, specLeaf } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 
@@ -49,13 +49,9 @@ function specSlowRoot(count: number): string {
 const status = (planId: string): Promise<PlanStatus> => api.call('GET', `/api/hxo/status/${planId}`).then((a) => a.body as unknown as PlanStatus);
 
 async function until(planId: string, done: (s: PlanStatus) => boolean): Promise<PlanStatus> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const s = await status(planId);
-    if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`plan ${planId}: not there within 60 s: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let last: PlanStatus | undefined;
+  await waitFor(async () => done((last = await status(planId))), 60_000, `plan ${planId}'s status`);
+  return last as PlanStatus;
 }
 
 /** Submits a slow plan and aborts it once `doneAtLeast` shards are done; its aborted status. */

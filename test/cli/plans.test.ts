@@ -20,7 +20,7 @@ import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { openStore, type Store } from '../../src/store/env.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { REPO_ROOT, cliEnv, startXyn, xynSync } from '../helpers/cli.ts';
 import { flakyPlan, specCasId, specComputeHashShard, specLeaf, startNode } from '../hxo/helpers.ts';
 
@@ -93,13 +93,15 @@ describe('xyn plans and xyn resume', () => {
     const file = planFile('killed', flakyPlan('cli-killed', 'slow', count, {}, { ms: 3 }));
     const child = startXyn(['run', file, '--data', killed, '--json']);
     let store: Store | undefined;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (!store && existsSync(join(killed, 'store', 'data.mdb'))) stores.push((store = openStore({ path: join(killed, 'store') })));
-      if (store && checkpointDb(store).getKeysCount() > 0) break;
-      if (child.done() || Date.now() > deadline) throw new Error('the run ended, or made no progress, before it could be killed');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(
+      () => {
+        if (child.done()) throw new Error('the run ended before it could be killed');
+        if (!store && existsSync(join(killed, 'store', 'data.mdb'))) stores.push((store = openStore({ path: join(killed, 'store') })));
+        return store !== undefined && checkpointDb(store).getKeysCount() > 0;
+      },
+      60_000,
+      'the run to checkpoint shards',
+    );
     child.kill();
     expect((await child.exited).signal).toBe('SIGKILL');
 
@@ -131,8 +133,7 @@ describe('xyn plans and xyn resume', () => {
       for (const file of files) {
         const submitted = await node.engine.submit(readPlanFile(file), { baseDir: dirname(file) });
         ids.push(submitted.planId);
-        const deadline = Date.now() + 60_000;
-        while (node.engine.status(submitted.planId).done_shards === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await waitFor(() => node.engine.status(submitted.planId).done_shards > 0, 60_000, 'shards done');
         expect(node.engine.abort(submitted.planId)).toBe(true);
         expect((await submitted.finished).state).toBe('aborted');
       }

@@ -12,7 +12,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { REPO_ROOT, cliEnv, xynProcess, xynSync } from '../helpers/cli.ts';
 import { flakyPlan, specComputeHashRoot, specComputeHashShard } from '../hxo/helpers.ts';
 
@@ -140,8 +140,7 @@ describe('xyn serve, token and the remote commands', () => {
     const planId = xynSync(['submit', slowFile, ...remote]).stdout.trim();
     expect(xynSync(['abort', planId, ...remote]).status).toBe(0);
     const statusOf = async (): Promise<PlanStatus> => (await (await fetch(`${url}/api/hxo/status/${planId}`, { headers: { authorization: `Bearer ${admiral}` } })).json()) as PlanStatus;
-    const deadline = Date.now() + 60_000;
-    while ((await statusOf()).finished_at === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => (await statusOf()).finished_at !== null, 60_000, 'the aborted plan to end');
     expect((await statusOf()).state).toBe('aborted');
     const again = xynSync(['submit', slowFile, ...remote]);
     expect(again.status).toBe(0);
