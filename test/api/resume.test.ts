@@ -13,7 +13,7 @@ import { merkleRoot } from '../../src/hxo/merkle.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
-import { flakyPlan, planEvents, specCasId, specLeaf } from '../hxo/helpers.ts';
+import { FLAKY_KIND, flakyPlan, planEvents, specCasId, specLeaf } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 
 let api: TestApi;
@@ -26,17 +26,13 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-/** A user's job kind `test.resumable` in a file of its own: shard i → {i, offset}, a little slowly. */
-function writeKind(file: string, offset: number): void {
-  writeFileSync(
-    file,
-    [
-      `export const kind = 'test.resumable';`,
-      `export const partitioners = { by_count: { count: (c) => c.count, *shards(c) { for (let i = 0; i < c.count; i++) yield { i }; } } };`,
-      `export const executors = { slow: async (input) => { await new Promise((r) => setTimeout(r, 2)); return { i: input.i, offset: ${offset} }; } };`,
-      '',
-    ].join('\n'),
-  );
+/**
+ * A user's job kind `test.resumable` in a file of its own: the test.flaky
+ * kind's partitioners and executors (its `slow` one among them) under another
+ * name; `revision` stands for an edit of the module's code.
+ */
+function writeKind(file: string, revision: number): void {
+  writeFileSync(file, [`export { partitioners, executors } from ${JSON.stringify(FLAKY_KIND)};`, `export const kind = 'test.resumable';`, `export const revision = ${revision};`, ''].join('\n'));
 }
 
 /** The root of a test.flaky `slow` plan of `count` shards (output = input {i}), from the spec. */
@@ -133,7 +129,7 @@ describe('POST /api/hxo/resume/{id}', () => {
     // A plan whose code changed since it started: its executor's module edited while it stood aborted.
     const module = join(dir.path, 'resumable.mjs');
     writeKind(module, 0);
-    const changing = { name: 'resume-changed', modules: [module], stages: [{ id: 'slow', kind: 'test.resumable', partitioner: 'by_count', executor: 'slow', config: { count: 3000 } }] };
+    const changing = { name: 'resume-changed', modules: [module], stages: [{ id: 'slow', kind: 'test.resumable', partitioner: 'by_count', executor: 'slow', config: { count: 3000, ms: 2 } }] };
     const { planId: changedId } = await abortedPlan('resume-changed', 3000, 1, changing);
     writeKind(module, 1);
     const changed = await api.call('POST', `/api/hxo/resume/${changedId}`, { body: {} });

@@ -8,51 +8,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
-import { REPO_ROOT, cliEnv, xynProcess, xynSync } from '../helpers/cli.ts';
+import { REPO_ROOT, cliEnv, startServe, xynProcess, xynSync, type Serving } from '../helpers/cli.ts';
 import { flakyPlan, specComputeHashRoot, specComputeHashShard } from '../hxo/helpers.ts';
 
 const dir = tempDir();
 const data = join(dir.path, 'data');
-let serve: ChildProcess;
+let serve: Serving;
 let url = '';
 let admiral = '';
 
-/** Starts `xyn serve` on a free port; resolves with its stderr once it says it is up. */
-function startServe(): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = xynProcess(['serve', '--data', data, '--port', '0']);
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not come up: ${stderr}`)), 30_000);
-    child.stderr?.on('data', () => {
-      if (!/node up on/.test(stderr)) return;
-      clearTimeout(timer);
-      resolve({ child, stderr: () => stderr });
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
-
 beforeAll(async () => {
-  const started = await startServe();
-  serve = started.child;
-  const text = started.stderr();
-  admiral = (/\n(xyn_[A-Za-z0-9_-]{43})\n/.exec(text) as RegExpExecArray)[1] as string;
-  url = (/node up on (http:\/\/127\.0\.0\.1:\d+)/.exec(text) as RegExpExecArray)[1] as string;
+  serve = await startServe(data);
+  admiral = (/\n(xyn_[A-Za-z0-9_-]{43})\n/.exec(serve.stderr()) as RegExpExecArray)[1] as string;
+  url = serve.url;
 }, 60_000);
 afterAll(async () => {
-  if (serve && serve.exitCode === null) await stop(serve);
+  if (serve.child.exitCode === null) await serve.stop();
   dir.cleanup();
 });
 
@@ -167,15 +143,14 @@ describe('xyn serve, token and the remote commands', () => {
   });
 
   it('stops on SIGTERM; then tokens are made in the data dir directly, audited; a second start prints no token', async () => {
-    expect(await stop(serve)).toBe(0);
+    expect(await serve.stop()).toBe(0);
     const direct = xynSync(['token', 'create', '--role', 'viewer', '--principal', 'ops', '--data', data]);
     expect(direct.status, direct.stderr).toBe(0);
     expect(direct.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
     const audits = xynSync(['events', '--data', data, '--topic', 'hxo.audit', '--limit', '1000']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: { operation: string; details: Record<string, unknown> } });
     expect(audits.filter((e) => e.data.operation === 'token.create').map((e) => e.data.details.principal)).toEqual(['cap', 'captain', 'ops']);
     expect(audits.some((e) => e.data.operation === 'token.revoke')).toBe(true);
-    const again = await startServe();
-    serve = again.child;
-    expect(again.stderr()).not.toMatch(/xyn_/);
+    serve = await startServe(data);
+    expect(serve.stderr()).not.toMatch(/xyn_/);
   }, 60_000);
 });
