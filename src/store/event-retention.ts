@@ -21,8 +21,12 @@
  *   const retention = new EventRetention(log, { maxAgeMs: 7 * DAY_MS, maxBytes: 2 * 1024 ** 3 });
  *   const report = await retention.trim(); // {removed, oldest_seq, bytes, events, held_at}
  */
-import { systemClock, type Clock } from '../kernel/clock.ts';
 import { TRIM_CHUNK, type EventLog } from './event-log.ts';
+
+/** What retention reads the time from (the kernel's Clock has this shape): injected, so tests drive age. */
+export interface RetentionClock {
+  now(): number;
+}
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Over the size cap, a pass trims down to this share of it. */
@@ -36,7 +40,7 @@ export interface RetentionPolicy {
 }
 
 export interface RetentionOptions extends RetentionPolicy {
-  clock?: Clock;
+  clock?: RetentionClock;
   /** The highest seq a pass may trim through (asked before each chunk). */
   hold?: () => number;
   /** Events per trimming transaction (default TRIM_CHUNK). */
@@ -68,7 +72,7 @@ export interface RetentionListeners {
 }
 
 export class EventRetention {
-  private readonly clock: Clock;
+  private readonly clock: RetentionClock;
   private readonly chunk: number;
   private running: Promise<TrimReport> | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +83,7 @@ export class EventRetention {
     private readonly log: EventLog,
     private readonly options: RetentionOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? { now: () => Date.now() };
     this.chunk = options.chunk ?? TRIM_CHUNK;
   }
 
