@@ -294,7 +294,7 @@ function presence(b: Buffer, k: number): { present: boolean; before: number; cou
 }
 
 /** The checkpoint of shard `k` (0 ≤ k < BLOCK_SHARDS) of a block, or undefined. */
-export function blockRecord(block: Uint8Array, k: number): Uint8Array | undefined {
+function blockRecord(block: Uint8Array, k: number): Uint8Array | undefined {
   const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
   const { present, before, count } = presence(b, k);
   if (!present) return undefined;

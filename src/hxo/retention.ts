@@ -58,7 +58,7 @@ const CHUNK = 2_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The ended plans the policy no longer keeps, with why; `spared` (running, reused from) are kept. */
-export function plansToCollect(records: Iterable<PlanRecord>, policy: RetentionPolicy, now: number, spared: ReadonlySet<string>): { record: PlanRecord; reason: string }[] {
+function plansToCollect(records: Iterable<PlanRecord>, policy: RetentionPolicy, now: number, spared: ReadonlySet<string>): { record: PlanRecord; reason: string }[] {
   const all = [...records].sort((a, b) => (a.created_at > b.created_at ? -1 : a.created_at < b.created_at ? 1 : 0));
   const out: { record: PlanRecord; reason: string }[] = [];
   all.forEach((record, rank) => {
