@@ -13,7 +13,7 @@ import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
-import { REPO_ROOT, cliEnv, startServe, xynProcess, xynSync, type Serving } from '../helpers/cli.ts';
+import { REPO_ROOT, cliEnv, startServe, xynSync, type Serving } from '../helpers/cli.ts';
 import { flakyPlan, specComputeHashRoot, specComputeHashShard } from '../hxo/helpers.ts';
 
 const dir = tempDir();
