@@ -47,7 +47,11 @@ export function sortKeysDeep(value: unknown): unknown {
   const sorted: Record<string, unknown> = {};
   for (const key of keys.sort()) {
     const v = record[key];
-    if (v !== undefined) sorted[key] = sortKeysDeep(v);
+    if (v === undefined) continue;
+    // An own "__proto__" key (JSON.parse makes them) must stay a key: assigning
+    // it would set the copy's prototype and drop the key from the bytes.
+    if (key === '__proto__') Object.defineProperty(sorted, key, { value: sortKeysDeep(v), enumerable: true, writable: true, configurable: true });
+    else sorted[key] = sortKeysDeep(v);
   }
   return sorted;
 }
