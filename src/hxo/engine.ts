@@ -465,11 +465,15 @@ export class HxoEngine {
     const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
     const t0 = performance.now();
     const { config, bus, log } = this.kernel;
+    let unrecorded = 0;
     const events = new EventBatcher(bus, {
       batchSize: config.HXO_EVENT_BATCH_SIZE,
       maxRate: config.HXO_EVENT_MAX_RATE,
       meta: { correlation_id: correlationId },
-      onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
+      // Said once per plan: a store that refuses one batch usually refuses the ones after it too.
+      onError: (err) => {
+        if (unrecorded++ === 0) log.error({ err, plan_id: planId }, 'shard events not recorded (later batches that fail are not logged again)');
+      },
     });
     this.endedStatus.delete(planId);
     let run = this.newRun(planId, plan, events, memoSources);
