@@ -91,7 +91,7 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
     bus.publish(name, data).catch((err: unknown) => log.error({ err, event: name }, 'kernel event not recorded'));
   };
 
-  const audit = new AuditTrail(store, bus);
+  const audit = new AuditTrail(store, bus, (write) => space.retrying(write));
   const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit]);
   root.onCrash((error) => log.fatal({ err: error }, 'root supervisor gave up'));
   const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY });
