@@ -34,7 +34,8 @@ export type Role = (typeof ROLES)[number];
 /**
  * The seed's table: admirals do everything; captains view status (when
  * HXO_ALLOW_CAPTAIN_VIEW) and audit logs. Xyn's own roles: operators emit
- * and read events and view plans; viewers read events.
+ * and read events and view plans (emitting a control topic needs more:
+ * CONTROL_CAPABILITIES); viewers read events.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {

@@ -167,8 +167,6 @@ async function streamFrame(token: string, frame: unknown): Promise<Record<string
 }
 
 describe("the node's namespaces are refused to everyone, in any letter case", () => {
-  const namespaceOf: Record<string, string> = { hxo: 'hxo', xyn: 'xyn', genesis: 'genesis' };
-
   it.each([
     ['hxo', 'hxo', 'app.hxo'],
     ['HXO', 'hxo', 'app.hxo'],
@@ -212,7 +210,7 @@ describe("the node's namespaces are refused to everyone, in any letter case", ()
         expect(answer.status, name).toBe(403);
         const details = (answer.body.error as { details: { namespace: string; topic: string } }).details;
         expect(details.topic).toBe(name);
-        expect(details.namespace).toBe(namespaceOf[(name.split('.')[0] as string).toLowerCase()]);
+        expect(details.namespace).toBe((name.split('.')[0] as string).toLowerCase());
       }),
       { numRuns: 150 },
     );
