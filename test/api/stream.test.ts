@@ -5,13 +5,12 @@
  * subscription, msgpack frames, audit filtering, bad frames, and a client
  * that stops reading: lagged and closed, while another keeps receiving.
  */
-import { unpack } from 'msgpackr';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from '../../src/api/stream.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { publishAudit } from '../../src/kernel/audit.ts';
 import { startApi, type TestApi } from './helpers.ts';
+import { bearer, connect } from './stream-client.ts';
 
 let api: TestApi;
 let slowServer: ApiServer;
@@ -23,63 +22,6 @@ afterAll(async () => {
   await slowServer?.close();
   await api?.close();
 });
-
-type Frame = Record<string, unknown> & { type: string };
-
-/** A connected client collecting every frame it gets. */
-class Client {
-  readonly frames: Frame[] = [];
-  closed?: { code: number; reason: string };
-  private waiters: (() => void)[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.frames.push((isBinary ? unpack(data) : JSON.parse(data.toString())) as Frame);
-      this.wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
-    });
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  events(sub?: number): { seq: number; event_name: string; data: Record<string, unknown> }[] {
-    return this.frames.filter((f) => f.type === 'event' && (sub === undefined || f.sub === sub)).map((f) => f.event as { seq: number; event_name: string; data: Record<string, unknown> });
-  }
-
-  async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 400)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-}
-
-function connect(port: number, query = '', headers: Record<string, string> = {}): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream${query}`, { headers });
-    const client = new Client(ws);
-    ws.once('open', () => resolve(client));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
-}
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function publish(api: TestApi, name: string, from: number, count: number, pad = 0): Promise<void> {
   const filler = 'x'.repeat(pad);
