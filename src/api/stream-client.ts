@@ -72,7 +72,7 @@ export class StreamClient {
   private isClosed = false;
   private stalledSince: number | undefined;
   private scheduled = false;
-  /** Bytes of answers sent while the socket was full (reset when it drains). */
+  /** Bytes of answers sent while the socket was full (reset when it drains below HIGH_WATER). */
   private unreadAnswers = 0;
   private readonly visible: (name: string) => boolean;
   readonly tokenId: string | undefined;
@@ -131,9 +131,19 @@ export class StreamClient {
     this.pump();
   }
 
-  /** Live subscriptions skip what the tail left LIVE_WINDOW behind (called as the bus appends). */
+  /**
+   * Called as the bus appends: while the socket is full, live subscriptions
+   * skip what the tail leaves LIVE_WINDOW behind. A client that reads is
+   * never skipped: it catches up from the log as fast as its socket takes it.
+   */
   keepUp(tail: number): void {
+    if (this.stalledSince === undefined) return;
     for (const c of this.cursors.values()) c.keepUp(tail, this.ctx.frames);
+  }
+
+  /** Its socket is full: it takes no events until it drains. */
+  get stalled(): boolean {
+    return this.stalledSince !== undefined;
   }
 
   /** The socket is gone (uWS invalidates it). */
@@ -262,14 +272,16 @@ export class StreamClient {
     this.answer({ type: 'error', error: { code, message } });
   }
 
-  /** An answer to a request: a client that keeps asking without reading the answers is closed before they pile up. */
+  /**
+   * An answer to a request. Answers go out whatever the socket holds, but a
+   * client that keeps asking while its socket stays full (it does not read)
+   * is closed once ANSWER_ROOM bytes of them pile up.
+   */
   private answer(frame: Record<string, unknown>): void {
-    if (this.ws.getBufferedAmount() >= HIGH_WATER) {
-      this.unreadAnswers += this.write(frame);
-      if (this.unreadAnswers > ANSWER_ROOM) this.refuse(notReading(this.unreadAnswers));
-      return;
-    }
-    this.write(frame);
+    const bytes = this.write(frame);
+    if (this.stalledSince === undefined) return;
+    this.unreadAnswers += bytes;
+    if (this.unreadAnswers > ANSWER_ROOM) this.refuse(notReading(this.unreadAnswers));
   }
 
   private write(frame: Record<string, unknown>): number {

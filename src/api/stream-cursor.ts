@@ -15,10 +15,11 @@
  * - A `since` subscription never skips an event the log still holds. When
  *   retention trimmed seqs it had not read (`floor` past `position`), it says
  *   `truncated` with the range gone and goes on from the oldest kept.
- * - A live subscription (no `since`) stays within LIVE_WINDOW events of the
- *   log's tail: whatever falls further behind is skipped as the bus appends
- *   (`keepUp`) and told once with `lagged`, counting the skipped events it
- *   matched; it is never told `truncated` (trimming is skipping, for it).
+ * - A live subscription (no `since`) whose client does not read (its socket
+ *   is full) stays within LIVE_WINDOW events of the log's tail: whatever
+ *   falls further behind is skipped as the bus appends (`keepUp`) and told
+ *   once with `lagged`, counting the skipped events it matched. It is never
+ *   told `truncated` (what retention trims before it reads it is skipped).
  * - A step examines at most SCAN seqs and reads at most one page of the log,
  *   so that a narrow subscription scanning a long history never holds the
  *   event loop; `behind()` says it has more to look at.

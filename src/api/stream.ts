@@ -55,6 +55,8 @@ export interface StreamOptions {
 
 export interface StreamStats {
   clients: number;
+  /** Of those, the ones whose socket is full (they take no events until it drains). */
+  stalled: number;
   subscriptions: number;
   /** Connections closed for going over a limit (too many clients, subscriptions, patterns, frame bytes, ...). */
   refused: number;
@@ -162,8 +164,12 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
     clients: () => clients.size,
     stats: () => {
       let subscriptions = 0;
-      for (const c of clients) subscriptions += c.subscriptions;
-      return { clients: clients.size, subscriptions, refused, frames: frames.stats() };
+      let stalled = 0;
+      for (const c of clients) {
+        subscriptions += c.subscriptions;
+        if (c.stalled) stalled++;
+      }
+      return { clients: clients.size, stalled, subscriptions, refused, frames: frames.stats() };
     },
     closeToken: (tokenId) => {
       for (const c of [...clients]) if (c.tokenId === tokenId) c.end(CLOSE_TOKEN_REVOKED, 'token revoked');

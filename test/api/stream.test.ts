@@ -124,7 +124,7 @@ describe('the stream', () => {
     await slow.until(() => slow.frames.length > 0);
     await fast.until(() => fast.frames.length > 0);
     // Stop reading: the server's socket for it fills up.
-    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    slow.pause();
     const clientsBefore = slowServer.streamClients();
     await publish(api, 'flood.x', 0, 20_000, 1024);
     await fast.until(() => fast.events().length >= 20_000);
@@ -134,13 +134,59 @@ describe('the stream', () => {
     const deadline = Date.now() + 10_000;
     while (slowServer.streamClients() >= clientsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(slowServer.streamClients()).toBe(clientsBefore - 1);
-    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    slow.resume();
     await slow.until(() => slow.closed !== undefined);
     expect(slow.closed?.code).toBe(CLOSE_SLOW_CONSUMER);
     const notice = slow.frames.find((f) => f.type === 'lagged');
     expect(notice).toMatchObject({ closing: true });
     expect(slow.events().length).toBeLessThan(20_000);
     fast.ws.close();
+  });
+});
+
+describe('the stream under load', () => {
+  it('encodes each event once, however many connections and subscriptions send it', async () => {
+    const { bus } = api.node.kernel;
+    const since = bus.lastSeq;
+    await publish(api, 'share.x', 0, 2000, 100);
+    const encoded = api.server.streamStats().frames.encoded;
+    const clients = [await connect(api.server.port, '', bearer(api.tokens.viewer), { count: true }), await connect(api.server.port, '', bearer(api.tokens.viewer), { count: true })];
+    for (const c of clients) for (let i = 0; i < 32; i++) c.send({ op: 'subscribe', topics: ['share.*'], since });
+    for (const c of clients) await c.until(() => c.eventFrames === 32 * 2000);
+    expect(api.server.streamStats().frames.encoded - encoded).toBe(2000);
+    for (const c of clients) c.ws.close();
+  });
+
+  it('a live client that stops reading is told `lagged` when it reads again: what it got and what it was told it skipped add up, in order', async () => {
+    const c = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    c.send({ op: 'subscribe', topics: ['burst.*'] });
+    await c.until(() => c.frames.length > 0);
+    c.pause();
+    let n = 0;
+    while (api.server.streamStats().stalled === 0) {
+      await publish(api, 'burst.x', n, 500, 1024);
+      n += 500;
+    }
+    // Far more than the socket's buffers hold, while the node knows it does not read.
+    await publish(api, 'burst.x', n, 20_000, 1024);
+    n += 20_000;
+    c.resume();
+    await c.until(() => c.events().at(-1)?.data.n === n - 1);
+    const got = c.events().map((e) => e.data.n as number);
+    const lagged = c.frames.filter((f) => f.type === 'lagged') as unknown as { skipped: number; from_seq: number; to_seq: number }[];
+    expect(lagged.length).toBeGreaterThan(0);
+    expect(got.every((v, i) => i === 0 || v > (got[i - 1] as number))).toBe(true);
+    expect(got.length + lagged.reduce((sum, l) => sum + l.skipped, 0)).toBe(n);
+    // Each notice comes right where its events are missing.
+    for (const l of lagged) {
+      const at = c.frames.indexOf(l as unknown as (typeof c.frames)[number]);
+      const before = c.frames.slice(0, at).filter((f) => f.type === 'event').at(-1)?.event as { seq: number } | undefined;
+      const after = c.frames.slice(at).find((f) => f.type === 'event')?.event as { seq: number };
+      expect(before === undefined || before.seq < l.from_seq).toBe(true);
+      expect(after.seq).toBeGreaterThan(l.to_seq);
+    }
+    expect(c.closed).toBeUndefined();
+    c.ws.close();
   });
 });
 
