@@ -15,22 +15,30 @@
  * - Only the events the reader wants are encoded; the rest of the page is
  *   kept as names (what subscriptions match on), and encoded from the log
  *   if someone wants them later.
- * - Least recently used entries go first once the entries' bytes pass
- *   `maxBytes`. Nothing else holds them, so that is the memory it takes.
+ * - The oldest entries go first once the entries' bytes pass `maxBytes`
+ *   (first in, first out: readers move forward through the log, so an
+ *   entry is wanted soon after it is made or not again; keeping the order
+ *   of use would cost every read a map update). Nothing else holds them, so
+ *   that is the memory it takes.
+ * - Live events are encoded as the bus appends them, from the objects it
+ *   has, when a connection at the tail wants them: no log read.
  * - The names of the most recent events (RECENT, fed by the bus as it
  *   appends) are known without reading the log: a live subscription that
  *   falls behind counts what it skipped from them.
  */
 import type { XynEvent } from '../kernel/event.ts';
 import { encode } from '../kernel/codec.ts';
+import { readableEvent } from '../kernel/hex-items.ts';
 import type { EventLog } from '../store/event-log.ts';
 
 export type FrameCodec = 'json' | 'msgpack';
 
+/** One event as the stream sends it (also a subscription's step: stream-cursor.ts). */
 export interface FrameEntry {
+  readonly type: 'event';
   readonly seq: number;
   readonly name: string;
-  json?: Buffer;
+  json?: string;
   msgpack?: Uint8Array;
 }
 
@@ -70,24 +78,31 @@ export class EventFrames {
     return this.log.oldestSeq - 1;
   }
 
-  /** Called by the bus with each batch it appended (cheap: names only). */
-  appended(events: readonly XynEvent[]): void {
+  /**
+   * Called with each batch the bus appends: notes the names, and encodes at
+   * once, from the events at hand, those that `wanted` says connections at
+   * the tail will send now (no log read for live events).
+   */
+  appended(events: readonly XynEvent[], wanted: (name: string) => readonly FrameCodec[]): void {
+    const asked = new Map<string, readonly FrameCodec[]>();
     for (const e of events) {
       const i = e.seq % RECENT;
       this.recentSeqs[i] = e.seq;
       this.recentNames[i] = e.event_name;
+      let codecs = asked.get(e.event_name);
+      if (!codecs) asked.set(e.event_name, (codecs = wanted(e.event_name)));
+      if (codecs.length === 0) continue;
+      const entry = this.entries.get(e.seq) ?? this.add({ type: 'event', seq: e.seq, name: e.event_name });
+      const readable = readableEvent(e);
+      for (const codec of codecs) this.fill(entry, codec, readable);
     }
+    this.evict();
   }
 
   /** The entry of `seq` if it is cached. */
   cached(seq: number): FrameEntry | undefined {
     const entry = this.entries.get(seq);
-    if (entry) {
-      this.counts.hits++;
-      // Most recently used goes last: eviction takes from the front.
-      this.entries.delete(seq);
-      this.entries.set(seq, entry);
-    }
+    if (entry) this.counts.hits++;
     return entry;
   }
 
@@ -102,7 +117,7 @@ export class EventFrames {
     const page = this.log.read({ since: from - 1, until, limit: PAGE });
     let first: FrameEntry | undefined;
     for (const event of page) {
-      const entry = this.entries.get(event.seq) ?? this.add({ seq: event.seq, name: event.event_name });
+      const entry = this.entries.get(event.seq) ?? this.add({ type: 'event', seq: event.seq, name: event.event_name });
       if (wanted(entry.name)) this.fill(entry, codec, event);
       first ??= entry;
     }
@@ -111,7 +126,7 @@ export class EventFrames {
   }
 
   /** The entry's bytes for `codec`, encoded from the log if it has none yet; undefined if retention took the event. */
-  bytesOf(entry: FrameEntry, codec: FrameCodec): Uint8Array | undefined {
+  bytesOf(entry: FrameEntry, codec: FrameCodec): string | Uint8Array | undefined {
     const have = codec === 'json' ? entry.json : entry.msgpack;
     if (have) return have;
     const event = this.log.get(entry.seq);
@@ -138,11 +153,12 @@ export class EventFrames {
     return entry;
   }
 
-  private fill(entry: FrameEntry, codec: FrameCodec, event: XynEvent): Uint8Array {
+  private fill(entry: FrameEntry, codec: FrameCodec, event: XynEvent): string | Uint8Array {
     const have = codec === 'json' ? entry.json : entry.msgpack;
     if (have) return have;
     this.counts.encoded++;
-    const bytes = codec === 'json' ? (entry.json = Buffer.from(JSON.stringify(event))) : (entry.msgpack = encode(event));
+    // JSON as a string: uWS takes it as is (a Buffer per event cost more to make than it saved).
+    const bytes = codec === 'json' ? (entry.json = JSON.stringify(event)) : (entry.msgpack = encode(event));
     // An entry evicted while a client still held it is not counted: it goes with the client's next step.
     if (this.entries.get(entry.seq) === entry) this.bytes += bytes.length;
     return bytes;

@@ -81,7 +81,7 @@ export class StreamClient {
     private readonly ws: WebSocket<ClientData>,
     private readonly ctx: StreamContext,
     principal: Principal,
-    private readonly codec: FrameCodec,
+    readonly codec: FrameCodec,
   ) {
     this.visible = visibilityByName(principal);
     this.tokenId = principal.token_id;
@@ -139,6 +139,13 @@ export class StreamClient {
   keepUp(tail: number): void {
     if (this.stalledSince === undefined) return;
     for (const c of this.cursors.values()) c.keepUp(tail, this.ctx.frames);
+  }
+
+  /** A subscription that had everything up to `seq` matches `name`: it will send such an event right away. */
+  waitsFor(name: string, seq: number): boolean {
+    if (this.stalledSince !== undefined) return false;
+    for (const c of this.cursors.values()) if (c.position >= seq && c.matches(name)) return true;
+    return false;
   }
 
   /** Its socket is full: it takes no events until it drains. */
@@ -262,10 +269,11 @@ export class StreamClient {
     const binary = this.codec === 'msgpack';
     const head = c.frameHead ??= binary ? msgpackHead(c.id) : `{"type":"event","sub":${c.id},"event":`;
     this.ws.sendFirstFragment(head, binary);
-    this.ws.sendFragment(step.bytes);
+    const bytes = (binary ? step.msgpack : step.json) as string | Uint8Array; // the subscription made sure of them
+    this.ws.sendFragment(bytes);
     if (binary) this.ws.sendLastFragment(EMPTY);
     else this.ws.sendLastFragment('}');
-    return head.length + step.bytes.length + 1;
+    return head.length + bytes.length + 1;
   }
 
   private error(code: string, message: string): void {
@@ -299,8 +307,16 @@ function msgpackHead(sub: number): Uint8Array {
   return Buffer.concat([Uint8Array.of(0x83), ...['type', 'event', 'sub', sub, 'event'].map((v) => encode(v))]);
 }
 
-/** visibleTo (auth.ts), which looks at an event's name only, by name. */
+/** visibleTo (auth.ts), which looks at an event's name only, by name; the last answers are kept (it is asked for every event sent). */
 function visibilityByName(principal: Principal): (name: string) => boolean {
   const visible = visibleTo(principal);
-  return (name) => visible({ event_name: name } as XynEvent);
+  const known = new Map<string, boolean>();
+  return (name) => {
+    let v = known.get(name);
+    if (v === undefined) {
+      if (known.size >= 256) known.clear(); // names are few; any number of them costs no more than this
+      known.set(name, (v = visible({ event_name: name } as XynEvent)));
+    }
+    return v;
+  };
 }

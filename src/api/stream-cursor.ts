@@ -27,8 +27,9 @@
 import { compilePattern } from '../kernel/topic.ts';
 import type { EventFrames, FrameEntry } from './event-frames.ts';
 
+/** An event (its bytes for the client's codec are there), or a notice. */
 export type Step =
-  | { type: 'event'; entry: FrameEntry; bytes: Uint8Array }
+  | FrameEntry
   | { type: 'lagged'; skipped: number; from_seq: number; to_seq: number }
   | { type: 'truncated'; oldest_seq: number; from_seq: number; to_seq: number };
 
@@ -116,7 +117,7 @@ export class StreamCursor {
         return undefined;
       }
       this.position = entry.seq;
-      if (bytes) return { type: 'event', entry, bytes };
+      if (bytes) return entry;
     }
     return undefined;
   }
@@ -138,5 +139,6 @@ export class StreamCursor {
 
 function matcherOf(topics: readonly string[], visible: (name: string) => boolean): (name: string) => boolean {
   const matchers = topics.map(compilePattern);
-  return (name) => matchers.some((m) => m(name)) && visible(name);
+  const topic = matchers.length === 1 ? (matchers[0] as (name: string) => boolean) : (name: string) => matchers.some((m) => m(name));
+  return (name) => topic(name) && visible(name);
 }

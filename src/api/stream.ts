@@ -33,7 +33,7 @@ import type { Logger } from '../kernel/log.ts';
 import type { EventLog } from '../store/event-log.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
-import { EventFrames, type FrameStats } from './event-frames.ts';
+import { EventFrames, type FrameCodec, type FrameStats } from './event-frames.ts';
 import { correlationIdOf, statusLine } from './http.ts';
 import { CLOSE_TOKEN_REVOKED, StreamClient, type ClientData, type StreamContext } from './stream-client.ts';
 import { READ_LIMIT_BYTES, tooManyClients, type StreamLimits } from './stream-limits.ts';
@@ -94,11 +94,17 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
   }, Math.max(100, Math.min(1000, stallMs / 4)));
   watchdog.unref();
 
-  // New events: live subscriptions keep within their window now (the names are at hand), and the
-  // connections waiting for events are woken in a turn of their own, so that the publisher never waits.
+  // New events: those that connections at the tail wait for are encoded from the objects at hand, live
+  // subscriptions keep within their window (the names are at hand), and the connections are woken in a
+  // turn of their own, so that the publisher never waits.
   let waking = false;
   const stopWatching = bus.onAppended((events) => {
-    frames.appended(events);
+    const before = (events[0]?.seq ?? 1) - 1;
+    frames.appended(events, (name) => {
+      const codecs = new Set<FrameCodec>();
+      for (const c of clients) if (!codecs.has(c.codec) && c.waitsFor(name, before)) codecs.add(c.codec);
+      return [...codecs];
+    });
     const tail = bus.lastSeq;
     for (const c of clients) c.keepUp(tail);
     if (waking) return;
