@@ -118,10 +118,11 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const keys = ['replay_events_s', 'replay_mb_s', 'replay_cpu_us', 'live_events_s', 'live_cpu_us', 'viewer_events_s', 'viewer_cpu_us', 'peak_rss_mib'] as const;
-console.log(`stream, ${EVENTS} shard events in the log, medians of ${rounds} rounds:`);
+const show = (v: number) => (v < 100 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
+console.log(`stream, ${EVENTS} shard events in the log, medians of ${rounds} rounds${base ? '; the ratio is the median of each round\'s ratio (the two ran back to back)' : ''}:`);
 console.log(['metric', ...trees.map(([n]) => n), ...(base ? ['this / base'] : [])].join('\t'));
 for (const k of keys) {
-  const m = trees.map(([n]) => median((results.get(n) as Result[]).map((r) => r[k])));
-  const show = (v: number) => (v < 100 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
-  console.log([k, ...m.map(show), ...(base ? [((m[0] as number) / (m[1] as number)).toFixed(2)] : [])].join('\t'));
+  const [mine, theirs] = trees.map(([n]) => (results.get(n) as Result[]).map((r) => r[k]));
+  const ratio = theirs ? median((mine as number[]).map((v, i) => v / (theirs[i] as number))).toFixed(2) : undefined;
+  console.log([k, show(median(mine as number[])), ...(theirs ? [show(median(theirs)), ratio] : [])].join('\t'));
 }

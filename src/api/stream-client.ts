@@ -125,9 +125,6 @@ export class StreamClient {
 
   /** uWS says the socket drained some. */
   drained(): void {
-    if (this.ws.getBufferedAmount() >= HIGH_WATER) return;
-    this.stalledSince = undefined;
-    this.unreadAnswers = 0;
     this.pump();
   }
 
@@ -162,7 +159,7 @@ export class StreamClient {
   /** Closes the connection from the server's side (the node stops, the token was revoked), saying why. */
   end(code: number, reason: string): void {
     if (this.isClosed) return;
-    this.error(code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : 'closing', reason);
+    this.write({ type: 'error', error: { code: code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : 'closing', message: reason } });
     this.isClosed = true;
     this.ws.end(code, reason);
   }
@@ -193,11 +190,15 @@ export class StreamClient {
    * (socket full) or the bus's next append (all caught up).
    */
   pump(): void {
-    if (this.isClosed || this.scheduled) return;
+    if (this.isClosed) return;
     if (this.ws.getBufferedAmount() >= HIGH_WATER) {
       this.stalledSince ??= Date.now();
       return;
     }
+    // It has room again (uWS may have written to the kernel without a drain event).
+    this.stalledSince = undefined;
+    this.unreadAnswers = 0;
+    if (this.scheduled) return;
     const tail = this.ctx.tail();
     let sent = 0;
     this.ws.cork(() => {
@@ -287,7 +288,10 @@ export class StreamClient {
    */
   private answer(frame: Record<string, unknown>): void {
     const bytes = this.write(frame);
-    if (this.stalledSince === undefined) return;
+    if (this.stalledSince === undefined) {
+      if (this.ws.getBufferedAmount() < HIGH_WATER) return;
+      this.stalledSince = Date.now(); // full of answers alone: it does not read
+    }
     this.unreadAnswers += bytes;
     if (this.unreadAnswers > ANSWER_ROOM) this.refuse(notReading(this.unreadAnswers));
   }

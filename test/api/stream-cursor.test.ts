@@ -7,33 +7,18 @@
  * (truncated) and under a live one (lagged), and a live one that falls
  * behind (lagged, with the count of what it skipped).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/env.ts';
-import { EventLog } from '../../src/store/event-log.ts';
-import { Bus } from '../../src/kernel/bus.ts';
+import { describe, expect, it } from 'vitest';
+import type { EventLog } from '../../src/store/event-log.ts';
+import type { Bus } from '../../src/kernel/bus.ts';
 import { HexItems, readableEvent } from '../../src/kernel/hex-items.ts';
 import { decode } from '../../src/kernel/codec.ts';
 import { EventFrames } from '../../src/api/event-frames.ts';
 import { LIVE_WINDOW, StreamCursor, type Step } from '../../src/api/stream-cursor.ts';
-import { tempDir } from '../kernel/helpers.ts';
+import { busOnLogPerTest } from '../kernel/helpers.ts';
 
-let dir: ReturnType<typeof tempDir>;
-let store: Store;
 let log: EventLog;
 let bus: Bus;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = openStore({ path: dir.path });
-  log = new EventLog(store);
-  bus = new Bus({ log });
-});
-
-afterEach(async () => {
-  await bus.close();
-  await store.close();
-  dir.cleanup();
-});
+busOnLogPerTest((t) => ({ log, bus } = t));
 
 const everyone = () => true;
 

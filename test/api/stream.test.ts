@@ -2,8 +2,12 @@
  * The live stream at /api/v1/stream on the real server, with real WebSocket
  * clients (ws): upgrade auth, subscribe `since` while events are published
  * (every event exactly once, in order), unsubscribing part of a
- * subscription, msgpack frames, audit filtering, bad frames, and a client
- * that stops reading: lagged and closed, while another keeps receiving.
+ * subscription, msgpack frames, audit filtering, bad frames, a client
+ * that stops reading: lagged and closed, while another keeps receiving; each
+ * event encoded once for 64 subscriptions on two connections; and a live
+ * client that stops reading then reads again: what it got and what it was
+ * told it skipped add up. (Limits: stream-limits.test.ts; memory under
+ * load: stream-memory.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from '../../src/api/stream.ts';
