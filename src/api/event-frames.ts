@@ -158,7 +158,7 @@ export class EventFrames {
     if (have) return have;
     this.counts.encoded++;
     // JSON as a string: uWS takes it as is (a Buffer per event cost more to make than it saved).
-    const bytes = codec === 'json' ? (entry.json = JSON.stringify(event)) : (entry.msgpack = encode(event));
+    const bytes = codec === 'json' ? (entry.json = toJson(event)) : (entry.msgpack = encode(event));
     // An entry evicted while a client still held it is not counted: it goes with the client's next step.
     if (this.entries.get(entry.seq) === entry) this.bytes += bytes.length;
     return bytes;
@@ -170,5 +170,14 @@ export class EventFrames {
       this.entries.delete(seq);
       this.bytes -= ENTRY_OVERHEAD + (entry.json?.length ?? 0) + (entry.msgpack?.length ?? 0);
     }
+  }
+}
+
+/** JSON of an event; a bigint in its data (msgpack carries them, JSON cannot) is written as its decimal string. */
+function toJson(event: XynEvent): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
   }
 }

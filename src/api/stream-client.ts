@@ -36,6 +36,7 @@ import { ANSWER_ROOM, HIGH_WATER, MAX_FRAME_BYTES, MAX_PATTERNS, frameTooLarge, 
 export const CLOSE_SLOW_CONSUMER = 4008;
 /** Close code for a connection whose token was revoked. */
 export const CLOSE_TOKEN_REVOKED = 4001;
+const CLOSE_INTERNAL_ERROR = 1011;
 
 /** Bytes one connection may send in one turn of the event loop before the others get theirs. */
 const TURN_BYTES = 512 * 1024;
@@ -156,10 +157,11 @@ export class StreamClient {
     this.cursors.clear();
   }
 
-  /** Closes the connection from the server's side (the node stops, the token was revoked), saying why. */
+  /** Closes the connection from the server's side (the node stops, the token was revoked, the log could not be read), saying why. */
   end(code: number, reason: string): void {
     if (this.isClosed) return;
-    this.write({ type: 'error', error: { code: code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : 'closing', message: reason } });
+    const why = code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : code === CLOSE_INTERNAL_ERROR ? 'internal' : 'closing';
+    this.write({ type: 'error', error: { code: why, message: reason } });
     this.isClosed = true;
     this.ws.end(code, reason);
   }
@@ -201,18 +203,24 @@ export class StreamClient {
     if (this.scheduled) return;
     const tail = this.ctx.tail();
     let sent = 0;
-    this.ws.cork(() => {
-      for (let progressed = true; progressed && sent < TURN_BYTES; ) {
-        progressed = false;
-        for (const c of this.cursors.values()) {
-          if (this.ws.getBufferedAmount() >= HIGH_WATER) return;
-          const step = c.next(tail, this.ctx.frames, this.codec);
-          if (!step) continue;
-          progressed = true;
-          sent += this.deliver(c, step);
+    try {
+      this.ws.cork(() => {
+        for (let progressed = true; progressed && sent < TURN_BYTES; ) {
+          progressed = false;
+          for (const c of this.cursors.values()) {
+            if (this.ws.getBufferedAmount() >= HIGH_WATER) return;
+            const step = c.next(tail, this.ctx.frames, this.codec);
+            if (!step) continue;
+            progressed = true;
+            sent += this.deliver(c, step);
+          }
         }
-      }
-    });
+      });
+    } catch (err) {
+      // Reading the log failed: this client can no longer be sent everything in order, so it is told and closed.
+      this.ctx.log.error({ err }, 'stream: reading events for a client failed');
+      return this.end(CLOSE_INTERNAL_ERROR, 'the node could not read the event log');
+    }
     if (this.ws.getBufferedAmount() >= HIGH_WATER) {
       this.stalledSince ??= Date.now();
       return;

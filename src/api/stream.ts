@@ -99,14 +99,19 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
   // turn of their own, so that the publisher never waits.
   let waking = false;
   const stopWatching = bus.onAppended((events) => {
-    const before = (events[0]?.seq ?? 1) - 1;
-    frames.appended(events, (name) => {
-      const codecs = new Set<FrameCodec>();
-      for (const c of clients) if (!codecs.has(c.codec) && c.waitsFor(name, before)) codecs.add(c.codec);
-      return [...codecs];
-    });
-    const tail = bus.lastSeq;
-    for (const c of clients) c.keepUp(tail);
+    try {
+      const before = (events[0]?.seq ?? 1) - 1;
+      frames.appended(events, (name) => {
+        const codecs = new Set<FrameCodec>();
+        for (const c of clients) if (!codecs.has(c.codec) && c.waitsFor(name, before)) codecs.add(c.codec);
+        return [...codecs];
+      });
+      const tail = bus.lastSeq;
+      for (const c of clients) c.keepUp(tail);
+    } catch (err) {
+      // The bus must go on (its publishers wait on this loop); what was not encoded here is read from the log.
+      log.error({ err }, 'stream: taking in appended events failed');
+    }
     if (waking) return;
     waking = true;
     setImmediate(() => {

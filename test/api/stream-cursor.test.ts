@@ -87,6 +87,12 @@ describe('a stream subscription', () => {
     expect((readable.data.items as unknown[])[0]).toEqual({ cas_id: '0001020304050607', output_digest: 'ab'.repeat(32) });
   });
 
+  it('writes a bigint in an event (msgpack carries them, JSON cannot) as its decimal string', async () => {
+    await bus.publish('big.int', { n: 2n ** 60n + 1n });
+    const [step] = drain(new StreamCursor(1, ['big.int'], false, 0, everyone), new EventFrames(log, 1024 * 1024));
+    expect(jsonOf(step as Step)?.data.n).toBe('1152921504606846977');
+  });
+
   it('passes over what its client may not see, as it does other topics', async () => {
     await publish('hxo.audit', 3);
     await publish('hxo.plan', 2);
