@@ -22,7 +22,8 @@ import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
 import { eventRoutes } from './routes/events.ts';
-import { serveStream } from './stream.ts';
+import { serveStream, type StreamStats } from './stream.ts';
+import { streamLimits } from './stream-limits.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
 
@@ -46,6 +47,8 @@ export interface ApiServer {
   tokens: TokenStore;
   /** WebSocket clients connected now. */
   streamClients(): number;
+  /** The stream's numbers: clients, subscriptions, clients refused for a limit, its shared cache of encoded events. */
+  streamStats(): StreamStats;
   /** Streamed HTTP answers (NDJSON): open, waiting on their client, bytes written, completed, cut short. */
   httpStreams(): Readonly<StreamCounters>;
   close(): Promise<void>;
@@ -78,7 +81,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const app = uWS.App();
-  const stream = serveStream(app, { bus: kernel.bus, authenticate, log: kernel.log, ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}) });
+  const stream = serveStream(app, {
+    bus: kernel.bus,
+    events: kernel.events,
+    authenticate,
+    log: kernel.log,
+    limits: streamLimits(config),
+    ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}),
+  });
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
@@ -96,6 +106,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     routes,
     tokens,
     streamClients: stream.clients,
+    streamStats: stream.stats,
     httpStreams: () => ({ ...streams }),
     async close() {
       if (closed) return;

@@ -11,86 +11,82 @@
  * and server frames `{"type":"event","sub":N,"event":{…}}`,
  * `{"type":"lagged","sub":N,"skipped":K,"from_seq":…,"to_seq":…}`,
  * `{"type":"truncated","sub":N,"oldest_seq":S,"from_seq":…,"to_seq":…}`,
- * `{"type":"error","error":{code,message}}`.
+ * `{"type":"error","error":{code,message,details?}}`.
  *
- * Each subscribe is one bus subscription: with `since`, history from the log
- * then live events, no gap and no duplicate (the bus joins them), and it never
- * loses an event (it re-reads the log when it falls behind) that retention
- * has not trimmed: a `since` below the oldest kept seq, or a replay that
- * retention overtakes, gets `truncated` (seqs from_seq..to_seq are gone) and
- * then goes on from the oldest kept; without `since`, live events with a
- * bounded queue that drops the oldest and says `lagged`.
- * Unsubscribing some topics re-subscribes the rest from the last event sent,
- * so nothing is skipped or repeated.
+ * Each subscribe is a position in the log (stream-cursor.ts): with `since`,
+ * history then live events, no gap and no duplicate, never losing an event
+ * retention has not trimmed (`truncated` says what it did); without, live
+ * events, skipping (`lagged`) what falls too far behind. Connections take
+ * events only while their socket has room (stream-client.ts), from one cache
+ * of encoded events the node's connections share (event-frames.ts), so
+ * memory is bounded per connection and per node whatever the log holds
+ * (stream-limits.ts; docs/stream.md). A client that stays stalled longer
+ * than `stallMs` is told it lagged and closed with 4008: the publisher and
+ * the other clients never wait for it.
  *
- * Backpressure: a client's events are taken from its subscriptions only
- * while its socket holds less than HIGH_WATER bytes; past it, taking stops
- * until uWS says the socket drained. Memory per client is bounded by that
- * and its subscriptions' queues. A client that stays stalled longer than
- * `stallMs` is told it lagged and closed with 4008: the publisher and the
- * other clients never wait for it.
+ * This module wires that to uWS: the upgrade, the per-node limits, the
+ * watchdog, and waking the connections when the bus appends.
  */
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
-import { z } from 'zod';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Bus } from '../kernel/bus.ts';
-import type { XynEvent } from '../kernel/event.ts';
-import type { Delivery, Subscription } from '../kernel/subscription.ts';
-import { decode, encode } from '../kernel/codec.ts';
-import { compilePattern } from '../kernel/topic.ts';
-import { describeIssue } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/log.ts';
-import { visibleTo, type Principal } from './auth.ts';
+import type { EventLog } from '../store/event-log.ts';
+import type { Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
+import { EventFrames, type FrameCodec, type FrameStats } from './event-frames.ts';
 import { correlationIdOf, statusLine } from './http.ts';
+import { CLOSE_TOKEN_REVOKED, StreamClient, type ClientData, type StreamContext } from './stream-client.ts';
+import { READ_LIMIT_BYTES, tooManyClients, type StreamLimits } from './stream-limits.ts';
+
+export { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from './stream-client.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
-/** Close code for a client that fell too far behind. */
-export const CLOSE_SLOW_CONSUMER = 4008;
-
-const HIGH_WATER = 256 * 1024;
-const MAX_SUBSCRIPTIONS = 32;
-/** Live (no `since`) subscriptions queue at most this many events per client. */
-const LIVE_QUEUE = 2048;
 
 export interface StreamOptions {
   bus: Bus;
+  /** The log the bus appends to: history is read from it a page at a time. */
+  events: EventLog;
   authenticate(authorization: string, queryToken: string | null): Principal | ApiError;
   log: Logger;
+  limits: StreamLimits;
   /** How long a client may stay stalled on backpressure before it is closed (default 10 s). */
   stallMs?: number;
 }
 
-interface ClientData {
-  principal: Principal;
-  codec: 'json' | 'msgpack';
-  client?: StreamClient;
+export interface StreamStats {
+  clients: number;
+  /** Of those, the ones whose socket is full (they take no events until it drains). */
+  stalled: number;
+  subscriptions: number;
+  /** Connections closed for going over a limit (too many clients, subscriptions, patterns, frame bytes, ...). */
+  refused: number;
+  frames: FrameStats;
 }
-
-const clientFrame = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('subscribe'),
-    topics: z.array(z.string().min(1).max(256)).min(1).max(32),
-    since: z.number().int().min(0).optional(),
-  }),
-  z.strictObject({
-    op: z.literal('unsubscribe'),
-    sub: z.number().int().min(1).optional(),
-    topics: z.array(z.string().min(1).max(256)).min(1).max(32).optional(),
-  }),
-]);
 
 export interface StreamHandle {
   clients(): number;
+  stats(): StreamStats;
   /** Closes every connection made with this token (it was revoked): code 4001. */
   closeToken(tokenId: string): void;
   close(): void;
 }
 
-/** Close code for a connection whose token was revoked. */
-export const CLOSE_TOKEN_REVOKED = 4001;
-
 export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHandle {
+  const { bus, log, limits } = options;
   const clients = new Set<StreamClient>();
+  const frames = new EventFrames(options.events, limits.cacheBytes);
+  let refused = 0;
+  const ctx: StreamContext = {
+    frames,
+    tail: () => bus.lastSeq,
+    oldestSeq: () => bus.oldestSeq,
+    limits,
+    refused(r) {
+      refused++;
+      log.warn({ code: r.code, close: r.close, details: r.details }, 'stream client closed: over a limit');
+    },
+    log,
+  };
   const stallMs = options.stallMs ?? 10_000;
   const watchdog = setInterval(() => {
     const now = Date.now();
@@ -98,10 +94,37 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
   }, Math.max(100, Math.min(1000, stallMs / 4)));
   watchdog.unref();
 
+  // New events: those that connections at the tail wait for are encoded from the objects at hand, live
+  // subscriptions keep within their window (the names are at hand), and the connections are woken in a
+  // turn of their own, so that the publisher never waits.
+  let waking = false;
+  const stopWatching = bus.onAppended((events) => {
+    try {
+      const before = (events[0]?.seq ?? 1) - 1;
+      frames.appended(events, (name) => {
+        const codecs = new Set<FrameCodec>();
+        for (const c of clients) if (!codecs.has(c.codec) && c.waitsFor(name, before)) codecs.add(c.codec);
+        return [...codecs];
+      });
+      const tail = bus.lastSeq;
+      for (const c of clients) c.keepUp(tail);
+    } catch (err) {
+      // The bus must go on (its publishers wait on this loop); what was not encoded here is read from the log.
+      log.error({ err }, 'stream: taking in appended events failed');
+    }
+    if (waking) return;
+    waking = true;
+    setImmediate(() => {
+      waking = false;
+      for (const c of clients) c.pump();
+    });
+  });
+
   app.ws<ClientData>(STREAM_PATH, {
-    maxPayloadLength: 64 * 1024,
-    // Above HIGH_WATER: room for the last batch and a closing notice.
-    maxBackpressure: 4 * HIGH_WATER,
+    // Above the stream's own frame limit, so that a frame over it is read and answered (1009) rather than cut.
+    maxPayloadLength: READ_LIMIT_BYTES,
+    // No uWS limit (it would drop frames silently): the client sends only while under HIGH_WATER.
+    maxBackpressure: 0,
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
@@ -128,18 +151,21 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
     },
     open(ws) {
       const data = ws.getUserData();
-      const client = new StreamClient(ws, options.bus, data.principal, data.codec, options.log);
+      const client = new StreamClient(ws, ctx, data.principal, data.codec);
       data.client = client;
+      if (clients.size >= limits.maxClients) return client.refuse(tooManyClients(limits.maxClients));
       clients.add(client);
     },
     message(ws, message, isBinary) {
-      ws.getUserData().client?.receive(Buffer.from(message), isBinary);
+      ws.getUserData().client?.receive(message, isBinary);
     },
     drain(ws) {
       ws.getUserData().client?.drained();
     },
-    close(ws) {
+    close(ws, code, message) {
       const client = ws.getUserData().client;
+      // uWS cut it (a frame over READ_LIMIT_BYTES, a text frame that is not UTF-8): the client got no close frame, so say it here.
+      if (code === 1006 && message.byteLength > 0) log.warn({ reason: Buffer.from(message).toString() }, 'stream client cut by uWS');
       if (!client) return;
       client.closed();
       clients.delete(client);
@@ -147,194 +173,22 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
   });
   return {
     clients: () => clients.size,
+    stats: () => {
+      let subscriptions = 0;
+      let stalled = 0;
+      for (const c of clients) {
+        subscriptions += c.subscriptions;
+        if (c.stalled) stalled++;
+      }
+      return { clients: clients.size, stalled, subscriptions, refused, frames: frames.stats() };
+    },
     closeToken: (tokenId) => {
       for (const c of [...clients]) if (c.tokenId === tokenId) c.end(CLOSE_TOKEN_REVOKED, 'token revoked');
     },
     close: () => {
       clearInterval(watchdog);
+      stopWatching();
       for (const c of [...clients]) c.end(1001, 'the node is stopping');
     },
   };
 }
-
-interface Entry {
-  id: number;
-  topics: string[];
-  sub: Subscription;
-  /** Seq of the last event sent (where a re-subscription goes on from). */
-  lastSeq: number;
-}
-
-/** One connected client: its subscriptions and the loops that feed its socket. */
-class StreamClient {
-  private readonly entries = new Map<number, Entry>();
-  private nextId = 1;
-  private isClosed = false;
-  private stalledSince: number | undefined;
-  private drainWaiters: (() => void)[] = [];
-  private readonly visible: (e: XynEvent) => boolean;
-  readonly tokenId: string | undefined;
-
-  constructor(
-    private readonly ws: WebSocket<ClientData>,
-    private readonly bus: Bus,
-    principal: Principal,
-    private readonly codec: 'json' | 'msgpack',
-    private readonly log: Logger,
-  ) {
-    this.visible = visibleTo(principal);
-    this.tokenId = principal.token_id;
-  }
-
-  receive(bytes: Buffer, isBinary: boolean): void {
-    let frame: unknown;
-    try {
-      frame = isBinary && this.codec === 'msgpack' ? decode(bytes) : JSON.parse(bytes.toString('utf8'));
-    } catch {
-      return this.error('bad_request', `a client frame must be ${this.codec === 'msgpack' ? 'msgpack or ' : ''}JSON`);
-    }
-    const parsed = clientFrame.safeParse(frame);
-    if (!parsed.success) {
-      return this.error('bad_request', describeIssue('', parsed.error.issues[0] as z.core.$ZodIssue, 'frame'));
-    }
-    const op = parsed.data;
-    if (op.op === 'subscribe') this.subscribe(op.topics, op.since);
-    else this.unsubscribe(op.sub, op.topics);
-  }
-
-  drained(): void {
-    if (this.ws.getBufferedAmount() >= HIGH_WATER) return;
-    this.stalledSince = undefined;
-    this.wakePumps();
-  }
-
-  /** The socket is gone (uWS invalidates it): end the subscriptions and wake the pumps, which then stop. */
-  closed(): void {
-    this.isClosed = true;
-    for (const e of this.entries.values()) e.sub.unsubscribe();
-    this.entries.clear();
-    this.wakePumps();
-  }
-
-  private wakePumps(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Closes the connection from the server's side (the node stops, the token was revoked), saying why. */
-  end(code: number, reason: string): void {
-    if (this.isClosed) return;
-    this.error(code === CLOSE_TOKEN_REVOKED ? 'token_revoked' : 'closing', reason);
-    this.isClosed = true;
-    this.ws.end(code, reason);
-  }
-
-  /** Closes the client if its socket has been full for longer than `stallMs`, telling it what it missed. */
-  closeIfStalled(now: number, stallMs: number): void {
-    if (this.isClosed || this.stalledSince === undefined || now - this.stalledSince < stallMs) return;
-    let skipped = 0;
-    for (const e of this.entries.values()) {
-      const d = e.sub.poll();
-      if (d?.type === 'lagged') skipped += d.skipped;
-    }
-    this.send({ type: 'lagged', skipped, closing: true, reason: `fell behind the stream for ${stallMs} ms` });
-    this.log.warn({ stalled_ms: now - this.stalledSince, skipped }, 'stream client closed: too slow');
-    this.isClosed = true;
-    this.ws.end(CLOSE_SLOW_CONSUMER, 'slow consumer: fell behind the event stream');
-  }
-
-  private subscribe(topics: string[], since: number | undefined): void {
-    if (this.entries.size >= MAX_SUBSCRIPTIONS) return this.error('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
-    for (const t of topics) {
-      try {
-        compilePattern(t);
-      } catch (err) {
-        return this.error('bad_request', `topics: ${(err as Error).message}`);
-      }
-    }
-    if (since !== undefined && since > this.bus.lastSeq) return this.error('bad_request', `since: ${since} is past the last event (${this.bus.lastSeq})`);
-    const id = this.nextId++;
-    const start = since ?? this.bus.lastSeq;
-    this.send({ type: 'subscribed', sub: id, topics, since: since ?? null, last_seq: this.bus.lastSeq, oldest_seq: this.bus.oldestSeq });
-    this.start({ id, topics, sub: this.open(topics, since), lastSeq: start });
-  }
-
-  private unsubscribe(id: number | undefined, topics: string[] | undefined): void {
-    const ended: number[] = [];
-    for (const e of [...this.entries.values()]) {
-      if (id !== undefined && e.id !== id) continue;
-      const rest = topics ? e.topics.filter((t) => !topics.includes(t)) : [];
-      if (rest.length === e.topics.length) continue;
-      e.sub.unsubscribe();
-      this.entries.delete(e.id);
-      ended.push(e.id);
-      // The remaining topics go on from the last event sent: no gap, no repeat.
-      if (rest.length > 0) this.start({ ...e, topics: rest, sub: this.open(rest, e.lastSeq) });
-    }
-    this.send({ type: 'unsubscribed', subs: ended });
-  }
-
-  private open(topics: string[], since: number | undefined): Subscription {
-    return this.bus.subscribe(topics, { queueSize: LIVE_QUEUE, ...(since === undefined ? { lag: 'skip' } : { since, lag: 'replay' }) });
-  }
-
-  private start(entry: Entry): void {
-    this.entries.set(entry.id, entry);
-    this.pump(entry).catch((err: unknown) => this.log.error({ err }, 'stream pump failed'));
-  }
-
-  /** Feeds one subscription to the socket while the socket has room. */
-  private async pump(entry: Entry): Promise<void> {
-    const { sub } = entry;
-    for (;;) {
-      const first = await sub.next();
-      if (!first || this.isClosed || this.entries.get(entry.id)?.sub !== sub) return;
-      this.ws.cork(() => {
-        for (let d: Delivery | undefined = first; d; d = this.ws.getBufferedAmount() < HIGH_WATER ? sub.poll() : undefined) this.deliver(entry, d);
-      });
-      if (this.ws.getBufferedAmount() >= HIGH_WATER) {
-        this.stalledSince ??= Date.now();
-        await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
-      }
-    }
-  }
-
-  private deliver(entry: Entry, d: Delivery): void {
-    if (d.type === 'lagged') {
-      this.send({ type: 'lagged', sub: entry.id, skipped: d.skipped, from_seq: d.from_seq, to_seq: d.to_seq });
-      return;
-    }
-    if (d.type === 'truncated') {
-      // Past the gap: a re-subscription (unsubscribing some topics) goes on from here, not into it again.
-      entry.lastSeq = d.to_seq;
-      this.send({ type: 'truncated', sub: entry.id, oldest_seq: d.oldest_seq, from_seq: d.from_seq, to_seq: d.to_seq });
-      return;
-    }
-    entry.lastSeq = d.event.seq;
-    if (!this.visible(d.event)) return;
-    if (this.codec === 'msgpack') this.ws.send(encode({ type: 'event', sub: entry.id, event: d.event }), true);
-    else this.ws.send(`{"type":"event","sub":${entry.id},"event":${eventJson(d.event)}}`, false);
-  }
-
-  private error(code: string, message: string): void {
-    this.send({ type: 'error', error: { code, message } });
-  }
-
-  private send(frame: Record<string, unknown>): void {
-    if (this.isClosed) return;
-    this.ws.cork(() => {
-      if (this.codec === 'msgpack') this.ws.send(encode(frame), true);
-      else this.ws.send(JSON.stringify(frame), false);
-    });
-  }
-}
-
-/** An event's JSON, made once however many clients get the same live event. */
-const jsonOf = new WeakMap<XynEvent, string>();
-function eventJson(event: XynEvent): string {
-  let json = jsonOf.get(event);
-  if (json === undefined) jsonOf.set(event, (json = JSON.stringify(event)));
-  return json;
-}
-

@@ -19,6 +19,10 @@
  *   then it is told so (`truncated`, see Subscription), never silently.
  * - `heldSeq()` is how far retention may trim without taking an event from a
  *   pinned subscription that has yet to read it (event-retention.ts).
+ * - `onAppended` listeners hear of each batch after its subscribers, with
+ *   the events as published (items maybe packed): readers that take events
+ *   from the log themselves (the WebSocket stream) learn there is more to
+ *   read without the bus unpacking anything for them.
  *
  *   const sub = bus.subscribe('hxo.shard.*', { since: 0 });
  *   await bus.publish('hxo.shard.done', { plan_id, cas_id });
@@ -91,6 +95,7 @@ export class Bus {
   private pending: Pending[] = [];
   private writing: Promise<void> | null = null;
   private readonly subs = new Set<Subscription>();
+  private readonly appendListeners = new Set<(events: readonly XynEvent[]) => void>();
   private subIds = 0;
   private published = 0;
   private failed = 0;
@@ -144,6 +149,16 @@ export class Bus {
     }
     this.subs.add(sub);
     return sub;
+  }
+
+  /**
+   * Calls `listener` with each batch once it is durable and fanned out;
+   * returns the way to stop. It runs on the publishers' path: it must be
+   * quick, and must not throw.
+   */
+  onAppended(listener: (events: readonly XynEvent[]) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   /** The oldest seq the log may still hold: a `since` below `oldestSeq - 1` is answered `truncated`. */
@@ -225,6 +240,10 @@ export class Bus {
           let readable: XynEvent | undefined;
           for (const sub of this.subs) if (sub.matches(p.event)) sub.offer((readable ??= readableEvent(p.event)));
           p.event = readable ?? p.event;
+        }
+        if (this.appendListeners.size > 0) {
+          const events = batch.map((p) => p.event);
+          for (const listener of this.appendListeners) listener(events);
         }
         this.published += batch.length;
         for (const p of batch) p.resolve(p.event);

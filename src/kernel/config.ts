@@ -47,6 +47,9 @@ export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
 /** Below a MiB a cap would trim the log down to a few hundred events. */
 const MIN_EVENTS_BYTES = 1024 ** 2;
 
+/** Below a MiB the stream's cache would not hold one page of a busy plan's events (api/event-frames.ts). */
+const MIN_STREAM_CACHE_BYTES = 1024 ** 2;
+
 /** Variables that were renamed: setting the old name is an error saying the new one, never silently ignored. */
 const RENAMED: Record<string, string> = { XYN_EVENT_RETENTION_DAYS: 'XYN_EVENTS_RETAIN_DAYS' };
 
@@ -110,6 +113,12 @@ export const configSchema = z.object({
   XYN_EVENTS_MAX_BYTES: int(0)
     .refine((v) => v === 0 || v >= MIN_EVENTS_BYTES, { error: `must be 0 (no cap) or at least ${MIN_EVENTS_BYTES} (1 MiB)` })
     .default(DEFAULT_EVENTS_MAX_BYTES),
+  /** Stream connections (WebSocket /api/v1/stream) the node serves at once; one more is closed with 1013. */
+  XYN_STREAM_MAX_CLIENTS: int(1).default(1000),
+  /** Subscriptions one stream connection may hold; one more closes it with 1008. */
+  XYN_STREAM_MAX_SUBSCRIPTIONS: int(1, 1024).default(32),
+  /** Bytes of encoded events the stream keeps for all its clients (each event encoded once, shared). */
+  XYN_STREAM_CACHE_BYTES: int(MIN_STREAM_CACHE_BYTES).default(32 * 1024 ** 2),
   XYN_RUN_MAX_STEPS: int(1).default(200),
   XYN_RUN_MAX_WALL_MS: int(1).default(60 * 60 * 1000),
   // LLM providers

@@ -2,16 +2,19 @@
  * The live stream at /api/v1/stream on the real server, with real WebSocket
  * clients (ws): upgrade auth, subscribe `since` while events are published
  * (every event exactly once, in order), unsubscribing part of a
- * subscription, msgpack frames, audit filtering, bad frames, and a client
- * that stops reading: lagged and closed, while another keeps receiving.
+ * subscription, msgpack frames, audit filtering, bad frames, a client
+ * that stops reading: lagged and closed, while another keeps receiving; each
+ * event encoded once for 64 subscriptions on two connections; and a live
+ * client that stops reading then reads again: what it got and what it was
+ * told it skipped add up. (Limits: stream-limits.test.ts; memory under
+ * load: stream-memory.test.ts.)
  */
-import { unpack } from 'msgpackr';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from '../../src/api/stream.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { publishAudit } from '../../src/kernel/audit.ts';
 import { startApi, type TestApi } from './helpers.ts';
+import { bearer, connect } from './stream-client.ts';
 
 let api: TestApi;
 let slowServer: ApiServer;
@@ -23,63 +26,6 @@ afterAll(async () => {
   await slowServer?.close();
   await api?.close();
 });
-
-type Frame = Record<string, unknown> & { type: string };
-
-/** A connected client collecting every frame it gets. */
-class Client {
-  readonly frames: Frame[] = [];
-  closed?: { code: number; reason: string };
-  private waiters: (() => void)[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.frames.push((isBinary ? unpack(data) : JSON.parse(data.toString())) as Frame);
-      this.wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
-    });
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  events(sub?: number): { seq: number; event_name: string; data: Record<string, unknown> }[] {
-    return this.frames.filter((f) => f.type === 'event' && (sub === undefined || f.sub === sub)).map((f) => f.event as { seq: number; event_name: string; data: Record<string, unknown> });
-  }
-
-  async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 400)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-}
-
-function connect(port: number, query = '', headers: Record<string, string> = {}): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream${query}`, { headers });
-    const client = new Client(ws);
-    ws.once('open', () => resolve(client));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
-}
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function publish(api: TestApi, name: string, from: number, count: number, pad = 0): Promise<void> {
   const filler = 'x'.repeat(pad);
@@ -182,7 +128,7 @@ describe('the stream', () => {
     await slow.until(() => slow.frames.length > 0);
     await fast.until(() => fast.frames.length > 0);
     // Stop reading: the server's socket for it fills up.
-    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    slow.pause();
     const clientsBefore = slowServer.streamClients();
     await publish(api, 'flood.x', 0, 20_000, 1024);
     await fast.until(() => fast.events().length >= 20_000);
@@ -192,13 +138,59 @@ describe('the stream', () => {
     const deadline = Date.now() + 10_000;
     while (slowServer.streamClients() >= clientsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(slowServer.streamClients()).toBe(clientsBefore - 1);
-    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    slow.resume();
     await slow.until(() => slow.closed !== undefined);
     expect(slow.closed?.code).toBe(CLOSE_SLOW_CONSUMER);
     const notice = slow.frames.find((f) => f.type === 'lagged');
     expect(notice).toMatchObject({ closing: true });
     expect(slow.events().length).toBeLessThan(20_000);
     fast.ws.close();
+  });
+});
+
+describe('the stream under load', () => {
+  it('encodes each event once, however many connections and subscriptions send it', async () => {
+    const { bus } = api.node.kernel;
+    const since = bus.lastSeq;
+    await publish(api, 'share.x', 0, 2000, 100);
+    const encoded = api.server.streamStats().frames.encoded;
+    const clients = [await connect(api.server.port, '', bearer(api.tokens.viewer), { count: true }), await connect(api.server.port, '', bearer(api.tokens.viewer), { count: true })];
+    for (const c of clients) for (let i = 0; i < 32; i++) c.send({ op: 'subscribe', topics: ['share.*'], since });
+    for (const c of clients) await c.until(() => c.eventFrames === 32 * 2000);
+    expect(api.server.streamStats().frames.encoded - encoded).toBe(2000);
+    for (const c of clients) c.ws.close();
+  });
+
+  it('a live client that stops reading is told `lagged` when it reads again: what it got and what it was told it skipped add up, in order', async () => {
+    const c = await connect(api.server.port, '', bearer(api.tokens.viewer));
+    c.send({ op: 'subscribe', topics: ['burst.*'] });
+    await c.until(() => c.frames.length > 0);
+    c.pause();
+    let n = 0;
+    while (api.server.streamStats().stalled === 0) {
+      await publish(api, 'burst.x', n, 500, 1024);
+      n += 500;
+    }
+    // Far more than the socket's buffers hold, while the node knows it does not read.
+    await publish(api, 'burst.x', n, 20_000, 1024);
+    n += 20_000;
+    c.resume();
+    await c.until(() => c.events().at(-1)?.data.n === n - 1);
+    const got = c.events().map((e) => e.data.n as number);
+    const lagged = c.frames.filter((f) => f.type === 'lagged') as unknown as { skipped: number; from_seq: number; to_seq: number }[];
+    expect(lagged.length).toBeGreaterThan(0);
+    expect(got.every((v, i) => i === 0 || v > (got[i - 1] as number))).toBe(true);
+    expect(got.length + lagged.reduce((sum, l) => sum + l.skipped, 0)).toBe(n);
+    // Each notice comes right where its events are missing.
+    for (const l of lagged) {
+      const at = c.frames.indexOf(l as unknown as (typeof c.frames)[number]);
+      const before = c.frames.slice(0, at).filter((f) => f.type === 'event').at(-1)?.event as { seq: number } | undefined;
+      const after = c.frames.slice(at).find((f) => f.type === 'event')?.event as { seq: number };
+      expect(before === undefined || before.seq < l.from_seq).toBe(true);
+      expect(after.seq).toBeGreaterThan(l.to_seq);
+    }
+    expect(c.closed).toBeUndefined();
+    c.ws.close();
   });
 });
 

@@ -5,32 +5,17 @@
  * a live subscriber loses nothing to trimming; a pinned subscription (the
  * audit trail's kind) holds trimming back until it has read the log.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/env.ts';
-import { EventLog } from '../../src/store/event-log.ts';
+import { describe, expect, it } from 'vitest';
+import type { EventLog } from '../../src/store/event-log.ts';
 import { DAY_MS, EventRetention } from '../../src/store/event-retention.ts';
-import { Bus } from '../../src/kernel/bus.ts';
+import type { Bus } from '../../src/kernel/bus.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import type { Delivery, Subscription } from '../../src/kernel/subscription.ts';
-import { tempDir } from './helpers.ts';
+import { busOnLogPerTest } from './helpers.ts';
 
-let dir: ReturnType<typeof tempDir>;
-let store: Store;
 let log: EventLog;
 let bus: Bus;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = openStore({ path: dir.path });
-  log = new EventLog(store);
-  bus = new Bus({ log });
-});
-
-afterEach(async () => {
-  await bus.close();
-  await store.close();
-  dir.cleanup();
-});
+busOnLogPerTest((t) => ({ log, bus } = t));
 
 async function publish(n: number, name = 'test.a'): Promise<void> {
   const all: Promise<unknown>[] = [];

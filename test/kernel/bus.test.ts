@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
 import { Bus } from '../../src/kernel/bus.ts';
@@ -8,23 +8,11 @@ import { EventBatcher } from '../../src/kernel/event-batcher.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { ValidationError } from '../../src/kernel/errors.ts';
 import { HexItems } from '../../src/kernel/hex-items.ts';
-import { tempDir } from './helpers.ts';
+import { busOnLogPerTest } from './helpers.ts';
 
-let dir: ReturnType<typeof tempDir>;
 let store: Store;
 let bus: Bus;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = openStore({ path: dir.path });
-  bus = new Bus({ log: new EventLog(store) });
-});
-
-afterEach(async () => {
-  await bus.close();
-  await store.close();
-  dir.cleanup();
-});
+const t = busOnLogPerTest((fresh) => ({ store, bus } = fresh));
 
 /** Reads deliveries until `done` says stop; fails if it takes too long. */
 async function collect(sub: Subscription, done: (events: XynEvent[]) => boolean, timeoutMs = 20_000): Promise<{ events: XynEvent[]; lagged: Delivery[] }> {
@@ -93,8 +81,8 @@ describe('publish and subscribe', () => {
     await bus.publish('a.b', { n: 2 });
     await bus.close();
     await store.close();
-    store = openStore({ path: dir.path });
-    bus = new Bus({ log: new EventLog(store) });
+    t.store = store = openStore({ path: t.dir.path });
+    t.bus = bus = new Bus({ log: new EventLog(store) });
     expect(bus.lastSeq).toBe(2);
     const e = await bus.publish('a.b', { n: 3 });
     expect(e.seq).toBe(3);

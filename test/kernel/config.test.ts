@@ -27,6 +27,9 @@ describe('config', () => {
       XYN_RUN_MAX_STEPS: 200,
       XYN_EVENTS_RETAIN_DAYS: 7,
       XYN_EVENTS_MAX_BYTES: 2 * 1024 ** 3,
+      XYN_STREAM_MAX_CLIENTS: 1000,
+      XYN_STREAM_MAX_SUBSCRIPTIONS: 32,
+      XYN_STREAM_CACHE_BYTES: 32 * 1024 ** 2,
       dataDir: '/srv/.xyn',
       storePath: '/srv/.xyn/store',
       artifactsDir: '/srv/.xyn/artifacts',
@@ -65,6 +68,9 @@ describe('config', () => {
     [{ XYN_EVENTS_RETAIN_DAYS: 'a week' }, 'XYN_EVENTS_RETAIN_DAYS', /integer/],
     [{ XYN_EVENTS_MAX_BYTES: '4096' }, 'XYN_EVENTS_MAX_BYTES', /0 \(no cap\) or at least 1048576.*"4096"/],
     [{ XYN_EVENTS_MAX_BYTES: '1.5e9x' }, 'XYN_EVENTS_MAX_BYTES', /integer/],
+    [{ XYN_STREAM_MAX_CLIENTS: '0' }, 'XYN_STREAM_MAX_CLIENTS', /at least 1/],
+    [{ XYN_STREAM_MAX_SUBSCRIPTIONS: '2000' }, 'XYN_STREAM_MAX_SUBSCRIPTIONS', /at most 1024/],
+    [{ XYN_STREAM_CACHE_BYTES: '65536' }, 'XYN_STREAM_CACHE_BYTES', /at least 1048576/],
     [{ XYN_EVENT_RETENTION_DAYS: '3' }, 'XYN_EVENT_RETENTION_DAYS', /renamed to XYN_EVENTS_RETAIN_DAYS/],
   ];
   it.each(bad)('refuses %j naming %s', (env, variable, message) => {
