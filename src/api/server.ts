@@ -21,6 +21,7 @@ import { serveHttp } from './http.ts';
 import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
+import { moduleRoots } from '../hxo/plan-modules.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -77,16 +78,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return { id: record.principal, role: record.role, capabilities: roleCapabilities(record.role, { captainView }), token_id: record.token_id };
   };
 
+  const baseDir = options.baseDir ?? process.cwd();
   const app = uWS.App();
   const stream = serveStream(app, { bus: kernel.bus, authenticate, log: kernel.log, ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}) });
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
-    ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config.HXO_JOB_KIND_MODULES, process.cwd())) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();
-  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
+  serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
   const listenSocket = await listenExclusive(app, options.host, options.port);
   const port = uWS.us_socket_local_port(listenSocket);
   kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });

@@ -17,6 +17,7 @@ import { compilePattern, assertTopic } from '../../kernel/topic.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import { visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
+import { EVENT_ID } from '../params.ts';
 import type { Route } from '../router.ts';
 import { parseInput, parseQuery } from '../validate.ts';
 
@@ -64,6 +65,7 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
     {
       method: 'GET',
       path: '/api/v1/events/:id',
+      params: { id: EVENT_ID },
       capability: 'xyn:events:read',
       summary: 'one event by event_id; 410 with oldest_seq when retention trimmed it',
       handle(req) {
