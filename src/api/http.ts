@@ -26,6 +26,8 @@ import { ApiError, errorBody, toApiError } from './errors.ts';
 import type { ApiResponse, Router, StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
 import { checkParams } from './params.ts';
+import type { RefusalCodec } from './gate/refusal.ts';
+import { RESERVED_FIELD } from './gate/request-head.ts';
 import { STREAM_PATH } from './stream.ts';
 
 export interface HttpOptions {
@@ -36,6 +38,8 @@ export interface HttpOptions {
   maxBodyBytes: number;
   /** Where streamed answers count their backpressure. */
   streams: StreamCounters;
+  /** Reads the requests the gate sends in place of those it refused (gate/refusal.ts). */
+  refusals: RefusalCodec;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,11 +54,13 @@ const STATUS_TEXT: Record<number, string> = {
   403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  408: '408 Request Timeout',
   409: '409 Conflict',
   410: '410 Gone',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   422: '422 Unprocessable Entity',
+  431: '431 Request Header Fields Too Large',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
@@ -69,6 +75,8 @@ interface Incoming {
   contentLength: string;
   accept: string;
   correlationId: string;
+  /** Set on the gate's stand-in for a request it refused (gate/refusal.ts). */
+  refusal: string;
 }
 
 /** The request's X-Correlation-Id when it is a sane one, else a new id. */
@@ -94,6 +102,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       contentLength: req.getHeader('content-length'),
       accept: req.getHeader('accept'),
       correlationId: correlationIdOf(given),
+      refusal: req.getHeader(RESERVED_FIELD),
     };
     const reply = new Reply(res, incoming, started, options.log, options.streams);
     handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
@@ -101,6 +110,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
 }
 
 async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): Promise<void> {
+  if (incoming.refusal !== '') refused(incoming, options.refusals);
   const segments = decodePath(incoming.rawPath);
   // HEAD is GET without the body (RFC 9110 §9.3.2): Reply writes no body for it.
   const match = options.router.match(incoming.method === 'HEAD' ? 'GET' : incoming.method, segments);
@@ -129,6 +139,19 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
   const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
   const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId, accept: incoming.accept });
   await reply.send(result);
+}
+
+/**
+ * The gate refused the client's request: answer for it (logged with the
+ * client's method and path). A method uWS does not route goes on to the
+ * router, which answers 404, or 405 with Allow.
+ */
+function refused(incoming: Incoming, refusals: RefusalCodec): void {
+  const refusal = refusals.read(incoming.refusal);
+  if (!refusal) throw new ApiError(400, 'bad_request', `the header ${RESERVED_FIELD} is reserved for the node itself`);
+  incoming.method = refusal.method;
+  incoming.rawPath = refusal.path;
+  if (!refusal.route) throw new ApiError(refusal.status, refusal.code, refusal.message);
 }
 
 /** Path segments, percent-decoded; a malformed escape is the caller's fault. */

@@ -1,6 +1,8 @@
 /**
  * The node's API server: one uWebSockets.js app on one port (DESIGN.md §6)
- * in front of the kernel and the engine.
+ * in front of the kernel and the engine. The port is the gate's
+ * (gate/gate.ts), which reads every request before uWS does; uWS listens on
+ * a unix socket in a private directory that only the gate connects to.
  *
  *   const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
  *   // server.port, server.routes ... await server.close();
@@ -10,7 +12,9 @@
  * unless the server listens on loopback only.
  */
 import uWS from 'uWebSockets.js';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { HxoEngine } from '../hxo/engine.ts';
 import { ConfigError } from '../kernel/config.ts';
@@ -26,6 +30,8 @@ import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
+import { startGate, type Gate } from './gate/gate.ts';
+import { RefusalCodec } from './gate/refusal.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -49,6 +55,8 @@ export interface ApiServer {
   streamClients(): number;
   /** Streamed HTTP answers (NDJSON): open, waiting on their client, bytes written, completed, cut short. */
   httpStreams(): Readonly<StreamCounters>;
+  /** The gate's connections, requests passed on and requests refused. */
+  gate: Gate['counters'];
   close(): Promise<void>;
 }
 
@@ -88,9 +96,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();
-  serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
-  const listenSocket = await listenExclusive(app, options.host, options.port);
-  const port = uWS.us_socket_local_port(listenSocket);
+  const refusals = new RefusalCodec();
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals });
+  const dir = mkdtempSync(join(tmpdir(), 'xyn-api-'));
+  const appSocket = join(dir, 'uws.sock');
+  let listenSocket: uWS.us_listen_socket | undefined;
+  let gate: Gate;
+  try {
+    listenSocket = await listenUnix(app, appSocket);
+    gate = await startGate({ host: options.host, port: options.port, appSocket, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, refusals });
+  } catch (err) {
+    if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+    stream.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const port = gate.port;
   kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });
   let closed = false;
   return {
@@ -99,49 +121,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tokens,
     streamClients: stream.clients,
     httpStreams: () => ({ ...streams }),
+    gate: gate.counters,
     async close() {
       if (closed) return;
       closed = true;
-      uWS.us_listen_socket_close(listenSocket);
+      await gate.close();
+      uWS.us_listen_socket_close(listenSocket as uWS.us_listen_socket);
       stream.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/**
- * uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT. By default uWS sets SO_REUSEPORT on
- * Linux, so a second node on a taken port would start too and the kernel
- * would split connections between the two. The typings declare the option
- * only as a type-only enum, and no `listen(host, port, options, cb)`; the
- * native build takes it, and its `ws` fallback ignores it (node:http listens
- * exclusively anyway).
- */
-const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
-declare module 'uWebSockets.js' {
-  interface TemplatedApp {
-    listen(host: RecognizedString, port: number, options: number, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
-  }
-}
+/** uWS reads at most this many header fields (compile-time); the gate refuses more with 431. */
+const UWS_MAX_HEADERS = 48;
 
-function listenExclusive(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
-      if (socket) resolve(socket);
-      else whyNotListening(host, port).then(reject, reject);
-    });
-  });
-}
-
-/** uWS says only that listen failed; node:net, binding the same way, says why. */
-function whyNotListening(host: string, port: number): Promise<ConfigError> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(new ConfigError('XYN_PORT', `${host}:${port} is in use: another process holds it (stop it, or choose another --port / XYN_PORT)`));
-      else if (err.code === 'EACCES') resolve(new ConfigError('XYN_PORT', `${host}:${port}: permission denied (ports below 1024 need privileges; choose another --port / XYN_PORT)`));
-      else resolve(new ConfigError('XYN_HOST', `cannot listen on ${host}:${port} (${err.code ?? err.message}): is ${host} an address of this machine?`));
-    });
-    // Free again by now (the holder let go in between): say what is known.
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(new ConfigError('XYN_PORT', `cannot listen on ${host}:${port}`))));
+    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on the unix socket ${path}`))), path);
   });
 }
