@@ -7,7 +7,7 @@
  * route without one), so a new route cannot forget it. A wrong one is a 400
  * naming the parameter and the shape it must have.
  */
-import { PLAN_ID_PATTERN } from '../hxo/plan.ts';
+import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan-id.ts';
 import { badRequest } from './errors.ts';
 
 export interface ParamShape {
@@ -18,7 +18,7 @@ export interface ParamShape {
 
 const hex = (digits: number, what: string): ParamShape => ({ pattern: new RegExp(`^[0-9a-f]{${digits}}$`), expected: `${what}: ${digits} lowercase hex digits` });
 
-export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: 'a plan id: 1-128 letters, digits, _ . - (the plan_id a submit answered)' };
+export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: `a plan id: ${PLAN_ID_SHAPE} (the plan_id a submit answered)` };
 export const CAS_ID = hex(16, 'a cas_id');
 export const TOKEN_ID = hex(16, 'a token id (as GET /api/v1/tokens lists it)');
 /** Any case: artifact names are compared lowercased. */

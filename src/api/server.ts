@@ -45,6 +45,12 @@ export interface ApiServerOptions {
   baseDir?: string;
   /** How long a stream client may stay stalled before it is closed (default 10 s). */
   streamStallMs?: number;
+  /**
+   * Benchmarks only (bench/api.ts): uWS listens on this loopback port too,
+   * with no gate in front, so that the gate's cost is measured in the same
+   * run. Never for serving: requests there are not checked.
+   */
+  ungatedPort?: number;
 }
 
 export interface ApiServer {
@@ -57,6 +63,8 @@ export interface ApiServer {
   httpStreams(): Readonly<StreamCounters>;
   /** The gate's connections, requests passed on and requests refused. */
   gate: Gate['counters'];
+  /** Where uWS listens without the gate, when `ungatedPort` asked for it. */
+  ungatedPort?: number;
   close(): Promise<void>;
 }
 
@@ -102,12 +110,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const dir = mkdtempSync(join(tmpdir(), 'xyn-api-'));
   const appSocket = join(dir, 'uws.sock');
   let listenSocket: uWS.us_listen_socket | undefined;
+  let ungated: uWS.us_listen_socket | undefined;
   let gate: Gate;
   try {
+    if (options.ungatedPort !== undefined) ungated = await listenLoopback(app, options.ungatedPort);
     listenSocket = await listenUnix(app, appSocket);
     gate = await startGate({ host: options.host, port: options.port, appSocket, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, refusals });
   } catch (err) {
-    if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+    for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
     stream.close();
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -122,11 +132,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     streamClients: stream.clients,
     httpStreams: () => ({ ...streams }),
     gate: gate.counters,
+    ...(ungated ? { ungatedPort: uWS.us_socket_local_port(ungated) } : {}),
     async close() {
       if (closed) return;
       closed = true;
       await gate.close();
-      uWS.us_listen_socket_close(listenSocket as uWS.us_listen_socket);
+      for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
       stream.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -139,5 +150,11 @@ const UWS_MAX_HEADERS = 48;
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
     app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on the unix socket ${path}`))), path);
+  });
+}
+
+function listenLoopback(app: uWS.TemplatedApp, port: number): Promise<uWS.us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen('127.0.0.1', port, (socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on 127.0.0.1:${port}`))));
   });
 }

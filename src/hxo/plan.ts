@@ -243,13 +243,6 @@ export function planDigest(plan: PlanInput, facts: StageFacts[]): string {
   return hash('sha256', canonicalEncode({ plan, stages: facts }), 'hex');
 }
 
-/**
- * What a plan id may look like where one is asked for (HTTP paths, CLI
- * arguments): the ids planIdFor makes, and the few a caller names itself,
- * short enough to be an LMDB key.
- */
-export const PLAN_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
-
 /** A stable plan id (UUID-shaped) for a plan digest in a data dir: re-running resumes. */
 export function planIdFor(digest: string): string {
   const h = hash('sha256', `xyn-plan-id\n${digest}`, 'hex');

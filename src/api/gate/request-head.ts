@@ -60,6 +60,8 @@ export interface HeadRefusal {
 /** The methods uWS routes; others reach no handler (it closes the connection). */
 const UWS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The field names uWS reads; with any other character (`_`, `.`, `!` …) it waits out its timeout. */
+const UWS_NAME = /^[0-9A-Za-z-]+$/;
 /** A field value: visible characters, spaces, tabs and obs-text; no other control character. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TARGET = /^[\x21-\x7e]+$/;
@@ -124,6 +126,11 @@ export function parseRequestHead(text: string, limits: HeadLimits): RequestHead 
     if (!TOKEN.test(name)) return refuse(400, 'bad_request', `the header line ${JSON.stringify(line.slice(0, 60))} is not NAME: VALUE (no space before the colon)`);
     const value = line.slice(colon + 1).trim();
     if (!FIELD_VALUE.test(value)) return refuse(400, 'bad_request', `the header ${name.slice(0, 60)} has a control character in its value`);
+    if (!UWS_NAME.test(name)) {
+      // A valid name uWS cannot read: dropped, as nginx does (ignore_invalid_headers); no field the API reads is named so.
+      rewrite = true;
+      continue;
+    }
     fields.push([name, value]);
     switch (name.toLowerCase()) {
       case 'host':
@@ -151,8 +158,8 @@ export function parseRequestHead(text: string, limits: HeadLimits): RequestHead 
         return refuse(400, 'bad_request', `the header ${RESERVED_FIELD} is reserved for the node itself`);
     }
   }
-  if (fields.length > limits.maxHeaders) {
-    return refuse(431, 'header_fields_too_large', `the request has ${fields.length} header fields; at most ${limits.maxHeaders} are read`, true);
+  if (lines.length - 1 > limits.maxHeaders) {
+    return refuse(431, 'header_fields_too_large', `the request has ${lines.length - 1} header fields; at most ${limits.maxHeaders} are read`, true);
   }
   if (host > 1) return refuse(400, 'bad_request', `the request has ${host} Host headers: it must have one`);
   if (host === 0 && !v10) return refuse(400, 'bad_request', 'an HTTP/1.1 request must have a Host header (RFC 9112 §3.2)');

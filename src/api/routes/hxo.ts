@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import type { Logger } from '../../kernel/log.ts';
 import type { HxoEngine, ReplaySelection } from '../../hxo/engine.ts';
-import { PLAN_ID_PATTERN, checkPlanShape } from '../../hxo/plan.ts';
+import { checkPlanShape } from '../../hxo/plan.ts';
+import { PLAN_ID_PATTERN } from '../../hxo/plan-id.ts';
 import { confineModules, type ModuleRoots } from '../../hxo/plan-modules.ts';
 import { conflict, notFound } from '../errors.ts';
 import { CAS_ID, PLAN_ID } from '../params.ts';
