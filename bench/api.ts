@@ -271,9 +271,11 @@ try {
     for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, count - i) }, () => kernel.bus.publish('bench.fanout', { n: n++ })));
   };
   for (const clients of [1, 10, 100]) {
-    const { rate, skipped } = await fanout(server.port, token, clients, 20_000, publish);
-    const lost = skipped > 0 ? ` (${skipped.toLocaleString('en-US')} of ${(20_000 * clients).toLocaleString('en-US')} skipped with a lagged notice)` : ', none skipped';
-    console.log(`  ${String(clients).padStart(3)} subscribers: ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s delivered${lost}`);
+    for (const [how, port] of [['uWS+gate ', server.port], ['uWS alone', server.ungatedPort as number]] as const) {
+      const { rate, skipped } = await fanout(port, token, clients, 20_000, publish);
+      const lost = skipped > 0 ? ` (${skipped.toLocaleString('en-US')} of ${(20_000 * clients).toLocaleString('en-US')} skipped with a lagged notice)` : ', none skipped';
+      console.log(`  ${String(clients).padStart(3)} subscribers, ${how}: ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s delivered${lost}`);
+    }
   }
 } finally {
   await server.close();
