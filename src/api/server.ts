@@ -2,7 +2,7 @@
  * The node's API server: one uWebSockets.js app on one port (DESIGN.md §6)
  * in front of the kernel and the engine. The port is the gate's
  * (gate/gate.ts), which reads every request before uWS does; uWS listens on
- * a unix socket in a private directory that only the gate connects to.
+ * a loopback port of its own that only the gate connects to.
  *
  *   const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
  *   // server.port, server.routes ... await server.close();
@@ -12,9 +12,6 @@
  * unless the server listens on loopback only.
  */
 import uWS from 'uWebSockets.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { HxoEngine } from '../hxo/engine.ts';
 import { ConfigError } from '../kernel/config.ts';
@@ -30,7 +27,8 @@ import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
-import { startGate, type Gate } from './gate/gate.ts';
+import type { Gate } from './gate/gate.ts';
+import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
 
 export interface ApiServerOptions {
@@ -100,26 +98,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
-    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config.HXO_JOB_KIND_MODULES, process.cwd())) : []),
+    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config, process.cwd())) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();
   const refusals = new RefusalCodec();
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals });
-  const dir = mkdtempSync(join(tmpdir(), 'xyn-api-'));
-  const appSocket = join(dir, 'uws.sock');
   let listenSocket: uWS.us_listen_socket | undefined;
   let ungated: uWS.us_listen_socket | undefined;
   let gate: Gate;
   try {
     if (options.ungatedPort !== undefined) ungated = await listenLoopback(app, options.ungatedPort);
-    listenSocket = await listenUnix(app, appSocket);
-    gate = await startGate({ host: options.host, port: options.port, appSocket, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, refusals });
+    listenSocket = await listenLoopback(app, 0);
+    const appPort = uWS.us_socket_local_port(listenSocket);
+    gate = await startGateThread({ host: options.host, port: options.port, appPort, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret }, (err) =>
+      kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
+    );
   } catch (err) {
     for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
     stream.close();
-    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   const port = gate.port;
@@ -136,10 +134,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     async close() {
       if (closed) return;
       closed = true;
+      // Streams first: their clients get the closing frame (1001) before the gate ends the connections.
+      stream.close();
       await gate.close();
       for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
-      stream.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -147,14 +145,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 /** uWS reads at most this many header fields (compile-time); the gate refuses more with 431. */
 const UWS_MAX_HEADERS = 48;
 
-function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
-  return new Promise((resolve, reject) => {
-    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on the unix socket ${path}`))), path);
-  });
+/**
+ * uWS on a loopback port, exclusively (uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT):
+ * by default uWS sets SO_REUSEPORT on Linux, and another process binding the
+ * same port would be handed some of the gate's connections. The typings
+ * declare the option only as a type-only enum, and no
+ * `listen(host, port, options, cb)`; the native build takes it.
+ */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+declare module 'uWebSockets.js' {
+  interface TemplatedApp {
+    listen(host: RecognizedString, port: number, options: number, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
+  }
 }
 
 function listenLoopback(app: uWS.TemplatedApp, port: number): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen('127.0.0.1', port, (socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on 127.0.0.1:${port}`))));
+    app.listen('127.0.0.1', port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on 127.0.0.1:${port}`))));
   });
 }

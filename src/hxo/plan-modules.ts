@@ -6,8 +6,9 @@
  * `data:…`, `http://…`) are not files of the plan and are refused by the
  * plan's shape (`modules[0]: …`). A plan that comes over HTTP — from
  * someone who cannot put files on the node — may load only files under the
- * node's plan directory (its `baseDir`), or the modules the operator named in
- * HXO_JOB_KIND_MODULES; symlinks are followed before the check, so a link
+ * node's plan directory (its `baseDir`) or the directories XYN_MODULE_DIRS
+ * names, or the modules HXO_JOB_KIND_MODULES names; symlinks are followed
+ * before the check, so a link
  * under the directory to a file elsewhere is refused too.
  *
  *   moduleFile('./kinds/wordcount.mjs', '/srv/plans')   // '/srv/plans/kinds/wordcount.mjs'
@@ -45,9 +46,9 @@ export interface ModuleRoots {
   files: readonly string[];
 }
 
-/** The roots a node gives plans submitted over HTTP: its plan directory and its configured modules. */
-export function moduleRoots(baseDir: string, configured: readonly string[], cwd: string): ModuleRoots {
-  return { dirs: [real(baseDir)], files: configured.map((m) => real(moduleFile(m, cwd))) };
+/** The roots a node gives plans submitted over HTTP: its plan directory and XYN_MODULE_DIRS, and the modules HXO_JOB_KIND_MODULES names. */
+export function moduleRoots(baseDir: string, config: { XYN_MODULE_DIRS: readonly string[]; HXO_JOB_KIND_MODULES: readonly string[] }, cwd: string): ModuleRoots {
+  return { dirs: [baseDir, ...config.XYN_MODULE_DIRS.map((d) => resolve(cwd, d))].map(real), files: config.HXO_JOB_KIND_MODULES.map((m) => real(moduleFile(m, cwd))) };
 }
 
 /** Refuses (`modules[i]`) the first module that is not under the roots. */
@@ -56,7 +57,7 @@ export function confineModules(modules: readonly string[] | undefined, roots: Mo
     const field = `modules[${i}]`;
     const file = real(moduleFile(spec, baseDir, field));
     if (roots.files.includes(file) || roots.dirs.some((dir) => file.startsWith(dir.endsWith(sep) ? dir : dir + sep))) continue;
-    throw new PlanError(field, `${JSON.stringify(spec.slice(0, 200))} is outside ${roots.dirs.join(', ')}: a plan submitted over HTTP loads modules only from under that directory, or those HXO_JOB_KIND_MODULES names`);
+    throw new PlanError(field, `${JSON.stringify(spec.slice(0, 200))} is outside ${roots.dirs.join(', ')}: a plan submitted over HTTP loads modules only from under the node's plan directory or XYN_MODULE_DIRS, or those HXO_JOB_KIND_MODULES names`);
   }
 }
 

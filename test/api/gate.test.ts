@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeHashPlan } from '../hxo/helpers.ts';
 import { connect } from 'node:net';
+import WebSocket from 'ws';
 import { exchange, readAnswers, type RawAnswer } from '../helpers/raw-http.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
@@ -186,6 +187,20 @@ describe('connections', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 400]);
     expect(JSON.parse((answers[0] as RawAnswer).body.toString())).toHaveProperty('items');
     expect(closed).toBe(true);
+  });
+
+  it('a stopping node ends its streams with 1001 through the gate, and its keep-alive connections', async () => {
+    const other = await startApi();
+    const ws = new WebSocket(`ws://127.0.0.1:${other.server.port}/api/v1/stream?token=${other.tokens.viewer}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const kept = connect(other.server.port, '127.0.0.1');
+    kept.write(`${HEALTH}\r\n`);
+    await new Promise((resolve) => kept.once('data', resolve));
+    const keptClosed = new Promise((resolve) => kept.once('close', resolve));
+    const code = new Promise<number>((resolve) => ws.once('close', resolve));
+    await other.close();
+    expect(await code).toBe(1001);
+    await keptClosed;
   });
 
   it('counts what it passed on and what it refused', () => {

@@ -30,6 +30,34 @@ export interface GateCounters {
   refused: number;
 }
 
+/**
+ * The counters in shared memory: the gate's thread counts, the app's
+ * thread reads (gate-thread.ts). One writer; a reader sees each number whole.
+ */
+export function sharedCounters(memory: SharedArrayBuffer): GateCounters {
+  const a = new Int32Array(memory);
+  return {
+    get connections() {
+      return a[0] as number;
+    },
+    set connections(n) {
+      a[0] = n;
+    },
+    get forwarded() {
+      return a[1] as number;
+    },
+    set forwarded(n) {
+      a[1] = n;
+    },
+    get refused() {
+      return a[2] as number;
+    },
+    set refused(n) {
+      a[2] = n;
+    },
+  };
+}
+
 export interface ConnectionOptions {
   limits: HeadLimits;
   /** Longest head read (request line and fields). */
@@ -52,6 +80,7 @@ export class GateConnection {
   private app: Socket | undefined;
   /** Set while an HTTP/1.0 answer is read: its chunked body is passed on de-chunked. */
   private http10: Http10Answer | undefined;
+  private stopping = false;
 
   constructor(
     private readonly client: Socket,
@@ -197,6 +226,17 @@ export class GateConnection {
     }
   }
 
+  /**
+   * The node stops: uWS is told the connection ends (it closes at once,
+   * after what it already wrote: a stream's closing frame), and the client's
+   * socket ends once that is passed on.
+   */
+  shutdown(): void {
+    this.stopping = true;
+    if (this.app) this.app.end();
+    else this.client.destroy();
+  }
+
   private toApp(): Socket {
     if (this.app) return this.app;
     const app = this.o.connectApp();
@@ -213,7 +253,8 @@ export class GateConnection {
     app.on('end', () => this.client.end());
     app.on('error', () => this.client.destroy());
     app.on('close', () => {
-      if (!this.client.destroyed) this.client.end();
+      if (this.stopping) this.client.destroySoon();
+      else if (!this.client.destroyed) this.client.end();
     });
     this.app = app;
     return app;

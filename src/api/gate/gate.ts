@@ -7,15 +7,19 @@
  * two differing Content-Lengths (request-head.ts lists what and why). Its
  * parser is native and cannot be changed, and it has no hook for requests
  * it cannot parse. So the gate — node:net, one connection to uWS per client
- * connection, over a unix socket in a private directory — reads each
+ * connection, to a loopback port uWS holds exclusively — reads each
  * request first (connection.ts), passes on the ones uWS serves as they
  * are, rewrites the few it can serve once rewritten, and has the app answer
- * the rest (refusal.ts). uWS itself no longer listens on any TCP port.
+ * the rest (refusal.ts). uWS no longer listens on the API's port. (Not over
+ * a unix socket: this uWS stalls a response that waits on backpressure over
+ * one — its onWritable fires, and the write after it never comes.)
+ * The gate runs on a thread of its own (gate-thread.ts, actors/gate.ts):
+ * its reading and copying cost the app's thread nothing.
  *
- *   const gate = await startGate({ host, port, app: uwsSocketPath, limits, ... });
- *   gate.port; gate.counters; await gate.close();
+ *   const gate = await startGate({ host, port, appPort, limits, refusals, counters });
+ *   gate.port; await gate.close();
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Server } from 'node:net';
 import { ConfigError } from '../../kernel/config.ts';
 import { GateConnection, type GateCounters } from './connection.ts';
 import type { RefusalCodec } from './refusal.ts';
@@ -24,10 +28,11 @@ import type { HeadLimits } from './request-head.ts';
 export interface GateOptions {
   host: string;
   port: number;
-  /** The unix socket uWS listens on. */
-  appSocket: string;
+  /** The loopback port uWS listens on. */
+  appPort: number;
   limits: HeadLimits;
   refusals: RefusalCodec;
+  counters: GateCounters;
 }
 
 export interface Gate {
@@ -41,21 +46,21 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const TIMEOUT_MS = 10_000;
 
 export async function startGate(options: GateOptions): Promise<Gate> {
-  const counters: GateCounters = { connections: 0, forwarded: 0, refused: 0 };
-  const sockets = new Set<Socket>();
+  const { counters } = options;
+  const connections = new Set<GateConnection>();
   const connectionOptions = {
     limits: options.limits,
     maxHeadBytes: MAX_HEAD_BYTES,
     timeoutMs: TIMEOUT_MS,
     refusals: options.refusals,
-    connectApp: () => connect(options.appSocket),
+    connectApp: () => connect(options.appPort, '127.0.0.1'),
     counters,
   };
   // Half-open: a client that ends its side after a request still gets the answer.
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    new GateConnection(socket, connectionOptions);
+    const connection = new GateConnection(socket, connectionOptions);
+    connections.add(connection);
+    socket.on('close', () => connections.delete(connection));
   });
   await listen(server, options.host, options.port);
   const address = server.address();
@@ -64,9 +69,9 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     counters,
     close: () =>
       new Promise<void>((resolve) => {
+        // Resolves once every connection has closed. A stopping node answers no more: kept-alive and streaming ones end now.
         server.close(() => resolve());
-        // A stopping node answers no more: connections (kept alive, or streaming) end now.
-        for (const s of sockets) s.destroy();
+        for (const c of connections) c.shutdown();
       }),
   };
 }

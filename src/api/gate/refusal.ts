@@ -24,7 +24,8 @@ export interface Refusal {
 }
 
 export class RefusalCodec {
-  private readonly secret = randomBytes(24).toString('base64url');
+  /** The gate's thread gets the app's secret (gate-thread.ts). */
+  constructor(readonly secret = randomBytes(24).toString('base64url')) {}
 
   /** The request uWS is sent in place of the refused one. */
   request(refusal: HeadRefusal): string {
