@@ -58,16 +58,22 @@ const node = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ser
   env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '1', XYN_LOG_LEVEL: 'fatal' },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+const nodeLines: string[] = [];
 const { port, admiral } = await nodeUp();
-/** The node's port and the admiral token its first start prints. */
-async function nodeUp(): Promise<{ port: number; admiral: string }> {
-  let token = '';
-  for await (const line of createInterface({ input: node.stderr })) {
-    if (/^xyn_\S+$/.test(line)) token = line;
-    const up = /node up on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-    if (up) return { port: Number(up[1]), admiral: token };
-  }
-  throw new Error('the node exited before it was up');
+/** The node's port and the admiral token its first start prints; its stderr is read to the end (a full pipe would stall it), the last lines kept. */
+function nodeUp(): Promise<{ port: number; admiral: string }> {
+  return new Promise((resolve, reject) => {
+    let token = '';
+    const lines = createInterface({ input: node.stderr });
+    lines.on('line', (line) => {
+      nodeLines.push(line);
+      if (nodeLines.length > 20) nodeLines.shift();
+      if (/^xyn_\S+$/.test(line)) token = line;
+      const up = /node up on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+      if (up) resolve({ port: Number(up[1]), admiral: token });
+    });
+    lines.on('close', () => reject(new Error(`the node exited before it was up: ${nodeLines.join('\n')}`)));
+  });
 }
 /** A JSON call with the admiral's token (setting things up, not fuzzing). */
 async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -209,6 +215,8 @@ function probe(): Probe {
 const byStatus = new Map<number, number>();
 const byKind = new Map<string, { sent: number; unanswered: number; fivexx: number }>();
 let unanswered = 0;
+/** Why requests went unanswered: the socket's error, or `closed` (the node closed it first). */
+const errors = new Map<string, number>();
 let sent = 0;
 const examples: string[] = [];
 const started = performance.now();
@@ -217,7 +225,7 @@ async function worker(): Promise<void> {
   while (sent < REQUESTS) {
     sent++;
     const p = probe();
-    const { answers } = await exchange(port, Buffer.from(p.bytes, 'latin1'), { answers: p.answers, head: p.head ?? [], end: true, timeoutMs: 15_000 });
+    const { answers, error } = await exchange(port, Buffer.from(p.bytes, 'latin1'), { answers: p.answers, head: p.head ?? [], end: true, timeoutMs: 15_000 });
     const kind = byKind.get(p.kind) ?? { sent: 0, unanswered: 0, fivexx: 0 };
     byKind.set(p.kind, kind);
     kind.sent++;
@@ -226,7 +234,8 @@ async function worker(): Promise<void> {
     if (missing > 0) {
       unanswered += missing;
       kind.unanswered += missing;
-      if (examples.length < 5) examples.push(`no answer: ${JSON.stringify(p.bytes.slice(0, 160))}`);
+      errors.set(error ?? 'closed', (errors.get(error ?? 'closed') ?? 0) + missing);
+      if (examples.length < 5) examples.push(`no answer (${error ?? 'closed'}): ${JSON.stringify(p.bytes.slice(0, 160))}`);
     }
     for (const a of answers) {
       byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
@@ -249,8 +258,9 @@ try {
   console.log(`by class: ${['2xx', '3xx', '4xx', '5xx'].map((c) => `${c} ${(classes.get(c) ?? 0).toLocaleString('en-US')}`).join(', ')}`);
   console.log(`by status: ${[...byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s} ${n.toLocaleString('en-US')}`).join(', ')}`);
   for (const [kind, k] of byKind) console.log(`  ${kind.padEnd(16)} ${String(k.sent).padStart(7)} sent, ${k.fivexx} 5xx, ${k.unanswered} unanswered`);
-  console.log(`5xx: ${fivexx}; no answer: ${unanswered}; health after: ${health.answers[0]?.status ?? 'none'}`);
+  console.log(`5xx: ${fivexx}; no answer: ${unanswered}${unanswered ? ` (${[...errors].map(([e, n]) => `${e} ${n}`).join(', ')})` : ''}; health after: ${health.answers[0]?.status ?? 'none'}`);
   for (const e of examples) console.log(`  ${e}`);
+  if (unanswered > 0) console.log(`the node's last lines:\n${nodeLines.join('\n')}`);
   process.exitCode = fivexx === 0 && unanswered === 0 && health.answers[0]?.status === 200 ? 0 : 1;
 } finally {
   const exited = new Promise((resolve) => node.once('exit', resolve));

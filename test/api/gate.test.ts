@@ -189,6 +189,15 @@ describe('connections', () => {
     expect(closed).toBe(true);
   });
 
+  it('a client that ends its side after asking gets every answer, then the connection closes (not at the 10 s idle timeout)', async () => {
+    const event = '{"event_name":"gate.half","data":{}}';
+    const post = `POST /api/v1/events HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${event.length}\r\n\r\n${event}`;
+    // No answer count: the exchange ends when the node closes, within a bound well under uWS's idle timeout.
+    const { answers, closed } = await exchange(port, `${HEALTH}\r\n${post}`, { end: true, timeoutMs: 4_000 });
+    expect(closed).toBe(true);
+    expect(answers.map((a) => a.status)).toEqual([200, 201]);
+  });
+
   it('a stopping node ends its streams with 1001 through the gate, and its keep-alive connections', async () => {
     const other = await startApi();
     const ws = new WebSocket(`ws://127.0.0.1:${other.server.port}/api/v1/stream?token=${other.tokens.viewer}`);

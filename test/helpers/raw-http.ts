@@ -23,6 +23,8 @@ export interface Exchange {
   closed: boolean;
   /** Bytes after the last whole answer (a cut-off one). */
   rest: Buffer;
+  /** The socket's error (ECONNRESET, EADDRNOTAVAIL …), if it had one. */
+  error?: string;
 }
 
 export interface ExchangeOptions {
@@ -42,12 +44,13 @@ export function exchange(port: number, request: string | Buffer | (string | Buff
     const socket = connect(port, '127.0.0.1');
     let received = Buffer.alloc(0);
     let done = false;
+    let error: string | undefined;
     const finish = (closed: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ...readAnswers(received, options.head ?? [], closed), closed });
+      resolve({ ...readAnswers(received, options.head ?? [], closed), closed, ...(error ? { error } : {}) });
     };
     const timer = setTimeout(() => finish(false), options.timeoutMs ?? 5_000);
     socket.on('data', (b: Buffer) => {
@@ -55,7 +58,10 @@ export function exchange(port: number, request: string | Buffer | (string | Buff
       if (options.answers !== undefined && readAnswers(received, options.head ?? [], false).answers.length >= options.answers) finish(false);
     });
     socket.on('close', () => finish(true));
-    socket.on('error', () => finish(true));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      error = err.code ?? err.message;
+      finish(true);
+    });
     for (const piece of Array.isArray(request) ? request : [request]) socket.write(piece);
     if (options.end) socket.end();
   });

@@ -17,6 +17,7 @@
  * - Backpressure both ways: a side that cannot take more pauses the other.
  */
 import type { Socket } from 'node:net';
+import { AnswerReader } from './answers.ts';
 import { ChunkedBody, ChunkedError } from './chunked.ts';
 import type { RefusalCodec } from './refusal.ts';
 import { parseRequestHead, serializeHead, type HeadLimits, type HeadRefusal, type RequestHead } from './request-head.ts';
@@ -78,9 +79,13 @@ export class GateConnection {
   private pending: { head: RequestHead; raw: Buffer | undefined; chunked: ChunkedBody | undefined } | undefined;
   private mode: 'http' | 'tunnel' | 'closing' = 'http';
   private app: Socket | undefined;
-  /** Set while an HTTP/1.0 answer is read: its chunked body is passed on de-chunked. */
-  private http10: Http10Answer | undefined;
+  /** Where each answer ends: a client that ended its side is closed after its last one. */
+  private readonly answers = new AnswerReader(
+    (b) => this.toClient(b),
+    () => this.maybeFinish(),
+  );
   private stopping = false;
+  private clientDone = false;
 
   constructor(
     private readonly client: Socket,
@@ -187,7 +192,7 @@ export class GateConnection {
   private forward(head: RequestHead, raw: Buffer | undefined, body: Buffer | undefined): void {
     this.o.counters.forwarded++;
     const app = this.toApp();
-    if (head.version === 10) this.http10 = new Http10Answer((b) => this.toClient(b));
+    this.answers.ask({ head: head.method === 'HEAD', http10: head.version === 10 });
     app.cork();
     app.write(raw ?? serializeHead(head, body?.length ?? 0));
     if (body && body.length > 0) app.write(body);
@@ -200,7 +205,9 @@ export class GateConnection {
   private refuse(refusal: HeadRefusal): void {
     this.o.counters.refused++;
     this.pending = undefined;
-    this.toApp().write(this.o.refusals.request(refusal));
+    const app = this.toApp();
+    this.answers.ask({ head: refusal.method === 'HEAD', http10: false });
+    app.write(this.o.refusals.request(refusal));
     if (refusal.close) {
       this.mode = 'closing';
       this.buf = EMPTY;
@@ -209,12 +216,23 @@ export class GateConnection {
 
   /** The client half-closed: a request it left unfinished can never finish; say so. */
   private clientEnded(): void {
+    this.clientDone = true;
     if (this.mode === 'http' && (this.pending || this.buf.some((b) => b !== 13 && b !== 10))) {
       const what = this.pending ? `its body ended early (${this.pending.chunked ? 'the chunked body has no last chunk' : `${this.buf.length} of ${this.pending.head.length} bytes`})` : 'its head ended before the blank line that ends a head';
       this.refuse(refusalOf(this.pending?.head, 400, 'bad_request', `the request is incomplete: ${what}`));
     }
-    // Nothing asked of the app: nothing to wait for.
-    if (!this.app) this.client.end();
+    this.maybeFinish();
+  }
+
+  /**
+   * Once the client has ended its side and every answer it asked for went
+   * out, the connection ends (uWS aborts an answer still in the making when
+   * told the connection ends: only now is it told).
+   */
+  private maybeFinish(): void {
+    if (!this.clientDone || this.answers.pending > 0 || this.mode === 'tunnel') return;
+    this.client.end();
+    this.app?.end();
   }
 
   private timedOut(): void {
@@ -241,11 +259,10 @@ export class GateConnection {
     if (this.app) return this.app;
     const app = this.o.connectApp();
     app.on('data', (b: Buffer) => {
-      if (!this.http10) return this.toClient(b);
       try {
-        this.http10.push(b);
+        this.answers.push(b);
       } catch {
-        // uWS wrote chunked framing the de-chunker cannot read: the answer cannot be passed on whole.
+        // Framing the gate cannot read from uWS: the answer cannot be passed on whole.
         this.client.destroy();
       }
     });
@@ -267,45 +284,4 @@ export class GateConnection {
 
 function refusalOf(head: RequestHead | undefined, status: number, code: string, message: string): HeadRefusal {
   return { refusal: true, status, code, message, close: true, method: head?.method ?? 'GET', path: head ? (head.target.split('?')[0] as string).slice(0, 200) : '/', correlationId: head?.correlationId ?? '' };
-}
-
-/**
- * The answer to an HTTP/1.0 request, passed on: a chunked body (a streamed
- * answer) is de-chunked, the connection's end marking its end, as HTTP/1.0
- * has it. Anything else goes as it is.
- */
-class Http10Answer {
-  private head = '';
-  private body: ChunkedBody | undefined;
-  private passing = false;
-
-  constructor(private readonly out: (b: Buffer) => void) {}
-
-  push(bytes: Buffer): void {
-    if (this.passing) return this.out(bytes);
-    if (this.body) {
-      this.body.push(bytes);
-      return;
-    }
-    this.head += bytes.toString('latin1');
-    const end = this.head.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const head = this.head.slice(0, end + 2);
-    const rest = Buffer.from(this.head.slice(end + 4), 'latin1');
-    // 1xx interim answers (100 Continue) come before the real one.
-    if (/^HTTP\/1\.1 1\d\d /.test(head)) {
-      this.out(Buffer.from(this.head.slice(0, end + 4), 'latin1'));
-      this.head = '';
-      if (rest.length > 0) this.push(rest);
-      return;
-    }
-    if (!/\r\ntransfer-encoding: chunked\r\n/i.test(head)) {
-      this.passing = true;
-      this.out(Buffer.from(this.head, 'latin1'));
-      return;
-    }
-    this.out(Buffer.from(head.replace(/\r\ntransfer-encoding: chunked(?=\r\n)/i, '') + '\r\n', 'latin1'));
-    this.body = new ChunkedBody(Number.MAX_SAFE_INTEGER, this.out);
-    this.body.push(rest);
-  }
 }
