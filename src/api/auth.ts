@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
 import type { XynEvent } from '../kernel/event.ts';
+import type { ControlTopic } from '../kernel/namespaces.ts';
 
 export const CAPABILITIES = [
   'hxo:plan',
@@ -33,7 +34,8 @@ export type Role = (typeof ROLES)[number];
 /**
  * The seed's table: admirals do everything; captains view status (when
  * HXO_ALLOW_CAPTAIN_VIEW) and audit logs. Xyn's own roles: operators emit
- * and read events and view plans; viewers read events.
+ * and read events and view plans (emitting a control topic needs more:
+ * CONTROL_CAPABILITIES); viewers read events.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {
@@ -47,6 +49,21 @@ export function roleCapabilities(role: Role, options: { captainView: boolean }):
       return new Set<Capability>(['xyn:events:read']);
   }
 }
+
+/**
+ * What emitting a control topic (kernel/namespaces.ts) needs on top of
+ * `xyn:events:emit`: the capability of what it makes the node do. Splitting
+ * a running plan's shard changes that plan, and the auto-tuning policy
+ * decides how every plan (or one) is split: both shape plans, which is
+ * `hxo:plan` (seed 001: admirals). An operator's emit right is for its own
+ * events, not a side door into the engine. Capabilities hold node-wide:
+ * DESIGN.md gives plans no owner, so a holder may heal any plan, as
+ * `hxo:abort` aborts any.
+ */
+export const CONTROL_CAPABILITIES: Readonly<Record<ControlTopic, { capability: Capability; does: string }>> = {
+  'genesis.heal': { capability: 'hxo:plan', does: "it splits a running plan's shard" },
+  'genesis.intent': { capability: 'hxo:plan', does: "it changes the engine's auto-tuning policy" },
+};
 
 export interface Principal {
   /** Who: the token's name (its principal), or `local` when auth is open. */

@@ -5,7 +5,7 @@
  */
 import { XynError, ValidationError } from '../kernel/errors.ts';
 import { PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
-import { EventsTruncatedError } from '../store/errors.ts';
+import { EventsTruncatedError, StorageFullError } from '../store/errors.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -36,6 +36,8 @@ export function toApiError(err: unknown): ApiError {
   // Gone for good (retention trimmed them): 410 naming where the kept events start.
   if (err instanceof EventsTruncatedError) return new ApiError(410, 'truncated', err.message, { oldest_seq: err.oldestSeq, since: err.since });
   if (err instanceof ValidationError) return new ApiError(400, 'bad_request', err.message, { field: err.field });
+  // Not the caller's fault, and not a bug: the node's disk is full. Try again once it has room.
+  if (err instanceof StorageFullError) return new ApiError(503, 'storage_full', err.message, { path: err.path });
   if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);
   return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');
 }

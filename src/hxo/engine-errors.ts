@@ -111,12 +111,39 @@ export class PlanInUseError extends XynError {
 
 /** A plan's run was stopped with its node: it is unfinished, and resumes when the node starts again. */
 export class NodeStoppingError extends XynError {
-  constructor(readonly planId: string) {
-    super(`plan ${planId} was not finished: its node stopped (it resumes from its checkpoints when the node starts again)`, 'NODE_STOPPING', { planId });
+  constructor(
+    readonly planId: string,
+    /** How far it got: shards done (or reused) and in all. */
+    readonly progress: { done: number; total: number },
+  ) {
+    super(`plan ${planId} was not finished: its node stopped (it resumes from its checkpoints when the node starts again)`, 'NODE_STOPPING', { planId, ...progress });
   }
 }
 
+/** `xyn run` stopped a plan because its store's disk is full: nothing failed, and the same command goes on once there is room. */
+export class StoppedForSpaceError extends XynError {
+  constructor(
+    readonly planId: string,
+    readonly path: string,
+    readonly freeBytes: number,
+    readonly neededBytes: number,
+    progress: { done: number; total: number },
+  ) {
+    super(
+      `storage full at ${path}: plan ${planId} stopped with ${progress.done} of ${progress.total} shards done and about ${mib(neededBytes)} more needed (${mib(freeBytes)} free); free space on that file system and run the same command again: it goes on where it stopped`,
+      'STORAGE_FULL',
+      { planId, path, free_bytes: freeBytes, needed_bytes: neededBytes },
+    );
+  }
+}
+
+/** Bytes as MiB, for messages. */
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 registerErrorClass(NodeStoppingError);
+registerErrorClass(StoppedForSpaceError);
 registerErrorClass(PlanInUseError);
 registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanCollectedError);

@@ -45,6 +45,7 @@ import { Memo, type MemoSource } from './memo.ts';
 import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 import { checkResumable, checkUnchanged } from './plan-resume.ts';
+import { PlanSpace } from './storage-pause.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -94,6 +95,8 @@ export class HxoEngine {
   readonly retention: PlanRetention;
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
+  /** Live plans on a full disk: paused, with the room they need, and unpaused when it is back. */
+  readonly space: PlanSpace;
   private key: NodeKey | undefined;
 
   constructor(
@@ -111,6 +114,7 @@ export class HxoEngine {
     this.memo = new Memo(kernel.store);
     this.retention = new PlanRetention(kernel, this.plans, new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo), () => this.running());
     this.autotune = new AutotunePolicies(config);
+    this.space = new PlanSpace(kernel, () => [...this.live.values()].map((l) => l.run));
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
     kernel.root.add(autonomyActor(kernel.bus)).catch(onAddError);
@@ -301,11 +305,20 @@ export class HxoEngine {
    */
   private lifecycle(): Supervisable {
     const stop = async (): Promise<void> => {
-      for (const { run } of this.live.values()) run.halt();
+      this.halt();
       await Promise.allSettled([...this.live.values()].map((l) => l.finished));
       await this.retention.idle();
     };
     return { id: 'hxo', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop, onCrash: () => {} };
+  }
+
+  /**
+   * Every live plan claims no more shards and ends once its running batches
+   * have (checkpointed); each stays unfinished, to go on at the next start.
+   * Its `finished` rejects with NodeStoppingError.
+   */
+  halt(): void {
+    for (const { run } of this.live.values()) run.halt();
   }
 
   /** The plans running now, each with the plans it reuses outputs from. */
@@ -444,7 +457,7 @@ export class HxoEngine {
 
   /** Splits a shard of a live run (a heal), journaling the split for the plan's digest. */
   private split(run: PlanRun, stage: number, shard: number, factor: number): Promise<SplitOutcome> {
-    return run.split(stage, shard, factor, (record) => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() }));
+    return run.split(stage, shard, factor, (record) => this.kernel.space.retrying(() => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() })));
   }
 
   private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[], memoLookups: boolean): Promise<PlanReport> {
@@ -452,11 +465,15 @@ export class HxoEngine {
     const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
     const t0 = performance.now();
     const { config, bus, log } = this.kernel;
+    let unrecorded = 0;
     const events = new EventBatcher(bus, {
       batchSize: config.HXO_EVENT_BATCH_SIZE,
       maxRate: config.HXO_EVENT_MAX_RATE,
       meta: { correlation_id: correlationId },
-      onError: (err) => log.error({ err, plan_id: planId }, 'shard events not recorded'),
+      // Said once per plan: a store that refuses one batch usually refuses the ones after it too.
+      onError: (err) => {
+        if (unrecorded++ === 0) log.error({ err, plan_id: planId }, 'shard events not recorded (later batches that fail are not logged again)');
+      },
     });
     this.endedStatus.delete(planId);
     let run = this.newRun(planId, plan, events, memoSources);
@@ -464,7 +481,7 @@ export class HxoEngine {
     const replayed: ReplayedShard[] = [...alreadyReplayed];
     const finished = (async (): Promise<PlanReport> => {
       // Offered to later runs from the start: a run resumed after a crash is a source too.
-      await this.kernel.store.write(() => this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: false, done: [] }));
+      await this.writeWhenRoom(() => this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: false, done: [] }));
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
         const unwatch = watchHotspots(run, this.autotune, (signal) => {
@@ -476,13 +493,13 @@ export class HxoEngine {
         clearTimeout(timebox);
         if (run.wasHalted) {
           await events.flush();
-          throw new NodeStoppingError(planId);
+          throw new NodeStoppingError(planId, { done: run.counts.done, total: run.counts.total });
         }
         await events.flush();
         const executeMs = performance.now() - t0 - partitionMs;
         const { report, badLeaves } = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 }, replayed);
         if (badLeaves.length === 0 || round >= MAX_REPLAYS) {
-          await this.kernel.store.write(() => {
+          await this.writeWhenRoom(() => {
             const record = this.plans.get(planId) as PlanRecord;
             void this.plans.put(planId, { ...record, state: report.state, report });
             this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
@@ -503,15 +520,25 @@ export class HxoEngine {
     return finished;
   }
 
+  /** A write of the engine's own records that, finding the store full, waits for room (the node's space policy) instead of failing the plan. */
+  private writeWhenRoom<T>(fn: () => T): Promise<T> {
+    return this.kernel.space.retrying(() => this.kernel.store.write(fn));
+  }
+
   /** A run of the plan's shards that no checkpoint says ended. */
   private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[]): PlanRun {
     const layout = this.layoutOf(plan);
     const { resumed, failedList } = scanCheckpoints(this.checkpoints, planId, plan, layout);
-    const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, (keyStage, index, casId, error, attempts) => {
-      const cp = encodeFailed(casId, attempts, 0, error);
-      this.kernel.store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp])).catch((err: unknown) => this.kernel.log.error({ err }, 'failure checkpoint not written'));
+    const { store, space, log } = this.kernel;
+    const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, {
+      persistFailure: (keyStage, index, casId, error, attempts) => {
+        const cp = encodeFailed(casId, attempts, 0, error);
+        space.retrying(() => store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp]))).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
+      },
+      storageFull: (err) => space.reportFull(err),
     }, memoSources);
     for (const f of failedList) run.failed.push(f);
+    this.space.started(run);
     return run;
   }
 
@@ -523,7 +550,7 @@ export class HxoEngine {
   private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
     const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.layout, run.plan, leaf));
     replayed.push(...found);
-    await this.kernel.store.write(() => this.removeCheckpoints(run.planId, run.layout, badLeaves));
+    await this.writeWhenRoom(() => this.removeCheckpoints(run.planId, run.layout, badLeaves));
     await this.kernel.bus.publish('hxo.alert', {
       plan_id: run.planId,
       alert_type: 'bad_leaves',

@@ -8,6 +8,10 @@
  * A request HXO cannot carry out (unknown plan, action or intent, a shard
  * that already ended, a stage that cannot be split, a malformed payload)
  * is answered with `hxo.alert` `heal_refused` / `intent_refused` naming why.
+ *
+ * Who may ask is decided where outsiders' events enter the bus (the API's
+ * emit-guard: these are control topics, needing `hxo:plan`); on the bus,
+ * a request is the node's own or one that passed that check.
  */
 import { z } from 'zod';
 import type { Bus } from '../kernel/bus.ts';
@@ -101,6 +105,9 @@ async function onHeal(bus: Bus, target: HealTarget, event: XynEvent): Promise<vo
 async function onIntent(bus: Bus, target: HealTarget, event: XynEvent): Promise<void> {
   const parsed = autotuneIntent.safeParse(event.data);
   if (!parsed.success) return refuseRequest(bus, event, 'intent_refused', describeIssue('genesis.intent', parsed.error.issues[0] as z.core.$ZodIssue));
+  // A policy for a plan that is not running would be kept until that plan ends, which may be never.
+  const planId = parsed.data.plan_id;
+  if (planId !== undefined && !target.runOf(planId)) return refuseRequest(bus, event, 'intent_refused', `plan ${planId} is not running on this node`);
   const policy = target.policies.apply(parsed.data);
   await bus.publish(
     'hxo.autotune.policy',

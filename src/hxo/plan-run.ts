@@ -18,6 +18,7 @@
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../kernel/worker-pool.ts';
+import { deserializeError } from '../kernel/errors.ts';
 import type { ResolvedPlan, ResolvedStage } from './plan.ts';
 import type { Partitioner } from './partitioners.ts';
 import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
@@ -29,6 +30,7 @@ import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
 import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
 import type { MemoSource } from './memo.ts';
+import { StorageFullError } from '../store/errors.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -78,6 +80,14 @@ export interface RunningShard {
   casId(): string;
 }
 
+/** What a run asks of its engine. */
+export interface PlanRunHooks {
+  /** Persists a failure found on this thread (a shard whose thread died under it), by checkpoint key. */
+  persistFailure(keyStage: number, index: number, casId: string, error: string, attempts: number): void;
+  /** A batch's checkpoints found the store full: nothing of it counted, and it runs again once the plan is unpaused. */
+  storageFull(err: StorageFullError): void;
+}
+
 export type SplitOutcome = { ok: true; record: SplitRecord; casId: string; firstLeaf: number } | { ok: false; reason: string };
 
 interface Flight {
@@ -111,6 +121,8 @@ export class PlanRun {
   private journaling = 0;
   private started = false;
   private halted = false;
+  /** Why no shard is claimed for now (the store is full), until `unpause`. */
+  private pausedFor: string | undefined;
   private inFlightShards = 0;
   private batchSize = 64;
   private perShardMsEma = 0;
@@ -131,8 +143,7 @@ export class PlanRun {
     private readonly pool: WorkerPool,
     private readonly scheduler: Scheduler,
     private readonly events: EventBatcher,
-    /** Persists a failure found on this thread (a shard whose thread died under it), by checkpoint key. */
-    private readonly persistFailure: (keyStage: number, index: number, casId: string, error: string, attempts: number) => void,
+    private readonly hooks: PlanRunHooks,
     /** Per stage, the earlier run its shards' outputs may be reused from (memo.ts). */
     readonly memoSources: readonly (MemoSource | undefined)[] = [],
   ) {
@@ -198,6 +209,26 @@ export class PlanRun {
     this.checkFinished();
   }
 
+  /**
+   * No more shards are claimed until `unpause` (the store is full); running
+   * batches finish, and what they could not checkpoint runs again later. A
+   * paused run is not over: it ends only once its shards have.
+   */
+  pause(reason: string): void {
+    if (this.state === 'running') this.pausedFor ??= reason;
+  }
+
+  unpause(): void {
+    if (this.pausedFor === undefined) return;
+    this.pausedFor = undefined;
+    this.scheduler.kick();
+  }
+
+  /** Why the run claims no shards for now, if it is paused. */
+  get pausedReason(): string | undefined {
+    return this.pausedFor;
+  }
+
   /** Whether the run ended because the node is stopping (halt), not because its shards did. */
   get wasHalted(): boolean {
     return this.halted;
@@ -246,6 +277,7 @@ export class PlanRun {
     const c = this.counts;
     const left = c.total - c.done - c.failed;
     if (left === 0) return 0;
+    if (this.pausedFor !== undefined) return null;
     const rate = this.shardsPerSecond;
     return rate > 0 ? Math.round((left / rate) * 10) / 10 : null;
   }
@@ -356,12 +388,17 @@ export class PlanRun {
     this.sources.set(cursor, {
       id: `${this.planId}:${cursor.stage.id}${isSub ? ':splits' : ''}`,
       dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatch(cursor)),
-      readyAt: () => (this.state === 'running' && !this.halted ? cursor.nextRetryAt : undefined),
+      readyAt: () => (this.claiming ? cursor.nextRetryAt : undefined),
     });
   }
 
+  /** Whether shards may be claimed now. */
+  private get claiming(): boolean {
+    return this.state === 'running' && !this.halted && this.pausedFor === undefined;
+  }
+
   private dispatch(cursor: StageCursor): boolean {
-    if (this.state !== 'running' || this.halted) return false;
+    if (!this.claiming) return false;
     const batch = cursor.take(this.batchSize, Date.now());
     if (cursor.broken) {
       cursor.requeue(batch, Date.now());
@@ -394,7 +431,8 @@ export class PlanRun {
       cursor.inFlight -= batch.size;
       this.inFlightShards -= batch.size;
       try {
-        if (result) this.absorb(cursor, batch, result);
+        if (result?.unwritten) this.unwritten(cursor, batch, deserializeError(result.unwritten));
+        else if (result) this.absorb(cursor, batch, result);
         else this.recover(cursor, batch, error);
       } catch (err) {
         // A bug here must end the plan visibly, never leave it hanging.
@@ -498,11 +536,29 @@ export class PlanRun {
       this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final });
       if (final) {
         this.recordFailure(cursor, i, a, casId, reason);
-        this.persistFailure(cursor.keyStage, i, casId, reason, a);
+        this.hooks.persistFailure(cursor.keyStage, i, casId, reason, a);
       } else {
         cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
     });
+  }
+
+  /**
+   * A batch that ran but whose checkpoints were not written (the store is
+   * full): none of it happened as far as the plan goes. Its shards run again
+   * on the same attempt, and the engine hears of the full store (it pauses
+   * its plans). Any other write error is the batch's failure.
+   */
+  private unwritten(cursor: StageCursor, batch: ShardRuns, error: Error): void {
+    if (!(error instanceof StorageFullError)) {
+      this.recover(cursor, batch, error);
+      return;
+    }
+    const now = Date.now();
+    forEachShard(batch, (j, i, a) => {
+      if (!cursor.isWithdrawn(i)) cursor.retry(batch, j, i, a, 0, now);
+    });
+    this.hooks.storageFull(error);
   }
 
   private recordFailure(cursor: StageCursor, i: number, attempts: number, casId: string, error: string): void {

@@ -91,6 +91,8 @@ export interface PlanStatus {
   finished_at: string | null;
   eta_seconds: number | null;
   shards_per_second: number;
+  /** Set while the plan claims no shards because its store is full: why. */
+  paused?: string;
 }
 
 export function stageStats(run: PlanRun): StageStats[] {
@@ -145,6 +147,7 @@ export function liveStatus(run: PlanRun, startedAt: string): PlanStatus {
     finished_at: null,
     eta_seconds: run.etaSeconds,
     shards_per_second: Math.round(run.shardsPerSecond),
+    ...(run.pausedReason !== undefined ? { paused: run.pausedReason } : {}),
   };
 }
 

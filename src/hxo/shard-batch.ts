@@ -25,7 +25,8 @@ import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView, copyFrameInput } from '../kernel/canonical.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import { casIdAt, shardAddressInto } from './address.ts';
-import { serializeError } from '../kernel/errors.ts';
+import { serializeError, type SerializedError } from '../kernel/errors.ts';
+import { StorageFullError } from '../store/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './worker-partitioners.ts';
 import {
@@ -86,7 +87,11 @@ export interface ShardBatchResult {
   /** n × 4 bytes: milliseconds each shard took (u32 little-endian; bytes, not a number array, so the plan's thread gets no garbage per shard). */
   ms: Uint8Array;
   errors: { j: number; message: string; timeout: boolean }[];
+  /** Set when the batch's checkpoints were not written because the store is full: nothing of it counts, and it runs again. */
+  unwritten?: SerializedError;
 }
+
+const EMPTY_RESULT = { cas: new Uint8Array(0), outcome: new Uint8Array(0), leaves: new Uint8Array(0), digests: new Uint8Array(0), ms: new Uint8Array(0), errors: [] };
 
 let store: Store | undefined;
 /** The shard's full address, raw (scratch). */
@@ -215,14 +220,20 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
     }
   }
   board.end(task.slot);
-  await (store as Store).write(() => {
-    for (const hash of held) {
-      const bytes = artifacts.get(hash);
-      if (bytes && !blobs.doesExist(hash)) void blobs.put(hash, bytes);
-    }
-    if (held.size > 0) addCasRefs(refs, planArtifactOwner(task.plan_id), held);
-    writeCheckpoints(checkpoints, keys, written, values);
-  });
+  try {
+    await (store as Store).write(() => {
+      for (const hash of held) {
+        const bytes = artifacts.get(hash);
+        if (bytes && !blobs.doesExist(hash)) void blobs.put(hash, bytes);
+      }
+      if (held.size > 0) addCasRefs(refs, planArtifactOwner(task.plan_id), held);
+      writeCheckpoints(checkpoints, keys, written, values);
+    });
+  } catch (err) {
+    // Said, not thrown: a thrown error would reach the plan as the thread's death, costing its shards an attempt.
+    if (err instanceof StorageFullError) return { ...EMPTY_RESULT, n, unwritten: serializeError(err) };
+    throw err;
+  }
   return result;
 }
 

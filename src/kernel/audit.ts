@@ -70,6 +70,8 @@ export class AuditTrail implements Supervisable {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
+    /** How a write that finds the disk full waits for room (the node's StoreSpace); without it, it fails (and the actor restarts). */
+    private readonly whenRoom: <T>(write: () => Promise<T>) => Promise<T> = (write) => write(),
   ) {
     this.records = store.db<number, AuditRecord>('audit');
     // Every (re)start goes on from the last event recorded: nothing is skipped.
@@ -159,9 +161,12 @@ export class AuditTrail implements Supervisable {
       prev = record;
     }
     if (records.length === 0) return;
-    await this.store.write(() => {
-      for (const r of records) void this.records.put(r.n, r);
-    });
+    // A full disk holds the trail back (in order) rather than crash it until its supervisor gives up.
+    await this.whenRoom(() =>
+      this.store.write(() => {
+        for (const r of records) void this.records.put(r.n, r);
+      }),
+    );
     this.last = prev;
   }
 }

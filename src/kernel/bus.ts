@@ -7,7 +7,9 @@
  *   fanned out to subscribers and its `publish` promise resolved. A subscriber
  *   therefore never sees an event that a crash could take back.
  * - Batches are written one at a time, in `seq` order; while one is written the
- *   next accumulates, so batches grow with load.
+ *   next accumulates, so batches grow with load. A batch the log refuses
+ *   for want of space waits, first in line, until there is room
+ *   (`onAppendError`): a full disk delays events, it does not drop them.
  * - Fan-out never waits on a subscriber (see Subscription).
  * - Subscribers get plain items: packed ones (hex-items.ts) are unpacked for
  *   them, once per event, and only when someone subscribes to it.
@@ -64,6 +66,12 @@ export interface BusOptions {
   clock?: Clock;
   /** Most events written in one transaction (default 4,096). */
   maxBatch?: number;
+  /**
+   * A batch the log refused: resolves when it should be written again (the
+   * disk that was full has room), rejects to give it up (its publishers get
+   * the append's error). Without it, every refused batch is given up.
+   */
+  onAppendError?: (err: unknown) => Promise<void>;
 }
 
 interface Pending {
@@ -77,6 +85,7 @@ export class Bus {
   private readonly envId: string;
   private readonly clock: Clock;
   private readonly maxBatch: number;
+  private readonly onAppendError: ((err: unknown) => Promise<void>) | undefined;
   private nextSeq: number;
   private delivered: number;
   private pending: Pending[] = [];
@@ -91,6 +100,7 @@ export class Bus {
     this.envId = options.envId ?? 'local';
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 4096;
+    this.onAppendError = options.onAppendError;
     this.nextSeq = this.log.lastSeq + 1;
     this.delivered = this.log.lastSeq;
   }
@@ -179,20 +189,36 @@ export class Bus {
     for (const sub of [...this.subs]) sub.unsubscribe();
   }
 
+  /** Whether a batch the log refused should be written again (`onAppendError` resolved), or given up (it rejected). */
+  private async retryAfter(err: unknown): Promise<boolean> {
+    if (!this.onAppendError) return false;
+    try {
+      await this.onAppendError(err);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async drain(): Promise<void> {
     // Let the rest of this tick publish too, so it lands in the same batch.
     await null;
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.maxBatch);
+        const batch = this.pending.slice(0, this.maxBatch);
         try {
           await this.log.append(batch.map((p) => p.event));
         } catch (err) {
+          // The batch stays first in line while the owner of the error waits to try it again (seq order holds).
+          const retry = await this.retryAfter(err);
+          if (retry) continue;
           // Not written, so not delivered: each publisher gets the error.
+          this.pending.splice(0, batch.length);
           this.failed += batch.length;
           for (const p of batch) p.reject(err);
           continue;
         }
+        this.pending.splice(0, batch.length);
         for (const p of batch) {
           this.delivered = p.event.seq;
           // Packed items are unpacked once, and only if someone is listening.

@@ -97,6 +97,10 @@ export const configSchema = z.object({
   XYN_ENV_ID: z.string().min(1).default('local'),
   /** LMDB map size in bytes (default 32 GiB of address space; the map grows on demand). */
   XYN_STORE_MAP_SIZE: int(1 << 20).optional(),
+  /** Bytes kept free in a reserve file beside the store, released when the disk fills so what is under way can land (0: none). */
+  XYN_STORE_RESERVE_BYTES: int(0).default(8 * 1024 * 1024),
+  /** While the store's disk is full, how often its free space is looked at (ms). */
+  XYN_STORE_SPACE_PROBE_MS: int(10, 60_000).default(1000),
   /** Retention: keep the data of the last N ended plans (0: no limit by count). */
   XYN_RETAIN_PLANS: int(0).default(10),
   /** Retention: keep the data of plans created in the last N days (0: no limit by age). */

@@ -14,6 +14,8 @@ import { openStore, type Store } from '../store/env.ts';
 import { EventLog } from '../store/event-log.ts';
 import { DAY_MS, EventRetention } from '../store/event-retention.ts';
 import { Cas } from '../store/cas.ts';
+import { StoreSpace } from '../store/space.ts';
+import { StorageFullError } from '../store/errors.ts';
 import { Bus } from './bus.ts';
 import { AuditTrail } from './audit.ts';
 import { Supervisor } from './supervisor.ts';
@@ -27,6 +29,8 @@ export interface Kernel {
   readonly config: Config;
   readonly log: Logger;
   readonly store: Store;
+  /** The store's room to write: a full disk's notices, and writes that wait for space. */
+  readonly space: StoreSpace;
   readonly events: EventLog;
   readonly bus: Bus;
   readonly cas: Cas;
@@ -44,6 +48,8 @@ export interface StartKernelOptions {
   log?: Logger;
   /** The clock retention judges event age by (default: the system's). */
   clock?: Clock;
+  /** false: writes that find the disk full give up instead of waiting for space (`xyn run` stops then). Default true. */
+  waitForSpace?: boolean;
 }
 
 /** How often a running node trims its event log; a pass removes what aged out since the last. */
@@ -54,15 +60,38 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.artifactsDir, { recursive: true });
   const store = openStore({ path: config.storePath, ...(config.XYN_STORE_MAP_SIZE ? { mapSize: config.XYN_STORE_MAP_SIZE } : {}) });
+  const space = new StoreSpace(config.storePath, {
+    reserveBytes: config.XYN_STORE_RESERVE_BYTES,
+    probeMs: config.XYN_STORE_SPACE_PROBE_MS,
+    waitForSpace: options.waitForSpace ?? true,
+  });
   const events = new EventLog(store);
-  const bus = new Bus({ log: events, envId: config.XYN_ENV_ID });
+  // Events that find the disk full wait for room (or, when the node does not wait, are given up once the reserve is spent).
+  const bus = new Bus({
+    log: events,
+    envId: config.XYN_ENV_ID,
+    onAppendError: async (err) => {
+      if (!(err instanceof StorageFullError)) throw err;
+      space.reportFull(err);
+      await space.whenWritable();
+    },
+  });
+  // One line per condition, not one per refused write (a node that does not wait says it its own way).
+  space.onFull((c) => {
+    if (options.waitForSpace !== false) log.error({ path: c.path, free_bytes: c.free_bytes }, `storage full at ${c.path} (${c.reason}): writes wait for space; free disk space on that file system`);
+    bus.publish('xyn.kernel.storage_full', { ...c }).catch(() => {});
+  });
+  space.onWritable((w) => {
+    log.warn({ path: w.path, free_bytes: w.free_bytes }, `storage at ${w.path} has room again: writes go on`);
+    bus.publish('xyn.kernel.storage_available', { ...w }).catch(() => {});
+  });
 
   const notice: KernelNotice = (name, data) => {
     log.info({ event: name, ...data }, name);
     bus.publish(name, data).catch((err: unknown) => log.error({ err, event: name }, 'kernel event not recorded'));
   };
 
-  const audit = new AuditTrail(store, bus);
+  const audit = new AuditTrail(store, bus, (write) => space.retrying(write));
   const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit]);
   root.onCrash((error) => log.fatal({ err: error }, 'root supervisor gave up'));
   const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY });
@@ -91,6 +120,8 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       notice('xyn.kernel.stopping', { pid: process.pid });
+      // A node stopping on a full disk stops: writes that wait for space give up (what they held is unrecorded).
+      space.close();
       await bus.flushed();
       await retention.stop();
       await root.stop();
@@ -100,5 +131,5 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
       log.flush();
     })());
 
-  return { config, log, store, events, bus, cas: new Cas(store), audit, pool, retention, root, notice, stop };
+  return { config, log, store, space, events, bus, cas: new Cas(store), audit, pool, retention, root, notice, stop };
 }

@@ -44,6 +44,20 @@ const NEARLY_FULL_BYTES = 1024 * 1024;
 const ignore = (): void => {};
 
 /**
+ * lmdb-js prints every failed commit with console.error (four lines, from its
+ * write.js) before rejecting the write with the same error — which this
+ * store translates and its callers report, once per condition. On a full
+ * disk that would be a stack trace per refused batch: those prints are
+ * dropped, in every thread that opens a store. Nothing else is filtered.
+ */
+const consoleError = console.error.bind(console);
+console.error = (...args: unknown[]): void => {
+  const [first] = args;
+  if (args.length === 1 && first instanceof Error && /[\\/]lmdb[\\/]write\.js/.test(first.stack ?? '')) return;
+  consoleError(...args);
+};
+
+/**
  * A value codec for lmdb-js: `decode(bytes, end)` reads bytes[0, end).
  * `needsStableBuffer` makes lmdb-js hand it a copy, never its shared read buffer.
  */

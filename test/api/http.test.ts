@@ -10,13 +10,24 @@ import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel } from '../../src/kernel/kernel.ts';
 import { tempDir } from '../kernel/helpers.ts';
-import { CAPABILITIES, ROLES, roleCapabilities, type Role } from '../../src/api/auth.ts';
+import { CAPABILITIES, CONTROL_CAPABILITIES, ROLES, roleCapabilities, type Role } from '../../src/api/auth.ts';
 import { startApiServer } from '../../src/api/server.ts';
 import type { Route } from '../../src/api/router.ts';
 import { verifyInclusion } from '../../src/hxo/merkle.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, startNode } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
+
+/**
+ * The control topics a caller may emit and what each needs besides
+ * `xyn:events:emit`: what it makes the node do (split a plan's shard, tune
+ * the engine) shapes plans, `hxo:plan`. Written out independently of the code.
+ */
+const CONTROL: Record<string, { capability: string; data: Record<string, unknown> }> = {
+  // Harmless probes: HXO answers both with a refusal (no such plan runs here).
+  'genesis.heal': { capability: 'hxo:plan', data: { plan_id: 'no-such-plan', action: 'split_shard', parameters: { stage_id: 's', shard_index: 999_999 } } },
+  'genesis.intent': { capability: 'hxo:plan', data: { intent: 'autotune', plan_id: 'no-such-plan', parameters: { p95_ms: 1, split_factor: 64 } } },
+};
 
 /** The capability table as the seed (001 "Capabilities") and DESIGN.md §6 give it, written out independently of the code. */
 const EXPECTED: Record<Role, Set<string>> = {
@@ -196,8 +207,8 @@ describe('events and health', () => {
     expect((await api.call('GET', '/api/genesis/events?topic=deploy.*&service=web')).body.items).toEqual([]);
     expectError(await api.call('GET', '/api/genesis/events?topic=a..b'), 400, 'bad_request', /^topic: /);
 
-    for (const name of ['hxo.audit', 'hxo.plan', 'xyn.kernel.started', 'xyn.audit.token']) {
-      expectError(await api.call('POST', '/api/v1/events', { body: { event_name: name, data: {} } }), 403, 'forbidden', /only the node writes/);
+    for (const name of ['hxo.audit', 'hxo.plan', 'xyn.kernel.started', 'xyn.audit.token', 'HXO.plan', 'hxo', 'xyn.api.listening', 'Genesis.heal']) {
+      expectError(await api.call('POST', '/api/v1/events', { body: { event_name: name, data: {} } }), 403, 'forbidden', /node-owned namespace .*only the node writes/);
     }
     expectError(await api.call('POST', '/api/v1/events', { body: { event_name: 'bad topic!', data: {} } }), 400, 'bad_request', /^event_name: /);
     expectError(await api.call('POST', '/api/v1/events', { body: { data: {} } }), 400, 'bad_request', /^body\.event_name: /);
@@ -249,35 +260,48 @@ describe('the HTTP layer', () => {
     expect(roleCapabilities('captain', { captainView: false }).has('hxo:view')).toBe(false);
   });
 
-  it('roles × routes: every route declares a capability, and no role gets a 2xx it has no capability for', async () => {
+  it('roles × routes: every route declares a capability, and no role gets a 2xx it has no capability for (control topics included)', async () => {
     const routes = api.server.routes;
     for (const r of routes) expect([...CAPABILITIES, 'public']).toContain(r.capability);
+    expect(Object.fromEntries(Object.entries(CONTROL_CAPABILITIES).map(([t, c]) => [t, c.capability]))).toEqual(Object.fromEntries(Object.entries(CONTROL).map(([t, c]) => [t, c.capability])));
     const planId = (api.node.engine.list()[0] as { plan_id: string }).plan_id;
-    const requestFor = (r: Route): { path: string; body?: unknown } => {
+    /** Each route's probes: its path, body, and what a caller needs besides the route's capability. */
+    const probesFor = (r: Route): { path: string; body?: unknown; also?: string }[] => {
       const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef');
-      if (r.method === 'GET') return { path };
+      if (r.method === 'GET') return [{ path }];
       // Collecting is not undone: ask for a plan that is not there (404 past the capability check).
-      if (r.method === 'DELETE') return { path: r.path.replace(':id', 'no-such-plan') };
-      if (r.path === '/api/hxo/create-and-submit') return { path, body: computeHashPlan('matrix', 3) };
-      if (r.path === '/api/v1/events') return { path, body: { event_name: 'matrix.ping', data: {} } };
-      return { path, body: {} };
+      if (r.method === 'DELETE') return [{ path: r.path.replace(':id', 'no-such-plan') }];
+      if (r.path === '/api/hxo/create-and-submit') return [{ path, body: computeHashPlan('matrix', 3) }];
+      if (r.path === '/api/v1/events') {
+        const control = Object.entries(CONTROL).map(([event_name, c]) => ({ path, body: { event_name, data: c.data }, also: c.capability }));
+        return [{ path, body: { event_name: 'matrix.ping', data: {} } }, ...control];
+      }
+      return [{ path, body: {} }];
     };
     let unauthorized2xx = 0;
     let checked = 0;
+    let probes = 0;
     for (const route of routes) {
-      for (const role of [...ROLES, null] as (Role | null)[]) {
-        const { path, body } = requestFor(route);
-        const answer = await api.call(route.method, path, { token: role ? api.tokens[role] : null, ...(body !== undefined ? { body } : {}) });
-        const allowed = route.capability === 'public' || (role !== null && (EXPECTED[role] as Set<string>).has(route.capability));
-        checked++;
-        if (!allowed && answer.status < 300) unauthorized2xx++;
-        if (!allowed) expect(answer.status, `${role} ${route.method} ${route.path}`).toBe(role === null ? 401 : 403);
-        else expect([401, 403], `${role} ${route.method} ${route.path}`).not.toContain(answer.status);
-        expect(answer.status, `${role} ${route.method} ${route.path}`).toBeLessThan(500);
+      for (const { path, body, also } of probesFor(route)) {
+        probes++;
+        for (const role of [...ROLES, null] as (Role | null)[]) {
+          const answer = await api.call(route.method, path, { token: role ? api.tokens[role] : null, ...(body !== undefined ? { body } : {}) });
+          const has = (c: string) => role !== null && (EXPECTED[role] as Set<string>).has(c);
+          const allowed = route.capability === 'public' || (has(route.capability) && (also === undefined || has(also)));
+          const what = `${role} ${route.method} ${route.path} ${also ? JSON.stringify(body) : ''}`;
+          checked++;
+          if (!allowed && answer.status < 300) unauthorized2xx++;
+          if (!allowed) expect(answer.status, what).toBe(role === null ? 401 : 403);
+          else expect([401, 403], what).not.toContain(answer.status);
+          // A refusal names the capability the caller lacks.
+          if (!allowed && role !== null) expect((answer.body.error as { message: string }).message, what).toContain(has(route.capability) ? (also as string) : route.capability);
+          expect(answer.status, what).toBeLessThan(500);
+        }
       }
     }
     expect(unauthorized2xx).toBe(0);
-    expect(checked).toBe(routes.length * (ROLES.length + 1));
+    expect(checked).toBe(probes * (ROLES.length + 1));
+    expect(probes).toBe(routes.length + Object.keys(CONTROL).length);
   });
 });
 

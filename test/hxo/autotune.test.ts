@@ -22,7 +22,9 @@ import { merkleRoot } from '../../src/hxo/merkle.ts';
 import { splitRange } from '../../src/hxo/partitioners.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
 import type { XynEvent } from '../../src/kernel/event.ts';
-import { FLAKY_KIND, REPO_ROOT, planEvents, specCasId, specLeaf, startNode, type TestNode } from './helpers.ts';
+import { FLAKY_KIND, REPO_ROOT, planEvents, specCasId, specLeaf, startNode, waitForEvent, type TestNode } from './helpers.ts';
+
+const waitFor = (n: TestNode, topic: string, match: (e: XynEvent) => boolean): Promise<XynEvent> => waitForEvent(n.kernel, topic, match);
 
 const nodes: TestNode[] = [];
 afterAll(async () => {
@@ -224,16 +226,3 @@ describe('auto-tuning: hot shards are signalled, healed by autonomy and split in
     expect(late.data.message).toMatch(/is not running on this node/);
   });
 });
-
-/** The first event under `topic` that `match` accepts, published before or after this call. */
-async function waitFor(n: TestNode, topic: string, match: (e: XynEvent) => boolean, timeoutMs = 10_000): Promise<XynEvent> {
-  const sub = n.kernel.bus.subscribe(topic, { since: 0 });
-  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-  try {
-    for await (const d of sub) if (d.type === 'event' && match(d.event)) return d.event;
-    throw new Error(`no ${topic} event matched within ${timeoutMs} ms`);
-  } finally {
-    clearTimeout(timer);
-    sub.unsubscribe();
-  }
-}

@@ -111,6 +111,19 @@ export function planEvents(kernel: Kernel, topic: string, planId: string): XynEv
   return kernel.bus.queryHistory({ topic, limit: 1_000_000 }).filter((e) => (e.data as { plan_id?: unknown }).plan_id === planId);
 }
 
+/** The first event under `topic` that `match` accepts, published before or after this call. */
+export async function waitForEvent(kernel: Kernel, topic: string, match: (e: XynEvent) => boolean, timeoutMs = 10_000): Promise<XynEvent> {
+  const sub = kernel.bus.subscribe(topic, { since: 0 });
+  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+  try {
+    for await (const d of sub) if (d.type === 'event' && match(d.event)) return d.event;
+    throw new Error(`no ${topic} event matched within ${timeoutMs} ms`);
+  } finally {
+    clearTimeout(timer);
+    sub.unsubscribe();
+  }
+}
+
 /** Changes the hex digit at `at` (0 ↔ 1 otherwise → 0): exactly one character differs, still lowercase hex. */
 export function flipHex(hex: string, at = 0): string {
   return hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);

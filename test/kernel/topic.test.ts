@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertTopic, compilePattern } from '../../src/kernel/topic.ts';
-import { ValidationError } from '../../src/kernel/errors.ts';
+import { ValidationError, deserializeError, serializeError } from '../../src/kernel/errors.ts';
+import { ReservedTopicError, assertEmittable } from '../../src/kernel/namespaces.ts';
 
 describe('topic patterns (NATS rules)', () => {
   const table: [pattern: string, topic: string, matches: boolean][] = [
@@ -42,5 +44,65 @@ describe('topic patterns (NATS rules)', () => {
 
   it.each(['hxo.*', 'hxo.>', 'a..b', '', 'has space'])('refuses publishing to %j', (topic) => {
     expect(() => assertTopic(topic)).toThrow(ValidationError);
+  });
+});
+
+describe('node-owned namespaces: what an outsider may emit', () => {
+  const token = fc.stringMatching(/^[A-Za-z0-9_\-:]{1,10}$/);
+  const caseVariant = (word: string) => fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((up) => [...word].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
+
+  it('the control topics, spelled exactly, are emittable (the API checks who may)', () => {
+    expect(assertEmittable('genesis.heal')).toBe('genesis.heal');
+    expect(assertEmittable('genesis.intent')).toBe('genesis.intent');
+  });
+
+  it('property: hxo, xyn and genesis in any letter case, alone or with trailing tokens, are refused naming the topic, the namespace and a name to use instead', () => {
+    const names = fc
+      .tuple(fc.constantFrom('hxo', 'xyn', 'genesis'), fc.array(token, { maxLength: 4 }))
+      .chain(([ns, rest]) => caseVariant(ns).map((first) => ({ ns, name: [first, ...rest].join('.') })))
+      .filter(({ name }) => name !== 'genesis.heal' && name !== 'genesis.intent');
+    fc.assert(
+      fc.property(names, ({ ns, name }) => {
+        assertTopic(name);
+        let thrown: unknown;
+        try {
+          assertEmittable(name);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).toBeInstanceOf(ReservedTopicError);
+        const err = thrown as ReservedTopicError;
+        expect(err.namespace).toBe(ns);
+        expect(err.topic).toBe(name);
+        expect(err.message).toContain(`"${name}" is in the node-owned namespace "${ns}"`);
+        expect(err.message).toContain(`e.g. "${err.suggestion}"`);
+        // What it suggests is itself emittable, or it is a control topic.
+        expect(['genesis.heal', 'genesis.intent', undefined]).toContain(assertEmittable(err.suggestion));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: a first token that is not a node namespace is the caller\'s own, whatever follows', () => {
+    const names = fc
+      .tuple(token, fc.array(token, { maxLength: 4 }))
+      .filter(([first]) => !['hxo', 'xyn', 'genesis'].includes(first.toLowerCase()))
+      .map(([first, rest]) => [first, ...rest].join('.'));
+    fc.assert(fc.property(names, (name) => {
+        expect(assertEmittable(name)).toBeUndefined();
+      }), { numRuns: 2000 });
+    for (const name of ['hxox.plan', 'app.hxo', 'xyn_audit', 'my.genesis.heal', 'x.xyn.audit']) expect(assertEmittable(name)).toBeUndefined();
+  });
+
+  it('a refusal survives a thread hop as its own class', () => {
+    let err: unknown;
+    try {
+      assertEmittable('HXO.plan');
+    } catch (e) {
+      err = e;
+    }
+    const back = deserializeError(serializeError(err));
+    expect(back).toBeInstanceOf(ReservedTopicError);
+    expect(back).toMatchObject({ topic: 'HXO.plan', namespace: 'hxo', suggestion: 'app.plan' });
   });
 });

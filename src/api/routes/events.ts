@@ -7,21 +7,25 @@
  * `hxo:audit`. Retention trims the oldest events: a `since` or `cursor`
  * below the oldest kept seq is 410 Gone naming `oldest_seq` (a shorter page
  * would read as "nothing happened"), and without one a read starts at the
- * oldest kept event. What it emits cannot use the node's own namespaces (`hxo.`,
- * `xyn.kernel.`, `xyn.audit.`): those are written by the node alone.
+ * oldest kept event. What it emits cannot use the node's own namespaces
+ * (`hxo`, `xyn`, `genesis`, in any letter case), but for the control topics
+ * (`genesis.heal`, `genesis.intent`), which need the capability of what they
+ * make the node do and are audited (emit-guard.ts).
  */
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
 import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../../kernel/event.ts';
-import { compilePattern, assertTopic } from '../../kernel/topic.ts';
+import { compilePattern } from '../../kernel/topic.ts';
+import { publishAudit } from '../../kernel/audit.ts';
 import type { EventLog } from '../../store/event-log.ts';
-import { visibleTo } from '../auth.ts';
+import { CONTROL_TOPICS, NODE_NAMESPACES } from '../../kernel/namespaces.ts';
+import { CONTROL_CAPABILITIES, visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
+import { checkEmit } from '../emit-guard.ts';
 import { EVENT_ID } from '../params.ts';
 import type { Route } from '../router.ts';
 import { parseInput, parseQuery } from '../validate.ts';
 
-const RESERVED = ['hxo.', 'xyn.kernel.', 'xyn.audit.'];
 const PAGE_SCAN = 50_000;
 
 const emitBody = z.strictObject({
@@ -84,17 +88,10 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
       method: 'POST',
       path: '/api/v1/events',
       capability: 'xyn:events:emit',
-      summary: 'emit an event (not in the node-owned namespaces hxo., xyn.kernel., xyn.audit.)',
+      summary: `emit an event (not in the node-owned namespaces ${NODE_NAMESPACES.join(', ')}, in any letter case, but for the control topics: ${CONTROL_TOPICS.map((t) => `${t} needs ${CONTROL_CAPABILITIES[t].capability}`).join(', ')})`,
       async handle(req) {
         const body = parseInput(emitBody, req.body);
-        try {
-          assertTopic(body.event_name);
-        } catch (err) {
-          throw badRequest(`event_name: ${(err as Error).message}`);
-        }
-        if (RESERVED.some((p) => body.event_name.startsWith(p))) {
-          throw new ApiError(403, 'forbidden', `event_name: ${body.event_name} is in a namespace only the node writes (${RESERVED.join(', ')})`);
-        }
+        const control = checkEmit(req.principal, body.event_name);
         const event = await bus.publish(body.event_name, body.data, {
           actor: req.principal.id,
           correlation_id: req.correlationId,
@@ -102,6 +99,11 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
           ...(body.run_id ? { run_id: body.run_id } : {}),
           ...(body.step_id ? { step_id: body.step_id } : {}),
         });
+        if (control) {
+          // Asking the node to change a plan or its tuning is a privileged operation: on the trail, by whom.
+          const planId = typeof body.data.plan_id === 'string' ? { plan_id: body.data.plan_id.slice(0, 200) } : {};
+          await publishAudit(bus, { user: req.principal.id, role: req.principal.role, operation: 'event.emit', details: { event_name: control, event_id: event.event_id, ...planId } }, { correlation_id: req.correlationId });
+        }
         return { status: 201, body: event };
       },
     },

@@ -15,6 +15,7 @@ import { ValidationError } from '../../kernel/errors.ts';
 import { createLogger } from '../../kernel/log.ts';
 import { startKernel } from '../../kernel/kernel.ts';
 import { HxoEngine, preparePlan } from '../../hxo/engine.ts';
+import { NodeStoppingError, StoppedForSpaceError } from '../../hxo/engine-errors.ts';
 import { JobKindRegistry } from '../../hxo/job-kinds.ts';
 import { readPlanFile } from '../../hxo/plan.ts';
 import { summary } from '../summary.ts';
@@ -51,15 +52,24 @@ export function registerRun(program: Command): void {
       }
       await withDataDirLock(config.dataDir, 'run', async () => {
         // stdout carries the report: logs (warnings and worse) go to stderr.
-        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+        // On a full disk it stops (one line, exit 1) rather than wait: the same command goes on once there is room.
+        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr'), waitForSpace: false });
         try {
           const engine = new HxoEngine(kernel, registry);
+          let full: { path: string; free: number; needed: number } | undefined;
+          kernel.space.onFull((c) => {
+            full ??= { path: c.path, free: c.free_bytes, needed: engine.space.neededBytes() };
+            engine.halt();
+          });
           const submitted =
             resuming?.report?.state === 'aborted'
               ? await engine.resume(resuming.plan_id, { prepared, memo: flags.memo })
               : await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(resuming ? { planId: resuming.plan_id } : {}) });
           const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
-          const report = await submitted.finished.finally(stop);
+          const report = await submitted.finished.finally(stop).catch((err: unknown) => {
+            if (!full || !(err instanceof NodeStoppingError)) throw err;
+            throw new StoppedForSpaceError(submitted.planId, full.path, full.free, full.needed, err.progress);
+          });
           process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
           if (report.state === 'aborted') process.stderr.write(abortedHint(report.plan_id, flags));
           process.exitCode = report.truth_certified ? 0 : 1;
