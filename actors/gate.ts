@@ -21,7 +21,7 @@ port.on('message', (message: { type: 'close' }) => {
   void (gate?.close() ?? Promise.resolve()).then(() => port.postMessage({ type: 'closed' }));
 });
 try {
-  gate = await startGate({ host: data.host, port: data.port, appPort: data.appPort, limits: data.limits, refusals: new RefusalCodec(data.secret), counters: sharedCounters(data.counters) });
+  gate = await startGate({ host: data.host, port: data.port, appPort: data.appPort, limits: data.limits, refusals: new RefusalCodec(data.secret), counters: sharedCounters(data.counters), ...(data.requestTimeoutMs ? { requestTimeoutMs: data.requestTimeoutMs } : {}) });
   port.postMessage({ type: 'listening', port: gate.port });
 } catch (err) {
   port.postMessage({ type: 'failed', error: serializeError(err) });

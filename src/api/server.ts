@@ -49,6 +49,8 @@ export interface ApiServerOptions {
    * run. Never for serving: requests there are not checked.
    */
   ungatedPort?: number;
+  /** How long a request may take to arrive once it began before it is answered 408 (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ApiServer {
@@ -112,7 +114,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (options.ungatedPort !== undefined) ungated = await listenLoopback(app, options.ungatedPort);
     listenSocket = await listenLoopback(app, 0);
     const appPort = uWS.us_socket_local_port(listenSocket);
-    gate = await startGateThread({ host: options.host, port: options.port, appPort, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret }, (err) =>
+    gate = await startGateThread({ host: options.host, port: options.port, appPort, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
       kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
     );
   } catch (err) {

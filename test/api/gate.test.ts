@@ -10,6 +10,7 @@ import { computeHashPlan } from '../hxo/helpers.ts';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { exchange, readAnswers, type RawAnswer } from '../helpers/raw-http.ts';
+import { startApiServer } from '../../src/api/server.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
 let api: TestApi;
@@ -153,6 +154,21 @@ describe('bodies and framing', () => {
     const body = await exchange(port, emit('Content-Length: 100\r\n', event), { end: true });
     expect(body.answers.map((a) => a.status)).toEqual([400]);
     expect(errorOf(body.answers[0]).message).toMatch(new RegExp(`its body ended early \\(${event.length} of 100 bytes\\)`));
+  });
+
+  it('a request that stops arriving midway is 408 once the request timeout passes', async () => {
+    const slow = await startApiServer({ kernel: api.node.kernel, engine: api.node.engine, host: '127.0.0.1', port: 0, requestTimeoutMs: 300 });
+    try {
+      // The exchange ends when the node answers and closes; its own bound is far above the node's timeout.
+      const head = await exchange(slow.port, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Half: ', { timeoutMs: 5_000 });
+      expect(head.answers.map((a) => a.status)).toEqual([408]);
+      expect(errorOf(head.answers[0]).message).toMatch(/did not arrive within 0.3 s/);
+      const body = await exchange(slow.port, emit('Content-Length: 100\r\n', event), { timeoutMs: 5_000 });
+      expect(body.answers.map((a) => a.status)).toEqual([408]);
+      expect(head.closed && body.closed).toBe(true);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('Expect: 100-continue gets 100 Continue, then the answer once the body came', async () => {

@@ -23,6 +23,7 @@ export interface GateThreadData {
   /** The refusal codec's secret (refusal.ts): the app reads what the gate signs. */
   secret: string;
   counters: SharedArrayBuffer;
+  requestTimeoutMs?: number;
 }
 
 type FromGate = { type: 'listening'; port: number } | { type: 'failed'; error: SerializedError } | { type: 'closed' };

@@ -33,6 +33,8 @@ export interface GateOptions {
   limits: HeadLimits;
   refusals: RefusalCodec;
   counters: GateCounters;
+  /** How long a request may take to arrive once it began (default 10 s, uWS's idle timeout): then 408. */
+  requestTimeoutMs?: number;
 }
 
 export interface Gate {
@@ -41,9 +43,8 @@ export interface Gate {
   close(): Promise<void>;
 }
 
-/** uWS's own bounds, kept: its head buffer is 4 KiB per read, the gate sends a head in one write; 10 s is its idle timeout. */
+/** A head is read whole before uWS gets it in one write (uWS itself keeps 4 KiB of a head split across reads). */
 const MAX_HEAD_BYTES = 16 * 1024;
-const TIMEOUT_MS = 10_000;
 
 export async function startGate(options: GateOptions): Promise<Gate> {
   const { counters } = options;
@@ -51,7 +52,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   const connectionOptions = {
     limits: options.limits,
     maxHeadBytes: MAX_HEAD_BYTES,
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: options.requestTimeoutMs ?? 10_000,
     refusals: options.refusals,
     // No Nagle on the hop to uWS either: a request is one write, to go at once.
     connectApp: () => connect({ port: options.appPort, host: '127.0.0.1', noDelay: true }),
