@@ -15,6 +15,8 @@
  * - An upgrade (the WebSocket stream) is checked like any request; after it,
  *   bytes go both ways as they are.
  * - Backpressure both ways: a side that cannot take more pauses the other.
+ * - uWS is told the connection ends (a FIN, on which it drops an answer in
+ *   the making) only once every answer asked for went out (answers.ts).
  */
 import type { Socket } from 'node:net';
 import { AnswerReader } from './answers.ts';
