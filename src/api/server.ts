@@ -27,7 +27,7 @@ import { eventRoutes } from './routes/events.ts';
 import { serveStream } from './stream.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
-import type { Gate } from './gate/gate.ts';
+import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
 
@@ -111,12 +111,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let ungated: uWS.us_listen_socket | undefined;
   let gate: Gate;
   try {
-    if (options.ungatedPort !== undefined) ungated = await listenLoopback(app, options.ungatedPort);
-    listenSocket = await listenLoopback(app, 0);
-    const appPort = uWS.us_socket_local_port(listenSocket);
-    gate = await startGateThread({ host: options.host, port: options.port, appPort, limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
-      kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
-    );
+    if (options.ungatedPort !== undefined) ungated = await listenExclusive(app, '127.0.0.1', options.ungatedPort);
+    if (config.XYN_API_GATE === 'off') {
+      listenSocket = await listenExclusive(app, options.host, options.port);
+      gate = noGate(uWS.us_socket_local_port(listenSocket));
+    } else {
+      listenSocket = await listenExclusive(app, '127.0.0.1', 0);
+      gate = await startGateThread({ host: options.host, port: options.port, appPort: uWS.us_socket_local_port(listenSocket), limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
+        kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
+      );
+    }
   } catch (err) {
     for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
     stream.close();
@@ -148,9 +152,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 const UWS_MAX_HEADERS = 48;
 
 /**
- * uWS on a loopback port, exclusively (uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT):
- * by default uWS sets SO_REUSEPORT on Linux, and another process binding the
- * same port would be handed some of the gate's connections. The typings
+ * uWS on a port, exclusively (uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT): by
+ * default uWS sets SO_REUSEPORT on Linux, and another process binding the
+ * same port would be handed some of its connections (the gate's, or a second
+ * node's). The typings
  * declare the option only as a type-only enum, and no
  * `listen(host, port, options, cb)`; the native build takes it.
  */
@@ -161,8 +166,16 @@ declare module 'uWebSockets.js' {
   }
 }
 
-function listenLoopback(app: uWS.TemplatedApp, port: number): Promise<uWS.us_listen_socket> {
+function listenExclusive(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen('127.0.0.1', port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`uWS cannot listen on 127.0.0.1:${port}`))));
+    app.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) resolve(socket);
+      else portProblem(host, port).then(reject, reject);
+    });
   });
+}
+
+/** XYN_API_GATE=off: uWS holds the port itself; nothing is counted. */
+function noGate(port: number): Gate {
+  return { port, counters: { connections: 0, forwarded: 0, refused: 0 }, close: () => Promise.resolve() };
 }

@@ -228,6 +228,19 @@ describe('connections', () => {
     await keptClosed;
   });
 
+  it('XYN_API_GATE=off: uWS holds the port itself, and leaves what the gate would answer unanswered', async () => {
+    const bare = await startApi({ XYN_API_GATE: 'off' });
+    try {
+      expect((await exchange(bare.server.port, `${HEALTH}\r\n`, { answers: 1 })).answers[0]?.status).toBe(200);
+      // No answer at all (uWS closes, or waits out its idle timeout): given a second, well past any answer.
+      const noHost = await exchange(bare.server.port, 'GET /api/v1/health HTTP/1.1\r\n\r\n', { timeoutMs: 1_000 });
+      expect(noHost.answers).toEqual([]);
+      expect(bare.server.gate).toMatchObject({ forwarded: 0, refused: 0 });
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('counts what it passed on and what it refused', () => {
     expect(api.server.gate.forwarded).toBeGreaterThan(0);
     expect(api.server.gate.refused).toBeGreaterThan(20);

@@ -86,6 +86,16 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
+/** Why host:port cannot be listened on, asked of node:net (uWS says only that listen failed). */
+export function portProblem(host: string, port: number): Promise<ConfigError> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(listenError(err, host, port)));
+    // Free again by now (the holder let go in between): say what is known.
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(new ConfigError('XYN_PORT', `cannot listen on ${host}:${port}`))));
+  });
+}
+
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): ConfigError {
   if (err.code === 'EADDRINUSE') return new ConfigError('XYN_PORT', `${host}:${port} is in use: another process holds it (stop it, or choose another --port / XYN_PORT)`);
   if (err.code === 'EACCES') return new ConfigError('XYN_PORT', `${host}:${port}: permission denied (ports below 1024 need privileges; choose another --port / XYN_PORT)`);
