@@ -212,7 +212,7 @@ const dir = mkdtempSync(join(tmpdir(), 'xyn-bench-api-'));
 const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '2', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } });
 const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
 const engine = new HxoEngine(kernel);
-const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
+const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0, ungatedPort: 0 });
 const tokens = new TokenStore(kernel.store);
 const { token } = await tokens.create('bench', 'admiral');
 const baseline = await startNodeHttp(new Router(server.routes), (authorization) => {
@@ -223,17 +223,30 @@ try {
   const small = await engine.submit(plan('bench-api-small', 1000), { baseDir: root });
   await small.finished;
   const uws = `http://127.0.0.1:${server.port}`;
+  const ungated = `http://127.0.0.1:${server.ungatedPort as number}`;
   const node = `http://127.0.0.1:${baseline.port}`;
   const fmt = (c: Cannon) => `${Math.round(c.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${c.p50} ms  p99 ${c.p99} ms${c.non2xx ? `  (${c.non2xx} non-2xx!)` : ''}`;
 
-  console.log('1. routes at full load (autocannon, 16 connections, 5 s each), same handlers:');
+  console.log('1. routes at full load (autocannon, 16 connections, 5 s each), same handlers; uWS behind its gate (src/api/gate/, what serves), uWS alone:');
   for (const [name, path] of [['health', '/api/v1/health'], ['status', `/api/hxo/status/${small.planId}`]] as const) {
     const a = await cannon(uws + path, token, 16, 5);
+    const u = await cannon(ungated + path, token, 16, 5);
     const b = await cannon(node + path, token, 16, 5);
-    console.log(`  ${name.padEnd(7)} uWS      ${fmt(a)}`);
+    console.log(`  ${name.padEnd(7)} uWS+gate ${fmt(a)}`);
+    console.log(`  ${name.padEnd(7)} uWS alone${fmt(u)}`);
     console.log(`  ${name.padEnd(7)} node:http${fmt(b)}`);
-    console.log(`  ${name.padEnd(7)} uWS / node:http: ${(a.rps / b.rps).toFixed(2)}x requests/s`);
+    console.log(`  ${name.padEnd(7)} uWS+gate / node:http: ${(a.rps / b.rps).toFixed(2)}x requests/s; uWS+gate / uWS alone: ${(a.rps / u.rps).toFixed(2)}x`);
   }
+  console.log(`1b. the gate's cost at a fixed ${LOAD_RATE} requests/s (status, ${LOAD_CONNECTIONS} connections, ${ROUNDS} interleaved rounds of 3 s), p99 corrected:`);
+  const gated: number[] = [];
+  const alone: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const path = `/api/hxo/status/${small.planId}`;
+    gated.push((await cannon(uws + path, token, LOAD_CONNECTIONS, 3, LOAD_RATE)).p99_corrected);
+    alone.push((await cannon(ungated + path, token, LOAD_CONNECTIONS, 3, LOAD_RATE)).p99_corrected);
+  }
+  console.log(`  uWS+gate  median ${median(gated)} ms (${gated.join(', ')} ms)`);
+  console.log(`  uWS alone median ${median(alone)} ms (${alone.join(', ')} ms)`);
 
   console.log(`2. a ${shards.toLocaleString('en-US')}-shard plan alone, then with its status asked ${LOAD_RATE} times/s (autocannon, ${LOAD_CONNECTIONS} connections${CLIENT_NICE.length ? ', client at nice -10' : ''});`);
   console.log('   p99 "corrected" adds back what coordinated omission hides (bench/api/load.ts):');
@@ -258,9 +271,11 @@ try {
     for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, count - i) }, () => kernel.bus.publish('bench.fanout', { n: n++ })));
   };
   for (const clients of [1, 10, 100]) {
-    const { rate, skipped } = await fanout(server.port, token, clients, 20_000, publish);
-    const lost = skipped > 0 ? ` (${skipped.toLocaleString('en-US')} of ${(20_000 * clients).toLocaleString('en-US')} skipped with a lagged notice)` : ', none skipped';
-    console.log(`  ${String(clients).padStart(3)} subscribers: ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s delivered${lost}`);
+    for (const [how, port] of [['uWS+gate ', server.port], ['uWS alone', server.ungatedPort as number]] as const) {
+      const { rate, skipped } = await fanout(port, token, clients, 20_000, publish);
+      const lost = skipped > 0 ? ` (${skipped.toLocaleString('en-US')} of ${(20_000 * clients).toLocaleString('en-US')} skipped with a lagged notice)` : ', none skipped';
+      console.log(`  ${String(clients).padStart(3)} subscribers, ${how}: ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s delivered${lost}`);
+    }
   }
 } finally {
   await server.close();

@@ -5,7 +5,8 @@
  * In order, each failure with its status: unknown path 404, known path with
  * another method 405 (with `Allow`), no or bad token 401, missing capability
  * 403, body over the limit 413 (told by Content-Length at once, or counted as
- * it arrives), not JSON 415, unparseable JSON 400. Whatever a route throws
+ * it arrives), not JSON 415, unparseable JSON or JSON nested deeper than
+ * MAX_NESTING levels 400. Whatever a route throws
  * becomes the standard error (errors.ts). `X-Correlation-Id` is taken from the
  * request when it is sane, else made, and returned on every answer; each
  * request is logged once as JSON (method, path, status, ms, correlation_id).
@@ -19,19 +20,26 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../kernel/log.ts';
+import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../kernel/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import type { ApiResponse, Router, StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
+import { checkParams } from './params.ts';
+import type { RefusalCodec } from './gate/refusal.ts';
+import { RESERVED_FIELD } from './gate/request-head.ts';
+import { STREAM_PATH } from './stream.ts';
 
 export interface HttpOptions {
   router: Router;
-  /** The principal of a request's Authorization header (or `?token=`), or an ApiError (401). */
-  authenticate(authorization: string, queryToken: string | null): Principal | ApiError;
+  /** The principal of a request's Authorization header, or an ApiError (401). */
+  authenticate(authorization: string): Principal | ApiError;
   log: Logger;
   maxBodyBytes: number;
   /** Where streamed answers count their backpressure. */
   streams: StreamCounters;
+  /** Reads the requests the gate sends in place of those it refused (gate/refusal.ts). */
+  refusals: RefusalCodec;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,11 +54,13 @@ const STATUS_TEXT: Record<number, string> = {
   403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  408: '408 Request Timeout',
   409: '409 Conflict',
   410: '410 Gone',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   422: '422 Unprocessable Entity',
+  431: '431 Request Header Fields Too Large',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
@@ -65,6 +75,8 @@ interface Incoming {
   contentLength: string;
   accept: string;
   correlationId: string;
+  /** Set on the gate's stand-in for a request it refused (gate/refusal.ts). */
+  refusal: string;
 }
 
 /** The request's X-Correlation-Id when it is a sane one, else a new id. */
@@ -90,6 +102,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       contentLength: req.getHeader('content-length'),
       accept: req.getHeader('accept'),
       correlationId: correlationIdOf(given),
+      refusal: req.getHeader(RESERVED_FIELD),
     };
     const reply = new Reply(res, incoming, started, options.log, options.streams);
     handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
@@ -97,27 +110,48 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
 }
 
 async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): Promise<void> {
+  if (incoming.refusal !== '') refused(incoming, options.refusals);
   const segments = decodePath(incoming.rawPath);
-  const match = options.router.match(incoming.method, segments);
+  // HEAD is GET without the body (RFC 9110 §9.3.2): Reply writes no body for it.
+  const match = options.router.match(incoming.method === 'HEAD' ? 'GET' : incoming.method, segments);
   if (!match) throw new ApiError(404, 'not_found', `no route ${incoming.method} ${incoming.rawPath}`);
   if ('allowed' in match) {
-    reply.header('Allow', match.allowed.join(', '));
-    throw new ApiError(405, 'method_not_allowed', `${incoming.rawPath} takes ${match.allowed.join(', ')}, not ${incoming.method}`);
+    const allowed = match.allowed.includes('GET') ? [...match.allowed, 'HEAD'] : match.allowed;
+    reply.header('Allow', allowed.join(', '));
+    throw new ApiError(405, 'method_not_allowed', `${incoming.rawPath} takes ${allowed.join(', ')}, not ${incoming.method}`);
   }
   const { route, params } = match;
   const query = new URLSearchParams(incoming.query);
+  // A token in a URL ends up in logs and histories: only the stream's upgrade (stream.ts), which browsers cannot give headers, takes one.
+  if (query.has('token')) {
+    throw new ApiError(401, 'unauthorized', `?token= is accepted only on the stream (${STREAM_PATH}); send the token in the Authorization header: "Authorization: Bearer <token>"`, { field: 'query.token' });
+  }
   let principal = ANONYMOUS;
   if (route.capability !== 'public') {
-    const who = options.authenticate(incoming.authorization, query.get('token'));
+    const who = options.authenticate(incoming.authorization);
     if (who instanceof ApiError) throw who;
     if (!who.capabilities.has(route.capability)) {
       throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.capability} capability; role ${who.role} does not have it`);
     }
     principal = who;
   }
+  if (route.params) checkParams(params, route.params);
   const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
   const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId, accept: incoming.accept });
   await reply.send(result);
+}
+
+/**
+ * The gate refused the client's request: answer for it (logged with the
+ * client's method and path). A method uWS does not route goes on to the
+ * router, which answers 404, or 405 with Allow.
+ */
+function refused(incoming: Incoming, refusals: RefusalCodec): void {
+  const refusal = refusals.read(incoming.refusal);
+  if (!refusal) throw new ApiError(400, 'bad_request', `the header ${RESERVED_FIELD} is reserved for the node itself`);
+  incoming.method = refusal.method;
+  incoming.rawPath = refusal.path;
+  if (!refusal.route) throw new ApiError(refusal.status, refusal.code, refusal.message);
 }
 
 /** Path segments, percent-decoded; a malformed escape is the caller's fault. */
@@ -136,11 +170,19 @@ function readJson(reply: Reply, incoming: Incoming, limit: number): Promise<unkn
   return reply.readBody(limit).then((bytes) => {
     if (bytes.length === 0) throw new ApiError(400, 'bad_request', 'the request needs a JSON body');
     if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', `the body must be application/json, got ${type || 'no Content-Type'}`);
+    let body: unknown;
     try {
-      return JSON.parse(bytes.toString('utf8')) as unknown;
+      body = JSON.parse(bytes.toString('utf8')) as unknown;
     } catch (err) {
       throw new ApiError(400, 'bad_request', `the body is not valid JSON: ${(err as Error).message}`);
     }
+    // Checked here, before any route encodes or hashes it (their walks recurse: nesting.ts).
+    const deep = nestedTooDeep(body);
+    if (deep) {
+      const field = deepFieldName('body', deep);
+      throw new ApiError(400, 'bad_request', `${field}: ${tooDeepRule()}`, { field, limit: MAX_NESTING });
+    }
+    return body;
   });
 }
 
@@ -211,6 +253,12 @@ class Reply {
     if (this.aborted) return;
     this.res.cork(() => {
       this.head(status, contentType);
+      if (this.incoming.method === 'HEAD') {
+        // Written by hand: this uWS's endWithoutBody(length) leaves the response open (the next request on the connection would wait).
+        this.res.writeHeader('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+        this.res.endWithoutBody();
+        return;
+      }
       // A body that was not read (an early error) is not waited for: the connection closes after.
       this.res.end(body, this.bodyWaiter === undefined && this.incoming.method === 'POST' && status >= 400);
     });
@@ -222,6 +270,17 @@ class Reply {
    */
   private async stream(result: StreamResponse): Promise<void> {
     if (this.done) return;
+    if (this.incoming.method === 'HEAD') {
+      // The head a GET would get (its length is not known before it is written: none is said).
+      this.done = true;
+      this.logRequest(200);
+      if (this.aborted) return;
+      this.res.cork(() => {
+        this.head(200, result.contentType);
+        this.res.endWithoutBody();
+      });
+      return;
+    }
     let written = false;
     const sink = {
       res: this.res,

@@ -4,6 +4,7 @@
  * and the tests build their roles × routes matrix from this table.
  */
 import type { Capability, Principal } from './auth.ts';
+import type { ParamShape } from './params.ts';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -50,6 +51,8 @@ export interface Route {
   method: Method;
   /** Segments, `:name` for a parameter: `/api/hxo/status/:id`. */
   path: string;
+  /** The shape of each `:name` of the path (params.ts), checked before the handler runs. */
+  params?: Record<string, ParamShape>;
   capability: Capability | 'public';
   /** What the route does, for the docs and the route listing. */
   summary: string;
@@ -62,7 +65,14 @@ export class Router {
   private readonly compiled: { route: Route; segments: string[] }[];
 
   constructor(readonly routes: readonly Route[]) {
-    this.compiled = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+    this.compiled = routes.map((route) => {
+      const segments = route.path.split('/').slice(1);
+      for (const s of segments) {
+        // A bug in the route table, found at start: every id taken from a path is checked (params.ts).
+        if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`route ${route.method} ${route.path} declares no shape for ${s}`);
+      }
+      return { route, segments };
+    });
   }
 
   /** The route for a method and (decoded) path segments; `{allowed}` when only the method is wrong. */

@@ -1,6 +1,8 @@
 /**
  * The node's API server: one uWebSockets.js app on one port (DESIGN.md §6)
- * in front of the kernel and the engine.
+ * in front of the kernel and the engine. The port is the gate's
+ * (gate/gate.ts), which reads every request before uWS does; uWS listens on
+ * a loopback port of its own that only the gate connects to.
  *
  *   const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
  *   // server.port, server.routes ... await server.close();
@@ -10,7 +12,6 @@
  * unless the server listens on loopback only.
  */
 import uWS from 'uWebSockets.js';
-import { createServer } from 'node:net';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { HxoEngine } from '../hxo/engine.ts';
 import { ConfigError } from '../kernel/config.ts';
@@ -21,11 +22,15 @@ import { serveHttp } from './http.ts';
 import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
+import { moduleRoots } from '../hxo/plan-modules.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream, type StreamStats } from './stream.ts';
 import { streamLimits } from './stream-limits.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
+import { portProblem, type Gate } from './gate/gate.ts';
+import { startGateThread } from './gate/gate-thread.ts';
+import { RefusalCodec } from './gate/refusal.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -39,6 +44,14 @@ export interface ApiServerOptions {
   baseDir?: string;
   /** How long a stream client may stay stalled before it is closed (default 10 s). */
   streamStallMs?: number;
+  /**
+   * Benchmarks only (bench/api.ts): uWS listens on this loopback port too,
+   * with no gate in front, so that the gate's cost is measured in the same
+   * run. Never for serving: requests there are not checked.
+   */
+  ungatedPort?: number;
+  /** How long a request may take to arrive once it began before it is answered 408 (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ApiServer {
@@ -51,6 +64,10 @@ export interface ApiServer {
   streamStats(): StreamStats;
   /** Streamed HTTP answers (NDJSON): open, waiting on their client, bytes written, completed, cut short. */
   httpStreams(): Readonly<StreamCounters>;
+  /** The gate's connections, requests passed on and requests refused. */
+  gate: Gate['counters'];
+  /** Where uWS listens without the gate, when `ungatedPort` asked for it. */
+  ungatedPort?: number;
   close(): Promise<void>;
 }
 
@@ -80,6 +97,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return { id: record.principal, role: record.role, capabilities: roleCapabilities(record.role, { captainView }), token_id: record.token_id };
   };
 
+  const baseDir = options.baseDir ?? process.cwd();
   const app = uWS.App();
   const stream = serveStream(app, {
     bus: kernel.bus,
@@ -92,13 +110,33 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
-    ...(engine ? hxoRoutes(engine, kernel.log, options.baseDir ?? process.cwd()) : []),
+    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config, process.cwd())) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();
-  serveHttp(app, { router: new Router(routes), authenticate, log: kernel.log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, streams });
-  const listenSocket = await listenExclusive(app, options.host, options.port);
-  const port = uWS.us_socket_local_port(listenSocket);
+  const refusals = new RefusalCodec();
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals });
+  let listenSocket: uWS.us_listen_socket | undefined;
+  let ungated: uWS.us_listen_socket | undefined;
+  let gate: Gate;
+  try {
+    if (options.ungatedPort !== undefined) ungated = await listenExclusive(app, '127.0.0.1', options.ungatedPort);
+    if (config.XYN_API_GATE === 'off') {
+      listenSocket = await listenExclusive(app, options.host, options.port);
+      gate = noGate(uWS.us_socket_local_port(listenSocket));
+    } else {
+      listenSocket = await listenExclusive(app, '127.0.0.1', 0);
+      gate = await startGateThread({ host: options.host, port: options.port, appPort: uWS.us_socket_local_port(listenSocket), limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
+        kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
+      );
+    }
+  } catch (err) {
+    for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
+    stream.close();
+    throw err;
+  }
+  const port = gate.port;
   kernel.notice('xyn.api.listening', { host: options.host, port, auth: config.XYN_AUTH, routes: routes.length });
   let closed = false;
   return {
@@ -108,22 +146,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     streamClients: stream.clients,
     streamStats: stream.stats,
     httpStreams: () => ({ ...streams }),
+    gate: gate.counters,
+    ...(ungated ? { ungatedPort: uWS.us_socket_local_port(ungated) } : {}),
     async close() {
       if (closed) return;
       closed = true;
-      uWS.us_listen_socket_close(listenSocket);
+      // Streams first: their clients get the closing frame (1001) before the gate ends the connections.
       stream.close();
+      await gate.close();
+      for (const socket of [listenSocket, ungated]) if (socket) uWS.us_listen_socket_close(socket);
     },
   };
 }
 
+/** uWS reads at most this many header fields (compile-time); the gate refuses more with 431. */
+const UWS_MAX_HEADERS = 48;
+
 /**
- * uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT. By default uWS sets SO_REUSEPORT on
- * Linux, so a second node on a taken port would start too and the kernel
- * would split connections between the two. The typings declare the option
- * only as a type-only enum, and no `listen(host, port, options, cb)`; the
- * native build takes it, and its `ws` fallback ignores it (node:http listens
- * exclusively anyway).
+ * uWS on a port, exclusively (uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT): by
+ * default uWS sets SO_REUSEPORT on Linux, and another process binding the
+ * same port would be handed some of its connections (the gate's, or a second
+ * node's). The typings
+ * declare the option only as a type-only enum, and no
+ * `listen(host, port, options, cb)`; the native build takes it.
  */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 declare module 'uWebSockets.js' {
@@ -136,21 +181,12 @@ function listenExclusive(app: uWS.TemplatedApp, host: string, port: number): Pro
   return new Promise((resolve, reject) => {
     app.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (socket) resolve(socket);
-      else whyNotListening(host, port).then(reject, reject);
+      else portProblem(host, port).then(reject, reject);
     });
   });
 }
 
-/** uWS says only that listen failed; node:net, binding the same way, says why. */
-function whyNotListening(host: string, port: number): Promise<ConfigError> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(new ConfigError('XYN_PORT', `${host}:${port} is in use: another process holds it (stop it, or choose another --port / XYN_PORT)`));
-      else if (err.code === 'EACCES') resolve(new ConfigError('XYN_PORT', `${host}:${port}: permission denied (ports below 1024 need privileges; choose another --port / XYN_PORT)`));
-      else resolve(new ConfigError('XYN_HOST', `cannot listen on ${host}:${port} (${err.code ?? err.message}): is ${host} an address of this machine?`));
-    });
-    // Free again by now (the holder let go in between): say what is known.
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(new ConfigError('XYN_PORT', `cannot listen on ${host}:${port}`))));
-  });
+/** XYN_API_GATE=off: uWS holds the port itself; nothing is counted. */
+function noGate(port: number): Gate {
+  return { port, counters: { connections: 0, forwarded: 0, refused: 0 }, close: () => Promise.resolve() };
 }

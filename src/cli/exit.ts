@@ -5,6 +5,7 @@
  * of the modules whose errors it maps until one is thrown.
  */
 import { InvalidArgumentError } from 'commander';
+import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan-id.ts';
 
 const BAD_INPUT = new Set([
   'CONFIG',
@@ -36,4 +37,12 @@ export function nonNegativeInt(flag: string): (value: string) => number {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} must be a non-negative integer, got "${value}"`);
     return Number(value);
   };
+}
+
+/** Checks a plan id argument's shape (exit 2 naming it): a malformed id never reaches the store. */
+export function planIdArg(value: string): string {
+  if (!PLAN_ID_PATTERN.test(value)) {
+    throw new InvalidArgumentError(`a plan id is ${PLAN_ID_SHAPE}, got ${value.length > 40 ? `"${value.slice(0, 40)}…" (${value.length} characters)` : `"${value}"`}`);
+  }
+  return value;
 }

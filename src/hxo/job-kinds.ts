@@ -8,10 +8,10 @@
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, erased, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
+import { moduleFile } from './plan-modules.ts';
 import { moduleTag, registerModuleTags, taggedModuleUrl } from '../kernel/module-tags.ts';
 
 export interface SafetyPolicy {
@@ -188,7 +188,7 @@ export class JobKindRegistry {
    * loaded afresh, module-tags.ts), and registers the kind it exports.
    */
   async loadModule(modulePath: string, baseDir: string): Promise<JobKind> {
-    const file = /^[a-z]+:/.test(modulePath) ? fileURLToPath(modulePath) : resolve(baseDir, modulePath);
+    const file = moduleFile(modulePath, baseDir);
     let mod: Record<string, unknown>;
     let url: string;
     let tag: string;

@@ -16,8 +16,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalEncode } from '../kernel/canonical.ts';
 import { issuePath } from '../kernel/errors.ts';
+import { deepFieldName, nestedTooDeep, tooDeepRule } from '../kernel/nesting.ts';
 import { PlanError } from './engine-errors.ts';
 import type { JobKind, JobKindRegistry } from './job-kinds.ts';
+import { MODULE_SPECIFIER_RULE, isModuleFileSpecifier } from './plan-modules.ts';
 import { workerPartitionerName } from './partitioners.ts';
 
 /** Stage numbers are 15 bits in checkpoint keys (the 16th marks sub-shards of split shards). */
@@ -55,8 +57,8 @@ export const planSchema = z.strictObject({
       timebox_ms: positiveInt.optional(),
     })
     .optional(),
-  /** Job-kind modules to register (paths relative to the plan file). */
-  modules: z.array(z.string().min(1)).optional(),
+  /** Job-kind modules to register (paths relative to the plan file, or file: URLs: plan-modules.ts). */
+  modules: z.array(z.string().min(1).max(4096).refine(isModuleFileSpecifier, { error: MODULE_SPECIFIER_RULE })).optional(),
   dry_run: z.boolean().optional(),
 });
 
@@ -139,12 +141,19 @@ export function parsePlanText(text: string, format: 'json' | 'yaml'): unknown {
     return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text, { uniqueKeys: true }) as unknown);
   } catch (err) {
     const first = (err as Error).message.split('\n')[0] ?? 'parse error';
+    // The YAML parser recurses per level: a file nested past MAX_NESTING many times over stops it first.
+    if (first.startsWith('Maximum call stack size exceeded')) throw new PlanError('file', `${first.slice(first.indexOf(' at ') + 4).replace(/:$/, '')}: ${tooDeepRule()}`);
     throw new PlanError('file', `not valid ${format.toUpperCase()}: ${first}`);
   }
 }
 
 /** Validates the plan's shape; the first problem names its field. */
 export function checkPlanShape(raw: unknown): PlanInput {
+  // Before anything walks it recursively (zod, the canonical encoding its digest hashes).
+  const deep = nestedTooDeep(raw);
+  if (deep) {
+    throw new PlanError(deepFieldName('', deep), tooDeepRule());
+  }
   const parsed = planSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;

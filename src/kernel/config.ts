@@ -74,11 +74,27 @@ export const configSchema = z.object({
     .string()
     .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
     .default([]),
+  /**
+   * Directories (comma-separated, relative to the working dir) that plans
+   * submitted over HTTP may load job-kind modules from, besides the node's
+   * plan directory (src/hxo/plan-modules.ts).
+   */
+  XYN_MODULE_DIRS: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+    .default([]),
   // Xyn node (DESIGN.md §7)
   XYN_DATA_DIR: z.string().min(1).default('./.xyn'),
   XYN_HOST: z.string().min(1).default('127.0.0.1'),
   XYN_PORT: int(0, 65_535).default(8000),
   XYN_AUTH: z.enum(['token', 'open'], { error: 'expected "token" or "open"' }).default('token'),
+  /**
+   * 'on': the API's port is the gate's (src/api/gate/), which answers every
+   * request; 'off': uWS listens on it itself — faster, for a node behind a
+   * proxy that already answers malformed requests (uWS alone leaves some
+   * unanswered: README, "What a request may be").
+   */
+  XYN_API_GATE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
   /**
    * How shard threads give way to the main thread, so the API stays responsive

@@ -22,6 +22,7 @@ import { CONTROL_TOPICS, NODE_NAMESPACES } from '../../kernel/namespaces.ts';
 import { CONTROL_CAPABILITIES, visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { checkEmit } from '../emit-guard.ts';
+import { EVENT_ID } from '../params.ts';
 import type { Route } from '../router.ts';
 import { parseInput, parseQuery } from '../validate.ts';
 
@@ -68,6 +69,7 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
     {
       method: 'GET',
       path: '/api/v1/events/:id',
+      params: { id: EVENT_ID },
       capability: 'xyn:events:read',
       summary: 'one event by event_id; 410 with oldest_seq when retention trimmed it',
       handle(req) {

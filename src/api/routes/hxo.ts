@@ -1,12 +1,17 @@
 /**
  * The HXO routes (DESIGN.md §6, seed 001 "API Endpoints"), over the engine.
  * Plans submitted here resolve relative paths (a stage's `config.root`,
- * `modules`) against the node's working directory.
+ * `modules`) against the node's plan directory (`baseDir`, by default its
+ * working directory), and load modules only from under it (plan-modules.ts).
  */
 import { z } from 'zod';
 import type { Logger } from '../../kernel/log.ts';
 import type { HxoEngine, ReplaySelection } from '../../hxo/engine.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { checkPlanShape } from '../../hxo/plan.ts';
+import { PLAN_ID_PATTERN } from '../../hxo/plan-id.ts';
+import { confineModules, type ModuleRoots } from '../../hxo/plan-modules.ts';
+import { conflict, notFound } from '../errors.ts';
+import { CAS_ID, PLAN_ID } from '../params.ts';
 import type { ApiRequest, Route } from '../router.ts';
 import { parseInput, parseQuery } from '../validate.ts';
 
@@ -21,7 +26,7 @@ const resumeBody = z.strictObject({});
 
 const planQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).optional(),
+  cursor: z.string().regex(PLAN_ID_PATTERN, { error: 'expected a plan id (the next_cursor of the page before)' }).optional(),
 });
 
 const shardQuery = z.object({
@@ -30,7 +35,8 @@ const shardQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Route[] {
+/** `modules`: where plans submitted here may load job-kind modules from (plan-modules.ts). */
+export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modules: ModuleRoots): Route[] {
   const id = (req: ApiRequest): string => req.params.id as string;
   return [
     {
@@ -39,6 +45,8 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       capability: 'hxo:submit',
       summary: 'validate a plan and start it; 202 with its plan_id',
       async handle(req) {
+        // Its shape first (it names what is wrong before any module is looked for), then where its modules are.
+        confineModules(checkPlanShape(req.body).modules, modules, baseDir);
         const prepared = await engine.prepare(req.body, baseDir, req.principal.capabilities);
         const submitted = await engine.submit(req.body, { baseDir, prepared, submittedBy: req.principal.id, role: req.principal.role, correlationId: req.correlationId });
         submitted.finished.catch((err: unknown) => log.error({ err, plan_id: submitted.planId, correlation_id: req.correlationId }, 'plan ended in error'));
@@ -54,6 +62,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'GET',
       path: '/api/hxo/status/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:view',
       summary: "a plan's status (seed 001 Status Response)",
       handle: (req) => ({ body: engine.status(id(req)) }),
@@ -61,6 +70,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'GET',
       path: '/api/hxo/report/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:view',
       summary: "an ended plan's report: Merkle root, certificate, sample proofs",
       handle: (req) => ({ body: engine.report(id(req)) }),
@@ -68,6 +78,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'POST',
       path: '/api/hxo/abort/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:abort',
       summary: 'abort a running plan',
       handle(req) {
@@ -78,6 +89,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'POST',
       path: '/api/hxo/replay/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:replay',
       summary: 'run shards of an ended plan again: {failed: true} | {subtree: [i, j]} | {} (check and repair)',
       async handle(req) {
@@ -93,6 +105,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       // unfinished plan again does — and discards no result, as replay does.
       method: 'POST',
       path: '/api/hxo/resume/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:submit',
       summary: 'continue an aborted or unfinished plan from its checkpoints and certify it; 202',
       async handle(req) {
@@ -122,6 +135,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
       // hxo:plan (admirals): collecting a plan's data is managing plans; its report stays.
       method: 'DELETE',
       path: '/api/hxo/plans/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:plan',
       summary: "collect an ended plan's checkpoints, outputs and the artifacts only it refers to now (retention does it on a schedule); its report stays",
       async handle(req) {
@@ -131,6 +145,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'GET',
       path: '/api/hxo/plans/:id/shards',
+      params: { id: PLAN_ID },
       capability: 'hxo:view',
       summary: "a page of a plan's shards in leaf order (?phase=pending|done|failed&cursor=&limit=)",
       async handle(req) {
@@ -141,11 +156,11 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string): Rout
     {
       method: 'GET',
       path: '/api/hxo/proof/:id/:cas_id',
+      params: { id: PLAN_ID, cas_id: CAS_ID },
       capability: 'hxo:view',
       summary: "a done shard's inclusion proof (seed 000 shape) against the plan's root",
       async handle(req) {
         const casId = req.params.cas_id as string;
-        if (!/^[0-9a-f]{16}$/.test(casId)) throw badRequest(`cas_id must be 16 lowercase hex digits, got ${casId.slice(0, 40)}`);
         const proof = await engine.proof(id(req), casId);
         if (!proof) throw notFound(`plan ${id(req)} has no done shard ${casId}`);
         return { body: proof };

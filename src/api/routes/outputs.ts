@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { HxoEngine } from '../../hxo/engine.ts';
 import type { OutputPage } from '../../hxo/plan-outputs.ts';
 import type { Cas } from '../../store/cas.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
+import { PLAN_ID, SHA256 } from '../params.ts';
 import type { Route } from '../router.ts';
 import { parseQuery } from '../validate.ts';
 
@@ -29,6 +30,7 @@ export function outputRoutes(engine: HxoEngine, cas: Cas): Route[] {
     {
       method: 'GET',
       path: '/api/hxo/outputs/:id',
+      params: { id: PLAN_ID },
       capability: 'hxo:view',
       summary: "what a plan's done shards produced, in leaf order (?stage=&cursor=&limit=); Accept: application/x-ndjson streams every one from the cursor",
       async handle(req) {
@@ -43,11 +45,11 @@ export function outputRoutes(engine: HxoEngine, cas: Cas): Route[] {
     {
       method: 'GET',
       path: '/api/hxo/artifacts/:sha256',
+      params: { sha256: SHA256 },
       capability: 'hxo:view',
       summary: "an artifact's bytes by its sha256 (application/octet-stream)",
       handle(req) {
         const sha = (req.params.sha256 as string).toLowerCase();
-        if (!/^[0-9a-f]{64}$/.test(sha)) throw badRequest(`an artifact is named by its sha256: 64 hex digits, got ${sha.slice(0, 80)}`, { field: 'sha256' });
         const bytes = cas.get(sha);
         if (!bytes) throw notFound(`no artifact ${sha}`);
         return { contentType: 'application/octet-stream', bytes };

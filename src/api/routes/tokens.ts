@@ -8,6 +8,7 @@ import type { Bus } from '../../kernel/bus.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import { ROLES, type TokenStore } from '../auth.ts';
 import { notFound } from '../errors.ts';
+import { TOKEN_ID } from '../params.ts';
 import type { Route } from '../router.ts';
 import { parseInput } from '../validate.ts';
 
@@ -44,6 +45,7 @@ export function tokenRoutes(tokens: TokenStore, bus: Bus, onRevoked: (tokenId: s
     {
       method: 'POST',
       path: '/api/v1/tokens/:id/revoke',
+      params: { id: TOKEN_ID },
       capability: 'xyn:tokens',
       summary: 'revoke a token at once',
       async handle(req) {

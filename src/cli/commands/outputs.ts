@@ -5,6 +5,7 @@
  * stream; written as stdout takes it, so a million lines need no more
  * memory than a page. `xyn artifact get SHA > FILE`: an artifact's bytes.
  */
+import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ValidationError } from '../../kernel/index.ts';
@@ -19,7 +20,7 @@ type Flags = NodeFlags & RemoteFlags;
 
 export function registerOutputs(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('outputs')))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description("what a plan's done shards produced: JSON lines in leaf order (from a node with --url, else the data dir)")
     .option('--stage <stage_id>', "only this stage's shards")
     .action(async (planId: string, flags: Flags & { stage?: string }) => {

@@ -3,6 +3,7 @@
  * the data dir), `xyn submit FILE` and `xyn abort ID` (a node's API), and
  * `xyn verify REPORT.json` (offline: certificate signature and every proof).
  */
+import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Database } from 'lmdb';
@@ -15,7 +16,7 @@ import { summary } from '../summary.ts';
 
 export function registerPlanCommands(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('status')))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
     .action(async (planId: string, flags: NodeFlags & RemoteFlags) => {
       const { storedStatus } = await import('../../hxo/plan-records.ts');
@@ -24,7 +25,7 @@ export function registerPlanCommands(program: Command): void {
     });
 
   withRemoteFlags(withDataFlag(program.command('report')))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description("an ended plan's report: from a node with --url, else from the data dir")
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
@@ -54,7 +55,7 @@ export function registerPlanCommands(program: Command): void {
     });
 
   withRemoteFlags(program.command('abort'))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description("abort a plan running on a node (its API)")
     .action(async (planId: string, flags: RemoteFlags) => {
       await callApi(flags, 'POST', `/api/hxo/abort/${encodeURIComponent(planId)}`, {});

@@ -6,6 +6,7 @@
  * gives the plan's failed shards fresh attempts; `--subtree I..J` replays
  * leaves I to J (inclusive). It holds the data dir's lock while it runs.
  */
+import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
@@ -29,7 +30,7 @@ function leafRange(value: string): [number, number] {
 
 export function registerReplay(program: Command): void {
   withDataFlag(program.command('replay'))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description('run shards of an ended plan again and certify it anew (default: the ones whose stored output no longer matches its leaf)')
     .option('--failed', "replay the plan's failed shards")
     .option('--subtree <from..to>', 'replay the leaves from..to (inclusive)', leafRange)

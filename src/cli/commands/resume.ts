@@ -10,6 +10,7 @@
  * (prepared again from its record, its digest differs). The checks are made
  * before anything is started, so a refusal writes nothing.
  */
+import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { createLogger, startKernel } from '../../kernel/index.ts';
 import { HxoEngine, JobKindRegistry, checkResumable, checkUnchanged, preparePlan, type PlanReport } from '../../hxo/index.ts';
@@ -25,7 +26,7 @@ type ResumeFlags = NodeFlags & RemoteFlags & { json?: boolean };
 
 export function registerResume(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('resume')))
-    .argument('<plan_id>')
+    .argument('<plan_id>', 'the plan id', planIdArg)
     .description('continue an aborted or unfinished plan from its checkpoints to the end, and print its report; exit 0 only if certified')
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: ResumeFlags) => {

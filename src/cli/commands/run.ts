@@ -8,6 +8,7 @@
  * data dir, and the plan in FILE (the same digest); an aborted one is resumed.
  * It holds the data dir's lock while it runs: one node per data dir.
  */
+import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../../kernel/errors.ts';
@@ -35,7 +36,7 @@ export function registerRun(program: Command): void {
     .argument('<file>', 'plan file (YAML or JSON)')
     .description('run a plan to the end in this process; exit 0 only if certified')
     .option('--json', 'print the report as JSON')
-    .option('--resume <plan_id>', 'resume this plan id')
+    .option('--resume <plan_id>', 'resume this plan id', planIdArg)
     .option('--no-memo', 'run every shard: reuse no output of an earlier run (this run\'s outputs are still offered to later ones)')
     .action(async (file: string, flags: RunFlags) => {
       const path = resolve(file);

@@ -1,0 +1,36 @@
+/**
+ * The shapes of the ids routes take in their paths (`/api/hxo/status/:id`).
+ *
+ * Checked at the edge, before a handler runs: an id is a key in LMDB, whose
+ * keys hold at most a few KiB — a 4,093-character plan id overflowed one (a
+ * 500). Every `:name` of a route must have a shape (the router refuses a
+ * route without one), so a new route cannot forget it. A wrong one is a 400
+ * naming the parameter and the shape it must have.
+ */
+import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan-id.ts';
+import { badRequest } from './errors.ts';
+
+export interface ParamShape {
+  pattern: RegExp;
+  /** What a good value looks like, for the refusal. */
+  expected: string;
+}
+
+const hex = (digits: number, what: string): ParamShape => ({ pattern: new RegExp(`^[0-9a-f]{${digits}}$`), expected: `${what}: ${digits} lowercase hex digits` });
+
+export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: `a plan id: ${PLAN_ID_SHAPE} (the plan_id a submit answered)` };
+export const CAS_ID = hex(16, 'a cas_id');
+export const TOKEN_ID = hex(16, 'a token id (as GET /api/v1/tokens lists it)');
+/** Any case: artifact names are compared lowercased. */
+export const SHA256: ParamShape = { pattern: /^[0-9a-fA-F]{64}$/, expected: "an artifact's sha256: 64 hex digits" };
+export const EVENT_ID: ParamShape = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, expected: 'an event id: a UUID (8-4-4-4-12 lowercase hex digits)' };
+
+/** Throws the 400 for the first parameter whose value does not have its shape. */
+export function checkParams(params: Record<string, string>, shapes: Record<string, ParamShape>): void {
+  for (const [name, value] of Object.entries(params)) {
+    const shape = shapes[name] as ParamShape;
+    if (shape.pattern.test(value)) continue;
+    const shown = value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)` : JSON.stringify(value);
+    throw badRequest(`path parameter ${name}: expected ${shape.expected}, got ${shown}`, { field: `path.${name}`, expected: shape.expected });
+  }
+}
