@@ -72,14 +72,14 @@ export class Client {
     return this.frames.filter((f) => f.type === 'event' && (sub === undefined || f.sub === sub)).map((f) => f.event as StreamEvent);
   }
 
-  /** Resolves once `done()` holds, checked on every frame and close (and every 100 ms in case the condition is outside the client). */
+  /** Resolves once `done()` holds, checked on every frame and at close; rejects once `timeoutMs` has passed. */
   async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out; closed: ${JSON.stringify(this.closed)}; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 400)}`);
+      if (deadline.aborted) throw new Error(`timed out; closed: ${JSON.stringify(this.closed)}; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 400)}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
-        setTimeout(resolve, 100);
+        deadline.addEventListener('abort', () => resolve(), { once: true });
       });
     }
   }

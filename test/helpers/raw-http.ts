@@ -48,11 +48,10 @@ export function exchange(port: number, request: string | Buffer | (string | Buff
     const finish = (closed: boolean) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
       socket.destroy();
       resolve({ ...readAnswers(received, options.head ?? [], closed), closed, ...(error ? { error } : {}) });
     };
-    const timer = setTimeout(() => finish(false), options.timeoutMs ?? 5_000);
+    AbortSignal.timeout(options.timeoutMs ?? 5_000).addEventListener('abort', () => finish(false), { once: true });
     socket.on('data', (b: Buffer) => {
       received = Buffer.concat([received, b]);
       if (options.answers !== undefined && readAnswers(received, options.head ?? [], false).answers.length >= options.answers) finish(false);

@@ -114,12 +114,12 @@ export function planEvents(kernel: Kernel, topic: string, planId: string): XynEv
 /** The first event under `topic` that `match` accepts, published before or after this call. */
 export async function waitForEvent(kernel: Kernel, topic: string, match: (e: XynEvent) => boolean, timeoutMs = 10_000): Promise<XynEvent> {
   const sub = kernel.bus.subscribe(topic, { since: 0 });
-  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+  // The bound ends the subscription, which ends the loop below.
+  AbortSignal.timeout(timeoutMs).addEventListener('abort', () => sub.unsubscribe(), { once: true });
   try {
     for await (const d of sub) if (d.type === 'event' && match(d.event)) return d.event;
     throw new Error(`no ${topic} event matched within ${timeoutMs} ms`);
   } finally {
-    clearTimeout(timer);
     sub.unsubscribe();
   }
 }
