@@ -30,7 +30,7 @@ import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
 import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
 import type { MemoSource } from './memo.ts';
-import { StorageFullError } from '../store/errors.ts';
+import type { StorageFullError } from '../store/errors.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -431,7 +431,7 @@ export class PlanRun {
       cursor.inFlight -= batch.size;
       this.inFlightShards -= batch.size;
       try {
-        if (result?.unwritten) this.unwritten(cursor, batch, deserializeError(result.unwritten));
+        if (result?.unwritten) this.unwritten(cursor, batch, deserializeError(result.unwritten) as StorageFullError);
         else if (result) this.absorb(cursor, batch, result);
         else this.recover(cursor, batch, error);
       } catch (err) {
@@ -547,13 +547,9 @@ export class PlanRun {
    * A batch that ran but whose checkpoints were not written (the store is
    * full): none of it happened as far as the plan goes. Its shards run again
    * on the same attempt, and the engine hears of the full store (it pauses
-   * its plans). Any other write error is the batch's failure.
+   * its plans). Other write errors are thrown: the batch's failure.
    */
-  private unwritten(cursor: StageCursor, batch: ShardRuns, error: Error): void {
-    if (!(error instanceof StorageFullError)) {
-      this.recover(cursor, batch, error);
-      return;
-    }
+  private unwritten(cursor: StageCursor, batch: ShardRuns, error: StorageFullError): void {
     const now = Date.now();
     forEachShard(batch, (j, i, a) => {
       if (!cursor.isWithdrawn(i)) cursor.retry(batch, j, i, a, 0, now);
