@@ -99,7 +99,7 @@ try {
   const { child, exited } = xynRun(data);
   const { store, db } = await storeOf(data, child);
   const target = Math.floor((shards * at) / 100 / BLOCK_SHARDS);
-  while (db.getStats().entryCount < target) {
+  while ((db.getStats() as { entryCount: number }).entryCount < target) {
     if (child.exitCode !== null) throw new Error('xyn run ended before it was interrupted: use more --shards');
     await sleep(5);
   }

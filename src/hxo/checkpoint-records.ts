@@ -36,6 +36,7 @@ import type { Store } from '../store/env.ts';
 import { sha256Into, shardDone } from '../kernel/sha256.ts';
 import { leafHashInto } from './merkle.ts';
 import { CheckpointFormatError } from './engine-errors.ts';
+import { summarizeBlock, summaryDb, type SummaryDb } from './checkpoint-summary.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
 
@@ -177,6 +178,11 @@ function outputAt(b: Buffer): number {
   return ((b[1] as number) & WITH_ARTIFACTS) === 0 ? DONE_TAIL : DONE_TAIL + 2 + 32 * b.readUInt16BE(DONE_TAIL);
 }
 
+/** A done checkpoint's leaf hash (a view), or undefined for a failed one. */
+export function doneLeaf(checkpoint: Uint8Array): Uint8Array | undefined {
+  return checkpoint[0] === Phase.Done ? checkpoint.subarray(HEADER + 32, DONE_TAIL) : undefined;
+}
+
 /** The artifacts (sha256 hex) a done checkpoint names. */
 export function checkpointArtifacts(checkpoint: Uint8Array): string[] {
   if (checkpoint[0] !== Phase.Done || ((checkpoint[1] as number) & WITH_ARTIFACTS) === 0) return [];
@@ -224,9 +230,26 @@ export const BLOCK_SHARDS = 64;
 
 export type CheckpointDb = Database<Uint8Array, Buffer>;
 
-/** The checkpoints database of a store (the same options in every thread). */
+/**
+ * Each checkpoints database's summaries (checkpoint-summary.ts), opened with
+ * it: whoever writes checkpoints writes through `writeCheckpoints`, which
+ * keeps the two in step without its callers (pool threads, the engine)
+ * holding a second database.
+ */
+const summaries = new WeakMap<CheckpointDb, SummaryDb>();
+
+/** The checkpoints database of a store (the same options in every thread), with its summaries. */
 export function checkpointDb(store: Store): CheckpointDb {
-  return store.db<Buffer, Uint8Array>(CHECKPOINTS_DB, { binary: true, binaryKeys: true });
+  const db = store.db<Buffer, Uint8Array>(CHECKPOINTS_DB, { binary: true, binaryKeys: true });
+  if (!summaries.has(db)) summaries.set(db, summaryDb(store));
+  return db;
+}
+
+/** The summaries kept beside a checkpoints database. */
+export function summariesOf(db: CheckpointDb): SummaryDb {
+  const found = summaries.get(db);
+  if (!found) throw new Error('a checkpoints database opened without checkpointDb(): its summaries are unknown');
+  return found;
 }
 
 /** The key of the block holding shard `shard` of key stage `stage`. */
@@ -324,6 +347,30 @@ export function forEachBlockRecord(block: Uint8Array, visit: (k: number, checkpo
   }
 }
 
+/**
+ * Copies the leaf of each done checkpoint of a block into `leaves`, shard
+ * first+k at leaf slot `at + k`: a resume loads half a million of them, so
+ * no view is made per checkpoint.
+ */
+export function copyBlockLeaves(block: Uint8Array, leaves: Uint8Array, at: number): void {
+  const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  const ends = 4 * WORDS;
+  let count = 0;
+  for (let w = 0; w < WORDS; w++) count += popcount(b.readUInt32BE(4 * w));
+  const data = ends + 4 * count;
+  let p = 0;
+  let start = 0;
+  for (let w = 0; w < WORDS; w++) {
+    const bits = b.readUInt32BE(4 * w);
+    for (let bit = 0; bit < 32; bit++) {
+      if (((bits >>> bit) & 1) === 0) continue;
+      const end = b.readUInt32BE(ends + 4 * p++);
+      if (b[data + start] === Phase.Done) b.copy(leaves, (at + 32 * w + bit) * 32, data + start + HEADER + 32, data + start + DONE_TAIL);
+      start = end;
+    }
+  }
+}
+
 /** A block of these checkpoints (slot k: shard first+k, or undefined). */
 export function encodeBlock(slots: readonly (Uint8Array | undefined)[]): Buffer {
   let count = 0;
@@ -365,15 +412,23 @@ export function readCheckpoint(db: CheckpointDb, planId: string, stage: number, 
  */
 export function writeCheckpoints(db: CheckpointDb, keys: BlockKeys, shards: ArrayLike<number>, checkpoints: ArrayLike<Uint8Array | undefined>): void {
   const slots: (Uint8Array | undefined)[] = new Array(BLOCK_SHARDS);
+  const summary = summariesOf(db);
+  const cleared: [number, number] = [0, 0];
   for (let n = 0; n < shards.length; ) {
     const first = (shards[n] as number) - ((shards[n] as number) % BLOCK_SHARDS);
     const key = keys.at(first);
     slots.fill(undefined);
+    cleared[0] = cleared[1] = 0;
     const existing = db.getBinary(key);
     if (existing) forEachBlockRecord(existing, (k, r) => (slots[k] = r));
-    for (; n < shards.length && (shards[n] as number) >= first && (shards[n] as number) < first + BLOCK_SHARDS; n++) slots[(shards[n] as number) - first] = checkpoints[n];
+    for (; n < shards.length && (shards[n] as number) >= first && (shards[n] as number) < first + BLOCK_SHARDS; n++) {
+      const k = (shards[n] as number) - first;
+      slots[k] = checkpoints[n];
+      if (!checkpoints[n]) cleared[k >>> 5] = ((cleared[k >>> 5] as number) | (1 << (k & 31))) >>> 0;
+    }
     if (slots.some((s) => s !== undefined)) void db.put(key, encodeBlock(slots));
     else if (existing) void db.remove(key);
+    summarizeBlock(summary, key, slots, cleared);
   }
 }
 

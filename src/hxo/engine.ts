@@ -30,7 +30,9 @@ import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint
 import { liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, refCheckpoint, refCheckpointPlace, scanCheckpoints } from './plan-checkpoints.ts';
+import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './plan-checkpoints.ts';
+import { resumeState } from './resume-state.ts';
+import { onFinalEventsLogged } from './final-events.ts';
 import { AutotunePolicies, watchHotspots } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
@@ -470,6 +472,7 @@ export class HxoEngine {
       batchSize: config.HXO_EVENT_BATCH_SIZE,
       maxRate: config.HXO_EVENT_MAX_RATE,
       meta: { correlation_id: correlationId },
+      onLogged: onFinalEventsLogged(this.checkpoints, planId),
       // Said once per plan: a store that refuses one batch usually refuses the ones after it too.
       onError: (err) => {
         if (unrecorded++ === 0) log.error({ err, plan_id: planId }, 'shard events not recorded (later batches that fail are not logged again)');
@@ -528,7 +531,7 @@ export class HxoEngine {
   /** A run of the plan's shards that no checkpoint says ended. */
   private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[]): PlanRun {
     const layout = this.layoutOf(plan);
-    const { resumed, failedList } = scanCheckpoints(this.checkpoints, planId, plan, layout);
+    const { resumed, failedList } = resumeState({ store: this.kernel.store, log: this.kernel.log, checkpoints: this.checkpoints }, planId, plan, layout, events);
     const { store, space, log } = this.kernel;
     const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, {
       persistFailure: (keyStage, index, casId, error, attempts) => {

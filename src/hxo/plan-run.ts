@@ -29,6 +29,7 @@ import { Outcome, type ShardBatchResult, type ShardBatchTask } from './shard-bat
 import type { BatchSource, Scheduler } from './scheduler.ts';
 import { LatencyHistogram } from './latency.ts';
 import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
+import { shardKey } from './checkpoint-summary.ts';
 import type { MemoSource } from './memo.ts';
 import type { StorageFullError } from '../store/errors.ts';
 
@@ -67,6 +68,8 @@ export interface Resumed {
   /** Leaves of sub-shards, per stage by split-space number. */
   subLeaves: Uint8Array[];
   stages: { done: number; failed: number; reused: number }[];
+  /** Resolves once `leaves` holds the leaves of every shard that ended before (they may load while the run goes on). */
+  leavesLoaded?: Promise<void>;
 }
 
 /** A shard running now, as the progress board sees it. */
@@ -183,7 +186,13 @@ export class PlanRun {
       started_at: now,
       latency: new LatencyHistogram(),
     }));
-    this.executed = new Promise((resolve) => (this.finish = resolve));
+    const ended = new Promise<void>((resolve) => (this.finish = resolve));
+    // Certified only with every leaf in (a node that stops does not wait for them); a failure to read them is kept, not left unhandled.
+    const leaves = resumed.leavesLoaded?.then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('unknown error'),
+    );
+    this.executed = leaves ? ended.then(async () => (this.halted ? undefined : this.leavesIn(await leaves))) : ended;
     for (const cursor of [...this.cursors, ...this.subCursors]) if (cursor) this.addSource(cursor);
   }
 
@@ -191,6 +200,12 @@ export class PlanRun {
     this.started = true;
     for (const s of this.sources.values()) this.scheduler.add(s);
     this.checkFinished();
+  }
+
+  /** A run whose leaves of earlier runs could not be read fails, saying why (it cannot be certified). */
+  private leavesIn(error: unknown): void {
+    if (error === undefined || this.state !== 'running') return;
+    this.stop('failed', `leaves of earlier runs not read: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** Stops claiming shards; running batches finish (or time out). */
@@ -469,6 +484,8 @@ export class PlanRun {
     const done = new RowPicker();
     const reused = new Uint8Array(r.n);
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
+    const doneKeys: number[] = [];
+    const failedKeys: number[] = [];
     const errors = r.errors.length > 0 ? new Map(r.errors.map((e) => [e.j, e])) : undefined;
     const now = Date.now();
     let ms = 0;
@@ -487,6 +504,7 @@ export class PlanRun {
         cursor.shardEnded(i);
         progress.done++;
         done.add(j);
+        doneKeys.push(shardKey(cursor.keyStage, i));
         if (outcome === Outcome.Reused) {
           progress.reused++;
           reused[j] = 1;
@@ -496,6 +514,7 @@ export class PlanRun {
         const error = errors?.get(j)?.message ?? 'unknown error';
         const final = outcome === Outcome.Failed;
         failed.push({ cas_id: casId, error, attempt: a, final });
+        failedKeys.push(final ? shardKey(cursor.keyStage, i) : -1);
         if (final) this.recordFailure(cursor, i, a, casId, error);
         else cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
@@ -503,8 +522,9 @@ export class PlanRun {
     this.tuneBatchSize(ms / Math.max(1, r.n));
     this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, fresh.rows(r.n)));
     this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, kept.rows(r.n)));
-    if (done.size > 0) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.rows(r.n)));
-    if (failed.length) this.events.addMany('hxo.shard.failed', common, failed);
+    // Final events carry their shards' keys: the plan's summaries record them as logged (checkpoint-summary.ts).
+    if (done.size > 0) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.rows(r.n)), doneKeys);
+    if (failed.length) this.events.addMany('hxo.shard.failed', common, failed, failedKeys);
   }
 
   /**
@@ -533,7 +553,7 @@ export class PlanRun {
       const { casId } = shardAddress(stage.kind, stage.executor, cursor.inputOf(batch, j, i));
       if (a === 1) this.events.add('hxo.shard.created', { ...common, phase: 'pending' }, casId);
       this.events.add('hxo.shard.claimed', common, casId);
-      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final });
+      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final }, final ? shardKey(cursor.keyStage, i) : undefined);
       if (final) {
         this.recordFailure(cursor, i, a, casId, reason);
         this.hooks.persistFailure(cursor.keyStage, i, casId, reason, a);

@@ -5,7 +5,7 @@
  * - Kept always: the plan's record with its report and certificate (small,
  *   and what makes an old result verifiable: `xyn verify` needs only the
  *   report).
- * - Collected: its checkpoints (outputs included), its memo runs (memo.ts),
+ * - Collected: its checkpoints (outputs included) and their summaries, its memo runs (memo.ts),
  *   and the artifacts no other plan refers to (store/cas.ts owners).
  * - Never collected: a plan that has not ended (running, or left unfinished
  *   to be resumed), or one a running plan reuses outputs from.
@@ -20,7 +20,7 @@
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
 import { casDb, casRefsDb, dropCasRefs } from '../store/cas.ts';
-import { forEachBlockRecord, planArtifactOwner, planKeyRange, type CheckpointDb } from './checkpoint-records.ts';
+import { forEachBlockRecord, planArtifactOwner, planKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import type { Memo } from './memo.ts';
 import type { PlanRecord } from './plan-records.ts';
 
@@ -104,6 +104,9 @@ export class PlanCollector {
     while (!(await this.store.write(() => this.countBlocks(planId, CHUNK, out, true)))) {
       // one chunk per transaction
     }
+    while (!(await this.store.write(() => this.dropSummaries(planId, CHUNK)))) {
+      // likewise
+    }
     for (;;) {
       const dropped = await this.store.write(() => dropCasRefs(this.refs, this.blobs, owner, CHUNK));
       out.artifacts += dropped.blobs;
@@ -117,6 +120,14 @@ export class PlanCollector {
       void this.plans.put(planId, { ...rest, collected_at: new Date().toISOString() });
     });
     return out;
+  }
+
+  /** Inside a write: deletes up to `limit` of the plan's checkpoint summaries (checkpoint-summary.ts); true when none are left. */
+  private dropSummaries(planId: string, limit: number): boolean {
+    const summaries = summariesOf(this.checkpoints);
+    const keys = [...summaries.getKeys({ ...planKeyRange(planId), limit: limit + 1 })];
+    for (const key of keys.slice(0, limit)) void summaries.remove(key);
+    return keys.length <= limit;
   }
 
   /** Counts (and, with `remove`, deletes inside a write) up to `limit` blocks of the plan; true when none are left. */

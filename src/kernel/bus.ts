@@ -140,7 +140,7 @@ export class Bus {
     }
     const matches = (e: XynEvent): boolean => topicMatches(e.event_name) && matchesFilter(e, filter);
     const lag = options.lag ?? (options.since !== undefined ? 'replay' : 'skip');
-    const sub = new Subscription(++this.subIds, pattern, matches, this.log, queueSize, lag, options.pin ?? false, (s) => this.subs.delete(s));
+    const sub = new Subscription(++this.subIds, pattern, matches, this.log, queueSize, lag, options.pin ?? false, (s) => this.subs.delete(s), topicMatches);
     if (options.since !== undefined) {
       if (!Number.isInteger(options.since) || options.since < 0) {
         throw new ValidationError(`since must be a non-negative integer seq, got ${options.since}`, 'since');
@@ -180,7 +180,7 @@ export class Bus {
       topicMatches || q.filter
         ? (e: XynEvent) => (!topicMatches || topicMatches(e.event_name)) && matchesFilter(e, q.filter)
         : undefined;
-    return this.log.read({ since: q.since ?? 0, limit: q.limit ?? 1000, ...(match ? { match } : {}) });
+    return this.log.read({ since: q.since ?? 0, limit: q.limit ?? 1000, ...(match ? { match } : {}), ...(topicMatches ? { names: topicMatches } : {}) });
   }
 
   /** Resolves when every event published so far is durable and fanned out. */

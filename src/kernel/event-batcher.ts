@@ -18,6 +18,7 @@ import type { EventMeta } from './event.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { HexItems } from './hex-items.ts';
+import { writeWithEvent } from '../store/event-log.ts';
 
 export interface EventBatcherOptions {
   batchSize: number;
@@ -26,6 +27,12 @@ export interface EventBatcherOptions {
   clock?: Clock;
   meta?: EventMeta;
   onError: (err: unknown) => void;
+  /**
+   * Runs inside the transaction that appends an event holding tagged items,
+   * with their tags (those ≥ 0, in item order): what it writes is durable
+   * exactly when the event is — a record that these items reached the log.
+   */
+  onLogged?: (name: string, tags: number[]) => void;
 }
 
 interface Chunk {
@@ -33,6 +40,8 @@ interface Chunk {
   name: string;
   common: Record<string, unknown>;
   items: unknown[] | HexItems;
+  /** One per item when any item has a tag (-1: none). */
+  tags?: number[];
   /** Items of this chunk already emitted. */
   taken: number;
 }
@@ -53,18 +62,29 @@ export class EventBatcher {
     this.limiter = new RateLimiter(options.maxRate, options.clock ?? systemClock);
   }
 
-  add(name: string, common: Record<string, unknown>, item: unknown): void {
-    this.addMany(name, common, [item]);
+  /** `tag` (≥ 0): handed to `onLogged` once the item is in the log. */
+  add(name: string, common: Record<string, unknown>, item: unknown, tag?: number): void {
+    this.addMany(name, common, [item], tag === undefined ? undefined : [tag]);
   }
 
-  /** Adds items in order; cheaper than `add` per item for whole batches. */
-  addMany(name: string, common: Record<string, unknown>, items: unknown[] | HexItems): void {
+  /** Adds items in order; cheaper than `add` per item for whole batches. `tags`: one per item, as `add`'s. */
+  addMany(name: string, common: Record<string, unknown>, items: unknown[] | HexItems, tags?: readonly number[]): void {
     if (items.length === 0) return;
     const key = name + '\u0000' + JSON.stringify(common);
     const last = this.chunks.at(-1);
+    const before = last?.items.length ?? 0;
     const merged = last && last.key === key ? joinItems(last.items, items) : undefined;
-    if (merged) (last as Chunk).items = merged;
-    else this.chunks.push({ key, name, common, items: items instanceof HexItems ? items : [...items], taken: 0 });
+    if (merged) {
+      const chunk = last as Chunk;
+      chunk.items = merged;
+      if (tags || chunk.tags) {
+        chunk.tags ??= new Array<number>(before).fill(-1);
+        if (tags) chunk.tags.push(...tags);
+        else for (let k = 0; k < items.length; k++) chunk.tags.push(-1);
+      }
+    } else {
+      this.chunks.push({ key, name, common, items: items instanceof HexItems ? items : [...items], ...(tags ? { tags: [...tags] } : {}), taken: 0 });
+    }
     this.count += items.length;
     this.items += items.length;
     if (this.count >= this.options.batchSize) this.pump(false);
@@ -106,11 +126,15 @@ export class EventBatcher {
     const chunk = this.chunks[0] as Chunk;
     const end = Math.min(chunk.items.length, chunk.taken + cap);
     const items = chunk.taken === 0 && end === chunk.items.length ? chunk.items : chunk.items.slice(chunk.taken, end);
+    const tags = chunk.tags?.slice(chunk.taken, end).filter((t) => t >= 0);
     chunk.taken = end;
     if (chunk.taken === chunk.items.length) this.chunks.shift();
     this.count -= items.length;
     this.events++;
-    const published = this.bus.publish(chunk.name, { ...chunk.common, count: items.length, items }, this.options.meta);
+    const data = { ...chunk.common, count: items.length, items };
+    const onLogged = this.options.onLogged;
+    if (onLogged && tags && tags.length > 0) writeWithEvent(data, () => onLogged(chunk.name, tags));
+    const published = this.bus.publish(chunk.name, data, this.options.meta);
     const tracked: Promise<unknown> = published.then(
       () => this.inflight.delete(tracked),
       (err: unknown) => {

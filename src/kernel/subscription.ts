@@ -69,6 +69,8 @@ export class Subscription implements AsyncIterable<Delivery> {
     private readonly lagPolicy: LagPolicy,
     readonly pinned: boolean,
     private readonly detach: (sub: Subscription) => void,
+    /** The topic test of `matches` alone: catching up, events whose names fail it are not decoded. */
+    private readonly names?: (eventName: string) => boolean,
   ) {}
 
   /** Starts by replaying (since, until] from the log before live events. */
@@ -187,7 +189,7 @@ export class Subscription implements AsyncIterable<Delivery> {
   private nextFromLog(): Delivery | undefined {
     while (this.cursor !== null) {
       if (this.pageHead < this.page.length) return this.deliver(this.page[this.pageHead++] as XynEvent);
-      const page = this.log.read({ since: this.cursor, until: this.catchUpTo, limit: PAGE, match: this.matches });
+      const page = this.log.read({ since: this.cursor, until: this.catchUpTo, limit: PAGE, match: this.matches, ...(this.names ? { names: this.names } : {}) });
       // Checked after the read: the floor rises before any deletion, so a page
       // missing trimmed events is always caught here.
       const floor = this.log.oldestSeq - 1;

@@ -23,6 +23,7 @@ import type { XynEvent } from '../kernel/event.ts';
 import { decode, encode } from '../kernel/codec.ts';
 import type { Store, ValueEncoder } from './env.ts';
 import { EventsTruncatedError } from './errors.ts';
+import { eventNameOf } from './event-name.ts';
 
 /**
  * Events are stored as xyn's own msgpack (codec.ts), not lmdb-js's: it knows
@@ -35,6 +36,23 @@ const eventCodec: ValueEncoder = {
   needsStableBuffer: true,
 };
 
+/**
+ * Writes that belong with an event, by the event's `data` object: each runs
+ * inside the transaction that appends the event (again on each try of it),
+ * so what it writes is durable exactly when the event is. A WeakMap, not a
+ * field of the event: nothing of it is stored with the event or seen by a
+ * reader, and an event given up takes its entry with it.
+ */
+const withEvent = new WeakMap<object, () => void>();
+
+/**
+ * `write` runs in the transaction that appends the event whose `data` this
+ * is (a record of having logged it, say: plan summaries mark shard events so).
+ */
+export function writeWithEvent(data: object, write: () => void): void {
+  withEvent.set(data, write);
+}
+
 /** Key in the `meta` database of the highest seq removed by retention. */
 const FLOOR_KEY = 'events:trimmed_through';
 /** Most events one trimming transaction removes: a few ms of writing, so appends queued behind it wait little. */
@@ -43,6 +61,12 @@ export const TRIM_CHUNK = 1000;
 export interface LogRange {
   /** Keeps an event when true; all events when absent. */
   match?: (event: XynEvent) => boolean;
+  /**
+   * A first test on the event's name alone, before it is decoded: an event
+   * it rejects is skipped undecoded (event-name.ts). `match` still decides
+   * for the rest.
+   */
+  names?: (eventName: string) => boolean;
   /** Only events with `seq` greater than this. */
   since?: number;
   /** Only events with `seq` at most this. */
@@ -94,7 +118,10 @@ export class EventLog {
   async append(batch: readonly XynEvent[]): Promise<void> {
     if (batch.length === 0) return;
     await this.store.write(() => {
-      for (const event of batch) void this.events.put(event.seq, event);
+      for (const event of batch) {
+        void this.events.put(event.seq, event);
+        withEvent.get(event.data)?.();
+      }
     });
     const tail = batch[batch.length - 1] as XynEvent;
     if (tail.seq > this.last) this.last = tail.seq;
@@ -117,14 +144,30 @@ export class EventLog {
   read(q: LogRange = {}): XynEvent[] {
     const limit = q.limit ?? 1000;
     const out: XynEvent[] = [];
-    const range = this.events.getRange({
-      start: Math.max(q.since ?? 0, this.floor) + 1,
-      ...(q.until !== undefined ? { end: q.until + 1 } : {}),
-    });
+    const bounds = { start: Math.max(q.since ?? 0, this.floor) + 1, ...(q.until !== undefined ? { end: q.until + 1 } : {}) };
+    if (q.names) return this.readNamed(bounds, limit, q.names, q.match);
+    const range = this.events.getRange(bounds);
     for (const { value } of range) {
       if (out.length >= limit) break;
       if (q.match && !q.match(value)) continue;
       out.push(value);
+    }
+    return out;
+  }
+
+  /** `read` with a name test: each event's bytes are looked at in place, and only those whose name passes are decoded. */
+  private readNamed(bounds: { start: number; end?: number }, limit: number, names: (eventName: string) => boolean, match: LogRange['match']): XynEvent[] {
+    const out: XynEvent[] = [];
+    for (const seq of this.events.getKeys(bounds)) {
+      if (out.length >= limit) break;
+      // A view of lmdb-js's read buffer, valid until the next read: decoded from a copy (decoded bytes may be views).
+      const raw = this.events.getBinaryFast(seq);
+      if (!raw) continue;
+      const name = eventNameOf(raw);
+      if (name !== undefined && !names(name)) continue;
+      const event = eventCodec.decode(Uint8Array.prototype.slice.call(raw) as Uint8Array, raw.length) as XynEvent;
+      if (match && !match(event)) continue;
+      out.push(event);
     }
     return out;
   }

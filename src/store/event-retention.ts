@@ -117,6 +117,12 @@ export class EventRetention {
     await this.running?.catch(() => undefined);
   }
 
+  /** Whether the log's oldest event is older than `cutoff`. */
+  private oldestBefore(cutoff: number): boolean {
+    const [oldest] = this.log.read({ limit: 1 });
+    return oldest !== undefined && Date.parse(oldest.occurred_at) < cutoff;
+  }
+
   stats(): RetentionStats {
     return { ...this.counters };
   }
@@ -130,7 +136,9 @@ export class EventRetention {
     let heldAt: number | null = null;
     while (!this.stopped && heldAt === null) {
       const hold = this.options.hold?.() ?? Infinity;
-      const front = this.log.read({ limit: this.chunk });
+      // With nothing to take by size, the oldest event alone says whether any is old enough: a chunk of
+      // events is decoded only when some will go (shard events hold thousands of items each).
+      const front = this.log.read({ limit: bySize > 0 || this.oldestBefore(cutoff) ? this.chunk : 0 });
       let through = 0;
       let taken = 0;
       for (const event of front) {
