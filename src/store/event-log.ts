@@ -53,6 +53,9 @@ export function writeWithEvent(data: object, write: () => void): void {
   withEvent.set(data, write);
 }
 
+/** Keys taken per step of a read with a name test. */
+const KEYS_PER_READ = 1024;
+
 /** Key in the `meta` database of the highest seq removed by retention. */
 const FLOOR_KEY = 'events:trimmed_through';
 /** Most events one trimming transaction removes: a few ms of writing, so appends queued behind it wait little. */
@@ -155,21 +158,31 @@ export class EventLog {
     return out;
   }
 
-  /** `read` with a name test: each event's bytes are looked at in place, and only those whose name passes are decoded. */
+  /**
+   * `read` with a name test: each event's bytes are looked at in place, and
+   * only those whose name passes are decoded. Keys are taken a chunk at a
+   * time and each chunk's iteration ends before any value is read (a point
+   * read inside a key iteration upsets lmdb-js's cursor).
+   */
   private readNamed(bounds: { start: number; end?: number }, limit: number, names: (eventName: string) => boolean, match: LogRange['match']): XynEvent[] {
     const out: XynEvent[] = [];
-    for (const seq of this.events.getKeys(bounds)) {
-      if (out.length >= limit) break;
-      // A view of lmdb-js's read buffer, valid until the next read: decoded from a copy (decoded bytes may be views).
-      const raw = this.events.getBinaryFast(seq);
-      if (!raw) continue;
-      const name = eventNameOf(raw);
-      if (name !== undefined && !names(name)) continue;
-      const event = eventCodec.decode(Uint8Array.prototype.slice.call(raw) as Uint8Array, raw.length) as XynEvent;
-      if (match && !match(event)) continue;
-      out.push(event);
+    for (let start = bounds.start; ; ) {
+      const seqs = [...this.events.getKeys({ ...bounds, start, limit: KEYS_PER_READ })];
+      for (const seq of seqs) {
+        // lmdb-js's read buffer, valid until the next read and longer than the value (`length` is the value's):
+        // decoded from a copy of the value (decoded bytes may be views).
+        const raw = this.events.getBinaryFast(seq);
+        if (!raw) continue;
+        const name = eventNameOf(raw);
+        if (name !== undefined && !names(name)) continue;
+        const event = eventCodec.decode(Uint8Array.prototype.slice.call(raw, 0, raw.length) as Uint8Array, raw.length) as XynEvent;
+        if (match && !match(event)) continue;
+        out.push(event);
+        if (out.length >= limit) return out;
+      }
+      if (seqs.length < KEYS_PER_READ) return out;
+      start = (seqs[seqs.length - 1] as number) + 1;
     }
-    return out;
   }
 
   /** The log's size now, from LMDB's own page counts (no scan). */
