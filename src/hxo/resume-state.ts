@@ -58,7 +58,7 @@ export function resumeState(ctx: ResumeContext, planId: string, plan: ResolvedPl
   // From the next turn: the run's first batches go out first.
   read.resumed.leavesLoaded = read.anyBaseDone ? new Promise((resolve) => setImmediate(resolve)).then(() => loadLeaves(ctx.checkpoints, planId, plan, base)) : Promise.resolve();
   const emitted = reemitFinalEvents(ctx.checkpoints, planId, plan, read.unlogged, events);
-  if (emitted > 0) ctx.log.warn({ plan_id: planId, events: emitted }, 'final shard events lost at a stop emitted again');
+  if (emitted > 0) ctx.log.info({ plan_id: planId, shards: emitted }, 'final shard events a stop took emitted again');
   return { resumed: read.resumed, failedList };
 }
 
