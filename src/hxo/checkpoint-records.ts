@@ -36,7 +36,7 @@ import type { Store } from '../store/env.ts';
 import { sha256Into, shardDone } from '../kernel/sha256.ts';
 import { leafHashInto } from './merkle.ts';
 import { CheckpointFormatError } from './engine-errors.ts';
-import { summarizeBlock, summaryDb, type SummaryDb } from './checkpoint-summary.ts';
+import { popcount, summarizeBlock, summaryDb, type SummaryDb } from './checkpoint-summary.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
 
@@ -438,10 +438,4 @@ export function forEachStageCheckpoint(db: CheckpointDb, planId: string, stage: 
     const { first } = parseBlockKey(key);
     forEachBlockRecord(value, (k, r) => visit(first + k, r));
   }
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

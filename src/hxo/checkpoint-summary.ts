@@ -104,7 +104,8 @@ export function markSummaries(db: SummaryDb, planId: string): void {
   void db.put(markerKey(planId), Buffer.from([1]));
 }
 
-function word(b: Uint8Array, at: number): number {
+/** The u32 BE word at `at`. */
+export function word(b: Uint8Array, at: number): number {
   return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }
 
@@ -122,4 +123,11 @@ export function setBit(b: Uint8Array, at: Bits, k: number): void {
 
 export function clearBits(b: Uint8Array, at: Bits, mask: readonly [number, number]): void {
   for (let w = 0; w < 2; w++) putWord(b, at + 4 * w, word(b, at + 4 * w) & ~(mask[w] as number));
+}
+
+/** Bits set in a 32-bit word. */
+export function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

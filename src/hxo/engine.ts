@@ -27,7 +27,7 @@ import { PlanRun, type SplitOutcome } from './plan-run.ts';
 import { certifyPlan, findBadLeaves } from './certify.ts';
 import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
 import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
-import { liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { finalStatus, liveState, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
 import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './plan-checkpoints.ts';
@@ -40,9 +40,11 @@ import { autonomyActor, healListener } from './genesis-link.ts';
 import { NodeStoppingError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 import { PlanCollector } from './retention.ts';
 import { PlanRetention, type RunningPlan } from './plan-retention.ts';
-import { PLANS_DB, emptyReport, storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+import { PLANS_DB, emptyReport, storedReport, type PlanRecord } from './plan-records.ts';
+import { storedStatus } from './stored-status.ts';
 
-export { storedReport, storedStatus, type PlanRecord } from './plan-records.ts';
+export { storedReport, type PlanRecord } from './plan-records.ts';
+export { storedStatus } from './stored-status.ts';
 import { Memo, type MemoSource } from './memo.ts';
 import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
@@ -237,7 +239,7 @@ export class HxoEngine {
     if (live) return liveStatus(live.run, live.startedAt);
     const cached = this.endedStatus.get(planId);
     if (cached) return cached;
-    const status = storedStatus(this.plans, planId);
+    const status = storedStatus(this.kernel.store, planId);
     // An ended plan's status changes only if it runs again (launch forgets it): kept, not re-read
     // from its record (which holds the whole report) on every poll.
     if (status.finished_at !== null) {
@@ -253,12 +255,10 @@ export class HxoEngine {
   }
 
   list(): { plan_id: string; plan_name: string; state: string; created_at: string }[] {
-    return [...this.plans.getRange({})].map(({ value }) => ({
-      plan_id: value.plan_id,
-      plan_name: value.plan_name,
-      state: this.live.get(value.plan_id)?.run.state ?? value.state,
-      created_at: value.created_at,
-    }));
+    return [...this.plans.getRange({})].map(({ value }) => {
+      const live = this.live.get(value.plan_id);
+      return { plan_id: value.plan_id, plan_name: value.plan_name, state: live ? liveState(live.run) : value.state, created_at: value.created_at };
+    });
   }
 
   /** Every plan with its state and shard counts (a live plan's as they are now), by plan id. */
@@ -508,6 +508,10 @@ export class HxoEngine {
             this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
             if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
           });
+          // In one step, once the report is stored: status goes from the live run's to the report's (state, root and all together).
+          this.endedStatus.set(planId, finalStatus(report));
+          this.live.delete(planId);
+          run.state = report.state;
           return report;
         }
         await this.forget(run, badLeaves, replayed);
@@ -594,12 +598,13 @@ export class HxoEngine {
       certify_ms: round(certifyMs),
       total_ms: round(performance.now() - t.t0),
     });
+    // The run's own state is left as it is: status shows an ended state only with the stored report (launch).
     if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
+      const state = run.state === 'running' ? 'failed' : run.state;
       if (run.state === 'running') {
-        run.state = 'failed';
         await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` });
       }
-      const report: PlanReport = { ...base, state: run.state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
+      const report: PlanReport = { ...base, state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
       return { report, badLeaves: [] };
     }
     run.state = 'certifying';
@@ -608,11 +613,11 @@ export class HxoEngine {
     const leaves = run.leaves;
     const outcome = await certifyPlan(run, leaves, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
     const certifyMs = performance.now() - m0;
-    run.state = outcome.certified ? 'certified' : 'failed';
+    const state = outcome.certified ? 'certified' : 'failed';
     const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.layout, this.kernel.pool, this.checkpoints, leaves) : [];
     const report: PlanReport = {
       ...base,
-      state: run.state,
+      state,
       merkle_root: outcome.merkle_root,
       truth_certified: outcome.certified,
       certificate: outcome.certified ? outcome.certificate : null,

@@ -15,6 +15,7 @@ import { PLANS_DB } from './plan-records.ts';
 import { countCheckpoints } from './plan-checkpoints.ts';
 import type { PlanRecord } from './plan-records.ts';
 import type { PlanRun, PlanState } from './plan-run.ts';
+import { liveState } from './report.ts';
 import { SplitJournal } from './split-journal.ts';
 
 export type PlanListState = PlanState | 'unfinished';
@@ -39,11 +40,16 @@ export function storedSummary(record: PlanRecord, checkpoints: CheckpointDb, spl
     const { state, total_shards, done_shards, failed_shards, finished_at } = report;
     return { plan_id, plan_name, state, total_shards, done_shards, failed_shards, created_at, finished_at };
   }
-  const { done, failed } = countCheckpoints(checkpoints, record.plan_id);
+  const { total, done, failed } = unfinishedCounts(record, checkpoints, splits);
+  return { plan_id, plan_name, state: 'unfinished', total_shards: total, done_shards: done, failed_shards: failed, created_at, finished_at: null };
+}
+
+/** The shard counts of a plan that has not ended, from its checkpoints; total null for one recorded before plans kept it. */
+export function unfinishedCounts(record: PlanRecord, checkpoints: CheckpointDb, splits: SplitJournal): { total: number | null; done: number; failed: number; reused: number } {
+  const counts = countCheckpoints(checkpoints, record.plan_id);
   // A split shard is replaced by its sub-shards: the plan has (parts - 1) more leaves per split.
   const extra = record.total_shards === undefined ? 0 : splits.load(record.digest).reduce((n, r) => n + r.parts - 1, 0);
-  const total = record.total_shards === undefined ? null : record.total_shards + extra;
-  return { plan_id, plan_name, state: 'unfinished', total_shards: total, done_shards: done, failed_shards: failed, created_at, finished_at: null };
+  return { ...counts, total: record.total_shards === undefined ? null : record.total_shards + extra };
 }
 
 /** A plan running here, its counts as they are now. */
@@ -52,7 +58,7 @@ export function liveSummary(record: PlanRecord, run: PlanRun): PlanSummary {
   return {
     plan_id: record.plan_id,
     plan_name: record.plan_name,
-    state: run.state,
+    state: liveState(run),
     total_shards: c.total,
     done_shards: c.done,
     failed_shards: c.failed,

@@ -5,7 +5,7 @@
  */
 import type { Database } from 'lmdb';
 import type { PlanInput } from './plan.ts';
-import { finalStatus, type PlanReport, type PlanStatus } from './report.ts';
+import type { PlanReport } from './report.ts';
 import { PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 
 export const PLANS_DB = 'plans';
@@ -26,14 +26,6 @@ export interface PlanRecord {
   collecting?: true;
   /** When retention collected its checkpoints, outputs and artifacts: the report stays. */
   collected_at?: string;
-}
-
-/** The status of a plan from its stored record (ended, or left unfinished by a stopped node). */
-export function storedStatus(plans: Database<PlanRecord, string>, planId: string): PlanStatus {
-  const record = plans.get(planId);
-  if (!record) throw new PlanNotFoundError(planId);
-  if (record.report) return finalStatus(record.report);
-  return { ...finalStatus(emptyReport(record)), state: 'running', eta_seconds: null };
 }
 
 export function storedReport(plans: Database<PlanRecord, string>, planId: string): PlanReport {

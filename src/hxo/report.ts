@@ -77,7 +77,8 @@ export interface PlanReport {
 export interface PlanStatus {
   plan_id: string;
   plan_name: string;
-  state: PlanState;
+  /** `unfinished`: not running, and no report: the process running it stopped (stored-status.ts). */
+  state: PlanState | 'unfinished';
   total_shards: number;
   pending_shards: number;
   claimed_shards: number;
@@ -127,13 +128,24 @@ export function splitSummaries(run: PlanRun): SplitSummary[] {
   }));
 }
 
+/**
+ * The state a live run shows: `running`, or `certifying` while it is
+ * certified. Never an ended state: a run that is aborted or failed still
+ * has batches to drain and a report to store, and its status says so (no
+ * finished_at, no root) until the engine swaps in the stored report's, in
+ * one step — so no status is ever `certified` without its root.
+ */
+export function liveState(run: PlanRun): 'running' | 'certifying' {
+  return run.state === 'certifying' ? 'certifying' : 'running';
+}
+
 export function liveStatus(run: PlanRun, startedAt: string): PlanStatus {
   const c = run.counts;
   const running = run.running;
   return {
     plan_id: run.planId,
     plan_name: run.plan.name,
-    state: run.state,
+    state: liveState(run),
     total_shards: c.total,
     pending_shards: c.pending,
     claimed_shards: c.inFlight - running,

@@ -26,7 +26,7 @@ import type { Logger } from '../kernel/log.ts';
 import type { Store } from '../store/env.ts';
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
-import { Bits, bitmap, clearBits, hasSummaries, markSummaries, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
+import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { FailedShard, Resumed } from './plan-run.ts';
@@ -200,12 +200,6 @@ function clearStale(summary: SummaryDb, stale: readonly { key: Buffer; mask: [nu
 /** Calls `visit` with the index of each bit set in a u32 word, lowest first. */
 function forEachBit(word: number, visit: (bit: number) => unknown): void {
   for (let rest = word | 0; rest !== 0; rest &= rest - 1) visit(31 - Math.clz32(rest & -rest));
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function write(ctx: ResumeContext, failure: string, fn: () => void): void {

@@ -6,7 +6,7 @@
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Database } from 'lmdb';
+import type { Store } from '../../store/env.ts';
 import { ValidationError } from '../../kernel/errors.ts';
 import type { PlanReport, PlanStatus } from '../../hxo/report.ts';
 import type { PlanRecord } from '../../hxo/plan-records.ts';
@@ -19,8 +19,8 @@ export function registerPlanCommands(program: Command): void {
     .argument('<plan_id>', 'the plan id', planIdArg)
     .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
     .action(async (planId: string, flags: NodeFlags & RemoteFlags) => {
-      const { storedStatus } = await import('../../hxo/plan-records.ts');
-      const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedStatus(plans, planId));
+      const { storedStatus } = await import('../../hxo/stored-status.ts');
+      const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withStoredPlans(flags, (store) => storedStatus(store, planId));
       process.stdout.write(JSON.stringify(status, null, 2) + '\n');
     });
 
@@ -29,8 +29,8 @@ export function registerPlanCommands(program: Command): void {
     .description("an ended plan's report: from a node with --url, else from the data dir")
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
-      const { storedReport } = await import('../../hxo/plan-records.ts');
-      const report = isRemote(flags) ? await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`) : await withPlans(flags, (plans) => storedReport(plans, planId));
+      const { PLANS_DB, storedReport } = await import('../../hxo/plan-records.ts');
+      const report = isRemote(flags) ? await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`) : await withStoredPlans(flags, (store) => storedReport(store.db<string, PlanRecord>(PLANS_DB), planId));
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
     });
 
@@ -86,14 +86,14 @@ export function registerPlanCommands(program: Command): void {
     });
 }
 
-/** Reads plan records straight from the store: no node is started, nothing is written. */
-async function withPlans<T>(flags: NodeFlags, fn: (plans: Database<PlanRecord, string>) => T): Promise<T> {
+/** Reads plans straight from the store: no node is started, nothing is written. */
+async function withStoredPlans<T>(flags: NodeFlags, fn: (store: Store) => T): Promise<T> {
   const storePath = await storePathFromFlags(flags);
   if (!existsSync(storePath)) throw new ValidationError(`no plans at ${storePath}: nothing has run with this data dir`, '--data');
-  const [{ openStore }, { PLANS_DB }] = await Promise.all([import('../../store/env.ts'), import('../../hxo/plan-records.ts')]);
+  const { openStore } = await import('../../store/env.ts');
   const store = openStore({ path: storePath });
   try {
-    return fn(store.db<string, PlanRecord>(PLANS_DB));
+    return fn(store);
   } finally {
     await store.close();
   }
