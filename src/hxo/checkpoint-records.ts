@@ -14,6 +14,9 @@
  *   over ~2 KB in whole pages of its own, and the last one's slack is a
  *   smaller share of a bigger block.)
  *
+ * Beside each block, in a database of its own, a 32-byte summary of it
+ * (checkpoint-summary.ts), kept in step by `writeCheckpoints`.
+ *
  * A block: a bitmap of u32 BE words (bit k of word w: shard first+32w+k is
  * in it) ‖ u32 BE end offset of each present shard's checkpoint, in order ‖
  * the checkpoints.
@@ -330,21 +333,7 @@ function blockRecord(block: Uint8Array, k: number): Uint8Array | undefined {
 /** Calls `visit(k, checkpoint)` for each shard k of a block, in order. */
 export function forEachBlockRecord(block: Uint8Array, visit: (k: number, checkpoint: Uint8Array) => void): void {
   const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-  const ends = 4 * WORDS;
-  let count = 0;
-  for (let w = 0; w < WORDS; w++) count += popcount(b.readUInt32BE(4 * w));
-  const data = ends + 4 * count;
-  let p = 0;
-  let start = 0;
-  for (let w = 0; w < WORDS; w++) {
-    const bits = b.readUInt32BE(4 * w);
-    for (let bit = 0; bit < 32; bit++) {
-      if (((bits >>> bit) & 1) === 0) continue;
-      const end = b.readUInt32BE(ends + 4 * p++);
-      visit(32 * w + bit, b.subarray(data + start, data + end));
-      start = end;
-    }
-  }
+  forEachBlockSpan(b, (k, from, to) => visit(k, b.subarray(from, to)));
 }
 
 /**
@@ -354,6 +343,13 @@ export function forEachBlockRecord(block: Uint8Array, visit: (k: number, checkpo
  */
 export function copyBlockLeaves(block: Uint8Array, leaves: Uint8Array, at: number): void {
   const b = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  forEachBlockSpan(b, (k, from) => {
+    if (b[from] === Phase.Done) b.copy(leaves, (at + k) * 32, from + HEADER + 32, from + DONE_TAIL);
+  });
+}
+
+/** Calls `visit(k, from, to)` for each shard k of a block, in order: where its checkpoint lies in the block. */
+function forEachBlockSpan(b: Buffer, visit: (k: number, from: number, to: number) => void): void {
   const ends = 4 * WORDS;
   let count = 0;
   for (let w = 0; w < WORDS; w++) count += popcount(b.readUInt32BE(4 * w));
@@ -365,7 +361,7 @@ export function copyBlockLeaves(block: Uint8Array, leaves: Uint8Array, at: numbe
     for (let bit = 0; bit < 32; bit++) {
       if (((bits >>> bit) & 1) === 0) continue;
       const end = b.readUInt32BE(ends + 4 * p++);
-      if (b[data + start] === Phase.Done) b.copy(leaves, (at + 32 * w + bit) * 32, data + start + HEADER + 32, data + start + DONE_TAIL);
+      visit(32 * w + bit, data + start, data + end);
       start = end;
     }
   }

@@ -103,8 +103,8 @@ export function countCheckpoints(db: CheckpointDb, planId: string): { done: numb
   return counts;
 }
 
-/** What a previous run of a plan already finished, from its checkpoints: ended marks, counts, leaves, failures. */
-export function scanCheckpoints(db: CheckpointDb, planId: string, plan: ResolvedPlan, layout: LeafLayout): { resumed: Resumed; failedList: FailedShard[] } {
+/** A plan's resume state with nothing ended yet but its split shards (replaced by their sub-shards, they never run themselves). */
+export function emptyResumed(plan: ResolvedPlan, layout: LeafLayout): Resumed {
   const resumed: Resumed = {
     ended: plan.stages.map((s) => new Uint8Array(s.shardCount)),
     subEnded: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index))),
@@ -112,9 +112,14 @@ export function scanCheckpoints(db: CheckpointDb, planId: string, plan: Resolved
     subLeaves: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index) * 32)),
     stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
   };
-  const failedList: FailedShard[] = [];
-  // A split shard is replaced by its sub-shards: it never runs itself.
   for (const r of layout.records()) (resumed.ended[r.stage] as Uint8Array)[r.shard] = 1;
+  return resumed;
+}
+
+/** What a previous run of a plan already finished, from its checkpoints: ended marks, counts, leaves, failures. */
+export function scanCheckpoints(db: CheckpointDb, planId: string, plan: ResolvedPlan, layout: LeafLayout): { resumed: Resumed; failedList: FailedShard[] } {
+  const resumed = emptyResumed(plan, layout);
+  const failedList: FailedShard[] = [];
   const base = new Uint8Array(resumed.leaves);
   // Where each stage's unsplit shards begin in `base`.
   const offsets = plan.stages.map((s) => plan.stages.slice(0, s.index).reduce((n, t) => n + t.shardCount, 0));

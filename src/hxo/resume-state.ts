@@ -30,7 +30,7 @@ import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKe
 import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import type { FailedShard, Resumed } from './plan-run.ts';
-import { scanCheckpoints } from './plan-checkpoints.ts';
+import { emptyResumed, scanCheckpoints } from './plan-checkpoints.ts';
 import { reemitFinalEvents } from './final-events.ts';
 
 export interface ResumeContext {
@@ -73,16 +73,8 @@ interface SummaryRead {
 }
 
 function readSummaries(summary: SummaryDb, planId: string, plan: ResolvedPlan, layout: LeafLayout): SummaryRead {
-  const resumed: Resumed = {
-    ended: plan.stages.map((s) => new Uint8Array(s.shardCount)),
-    subEnded: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index))),
-    leaves: new SharedArrayBuffer(plan.totalShards * 32),
-    subLeaves: plan.stages.map((s) => new Uint8Array(layout.nextSubNumber(s.index) * 32)),
-    stages: plan.stages.map(() => ({ done: 0, failed: 0, reused: 0 })),
-  };
+  const resumed = emptyResumed(plan, layout);
   const out: SummaryRead = { resumed, failed: [], unlogged: [], stale: [], anyBaseDone: false };
-  // A split shard is replaced by its sub-shards: it never runs itself, and its own checkpoint (if any) is not the plan's.
-  for (const r of layout.records()) (resumed.ended[r.stage] as Uint8Array)[r.shard] = 1;
   const spaces = plan.stages.map((s) => ({ stage: s.index, keyStage: s.index, sub: false }));
   if (layout.hasSplits) spaces.push(...plan.stages.map((s) => ({ stage: s.index, keyStage: s.index | SPLIT_STAGE_BIT, sub: true })));
   for (const { stage, keyStage, sub } of spaces) {

@@ -7,7 +7,10 @@
  * claimed → done) is kept. At most `maxRate` events a second reach the bus
  * (HXO_EVENT_MAX_RATE); when the bucket is empty, items coalesce into fewer,
  * larger events instead of being dropped or slowing the producer. A partial
- * batch waits at most `maxDelayMs`.
+ * batch waits at most `maxDelayMs`. Items may carry tags (numbers): the
+ * tags of an event's items are handed to `onLogged` inside the transaction
+ * that appends it, so a record of what reached the log is exactly as
+ * durable as the event (the plan's shard summaries: hxo/final-events.ts).
  *
  *   const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 1000, onError });
  *   batcher.add('hxo.shard.done', { plan_id, stage_id }, { cas_id, output_digest });

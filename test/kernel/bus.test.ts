@@ -245,6 +245,49 @@ describe('batched, rate-limited shard events', () => {
     expect(flat(new EventLog(store).read({ limit: 10_000 }).filter((e) => e.event_name.startsWith('hxo.shard.')))).toEqual(expected);
   });
 
+  it("hands each event's item tags to onLogged inside the transaction that appends it, aligned with its items through coalescing and splitting", async () => {
+    const clock = new ManualClock(0);
+    const calls: number[][] = [];
+    const marks = store.db<string, number>('meta');
+    // What onLogged writes goes in with the event: readable as soon as the event's publish resolved.
+    const batcher = new EventBatcher(bus, {
+      batchSize: 100,
+      maxRate: 3,
+      maxDelayMs: 10_000,
+      clock,
+      onError: () => {},
+      onLogged: (_name, tags) => {
+        calls.push(tags);
+        for (const t of tags) void marks.put(`tag:${t}`, t);
+      },
+    });
+    const common = { plan_id: 'p', stage_id: 's' };
+    for (let b = 0; b < 10; b++) {
+      const n = 130;
+      const ids = Buffer.alloc(8 * n);
+      for (let k = 0; k < n; k++) ids.writeUInt32BE(b * n + k, 8 * k + 4);
+      // Packed done items, every one tagged with its number; plain failed items, every other one tagged.
+      batcher.addMany('hxo.shard.done', common, new HexItems(n, [{ name: 'cas_id', bytes: 8, data: ids }, { name: 'output_digest', bytes: 32, data: Buffer.alloc(32 * n) }]), Array.from({ length: n }, (_, k) => b * n + k));
+      batcher.addMany('hxo.shard.failed', common, Array.from({ length: 7 }, (_, k) => ({ cas_id: `f${b * 7 + k}`, final: k % 2 === 0 })), Array.from({ length: 7 }, (_, k) => (k % 2 === 0 ? 1_000_000 + b * 7 + k : -1)));
+    }
+    await batcher.flush();
+    const logged = bus.queryHistory({ topic: 'hxo.shard.*', limit: 10_000 });
+    // The tags of each event, from its items: what onLogged must have had, event by event, in log order.
+    const expected = logged
+      .map((e) =>
+        (e.data.items as ({ cas_id: string; final?: boolean } | { cas_id: string; output_digest: string })[]).flatMap((it) => {
+          if ('output_digest' in it) return [parseInt(it.cas_id, 16)];
+          const f = it as { cas_id: string; final: boolean };
+          return f.final ? [1_000_000 + Number(f.cas_id.slice(1))] : [];
+        }),
+      )
+      .filter((tags) => tags.length > 0);
+    expect(logged.length).toBeGreaterThan(20);
+    expect(calls).toEqual(expected);
+    expect(calls.flat()).toHaveLength(10 * 130 + 10 * 4);
+    for (const t of calls.flat()) expect(marks.get(`tag:${t}`)).toBe(t);
+  });
+
   it('publishes a partial batch after maxDelayMs', async () => {
     const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 1000, maxDelayMs: 20, onError: () => {} });
     batcher.add('hxo.shard.done', { plan_id: 'p' }, { cas_id: 'x' });
