@@ -67,21 +67,30 @@ export function bitmap(summary: Uint8Array, at: Bits): [number, number] {
  * afresh from blocks checkpointed before summaries were kept).
  */
 export function summarizeBlock(db: SummaryDb, key: Buffer, slots: readonly (Uint8Array | undefined)[], cleared: readonly [number, number], allLogged = false): void {
-  const out = new Uint8Array(SUMMARY_BYTES);
+  // Gathered as words (written by pool threads for every block of every batch: kept cheap).
+  const ended = [0, 0];
+  const failed = [0, 0];
+  const reused = [0, 0];
   for (let k = 0; k < slots.length; k++) {
     const cp = slots[k];
     if (!cp) continue;
-    setBit(out, Bits.Ended, k);
+    const [w, bit] = [k >>> 5, 1 << (k & 31)];
+    ended[w] = (ended[w] as number) | bit;
     // Byte 0: phase (2 failed), byte 1: flags (1 reused): checkpoint-records.ts.
-    if (cp[0] === 2) setBit(out, Bits.Failed, k);
-    else if (((cp[1] as number) & 1) === 1) setBit(out, Bits.Reused, k);
+    if (cp[0] === 2) failed[w] = (failed[w] as number) | bit;
+    else if (((cp[1] as number) & 1) === 1) reused[w] = (reused[w] as number) | bit;
   }
   const before = db.getBinary(key);
-  if (allLogged) out.copyWithin(Bits.Logged, Bits.Ended, Bits.Ended + 8);
-  else if (before) {
-    for (let w = 0; w < 2; w++) putWord(out, Bits.Logged + 4 * w, word(before, Bits.Logged + 4 * w) & ~(cleared[w] as number));
+  const logged = allLogged ? ended : before ? [0, 1].map((w) => word(before, Bits.Logged + 4 * w) & ~(cleared[w] as number)) : [0, 0];
+  const out = Buffer.alloc(SUMMARY_BYTES);
+  let any = 0;
+  for (let w = 0; w < 2; w++) {
+    for (const [at, words] of [[Bits.Ended, ended], [Bits.Failed, failed], [Bits.Reused, reused], [Bits.Logged, logged]] as const) {
+      putWord(out, at + 4 * w, (words[w] as number) >>> 0);
+      any |= words[w] as number;
+    }
   }
-  if (out.some((b) => b !== 0)) void db.put(key, Buffer.from(out.buffer));
+  if (any !== 0) void db.put(key, out);
   else if (before) void db.remove(key);
 }
 
@@ -114,11 +123,6 @@ function putWord(b: Uint8Array, at: number, v: number): void {
   b[at + 1] = (v >>> 16) & 0xff;
   b[at + 2] = (v >>> 8) & 0xff;
   b[at + 3] = v & 0xff;
-}
-
-export function setBit(b: Uint8Array, at: Bits, k: number): void {
-  const w = at + 4 * (k >>> 5);
-  putWord(b, w, (word(b, w) | (1 << (k & 31))) >>> 0);
 }
 
 export function clearBits(b: Uint8Array, at: Bits, mask: readonly [number, number]): void {

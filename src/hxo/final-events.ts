@@ -19,7 +19,7 @@
  */
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import { BLOCK_SHARDS, BlockKeys, Phase, decodeCheckpoint, forEachBlockRecord, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
-import { Bits, SUMMARY_BYTES, setBit } from './checkpoint-summary.ts';
+import { Bits, SUMMARY_BYTES } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import { doneItems } from './shard-event-items.ts';
@@ -33,32 +33,38 @@ const DIGEST_AT = 24;
  * The EventBatcher hook of a plan's events: inside the transaction that
  * appends a final event, its shards (tags: `shardKey`s) are marked logged.
  */
-export function onFinalEventsLogged(checkpoints: CheckpointDb, planId: string): (name: string, tags: number[]) => void {
+export function onFinalEventsLogged(checkpoints: CheckpointDb, planId: string): (name: string, tags: ArrayLike<number>) => void {
   const summary = summariesOf(checkpoints);
   const keys = new Map<number, BlockKeys>();
   return (_name, tags) => {
-    // A batch's shards are runs of one block after another: one read and put per block.
+    // A batch's shards are runs of one block after another: their bits are gathered a block at a
+    // time, and each block's summary read and put once.
     let block = -1;
     let keyStage = -1;
-    let key: Buffer | undefined;
-    let value: Uint8Array | undefined;
+    const bits = [0, 0];
     const put = (): void => {
-      if (key && value) void summary.put(key, Buffer.from(value));
+      if (block < 0) return;
+      let blockKeys = keys.get(keyStage);
+      if (!blockKeys) keys.set(keyStage, (blockKeys = new BlockKeys(planId, keyStage)));
+      // Copies: BlockKeys reuses its key, lmdb-js its read buffer.
+      const key = Buffer.from(blockKeys.at(block));
+      const before = summary.getBinary(key);
+      const value = before ? Buffer.from(before) : Buffer.alloc(SUMMARY_BYTES);
+      for (let w = 0; w < 2; w++) value.writeUInt32BE((value.readUInt32BE(Bits.Logged + 4 * w) | (bits[w] as number)) >>> 0, Bits.Logged + 4 * w);
+      void summary.put(key, value);
     };
-    for (const tag of tags) {
-      const stage = Math.floor(tag / KEY_STAGE);
-      const shard = tag % KEY_STAGE;
-      if (stage !== keyStage || shard - (shard % 64) !== block) {
+    for (let n = 0; n < tags.length; n++) {
+      const tag = tags[n] as number;
+      if (tag < 0) continue;
+      const stage = tag < KEY_STAGE ? 0 : Math.floor(tag / KEY_STAGE);
+      const shard = tag - stage * KEY_STAGE;
+      const k = shard % 64;
+      if (stage !== keyStage || shard - k !== block) {
         put();
-        [keyStage, block] = [stage, shard - (shard % 64)];
-        let blockKeys = keys.get(stage);
-        if (!blockKeys) keys.set(stage, (blockKeys = new BlockKeys(planId, stage)));
-        // Copies: BlockKeys reuses its key, lmdb-js its read buffer.
-        key = Buffer.from(blockKeys.at(block));
-        const before = summary.getBinary(key);
-        value = before ? Uint8Array.prototype.slice.call(before) : new Uint8Array(SUMMARY_BYTES);
+        [keyStage, block] = [stage, shard - k];
+        bits[0] = bits[1] = 0;
       }
-      setBit(value as Uint8Array, Bits.Logged, shard - block);
+      bits[k >>> 5] = ((bits[k >>> 5] as number) | (1 << (k & 31))) >>> 0;
     }
     put();
   };

@@ -484,7 +484,8 @@ export class PlanRun {
     const done = new RowPicker();
     const reused = new Uint8Array(r.n);
     const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
-    const doneKeys: number[] = [];
+    const doneKeys = new Float64Array(r.n);
+    let doneCount = 0;
     const failedKeys: number[] = [];
     const errors = r.errors.length > 0 ? new Map(r.errors.map((e) => [e.j, e])) : undefined;
     const now = Date.now();
@@ -504,7 +505,7 @@ export class PlanRun {
         cursor.shardEnded(i);
         progress.done++;
         done.add(j);
-        doneKeys.push(shardKey(cursor.keyStage, i));
+        doneKeys[doneCount++] = shardKey(cursor.keyStage, i);
         if (outcome === Outcome.Reused) {
           progress.reused++;
           reused[j] = 1;
@@ -523,7 +524,7 @@ export class PlanRun {
     this.events.addMany('hxo.shard.created', { ...common, phase: 'pending' }, casIdItems(r.cas, fresh.rows(r.n)));
     this.events.addMany('hxo.shard.claimed', common, casIdItems(r.cas, kept.rows(r.n)));
     // Final events carry their shards' keys: the plan's summaries record them as logged (checkpoint-summary.ts).
-    if (done.size > 0) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.rows(r.n)), doneKeys);
+    if (done.size > 0) this.events.addMany('hxo.shard.done', common, doneItems(r.cas, r.digests, reused, done.rows(r.n)), doneKeys.subarray(0, doneCount));
     if (failed.length) this.events.addMany('hxo.shard.failed', common, failed, failedKeys);
   }
 

@@ -32,10 +32,10 @@ export interface EventBatcherOptions {
   onError: (err: unknown) => void;
   /**
    * Runs inside the transaction that appends an event holding tagged items,
-   * with their tags (those ≥ 0, in item order): what it writes is durable
+   * with their tags (one per item, in item order; -1: none): what it writes is durable
    * exactly when the event is — a record that these items reached the log.
    */
-  onLogged?: (name: string, tags: number[]) => void;
+  onLogged?: (name: string, tags: Float64Array) => void;
 }
 
 interface Chunk {
@@ -43,8 +43,8 @@ interface Chunk {
   name: string;
   common: Record<string, unknown>;
   items: unknown[] | HexItems;
-  /** One per item when any item has a tag (-1: none). */
-  tags?: number[];
+  /** One per item when any item has a tag (-1: none); numbers in a typed array: a million-shard plan tags a million items. */
+  tags?: Float64Array;
   /** Items of this chunk already emitted. */
   taken: number;
 }
@@ -71,7 +71,7 @@ export class EventBatcher {
   }
 
   /** Adds items in order; cheaper than `add` per item for whole batches. `tags`: one per item, as `add`'s. */
-  addMany(name: string, common: Record<string, unknown>, items: unknown[] | HexItems, tags?: readonly number[]): void {
+  addMany(name: string, common: Record<string, unknown>, items: unknown[] | HexItems, tags?: ArrayLike<number>): void {
     if (items.length === 0) return;
     const key = name + '\u0000' + JSON.stringify(common);
     const last = this.chunks.at(-1);
@@ -81,12 +81,13 @@ export class EventBatcher {
       const chunk = last as Chunk;
       chunk.items = merged;
       if (tags || chunk.tags) {
-        chunk.tags ??= new Array<number>(before).fill(-1);
-        if (tags) chunk.tags.push(...tags);
-        else for (let k = 0; k < items.length; k++) chunk.tags.push(-1);
+        const joined = new Float64Array(before + items.length).fill(-1);
+        if (chunk.tags) joined.set(chunk.tags);
+        if (tags) joined.set(tags, before);
+        chunk.tags = joined;
       }
     } else {
-      this.chunks.push({ key, name, common, items: items instanceof HexItems ? items : [...items], ...(tags ? { tags: [...tags] } : {}), taken: 0 });
+      this.chunks.push({ key, name, common, items: items instanceof HexItems ? items : [...items], ...(tags ? { tags: Float64Array.from(tags) } : {}), taken: 0 });
     }
     this.count += items.length;
     this.items += items.length;
@@ -129,14 +130,14 @@ export class EventBatcher {
     const chunk = this.chunks[0] as Chunk;
     const end = Math.min(chunk.items.length, chunk.taken + cap);
     const items = chunk.taken === 0 && end === chunk.items.length ? chunk.items : chunk.items.slice(chunk.taken, end);
-    const tags = chunk.tags?.slice(chunk.taken, end).filter((t) => t >= 0);
+    const tags = chunk.tags?.subarray(chunk.taken, end);
     chunk.taken = end;
     if (chunk.taken === chunk.items.length) this.chunks.shift();
     this.count -= items.length;
     this.events++;
     const data = { ...chunk.common, count: items.length, items };
     const onLogged = this.options.onLogged;
-    if (onLogged && tags && tags.length > 0) writeWithEvent(data, () => onLogged(chunk.name, tags));
+    if (onLogged && tags?.some((t) => t >= 0)) writeWithEvent(data, () => onLogged(chunk.name, tags));
     const published = this.bus.publish(chunk.name, data, this.options.meta);
     const tracked: Promise<unknown> = published.then(
       () => this.inflight.delete(tracked),

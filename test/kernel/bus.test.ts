@@ -257,8 +257,9 @@ describe('batched, rate-limited shard events', () => {
       clock,
       onError: () => {},
       onLogged: (_name, tags) => {
-        calls.push(tags);
-        for (const t of tags) void marks.put(`tag:${t}`, t);
+        const given = [...tags].filter((t) => t >= 0);
+        calls.push(given);
+        for (const t of given) void marks.put(`tag:${t}`, t);
       },
     });
     const common = { plan_id: 'p', stage_id: 's' };
