@@ -67,30 +67,47 @@ export function bitmap(summary: Uint8Array, at: Bits): [number, number] {
  * afresh from blocks checkpointed before summaries were kept).
  */
 export function summarizeBlock(db: SummaryDb, key: Buffer, slots: readonly (Uint8Array | undefined)[], cleared: readonly [number, number], allLogged = false): void {
-  // Gathered as words (written by pool threads for every block of every batch: kept cheap).
-  const ended = [0, 0];
-  const failed = [0, 0];
-  const reused = [0, 0];
+  // Gathered as words, no allocation per shard: pool threads summarize every block of every batch.
+  let e0 = 0;
+  let e1 = 0;
+  let f0 = 0;
+  let f1 = 0;
+  let r0 = 0;
+  let r1 = 0;
   for (let k = 0; k < slots.length; k++) {
     const cp = slots[k];
     if (!cp) continue;
-    const [w, bit] = [k >>> 5, 1 << (k & 31)];
-    ended[w] = (ended[w] as number) | bit;
+    const bit = 1 << (k & 31);
     // Byte 0: phase (2 failed), byte 1: flags (1 reused): checkpoint-records.ts.
-    if (cp[0] === 2) failed[w] = (failed[w] as number) | bit;
-    else if (((cp[1] as number) & 1) === 1) reused[w] = (reused[w] as number) | bit;
-  }
-  const before = db.getBinary(key);
-  const logged = allLogged ? ended : before ? [0, 1].map((w) => word(before, Bits.Logged + 4 * w) & ~(cleared[w] as number)) : [0, 0];
-  const out = Buffer.alloc(SUMMARY_BYTES);
-  let any = 0;
-  for (let w = 0; w < 2; w++) {
-    for (const [at, words] of [[Bits.Ended, ended], [Bits.Failed, failed], [Bits.Reused, reused], [Bits.Logged, logged]] as const) {
-      putWord(out, at + 4 * w, (words[w] as number) >>> 0);
-      any |= words[w] as number;
+    const fail = cp[0] === 2 ? bit : 0;
+    const reuse = !fail && ((cp[1] as number) & 1) === 1 ? bit : 0;
+    if (k < 32) {
+      e0 |= bit;
+      f0 |= fail;
+      r0 |= reuse;
+    } else {
+      e1 |= bit;
+      f1 |= fail;
+      r1 |= reuse;
     }
   }
-  if (any !== 0) void db.put(key, out);
+  const before = db.getBinary(key);
+  let l0 = allLogged ? e0 : 0;
+  let l1 = allLogged ? e1 : 0;
+  if (!allLogged && before) {
+    l0 = word(before, Bits.Logged) & ~cleared[0];
+    l1 = word(before, Bits.Logged + 4) & ~cleared[1];
+  }
+  const out = Buffer.allocUnsafe(SUMMARY_BYTES);
+  out.writeInt32BE(e0, Bits.Ended);
+  out.writeInt32BE(e1, Bits.Ended + 4);
+  out.writeInt32BE(f0, Bits.Failed);
+  out.writeInt32BE(f1, Bits.Failed + 4);
+  out.writeInt32BE(r0, Bits.Reused);
+  out.writeInt32BE(r1, Bits.Reused + 4);
+  out.writeInt32BE(l0 | 0, Bits.Logged);
+  out.writeInt32BE(l1 | 0, Bits.Logged + 4);
+  if ((e0 | e1 | l0 | l1) !== 0) void db.put(key, out);
   else if (before) void db.remove(key);
 }
 
