@@ -70,6 +70,8 @@ export interface Resumed {
   stages: { done: number; failed: number; reused: number }[];
   /** Resolves once `leaves` holds the leaves of every shard that ended before (they may load while the run goes on). */
   leavesLoaded?: Promise<void>;
+  /** Called as the run starts: work on what earlier runs left that waits until the first batches are out. */
+  started?: () => void;
 }
 
 /** A shard running now, as the progress board sees it. */
@@ -123,6 +125,7 @@ export class PlanRun {
   /** Splits being journaled: their sub-shards wait, and the plan cannot end. */
   private journaling = 0;
   private started = false;
+  private readonly onStarted: (() => void) | undefined;
   private halted = false;
   /** Why no shard is claimed for now (the store is full), until `unpause`. */
   private pausedFor: string | undefined;
@@ -186,6 +189,7 @@ export class PlanRun {
       started_at: now,
       latency: new LatencyHistogram(),
     }));
+    this.onStarted = resumed.started;
     const ended = new Promise<void>((resolve) => (this.finish = resolve));
     // Certified only with every leaf in (a node that stops does not wait for them); a failure to read them is kept, not left unhandled.
     const leaves = resumed.leavesLoaded?.then(
@@ -199,6 +203,7 @@ export class PlanRun {
   start(): void {
     this.started = true;
     for (const s of this.sources.values()) this.scheduler.add(s);
+    this.onStarted?.();
     this.checkFinished();
   }
 

@@ -4,7 +4,7 @@
  * not from its checkpoints: ~0.5 MB instead of ~170 MB at a million shards,
  * so a resumed plan runs its first shard in milliseconds, not seconds. The
  * leaves of the shards that ended before are read from their checkpoints
- * afterwards, a few blocks per turn of the event loop while the run goes on;
+ * once the run has started, a few blocks per turn of the event loop while it goes on;
  * the run is certified only once they are all in (`Resumed.leavesLoaded`).
  *
  * It also puts right what a kill left behind (final-events.ts): the final
@@ -55,10 +55,11 @@ export function resumeState(ctx: ResumeContext, planId: string, plan: ResolvedPl
   const failedList = read.failed.map((key) => failedShard(ctx.checkpoints, planId, plan, layout, key));
   loadSubLeaves(ctx.checkpoints, planId, layout, read.resumed.subLeaves);
   const base = new Uint8Array(read.resumed.leaves);
-  // From the next turn: the run's first batches go out first.
-  read.resumed.leavesLoaded = read.anyBaseDone ? new Promise((resolve) => setImmediate(resolve)).then(() => loadLeaves(ctx.checkpoints, planId, plan, base)) : Promise.resolve();
-  const emitted = reemitFinalEvents(ctx.checkpoints, planId, plan, read.unlogged, events);
-  if (emitted > 0) ctx.log.info({ plan_id: planId, shards: emitted }, 'final shard events a stop took emitted again');
+  // Once the run has started (its first batches out): before, this work — and the append of the
+  // events — would hold back the launch's first write, and with it the first shard.
+  const started = new Promise<void>((resolve) => (read.resumed.started = resolve));
+  read.resumed.leavesLoaded = read.anyBaseDone ? started.then(() => loadLeaves(ctx.checkpoints, planId, plan, base)) : Promise.resolve();
+  if (read.unlogged.length > 0) void started.then(() => reemit(ctx, planId, plan, read.unlogged, events));
   return { resumed: read.resumed, failedList };
 }
 
@@ -192,6 +193,16 @@ function clearStale(summary: SummaryDb, stale: readonly { key: Buffer; mask: [nu
 /** Calls `visit` with the index of each bit set in a u32 word, lowest first. */
 function forEachBit(word: number, visit: (bit: number) => unknown): void {
   for (let rest = word | 0; rest !== 0; rest &= rest - 1) visit(31 - Math.clz32(rest & -rest));
+}
+
+function reemit(ctx: ResumeContext, planId: string, plan: ResolvedPlan, unlogged: readonly number[], events: EventBatcher): void {
+  try {
+    const emitted = reemitFinalEvents(ctx.checkpoints, planId, plan, unlogged, events);
+    ctx.log.info({ plan_id: planId, shards: emitted }, 'final shard events a stop took emitted again');
+  } catch (err) {
+    // Still unlogged in the summaries: the next launch tries again.
+    ctx.log.error({ err, plan_id: planId }, 'final shard events a stop took not emitted again');
+  }
 }
 
 function write(ctx: ResumeContext, failure: string, fn: () => void): void {
