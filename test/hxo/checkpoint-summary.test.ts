@@ -6,12 +6,15 @@
  *   say; a logged mark stays until its shard's checkpoint is removed;
  * - a plan checkpointed before summaries were kept (none, no marker) is
  *   read from its checkpoints when it resumes, gets its summaries then, and
- *   ends with the root of an uninterrupted run and one done event per shard.
+ *   ends with the root of an uninterrupted run and one done event per shard;
+ * - retention collects them with the checkpoints;
+ * - final failed events a stop took are given back, once each.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/env.ts';
-import { BlockKeys, blockKey, checkpointDb, encodeFailed, planKeyRange, summariesOf, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
-import { Bits, hasBit, hasSummaries, markSummaries, shardKey } from '../../src/hxo/checkpoint-summary.ts';
+import { BlockKeys, blockKey, checkpointDb, decodeCheckpoint, encodeFailed, planKeyRange, readCheckpoint, summariesOf, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
+import { PLANS_DB, type PlanRecord } from '../../src/hxo/plan-records.ts';
+import { Bits, clearBits, hasBit, hasSummaries, markSummaries, shardKey } from '../../src/hxo/checkpoint-summary.ts';
 import { countCheckpoints } from '../../src/hxo/plan-checkpoints.ts';
 import { onFinalEventsLogged } from '../../src/hxo/final-events.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
@@ -94,5 +97,52 @@ describe('checkpoint summaries', () => {
     const ids = planEvents(n.kernel, 'hxo.shard.done', planId).flatMap((e) => (e.data.items as { cas_id: string }[]).map((it) => it.cas_id));
     expect(ids).toHaveLength(count);
     expect(new Set(ids).size).toBe(count);
+
+    // Collected with its checkpoints, marker and all.
+    await n.engine.retention.collect(planId);
+    expect([...summaries.getKeys(planKeyRange(planId))]).toEqual([]);
+    expect([...checkpointDb(n.kernel.store).getKeys(planKeyRange(planId))]).toEqual([]);
+  }, 60_000);
+
+  it('give back the final failed events a stop took, once each', async () => {
+    const n = await startNode();
+    nodes.push(n);
+    const count = 40;
+    const plan = flakyPlan('summaries-failed', 'throws', count, { retries: 0 });
+    const first = await n.engine.submit(plan, { baseDir: BLUEPRINTS });
+    expect((await first.finished).failed_shards).toBe(count);
+    const planId = first.planId;
+    const finalFailures = () =>
+      planEvents(n.kernel, 'hxo.shard.failed', planId).flatMap((e) => (e.data.items as { cas_id: string; final: boolean }[]).filter((it) => it.final).map((it) => it.cas_id));
+    expect(finalFailures()).toHaveLength(count);
+
+    // As a kill would have left it: no report yet, and the events of shards 5..14 never logged.
+    const plans = n.kernel.store.db<string, PlanRecord>(PLANS_DB);
+    const summaries = summariesOf(checkpointDb(n.kernel.store));
+    const key = blockKey(planId, 0, 0);
+    const lost = Array.from({ length: 10 }, (_, k) => 5 + k);
+    const logged = casIdsOf(n, planId, lost);
+    await n.kernel.store.write(() => {
+      const { report: _report, ...record } = plans.get(planId) as PlanRecord;
+      void plans.put(planId, { ...record, state: 'running' });
+      const value = Buffer.from(summaries.getBinary(key) as Uint8Array);
+      clearBits(value, Bits.Logged, [lost.reduce((m, k) => m | (1 << k), 0), 0]);
+      void summaries.put(key, value);
+    });
+    expect(lost.some((k) => hasBit(summaries.getBinary(key) as Uint8Array, Bits.Logged, k))).toBe(false);
+
+    // Going on, the plan runs nothing (every shard ended) and emits just those ten again.
+    const again = await n.engine.submit(plan, { baseDir: BLUEPRINTS });
+    expect((await again.finished).failed_shards).toBe(count);
+    const ids = finalFailures();
+    expect(ids).toHaveLength(count + 10);
+    expect(ids.slice(count).sort()).toEqual(logged.sort());
+    expect(Array.from({ length: count }, (_, k) => hasBit(summaries.getBinary(key) as Uint8Array, Bits.Logged, k)).every(Boolean)).toBe(true);
   }, 60_000);
 });
+
+/** The cas_ids of these shards of a one-stage plan, from their checkpoints. */
+function casIdsOf(n: TestNode, planId: string, shards: number[]): string[] {
+  const db = checkpointDb(n.kernel.store);
+  return shards.map((i) => decodeCheckpoint(readCheckpoint(db, planId, 0, i) as Uint8Array).c);
+}
