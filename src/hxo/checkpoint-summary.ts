@@ -135,7 +135,8 @@ export function word(b: Uint8Array, at: number): number {
   return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
 }
 
-function putWord(b: Uint8Array, at: number, v: number): void {
+/** Writes `v` as the u32 BE word at `at`. */
+export function putWord(b: Uint8Array, at: number, v: number): void {
   b[at] = v >>> 24;
   b[at + 1] = (v >>> 16) & 0xff;
   b[at + 2] = (v >>> 8) & 0xff;

@@ -19,7 +19,7 @@
  */
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import { BLOCK_SHARDS, BlockKeys, Phase, decodeCheckpoint, forEachBlockRecord, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
-import { Bits, SUMMARY_BYTES } from './checkpoint-summary.ts';
+import { Bits, SUMMARY_BYTES, putWord, word } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
 import { doneItems } from './shard-event-items.ts';
@@ -46,11 +46,10 @@ export function onFinalEventsLogged(checkpoints: CheckpointDb, planId: string): 
       if (block < 0) return;
       let blockKeys = keys.get(keyStage);
       if (!blockKeys) keys.set(keyStage, (blockKeys = new BlockKeys(planId, keyStage)));
-      // Copies: BlockKeys reuses its key, lmdb-js its read buffer.
-      const key = Buffer.from(blockKeys.at(block));
-      const before = summary.getBinary(key);
-      const value = before ? Buffer.from(before) : Buffer.alloc(SUMMARY_BYTES);
-      for (let w = 0; w < 2; w++) value.writeUInt32BE((value.readUInt32BE(Bits.Logged + 4 * w) | (bits[w] as number)) >>> 0, Bits.Logged + 4 * w);
+      // lmdb-js copies a key as it reads or puts it, and getBinary's value is a copy of its own.
+      const key = blockKeys.at(block);
+      const value = summary.getBinary(key) ?? new Uint8Array(SUMMARY_BYTES);
+      for (let w = 0; w < 2; w++) putWord(value, Bits.Logged + 4 * w, (word(value, Bits.Logged + 4 * w) | (bits[w] as number)) >>> 0);
       void summary.put(key, value);
     };
     for (let n = 0; n < tags.length; n++) {
