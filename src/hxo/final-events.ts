@@ -60,7 +60,8 @@ export function onFinalEventsLogged(checkpoints: CheckpointDb, planId: string): 
       const k = shard % 64;
       if (stage !== keyStage || shard - k !== block) {
         put();
-        [keyStage, block] = [stage, shard - k];
+        keyStage = stage;
+        block = shard - k;
         bits[0] = bits[1] = 0;
       }
       bits[k >>> 5] = ((bits[k >>> 5] as number) | (1 << (k & 31))) >>> 0;

@@ -65,8 +65,9 @@ export function resumeState(ctx: ResumeContext, planId: string, plan: ResolvedPl
 
 interface SummaryRead {
   resumed: Resumed;
-  /** Shard keys: failed, ended but not logged. */
+  /** Shard keys (`shardKey`) of the failed shards, ascending. */
   failed: number[];
+  /** ... and of the ended shards whose final event is not in the log. */
   unlogged: number[];
   /** Summaries with logged marks of shards without a checkpoint. */
   stale: { key: Buffer; mask: [number, number] }[];
