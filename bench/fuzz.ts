@@ -55,7 +55,7 @@ const data = mkdtempSync(join(tmpdir(), 'xyn-fuzz-'));
 // Its own process: the node and this client each get a core.
 const node = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data', data, '--port', '0'], {
   cwd: root,
-  env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '1', XYN_LOG_LEVEL: 'fatal', XYN_API_GATE: 'on' },
+  env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(XYN|HXO)_/.test(k))), XYN_WORKERS: '1', XYN_LOG_LEVEL: 'fatal' },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
 const nodeLines: string[] = [];

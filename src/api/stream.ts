@@ -60,6 +60,8 @@ export interface StreamStats {
   subscriptions: number;
   /** Connections closed for going over a limit (too many clients, subscriptions, patterns, frame bytes, ...). */
   refused: number;
+  /** Frames received from clients (requests), since the node started. */
+  requests: number;
   frames: FrameStats;
 }
 
@@ -76,6 +78,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
   const clients = new Set<StreamClient>();
   const frames = new EventFrames(options.events, limits.cacheBytes);
   let refused = 0;
+  let requests = 0;
   const ctx: StreamContext = {
     frames,
     tail: () => bus.lastSeq,
@@ -157,6 +160,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
       clients.add(client);
     },
     message(ws, message, isBinary) {
+      requests++;
       ws.getUserData().client?.receive(message, isBinary);
     },
     drain(ws) {
@@ -180,7 +184,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
         subscriptions += c.subscriptions;
         if (c.stalled) stalled++;
       }
-      return { clients: clients.size, stalled, subscriptions, refused, frames: frames.stats() };
+      return { clients: clients.size, stalled, subscriptions, refused, requests, frames: frames.stats() };
     },
     closeToken: (tokenId) => {
       for (const c of [...clients]) if (c.tokenId === tokenId) c.end(CLOSE_TOKEN_REVOKED, 'token revoked');

@@ -96,7 +96,7 @@ export const configSchema = z.object({
    * behind the gate the API's p99 doubles, and a stream client that stops
    * reading is not detected (the gate's buffers take its backlog).
    */
-  XYN_API_GATE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('off'),
+  XYN_API_GATE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   XYN_WORKERS: int(1, 256).default(availableParallelism()),
   /**
    * How shard threads give way to the main thread, so the API stays responsive

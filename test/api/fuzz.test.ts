@@ -12,7 +12,7 @@ import { startApi, type TestApi } from './helpers.ts';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startApi({ XYN_API_GATE: 'on' }, { maxBodyBytes: 16 * 1024 });
+  api = await startApi({}, { maxBodyBytes: 16 * 1024 });
 });
 afterAll(async () => {
   await api?.close();

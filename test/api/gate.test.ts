@@ -16,7 +16,7 @@ import { startApi, type TestApi } from './helpers.ts';
 let api: TestApi;
 let port: number;
 beforeAll(async () => {
-  api = await startApi({ XYN_API_GATE: 'on' }, { maxBodyBytes: 64 * 1024 });
+  api = await startApi({}, { maxBodyBytes: 64 * 1024 });
   port = api.server.port;
 });
 afterAll(async () => {
@@ -215,7 +215,7 @@ describe('connections', () => {
   });
 
   it('a stopping node ends its streams with 1001 through the gate, and its keep-alive connections', async () => {
-    const other = await startApi({ XYN_API_GATE: 'on' });
+    const other = await startApi();
     const ws = new WebSocket(`ws://127.0.0.1:${other.server.port}/api/v1/stream?token=${other.tokens.viewer}`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const kept = connect(other.server.port, '127.0.0.1');

@@ -97,13 +97,22 @@ describe('a stream client over a limit', () => {
     c.send({ op: 'subscribe', topics: ['fill.*'], since: 0 });
     await waitFor(() => api.server.streamStats().stalled === 1, 10_000, 'its socket to fill');
     const refused = api.server.streamStats().refused;
-    for (let i = 0; i < 1000; i++) c.send({ op: 'dance' });
-    await waitFor(() => api.server.streamStats().refused === refused + 1, 10_000, 'the node to close it');
+    // It keeps asking: round after round until the node closes it (the gate's and the kernel's
+    // buffers take a few rounds' answers first, and each drain they make starts the count again).
+    const closed = () => api.server.streamStats().refused === refused + 1;
+    let sent = 0;
+    for (let round = 0; round < 50 && !closed(); round++, sent += 1000) {
+      const asked = api.server.streamStats().requests + 1000;
+      for (let i = 0; i < 1000; i++) c.send({ op: 'dance' });
+      await waitFor(() => closed() || api.server.streamStats().requests >= asked, 10_000, 'the node to read the round');
+    }
+    expect(closed()).toBe(true);
     c.resume();
     const { error, code } = await refusal(c);
     expect(code).toBe(CLOSE_POLICY);
     expect(error).toMatchObject({ code: 'not_reading', details: { max: 64 * 1024 } });
-    expect(c.frames.filter((f) => f.type === 'error').length).toBeLessThan(1000);
+    // Not every request was answered: the node stopped answering a client that does not read.
+    expect(c.frames.filter((f) => f.type === 'error').length).toBeLessThan(sent);
     // 40 MB of events to write first: the default timeout is too short for that on a busy machine.
   }, 60_000);
 });

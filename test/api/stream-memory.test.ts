@@ -25,8 +25,12 @@ const VIEWERS = 20;
 const READING_VIEWERS = 3;
 const SUBSCRIPTIONS = 32;
 const READERS = 100;
-/** The node's peak resident set, MiB: with only the checking reader it peaks at about 455 (the plans, and the store's mapped pages); with this load it did at 3,335 before the stream was bounded, and about 465 after. */
-const PEAK_RSS_MIB = 600;
+/**
+ * The node's peak resident set, MiB: with only the checking reader it peaks at about 455 (the plans, and the store's mapped pages);
+ * with this load it did at 3,335 before the stream was bounded, about 465 after, and 562–591 behind the API gate (its thread, from
+ * source, has a V8 heap and tsx of its own: docs/stream.md).
+ */
+const PEAK_RSS_MIB = 650;
 
 const dir = tempDir();
 let serve: Serving;
