@@ -242,7 +242,8 @@ class Reply {
 
   fail(err: unknown): void {
     const api = toApiError(err);
-    if (api.status >= 500) this.log.error({ err, correlation_id: this.incoming.correlationId }, 'request failed');
+    // A full store is said once, where it is found (store/space.ts), not again for each request it refuses.
+    if (api.status >= 500 && api.code !== 'storage_full') this.log.error({ err, correlation_id: this.incoming.correlationId }, 'request failed');
     this.write(api.status, 'application/json', JSON.stringify(errorBody(api, this.incoming.correlationId)));
   }
 

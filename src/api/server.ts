@@ -108,7 +108,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}),
   });
   const routes = [
-    ...eventRoutes(kernel.bus, kernel.events, Date.now(), VERSION),
+    ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
     ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config, process.cwd())) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),

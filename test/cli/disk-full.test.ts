@@ -123,6 +123,10 @@ describe('xyn serve on a disk that fills', () => {
       expect((await get<{ status: string }>('/api/v1/health')).body.status).toBe('ok');
       expect(performance.now() - t0).toBeLessThan(1000);
     }
+    // An event sent meanwhile is refused at once, saying why (the bus would hold it until there is room).
+    const emitted = await fetch(`${(node as Serving).url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event_name: 'app.tick', data: {} }), signal: AbortSignal.timeout(5_000) });
+    expect(emitted.status).toBe(503);
+    expect(((await emitted.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'storage_full', message: expect.stringMatching(/store at .* is full/) });
     const s = await status(id);
     expect(s).toMatchObject({ state: 'running', failed_shards: 0, eta_seconds: null });
     expect(s.paused).toMatch(/^storage full at /);
@@ -141,17 +145,23 @@ describe('xyn serve on a disk that fills', () => {
     expect(await alerts(id)).toEqual(['storage_full', 'storage_available']);
     // One line per condition, not one per refused write.
     expect(node.stderr().trimEnd().split('\n').length).toBeLessThan(5);
+    // ... on stdout too: the log says it is full, and has room again.
+    const warnings = node.logs().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+    expect(warnings.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([expect.stringMatching(/^storage full at /), expect.stringMatching(/ has room again/)]);
   }, 120_000);
 
   it('stops on SIGTERM while its plan is paused; started again with room, it finishes the plan', async () => {
     const disk = smallDisk(SMALL);
     const data = join(disk, 'data');
-    node = await startServe(data, 0, env);
+    node = await startServe(data, 0, { ...env, XYN_LOG_LEVEL: 'info' });
     const id = await submit();
     await expectPausedAndResponsive(id);
     const stopping = node;
     node = undefined;
     expect(await stopping.stop()).toBe(0);
+    // A plan the stop left unfinished is said as such, not as an error.
+    expect(stopping.logs()).toMatch(/plan left unfinished: the node stopped/);
+    expect(stopping.logs()).not.toMatch(/ended in error/);
 
     grow(disk, ROOMY);
     node = await startServe(data, 0, env);

@@ -54,6 +54,8 @@ export interface Serving {
   url: string;
   port: number;
   stderr: () => string;
+  /** Its JSON log lines (stdout) so far. */
+  logs: () => string;
   /** SIGTERM, then its exit code. */
   stop: () => Promise<number | null>;
 }
@@ -66,9 +68,10 @@ export function startServe(dataDir: string, port = 0, env: Record<string, string
   const child = xynProcess(['serve', '--data', dataDir, '--port', String(port)], env);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
+  let logs = '';
+  child.stdout.on('data', (b: Buffer) => (logs += b.toString()));
   return new Promise((resolve, reject) => {
     void exited.then((code) => reject(new Error(`serve exited (${code}) before it was up: ${stderr}`)));
-    child.stdout.resume(); // its JSON logs: not read, but never left to fill the pipe
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
       const up = /node up on (http:\/\/[^:]+:(\d+))/.exec(stderr);
@@ -79,6 +82,7 @@ export function startServe(dataDir: string, port = 0, env: Record<string, string
         url: up[1] as string,
         port: Number(up[2]),
         stderr: () => stderr,
+        logs: () => logs,
         stop: () => {
           child.kill('SIGTERM');
           return exited;

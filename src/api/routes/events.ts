@@ -18,6 +18,7 @@ import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../
 import { compilePattern } from '../../kernel/topic.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import type { EventLog } from '../../store/event-log.ts';
+import type { StoreSpace } from '../../store/space.ts';
 import { CONTROL_TOPICS, NODE_NAMESPACES } from '../../kernel/namespaces.ts';
 import { CONTROL_CAPABILITIES, visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
@@ -42,7 +43,7 @@ const listQuery = z.object({
   since: z.coerce.number().int().min(0).optional(),
 });
 
-export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version: string): Route[] {
+export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedAt: number, version: string): Route[] {
   return [
     {
       method: 'GET',
@@ -92,6 +93,9 @@ export function eventRoutes(bus: Bus, log: EventLog, startedAt: number, version:
       async handle(req) {
         const body = parseInput(emitBody, req.body);
         const control = checkEmit(req.principal, body.event_name);
+        // While the disk is full the bus holds what it has until there is room: a caller is told now, not kept waiting for it.
+        const full = space.condition;
+        if (full) throw new ApiError(503, 'storage_full', `the node's store at ${full.path} is full (${full.reason}): events are not taken until space is freed there; send it again then`, { path: full.path, free_bytes: full.free_bytes });
         const event = await bus.publish(body.event_name, body.data, {
           actor: req.principal.id,
           correlation_id: req.correlationId,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../kernel/log.ts';
 import type { HxoEngine, ReplaySelection } from '../../hxo/engine.ts';
+import { NodeStoppingError } from '../../hxo/engine-errors.ts';
 import { checkPlanShape } from '../../hxo/plan.ts';
 import { PLAN_ID_PATTERN } from '../../hxo/plan-id.ts';
 import { confineModules, type ModuleRoots } from '../../hxo/plan-modules.ts';
@@ -49,7 +50,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modul
         confineModules(checkPlanShape(req.body).modules, modules, baseDir);
         const prepared = await engine.prepare(req.body, baseDir, req.principal.capabilities);
         const submitted = await engine.submit(req.body, { baseDir, prepared, submittedBy: req.principal.id, role: req.principal.role, correlationId: req.correlationId });
-        submitted.finished.catch((err: unknown) => log.error({ err, plan_id: submitted.planId, correlation_id: req.correlationId }, 'plan ended in error'));
+        logEnd(log, submitted.finished, 'plan', { plan_id: submitted.planId, correlation_id: req.correlationId });
         const status = engine.status(submitted.planId);
         // The same plan again gets its aborted report back: say how to continue it instead.
         const aborted = status.state === 'aborted' ? resumeHint(submitted.planId) : {};
@@ -96,7 +97,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modul
         const body = parseInput(replayBody, req.body);
         const selection: ReplaySelection = 'failed' in body ? { failed: true } : 'subtree' in body ? { subtree: body.subtree } : { verify: true };
         const replay = await engine.replay(id(req), selection, { by: req.principal.id, role: req.principal.role });
-        replay.finished.catch((err: unknown) => log.error({ err, plan_id: id(req) }, 'replay ended in error'));
+        logEnd(log, replay.finished, 'replay', { plan_id: id(req) });
         return { status: 202, body: { plan_id: id(req), replaying: replay.replaying } };
       },
     },
@@ -111,7 +112,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modul
       async handle(req) {
         parseInput(resumeBody, req.body);
         const resumed = await engine.resume(id(req), { by: req.principal.id, role: req.principal.role, correlationId: req.correlationId, capabilities: req.principal.capabilities });
-        resumed.finished.catch((err: unknown) => log.error({ err, plan_id: resumed.planId, correlation_id: req.correlationId }, 'resumed plan ended in error'));
+        logEnd(log, resumed.finished, 'resumed plan', { plan_id: resumed.planId, correlation_id: req.correlationId });
         const status = engine.status(resumed.planId);
         return {
           status: 202,
@@ -173,4 +174,16 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modul
 function resumeHint(planId: string): { resume_url: string; hint: string } {
   const resumeUrl = `/api/hxo/resume/${planId}`;
   return { resume_url: resumeUrl, hint: `plan ${planId} was aborted; continue it with POST ${resumeUrl} (\`xyn resume ${planId}\`)` };
+}
+
+/**
+ * Says how a run the API started ended, if not with its report: a plan the
+ * node's stop left unfinished is no error (it resumes when the node starts
+ * again), anything else is.
+ */
+function logEnd(log: Logger, finished: Promise<unknown>, what: string, fields: Record<string, string>): void {
+  finished.catch((err: unknown) => {
+    if (err instanceof NodeStoppingError) log.info({ ...fields, ...err.details }, `${what} left unfinished: the node stopped (it resumes when the node starts again)`);
+    else log.error({ err, ...fields }, `${what} ended in error`);
+  });
 }
