@@ -22,6 +22,7 @@ import { serveHttp } from './http.ts';
 import { streamCounters, type StreamCounters } from './http-stream.ts';
 import { Router, type Route } from './router.ts';
 import { hxoRoutes } from './routes/hxo.ts';
+import { inputRoots } from '../hxo/plan-inputs.ts';
 import { moduleRoots } from '../hxo/plan-modules.ts';
 import { eventRoutes } from './routes/events.ts';
 import { serveStream, type StreamStats } from './stream.ts';
@@ -110,7 +111,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
-    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, moduleRoots(baseDir, config, process.cwd())) : []),
+    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];
   const streams = streamCounters();

@@ -56,13 +56,18 @@ export function confineModules(modules: readonly string[] | undefined, roots: Mo
   for (const [i, spec] of (modules ?? []).entries()) {
     const field = `modules[${i}]`;
     const file = real(moduleFile(spec, baseDir, field));
-    if (roots.files.includes(file) || roots.dirs.some((dir) => file.startsWith(dir.endsWith(sep) ? dir : dir + sep))) continue;
+    if (roots.files.includes(file) || isUnder(file, roots.dirs)) continue;
     throw new PlanError(field, `${JSON.stringify(spec.slice(0, 200))} is outside ${roots.dirs.join(', ')}: a plan submitted over HTTP loads modules only from under the node's plan directory or XYN_MODULE_DIRS, or those HXO_JOB_KIND_MODULES names`);
   }
 }
 
+/** Whether a path (symlinks resolved) is under one of these directories (theirs resolved). */
+export function isUnder(path: string, dirs: readonly string[]): boolean {
+  return dirs.some((dir) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep));
+}
+
 /** The path with symlinks resolved; as it is when it does not exist (loading it fails later, saying so). */
-function real(path: string): string {
+export function real(path: string): string {
   try {
     return realpathSync(path);
   } catch {

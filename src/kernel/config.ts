@@ -83,6 +83,15 @@ export const configSchema = z.object({
     .string()
     .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
     .default([]),
+  /**
+   * Directories (comma-separated, relative to the working dir) that plans
+   * submitted over HTTP may read files from (a stage's `config.root`),
+   * besides the node's plan directory (src/hxo/plan-inputs.ts).
+   */
+  XYN_INPUT_DIRS: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+    .default([]),
   // Xyn node (DESIGN.md §7)
   XYN_DATA_DIR: z.string().min(1).default('./.xyn'),
   XYN_HOST: z.string().min(1).default('127.0.0.1'),

@@ -134,6 +134,40 @@ describe('job-kind modules of plans submitted over HTTP', () => {
   });
 });
 
+describe('files read by plans submitted over HTTP (a stage\'s config.root)', () => {
+  it('only under the node\'s plan directory or XYN_INPUT_DIRS: not outside it, not through a symlink out of it', async () => {
+    const plans = tempDir();
+    const outside = tempDir();
+    const allowed = tempDir();
+    const node = await startApi({ XYN_INPUT_DIRS: allowed.path });
+    const server = await startApiServer({ kernel: node.node.kernel, engine: node.node.engine, host: '127.0.0.1', port: 0, baseDir: plans.path });
+    try {
+      for (const dir of [join(plans.path, 'assets'), outside.path, allowed.path]) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'a.css'), 'a{}');
+      }
+      symlinkSync(outside.path, join(plans.path, 'link'));
+      const submit = (root: string) =>
+        fetch(`http://127.0.0.1:${server.port}/api/hxo/create-and-submit`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${node.tokens.admiral}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: `inputs-${root.length}`, stages: [{ id: 'assets', kind: 'assets.index', executor: 'index_assets', config: { root } }] }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { message: string; details: { field: string } } } }));
+      for (const root of ['/etc', outside.path, relative(plans.path, outside.path), 'link', 'assets/../..']) {
+        const r = await submit(root);
+        expect(r.status, JSON.stringify(r.body)).toBe(422);
+        expect(r.body.error?.details.field).toBe('stages[0].config.root');
+        expect(r.body.error?.message).toMatch(/is outside .*: a plan submitted over HTTP reads files only from under the node's plan directory or XYN_INPUT_DIRS/);
+      }
+      for (const root of ['assets', allowed.path]) expect((await submit(root)).status).toBe(202);
+    } finally {
+      await server.close();
+      await node.close();
+      for (const d of [plans, outside, allowed]) d.cleanup();
+    }
+  });
+});
+
 describe('tokens in URLs', () => {
   it('?token= is 401 on every HTTP route, naming the Authorization header, even with a good token', async () => {
     for (const path of ['/api/hxo/plans', '/api/v1/events', '/api/v1/health', '/api/v1/tokens']) {

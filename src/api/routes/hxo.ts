@@ -2,7 +2,8 @@
  * The HXO routes (DESIGN.md §6, seed 001 "API Endpoints"), over the engine.
  * Plans submitted here resolve relative paths (a stage's `config.root`,
  * `modules`) against the node's plan directory (`baseDir`, by default its
- * working directory), and load modules only from under it (plan-modules.ts).
+ * working directory), and load modules and read files only from under it
+ * (plan-modules.ts, plan-inputs.ts).
  */
 import { z } from 'zod';
 import type { Logger } from '../../kernel/log.ts';
@@ -10,6 +11,7 @@ import type { HxoEngine, ReplaySelection } from '../../hxo/engine.ts';
 import { NodeStoppingError } from '../../hxo/engine-errors.ts';
 import { checkPlanShape } from '../../hxo/plan.ts';
 import { PLAN_ID_PATTERN } from '../../hxo/plan-id.ts';
+import { confineInputs } from '../../hxo/plan-inputs.ts';
 import { confineModules, type ModuleRoots } from '../../hxo/plan-modules.ts';
 import { conflict, notFound } from '../errors.ts';
 import { CAS_ID, PLAN_ID } from '../params.ts';
@@ -37,7 +39,7 @@ const shardQuery = z.object({
 });
 
 /** `modules`: where plans submitted here may load job-kind modules from (plan-modules.ts). */
-export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modules: ModuleRoots): Route[] {
+export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, roots: { modules: ModuleRoots; inputs: readonly string[] }): Route[] {
   const id = (req: ApiRequest): string => req.params.id as string;
   return [
     {
@@ -47,7 +49,9 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, modul
       summary: 'validate a plan and start it; 202 with its plan_id',
       async handle(req) {
         // Its shape first (it names what is wrong before any module is looked for), then where its modules are.
-        confineModules(checkPlanShape(req.body).modules, modules, baseDir);
+        const shaped = checkPlanShape(req.body);
+        confineModules(shaped.modules, roots.modules, baseDir);
+        confineInputs(shaped, roots.inputs, baseDir);
         const prepared = await engine.prepare(req.body, baseDir, req.principal.capabilities);
         const submitted = await engine.submit(req.body, { baseDir, prepared, submittedBy: req.principal.id, role: req.principal.role, correlationId: req.correlationId });
         logEnd(log, submitted.finished, 'plan', { plan_id: submitted.planId, correlation_id: req.correlationId });
