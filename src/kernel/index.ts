@@ -14,6 +14,7 @@ export type { XynEvent, EventMeta, DataFilter } from './event.ts';
 export { compilePattern, matchesTopic, assertTopic } from './topic.ts';
 export { encode, decode } from './codec.ts';
 export { canonicalEncode } from './canonical.ts';
+export { nativeHashing } from './sha256.ts';
 export * from './errors.ts';
 export { systemClock, ManualClock, type Clock } from './clock.ts';
 export { loadConfig, ConfigError, configSchema, SECRET_KEYS, isLoopback, type Config } from './config.ts';

@@ -1,7 +1,7 @@
 /**
- * xyn's native addon (native/, built by `npm install` with node-gyp), loaded
- * once; undefined when it is not built or XYN_NATIVE=0 — every user of it
- * has a JS fallback.
+ * xyn's native addon (native/, built by `npm install` with node-gyp when
+ * the machine can: scripts/build-native.mjs), loaded once; undefined when it
+ * is not built or XYN_NATIVE_HASHING=0 — every user of it has a JS fallback.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

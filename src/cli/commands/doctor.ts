@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { SECRET_KEYS, type Config } from '../../kernel/index.ts';
+import { SECRET_KEYS, nativeHashing, type Config } from '../../kernel/index.ts';
 import { dataDirHolder } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 
@@ -62,6 +62,13 @@ export async function runChecks(config: Config): Promise<Check[]> {
     blocking: false,
     detail: `${config.XYN_WORKERS} shard-worker threads on ${cores} cores`,
     ...(config.XYN_WORKERS > cores ? { fix: `set XYN_WORKERS=${cores}: more threads than cores only adds contention` } : {}),
+  });
+  checks.push({
+    name: 'native addon',
+    ok: nativeHashing,
+    blocking: false,
+    detail: nativeHashing ? 'in use: hashing runs in C (build/Release/xyn_native.node)' : 'not in use: hashing runs in JavaScript (same results, slower)',
+    ...(nativeHashing ? {} : { fix: process.env.XYN_NATIVE_HASHING === '0' ? 'unset XYN_NATIVE_HASHING (it is 0: the addon is turned off)' : 'install a C toolchain (apt-get install build-essential python3) and run npm rebuild in the xyn directory; build/native.log says why the last build failed' }),
   });
   for (const key of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] as const) {
     checks.push({
