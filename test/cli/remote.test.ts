@@ -21,9 +21,11 @@ const data = join(dir.path, 'data');
 let serve: Serving;
 let url = '';
 let admiral = '';
+/** The plans here read files (a stage's config.root) from the test's temp dir: the node must allow it. */
+const env = { XYN_INPUT_DIRS: dir.path };
 
 beforeAll(async () => {
-  serve = await startServe(data);
+  serve = await startServe(data, 0, env);
   admiral = (/\n(xyn_[A-Za-z0-9_-]{43})\n/.exec(serve.stderr()) as RegExpExecArray)[1] as string;
   url = serve.url;
 }, 60_000);
@@ -150,7 +152,7 @@ describe('xyn serve, token and the remote commands', () => {
     const audits = xynSync(['events', '--data', data, '--topic', 'hxo.audit', '--limit', '1000']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: { operation: string; details: Record<string, unknown> } });
     expect(audits.filter((e) => e.data.operation === 'token.create').map((e) => e.data.details.principal)).toEqual(['cap', 'captain', 'ops']);
     expect(audits.some((e) => e.data.operation === 'token.revoke')).toBe(true);
-    serve = await startServe(data);
+    serve = await startServe(data, 0, env);
     expect(serve.stderr()).not.toMatch(/xyn_/);
   }, 60_000);
 });
