@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchingPort } from '../src/kernel/transport.ts';
-import { serializeError } from '../src/kernel/errors.ts';
+import { serializeError } from '../src/core/errors.ts';
 import { moduleSpecifier } from '../src/kernel/worker-entry.ts';
 import type { ActorFactory, ActorLogic, ActorRef } from '../src/kernel/actor.ts';
 import type { ActorHostData, FromHost, ToHost } from '../src/kernel/thread-protocol.ts';

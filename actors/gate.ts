@@ -6,7 +6,7 @@
  * Messages: → {type: 'close'}; ← {type: 'listening', port} | {type: 'failed', error} | {type: 'closed'}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { serializeError } from '../src/kernel/errors.ts';
+import { serializeError } from '../src/core/errors.ts';
 import { sharedCounters } from '../src/api/gate/connection.ts';
 import { startGate, type Gate } from '../src/api/gate/gate.ts';
 import { RefusalCodec } from '../src/api/gate/refusal.ts';

@@ -3,7 +3,7 @@
  * transaction each) and single-event appends. Events are built before each
  * iteration, outside the timed part.
  */
-import { makeEvent, type XynEvent } from '../src/kernel/event.ts';
+import { makeEvent, type XynEvent } from '../src/core/event.ts';
 import { openStore } from '../src/store/env.ts';
 import { EventLog } from '../src/store/event-log.ts';
 import { runSuite, tempDir, type BenchRow, type TaskSpec } from './lib.ts';

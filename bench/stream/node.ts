@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import type * as ConfigModule from '../../src/kernel/config.ts';
 import type * as KernelModule from '../../src/kernel/kernel.ts';
 import type * as LogModule from '../../src/kernel/log.ts';
-import type * as HexItemsModule from '../../src/kernel/hex-items.ts';
+import type * as HexItemsModule from '../../src/core/hex-items.ts';
 import type * as ServerModule from '../../src/api/server.ts';
 
 const [root = '.', count = '3000'] = process.argv.slice(2);
@@ -28,7 +28,8 @@ const from = (path: string) => import(pathToFileURL(join(root, 'src', path)).hre
 const { loadConfig } = (await from('kernel/config.ts')) as typeof ConfigModule;
 const { startKernel } = (await from('kernel/kernel.ts')) as typeof KernelModule;
 const { createLogger } = (await from('kernel/log.ts')) as typeof LogModule;
-const { HexItems } = (await from('kernel/hex-items.ts')) as typeof HexItemsModule;
+// A base from before src/core/ has it in the kernel.
+const { HexItems } = (await from('core/hex-items.ts').catch(() => from('kernel/hex-items.ts'))) as typeof HexItemsModule;
 const { startApiServer } = (await from('api/server.ts')) as typeof ServerModule;
 
 const data = mkdtempSync(join(tmpdir(), 'xyn-bench-stream-'));

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
-import type { XynEvent } from '../kernel/event.ts';
+import type { XynEvent } from '../core/event.ts';
 import type { ControlTopic } from '../kernel/namespaces.ts';
 
 export const CAPABILITIES = [

@@ -8,7 +8,7 @@
  *
  *   const control = checkEmit(req.principal, body.event_name); // 'genesis.heal' | undefined
  */
-import { ValidationError } from '../kernel/errors.ts';
+import { ValidationError } from '../core/errors.ts';
 import { ReservedTopicError, assertEmittable, type ControlTopic } from '../kernel/namespaces.ts';
 import { assertTopic } from '../kernel/topic.ts';
 import { CONTROL_CAPABILITIES, type Principal } from './auth.ts';

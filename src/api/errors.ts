@@ -3,7 +3,7 @@
  * `{error: {code, message, details}, correlation_id}`, with a 4xx for every
  * fault of the caller. A 5xx means a bug or a broken node, never bad input.
  */
-import { XynError, ValidationError } from '../kernel/errors.ts';
+import { XynError, ValidationError } from '../core/errors.ts';
 import { PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
 import { EventsTruncatedError, StorageFullError } from '../store/errors.ts';
 

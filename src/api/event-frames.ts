@@ -26,9 +26,9 @@
  *   appends) are known without reading the log: a live subscription that
  *   falls behind counts what it skipped from them.
  */
-import type { XynEvent } from '../kernel/event.ts';
-import { encode } from '../kernel/codec.ts';
-import { readableEvent } from '../kernel/hex-items.ts';
+import type { XynEvent } from '../core/event.ts';
+import { encode } from '../core/codec.ts';
+import { readableEvent } from '../core/hex-items.ts';
 import type { EventLog } from '../store/event-log.ts';
 
 export type FrameCodec = 'json' | 'msgpack';

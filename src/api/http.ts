@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../kernel/log.ts';
-import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../kernel/nesting.ts';
+import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import type { ApiResponse, Router, StreamResponse } from './router.ts';

@@ -14,8 +14,8 @@
 import uWS from 'uWebSockets.js';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { HxoEngine } from '../hxo/engine.ts';
-import { ConfigError } from '../kernel/config.ts';
-import { VERSION } from '../cli/version.ts';
+import { ConfigError, isLoopback } from '../kernel/config.ts';
+import { VERSION } from '../core/version.ts';
 import { CAPABILITIES, TokenStore, roleCapabilities, type Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { serveHttp } from './http.ts';
@@ -72,13 +72,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { kernel, engine } = options;
   const { config } = kernel;
-  if (config.XYN_AUTH === 'open' && !LOOPBACK.has(options.host)) {
-    throw new ConfigError('XYN_AUTH', `"open" is allowed only on a loopback host (127.0.0.1, ::1, localhost); this server would listen on ${options.host}`);
+  // The same rule as the config's (kernel/config.ts): a server may be given a host the config never saw.
+  if (config.XYN_AUTH === 'open' && !isLoopback(options.host)) {
+    throw new ConfigError('XYN_AUTH', `"open" is allowed only on a loopback host (127.x.x.x, ::1, localhost); this server would listen on ${options.host}`);
   }
   const tokens = new TokenStore(kernel.store);
   const captainView = config.HXO_ALLOW_CAPTAIN_VIEW;

@@ -22,9 +22,9 @@
  */
 import type { WebSocket } from 'uWebSockets.js';
 import { z } from 'zod';
-import { decode, encode } from '../kernel/codec.ts';
-import { describeIssue } from '../kernel/errors.ts';
-import type { XynEvent } from '../kernel/event.ts';
+import { decode, encode } from '../core/codec.ts';
+import { describeIssue } from '../core/errors.ts';
+import type { XynEvent } from '../core/event.ts';
 import type { Logger } from '../kernel/log.ts';
 import { compilePattern } from '../kernel/topic.ts';
 import { visibleTo, type Principal } from './auth.ts';

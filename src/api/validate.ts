@@ -1,6 +1,6 @@
 /** Request input checked with zod: the first problem, named (`query.limit: …`, `body.event_name: …`), as a 400. */
 import type { z } from 'zod';
-import { describeIssue } from '../kernel/errors.ts';
+import { describeIssue } from '../core/errors.ts';
 import { badRequest } from './errors.ts';
 import type { ApiRequest } from './router.ts';
 

@@ -4,7 +4,7 @@
  * error naming the server's message: a 4xx is the caller's fault (exit 2),
  * anything else — a 5xx, no node at the URL — is exit 1.
  */
-import { ValidationError, XynError } from '../kernel/errors.ts';
+import { ValidationError, XynError } from '../core/errors.ts';
 
 export interface RemoteFlags {
   url?: string;

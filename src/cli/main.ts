@@ -7,7 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, messageFor } from './exit.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 
 type Register = (program: Command) => void;
 

@@ -4,7 +4,7 @@
  * and the line that says how to continue a plan that ended aborted.
  */
 import { existsSync } from 'node:fs';
-import { ValidationError } from '../kernel/errors.ts';
+import { ValidationError } from '../core/errors.ts';
 import type { Config } from '../kernel/config.ts';
 import { storedRecord } from '../hxo/stored-plan.ts';
 import type { PlanRecord } from '../hxo/plan-records.ts';

@@ -6,7 +6,7 @@
  * - cas_id = its first 16 hex chars: the shard's name in events, proofs and the API.
  * (output_digest = sha256 of the output's canonical msgpack: see shard-batch.ts.)
  */
-import { canonicalView, writeAddressFrame } from '../kernel/canonical.ts';
+import { canonicalView, writeAddressFrame } from '../core/canonical.ts';
 import { sha256Into } from '../kernel/sha256.ts';
 
 export interface ShardAddress {

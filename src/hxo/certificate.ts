@@ -11,7 +11,7 @@
  * whether that key is one you trust is a separate question (`publicKeyHex`).
  */
 import { z } from 'zod';
-import { describeIssue } from '../kernel/errors.ts';
+import { describeIssue } from '../core/errors.ts';
 import { CertificateInputError } from './errors.ts';
 import type { NodeKey } from './signing.ts';
 import { verifySignature } from './signing.ts';

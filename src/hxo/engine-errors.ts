@@ -1,5 +1,5 @@
 /** Errors of the HXO engine. */
-import { XynError, registerErrorClass } from '../kernel/errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 /** A plan breaks a rule; `field` is the path of what is wrong (e.g. `stages[0].partitioner`). */
 export class PlanError extends XynError {

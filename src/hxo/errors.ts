@@ -3,7 +3,7 @@
  * certificates). Each names the input that broke a rule, so a caller that hands
  * a bad digest or a broken key file learns which one and why.
  */
-import { XynError, registerErrorClass } from '../kernel/errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 /** A Merkle input out of shape: a digest that is not hex, a range out of bounds... `field` names it. */
 export class MerkleInputError extends XynError {

@@ -15,8 +15,8 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../kernel/bus.ts';
-import type { XynEvent } from '../kernel/event.ts';
-import { describeIssue } from '../kernel/errors.ts';
+import type { XynEvent } from '../core/event.ts';
+import { describeIssue } from '../core/errors.ts';
 import { TopicActor } from '../kernel/topic-actor.ts';
 import { autotuneIntent, type AutotunePolicies, type AutotuneSignal } from './autotune.ts';
 import type { PlanRun, SplitOutcome } from './plan-run.ts';

@@ -18,7 +18,7 @@ import { PlanError } from './engine-errors.ts';
 import { rangeAt, splitRange } from './worker-partitioners.ts';
 
 export { splitRange } from './worker-partitioners.ts';
-import { canonicalEncode } from '../kernel/canonical.ts';
+import { canonicalEncode } from '../core/canonical.ts';
 import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
 import { databaseUrl, rowCount } from './sql.ts';
 

@@ -13,8 +13,8 @@
  * outputs asks for the next page only when it has room for it: memory stays
  * one page.
  */
-import { ValidationError } from '../kernel/errors.ts';
-import { decode } from '../kernel/codec.ts';
+import { ValidationError } from '../core/errors.ts';
+import { decode } from '../core/codec.ts';
 import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
 import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
 import { refCheckpoint, stageCheckpointsFrom } from './plan-checkpoints.ts';

@@ -18,7 +18,7 @@
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../kernel/worker-pool.ts';
-import { deserializeError } from '../kernel/errors.ts';
+import { deserializeError } from '../core/errors.ts';
 import type { ResolvedPlan, ResolvedStage } from './plan.ts';
 import type { Partitioner } from './partitioners.ts';
 import type { LeafLayout, SplitRecord } from './leaf-layout.ts';

@@ -1,6 +1,6 @@
 /**
  * Items of the batched shard events (DESIGN.md §5), made straight from a
- * batch result's raw columns and kept packed (kernel/hex-items.ts) — a
+ * batch result's raw columns and kept packed (core/hex-items.ts) — a
  * reader sees:
  *
  *   hxo.shard.created {plan_id, stage_id, phase: 'pending', count, items: [cas_id, …]}
@@ -10,7 +10,7 @@
  * (`hxo.shard.failed` items carry error text and stay plain objects.)
  * `rows` picks shards of the batch by position; 'all' takes every one without copying.
  */
-import { HexItems } from '../kernel/hex-items.ts';
+import { HexItems } from '../core/hex-items.ts';
 
 const CAS_BYTES = 8;
 const DIGEST_BYTES = 32;

@@ -11,7 +11,7 @@
  * `sample_proofs[3]: path does not lead to merkle_root`; nothing throws.
  */
 import { z } from 'zod';
-import { describeIssue } from '../kernel/errors.ts';
+import { describeIssue } from '../core/errors.ts';
 import { certificateSchema, verifyCertificate } from './certificate.ts';
 import { leafData, leafHash, verifyInclusion } from './merkle.ts';
 

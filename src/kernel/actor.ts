@@ -12,7 +12,7 @@
  * rejects with it); the supervisor decides whether a new incarnation picks up
  * the rest of the mailbox. Expected failures should be returned as values.
  */
-import { XynError, registerErrorClass } from './errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 export interface AskOptions {
   /** Reject with ActorTimeoutError after this long (default 5,000 ms). */

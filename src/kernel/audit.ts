@@ -15,9 +15,9 @@ import type { Database } from 'lmdb';
 import type { Bus } from './bus.ts';
 import { TopicActor } from './topic-actor.ts';
 import { compilePattern } from './topic.ts';
-import type { EventMeta, XynEvent } from './event.ts';
+import type { EventMeta, XynEvent } from '../core/event.ts';
 import type { Supervisable } from './actor.ts';
-import { canonicalEncode } from './canonical.ts';
+import { canonicalEncode } from '../core/canonical.ts';
 import type { Store } from '../store/env.ts';
 
 export interface AuditEntry {

@@ -2,7 +2,7 @@
  * What travels to the shard-worker threads: a `t`-tagged union of tasks, each
  * holding the ProgressBoard `slot` the pool gave it, and the answers.
  */
-import type { SerializedError } from './errors.ts';
+import type { SerializedError } from '../core/errors.ts';
 
 /** Given to every pool thread at start. */
 export interface PoolWorkerData {

@@ -29,12 +29,12 @@
  *   for await (const d of sub) if (d.type === 'event') console.log(d.event.seq);
  */
 import type { EventLog } from '../store/event-log.ts';
-import { makeEvent, matchesFilter, type DataFilter, type EventMeta, type XynEvent } from './event.ts';
+import { makeEvent, matchesFilter, type DataFilter, type EventMeta, type XynEvent } from '../core/event.ts';
 import { assertTopic, compilePattern } from './topic.ts';
 import { Subscription, type LagPolicy } from './subscription.ts';
-import { systemClock, type Clock } from './clock.ts';
-import { ValidationError } from './errors.ts';
-import { readableEvent } from './hex-items.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { ValidationError } from '../core/errors.ts';
+import { readableEvent } from '../core/hex-items.ts';
 
 export interface SubscribeOptions {
   /** Replay events with `seq` greater than this from the log first. */

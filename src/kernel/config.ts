@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { XynError, registerErrorClass } from './errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 export class ConfigError extends XynError {
   constructor(

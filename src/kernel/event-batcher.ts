@@ -17,10 +17,10 @@
  *   await batcher.flush();
  */
 import type { Bus } from './bus.ts';
-import type { EventMeta } from './event.ts';
-import { systemClock, type Clock } from './clock.ts';
+import type { EventMeta } from '../core/event.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { HexItems } from './hex-items.ts';
+import { HexItems } from '../core/hex-items.ts';
 import { writeWithEvent } from '../store/event-log.ts';
 
 export interface EventBatcherOptions {

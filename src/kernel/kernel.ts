@@ -23,7 +23,7 @@ import { WorkerPool } from './worker-pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Config } from './config.ts';
 import type { KernelNotice } from './actor.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 export interface Kernel {
   readonly config: Config;

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { XynError, registerErrorClass } from './errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 const PARAM = 'xyn-module';
 

@@ -18,7 +18,7 @@
  *   assertEmittable('genesis.heal');       // 'genesis.heal': a control topic
  *   assertEmittable('HXO.plan');           // throws ReservedTopicError
  */
-import { XynError, registerErrorClass } from './errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 /** First tokens only the node writes, compared in lower case. */
 export const NODE_NAMESPACES = ['hxo', 'xyn', 'genesis'] as const;

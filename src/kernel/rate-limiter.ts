@@ -2,7 +2,7 @@
  * A token bucket: at most `ratePerSecond` takes per second on average, with
  * bursts up to `burst`. Time comes from the injected clock.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 export class RateLimiter {
   private tokens: number;

@@ -23,7 +23,7 @@
  *   the audit trail) holds retention back: `holdSeq()` is the seq after which
  *   it still needs the log, and the bus's retention trims no further.
  */
-import type { XynEvent } from './event.ts';
+import type { XynEvent } from '../core/event.ts';
 import type { EventLog } from '../store/event-log.ts';
 
 export type Delivery =

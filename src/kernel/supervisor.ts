@@ -12,9 +12,9 @@
  *   const sup = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 3, withinMs: 5000 }, [a, b]);
  *   await sup.start();
  */
-import { XynError, registerErrorClass } from './errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 import type { KernelNotice, Supervisable } from './actor.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 

@@ -2,7 +2,7 @@
  * The messages between a WorkerActor and its host thread: a `t`-tagged union.
  * `n` is the message's position in the actor's stream; replies carry it back.
  */
-import type { SerializedError } from './errors.ts';
+import type { SerializedError } from '../core/errors.ts';
 
 export interface ActorHostData {
   actor: string;

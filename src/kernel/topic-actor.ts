@@ -13,7 +13,7 @@
  *   await root.add(new TopicActor('autonomy', bus, ['hxo.autotune.signal'], ([e]) => decide(e)));
  */
 import type { Bus } from './bus.ts';
-import type { XynEvent } from './event.ts';
+import type { XynEvent } from '../core/event.ts';
 import type { Delivery, Subscription } from './subscription.ts';
 import type { Supervisable } from './actor.ts';
 

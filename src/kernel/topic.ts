@@ -6,7 +6,7 @@
  * tokens: `hxo.shard.*` matches `hxo.shard.done`, `xyn.>` matches `xyn.run.started`
  * but not `xyn` itself.
  */
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../core/errors.ts';
 
 const TOKEN_RE = /^[A-Za-z0-9_\-:]+$/;
 

@@ -5,7 +5,7 @@
  * pays it once.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { decode, encode } from './codec.ts';
+import { decode, encode } from '../core/codec.ts';
 
 type Port = Pick<MessagePort | Worker, 'postMessage' | 'on'>;
 

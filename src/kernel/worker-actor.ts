@@ -22,7 +22,7 @@ import {
   type KernelNotice,
   type Supervisable,
 } from './actor.ts';
-import { deserializeError } from './errors.ts';
+import { deserializeError } from '../core/errors.ts';
 import { Mailbox, type Envelope } from './mailbox.ts';
 import { BatchingPort } from './transport.ts';
 import type { ActorHostData, FromHost, ToHost } from './thread-protocol.ts';

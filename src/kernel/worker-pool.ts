@@ -25,8 +25,8 @@
  *   const results = await pool.run('/abs/executors.js', 'hash', items);
  */
 import { Piscina } from 'piscina';
-import { decode, encode } from './codec.ts';
-import { deserializeError, XynError, registerErrorClass } from './errors.ts';
+import { decode, encode } from '../core/codec.ts';
+import { deserializeError, XynError, registerErrorClass } from '../core/errors.ts';
 import { WorkerExitError, type KernelNotice } from './actor.ts';
 import { workerEntry, type WorkerEntry } from './worker-entry.ts';
 import { ProgressBoard } from './progress-board.ts';

@@ -1,5 +1,5 @@
 /** Errors raised by the store; each names what was being stored and where. */
-import { XynError, registerErrorClass } from '../kernel/errors.ts';
+import { XynError, registerErrorClass } from '../core/errors.ts';
 
 /** The disk (or the LMDB map) has no room for the write; nothing of it was stored. */
 export class StorageFullError extends XynError {

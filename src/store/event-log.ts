@@ -19,15 +19,15 @@
  * taken a gap for the whole log (Subscription relies on this).
  */
 import type { Database } from 'lmdb';
-import type { XynEvent } from '../kernel/event.ts';
-import { decode, encode } from '../kernel/codec.ts';
+import type { XynEvent } from '../core/event.ts';
+import { decode, encode } from '../core/codec.ts';
 import type { Store, ValueEncoder } from './env.ts';
 import { EventsTruncatedError } from './errors.ts';
 import { eventNameOf } from './event-name.ts';
 
 /**
  * Events are stored as xyn's own msgpack (codec.ts), not lmdb-js's: it knows
- * the packed items of batched events (kernel/hex-items.ts) and reads them
+ * the packed items of batched events (core/hex-items.ts) and reads them
  * back as plain arrays.
  */
 const eventCodec: ValueEncoder = {

@@ -6,7 +6,7 @@
  * every event in between: after a million-shard plan, thousands of shard
  * events of thousands of packed items each, about a second of work for
  * nothing. The envelope is a msgpack map whose first fields are `event_id`
- * then `event_name` (kernel/event.ts makeEvent); its name is read from there.
+ * then `event_name` (core/event.ts makeEvent); its name is read from there.
  * Bytes laid out any other way give undefined, and the caller decodes them.
  *
  *   eventNameOf(encode(makeEvent(1, 'hxo.plan', {}, {}, 'local', now)))  // 'hxo.plan'

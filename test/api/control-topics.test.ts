@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_CAPABILITIES } from '../../src/api/auth.ts';
-import type { XynEvent } from '../../src/kernel/event.ts';
+import type { XynEvent } from '../../src/core/event.ts';
 import { FLAKY_KIND, waitForEvent } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_NESTING } from '../../src/kernel/nesting.ts';
+import { MAX_NESTING } from '../../src/core/nesting.ts';
 import { startApiServer } from '../../src/api/server.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { FLAKY_KIND, computeHashPlan, flakyPlan } from '../hxo/helpers.ts';

@@ -346,10 +346,13 @@ describe('configuration', () => {
     const node = await startNode({ XYN_AUTH: 'open' });
     try {
       await expect(startApiServer({ kernel: node.kernel, engine: node.engine, host: '0.0.0.0', port: 0 })).rejects.toThrow(/XYN_AUTH: "open" is allowed only on a loopback host/);
-      const server = await startApiServer({ kernel: node.kernel, engine: node.engine, host: '127.0.0.1', port: 0 });
-      const res = await fetch(`http://127.0.0.1:${server.port}/api/hxo/plans`);
-      expect(res.status).toBe(200);
-      await server.close();
+      // Loopback as the config says it (kernel/config.ts isLoopback): all of 127/8, not 127.0.0.1 alone.
+      for (const host of ['127.0.0.1', '127.0.0.2']) {
+        const server = await startApiServer({ kernel: node.kernel, engine: node.engine, host, port: 0 });
+        const res = await fetch(`http://${host}:${server.port}/api/hxo/plans`);
+        expect(res.status).toBe(200);
+        await server.close();
+      }
     } finally {
       await node.close();
     }

@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EventLog } from '../../src/store/event-log.ts';
 import type { Bus } from '../../src/kernel/bus.ts';
-import { HexItems, readableEvent } from '../../src/kernel/hex-items.ts';
-import { decode } from '../../src/kernel/codec.ts';
+import { HexItems, readableEvent } from '../../src/core/hex-items.ts';
+import { decode } from '../../src/core/codec.ts';
 import { EventFrames } from '../../src/api/event-frames.ts';
 import { LIVE_WINDOW, StreamCursor, type Step } from '../../src/api/stream-cursor.ts';
 import { busOnLogPerTest } from '../kernel/helpers.ts';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { shardAddress } from '../../src/hxo/address.ts';
-import { canonicalEncode } from '../../src/kernel/canonical.ts';
+import { canonicalEncode } from '../../src/core/canonical.ts';
 
 const spec = (kind: string, executor: string, input: unknown): string =>
   createHash('sha256').update(canonicalEncode({ executor, input, kind })).digest('hex');

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decode } from '../../src/kernel/codec.ts';
+import { decode } from '../../src/core/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { AssetIndex } from '../../src/hxo/executors/assets.ts';

@@ -21,7 +21,7 @@ import { startXyn } from '../helpers/cli.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import { splitRange } from '../../src/hxo/partitioners.ts';
 import { verifyReport } from '../../src/hxo/verify-report.ts';
-import type { XynEvent } from '../../src/kernel/event.ts';
+import type { XynEvent } from '../../src/core/event.ts';
 import { FLAKY_KIND, REPO_ROOT, planEvents, specCasId, specLeaf, startNode, waitForEvent, type TestNode } from './helpers.ts';
 
 const waitFor = (n: TestNode, topic: string, match: (e: XynEvent) => boolean): Promise<XynEvent> => waitForEvent(n.kernel, topic, match);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decode } from '../../src/kernel/codec.ts';
+import { decode } from '../../src/core/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { PackManifest } from '../../src/hxo/executors/pack.ts';

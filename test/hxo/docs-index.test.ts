@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decode } from '../../src/kernel/codec.ts';
+import { decode } from '../../src/core/codec.ts';
 import { Cas } from '../../src/store/cas.ts';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';

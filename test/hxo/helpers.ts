@@ -10,16 +10,16 @@
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { canonicalEncode } from '../../src/kernel/canonical.ts';
+import { canonicalEncode } from '../../src/core/canonical.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
 import { checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey, planKeyRange, readCheckpoint } from '../../src/hxo/checkpoint-records.ts';
-import { decode } from '../../src/kernel/codec.ts';
+import { decode } from '../../src/core/codec.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
-import type { XynEvent } from '../../src/kernel/event.ts';
+import type { XynEvent } from '../../src/core/event.ts';
 import { tempDir } from '../kernel/helpers.ts';
 
 export { REPO_ROOT } from '../helpers/cli.ts';

@@ -8,9 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/kernel/errors.ts';
-import { canonicalEncode } from '../../src/kernel/canonical.ts';
-import { decode } from '../../src/kernel/codec.ts';
+import { ValidationError } from '../../src/core/errors.ts';
+import { canonicalEncode } from '../../src/core/canonical.ts';
+import { decode } from '../../src/core/codec.ts';
 import { splitRange } from '../../src/hxo/partitioners.ts';
 import { fromOutputJson, toOutputJson } from '../../src/hxo/output-json.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalActor } from '../../src/kernel/local-actor.ts';
 import { WorkerActor } from '../../src/kernel/worker-actor.ts';
 import { ActorStoppedError, ActorTimeoutError, type ActorRef, type Supervisable } from '../../src/kernel/actor.ts';
-import { ValidationError, RemoteError } from '../../src/kernel/errors.ts';
+import { ValidationError, RemoteError } from '../../src/core/errors.ts';
 import { recorder, QuotaExceededError, type Msg } from '../fixtures/actors.ts';
 import { ACTORS_FIXTURE } from './helpers.ts';
 
@@ -102,7 +102,7 @@ describe.each(kinds)('%s actor', (_kind, make) => {
 
 describe('errors from an unknown class', () => {
   it('arrive as RemoteError carrying the remote name and code', async () => {
-    const { deserializeError } = await import('../../src/kernel/errors.ts');
+    const { deserializeError } = await import('../../src/core/errors.ts');
     const err = deserializeError({ name: 'MysteryError', message: 'boom', code: 'MYSTERY', details: { x: 1 } });
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).details).toMatchObject({ remote_name: 'MysteryError', remote_code: 'MYSTERY', x: 1 });

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventLog } from '../../src/store/event-log.ts';
 import { DAY_MS, EventRetention } from '../../src/store/event-retention.ts';
 import type { Bus } from '../../src/kernel/bus.ts';
-import { ManualClock } from '../../src/kernel/clock.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import type { Delivery, Subscription } from '../../src/kernel/subscription.ts';
 import { busOnLogPerTest } from './helpers.ts';
 

@@ -3,11 +3,11 @@ import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
 import { Bus } from '../../src/kernel/bus.ts';
 import type { Subscription, Delivery } from '../../src/kernel/subscription.ts';
-import type { XynEvent } from '../../src/kernel/event.ts';
+import type { XynEvent } from '../../src/core/event.ts';
 import { EventBatcher } from '../../src/kernel/event-batcher.ts';
-import { ManualClock } from '../../src/kernel/clock.ts';
-import { ValidationError } from '../../src/kernel/errors.ts';
-import { HexItems } from '../../src/kernel/hex-items.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { ValidationError } from '../../src/core/errors.ts';
+import { HexItems } from '../../src/core/hex-items.ts';
 import { busOnLogPerTest } from './helpers.ts';
 
 let store: Store;

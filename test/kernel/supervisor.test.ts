@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalActor } from '../../src/kernel/local-actor.ts';
 import { WorkerActor } from '../../src/kernel/worker-actor.ts';
 import { Supervisor, RestartIntensityError, type Strategy } from '../../src/kernel/supervisor.ts';
-import { ManualClock } from '../../src/kernel/clock.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import type { KernelNotice } from '../../src/kernel/actor.ts';
 import { recorder, type Msg } from '../fixtures/actors.ts';
 import { ACTORS_FIXTURE, waitFor } from './helpers.ts';

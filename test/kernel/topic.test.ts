@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertTopic, compilePattern } from '../../src/kernel/topic.ts';
-import { ValidationError, deserializeError, serializeError } from '../../src/kernel/errors.ts';
+import { ValidationError, deserializeError, serializeError } from '../../src/core/errors.ts';
 import { ReservedTopicError, assertEmittable } from '../../src/kernel/namespaces.ts';
 
 describe('topic patterns (NATS rules)', () => {

@@ -2,7 +2,7 @@ import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BystanderError, TaskCancelledError, WorkerPool } from '../../src/kernel/worker-pool.ts';
 import type { BatchResult, ItemsTask } from '../../src/kernel/batch-protocol.ts';
-import { ValidationError } from '../../src/kernel/errors.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 import { EXECUTORS_FIXTURE, waitFor } from './helpers.ts';
 
 const pools: WorkerPool[] = [];

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../kernel/helpers.ts';
-import { canonicalEncode } from '../../src/kernel/canonical.ts';
+import { canonicalEncode } from '../../src/core/canonical.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const buildScript = path.join(root, 'native-bench/build.sh');

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join, relative } from 'node:path';
 import { tempDir } from '../kernel/helpers.ts';
 import { DataDirLockedError, HOLDER_FILE, dataDirHolder, lockDataDir, withDataDirLock } from '../../src/store/index.ts';
-import { deserializeError, serializeError } from '../../src/kernel/errors.ts';
+import { deserializeError, serializeError } from '../../src/core/errors.ts';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
 function data(): string {

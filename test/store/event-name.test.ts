@@ -8,10 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
 import { eventNameOf } from '../../src/store/event-name.ts';
-import { encode } from '../../src/kernel/codec.ts';
-import { makeEvent } from '../../src/kernel/event.ts';
+import { encode } from '../../src/core/codec.ts';
+import { makeEvent } from '../../src/core/event.ts';
 import { Bus } from '../../src/kernel/bus.ts';
-import { HexItems } from '../../src/kernel/hex-items.ts';
+import { HexItems } from '../../src/core/hex-items.ts';
 import { tempDir } from '../kernel/helpers.ts';
 
 let dir: ReturnType<typeof tempDir>;

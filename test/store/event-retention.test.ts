@@ -12,7 +12,7 @@ import { EventLog } from '../../src/store/event-log.ts';
 import { DAY_MS, EventRetention } from '../../src/store/event-retention.ts';
 import { EventsTruncatedError } from '../../src/store/errors.ts';
 import { Bus } from '../../src/kernel/bus.ts';
-import { ManualClock } from '../../src/kernel/clock.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel } from '../../src/kernel/kernel.ts';

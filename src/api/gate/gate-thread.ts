@@ -8,7 +8,7 @@
  *   const gate = await startGateThread({ host, port, appPort, limits, secret }, onCrash);
  */
 import { Worker } from 'node:worker_threads';
-import { deserializeError, type SerializedError } from '../../kernel/errors.ts';
+import { deserializeError, type SerializedError } from '../../core/errors.ts';
 import { workerEntry } from '../../kernel/worker-entry.ts';
 import { sharedCounters } from './connection.ts';
 import type { Gate } from './gate.ts';

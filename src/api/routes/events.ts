@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
-import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../../kernel/event.ts';
+import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../../core/event.ts';
 import { compilePattern } from '../../kernel/topic.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import type { EventLog } from '../../store/event-log.ts';

@@ -7,7 +7,7 @@ import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Store } from '../../store/env.ts';
-import { ValidationError } from '../../kernel/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import type { PlanReport, PlanStatus } from '../../hxo/report.ts';
 import type { PlanRecord } from '../../hxo/plan-records.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';

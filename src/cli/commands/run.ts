@@ -11,7 +11,7 @@
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { ValidationError } from '../../kernel/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { createLogger } from '../../kernel/log.ts';
 import { startKernel } from '../../kernel/kernel.ts';
 import { HxoEngine, preparePlan } from '../../hxo/engine.ts';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { canonicalEncode } from '../../kernel/canonical.ts';
+import { canonicalEncode } from '../../core/canonical.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 import type { FilesShard } from '../partitioners.ts';
 

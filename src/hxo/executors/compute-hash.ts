@@ -5,7 +5,7 @@
  * the shard input, each next one over the previous 32-byte digest. Output:
  * `{digest}` (hex). native-bench/hotpath.c implements the same, byte for byte.
  */
-import { canonicalView } from '../../kernel/canonical.ts';
+import { canonicalView } from '../../core/canonical.ts';
 import { sha256Into } from '../../kernel/sha256.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 

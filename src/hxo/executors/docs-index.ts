@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { canonicalEncode } from '../../kernel/canonical.ts';
+import { canonicalEncode } from '../../core/canonical.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 import type { RouteShard } from '../partitioners.ts';
 

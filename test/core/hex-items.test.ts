@@ -3,8 +3,8 @@
  * unpack to — in memory, sliced, joined, and through msgpack.
  */
 import { describe, expect, it } from 'vitest';
-import { HexItems } from '../../src/kernel/hex-items.ts';
-import { decode, encode } from '../../src/kernel/codec.ts';
+import { HexItems } from '../../src/core/hex-items.ts';
+import { decode, encode } from '../../src/core/codec.ts';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { canonicalEncode, copyFrameInput, sortKeysDeep, writeAddressFrame, writeCanonical } from '../../src/kernel/canonical.ts';
+import { canonicalEncode, copyFrameInput, sortKeysDeep, writeAddressFrame, writeCanonical } from '../../src/core/canonical.ts';
 
 const reference = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 const msgpackrBytes = (v: unknown) => Buffer.from(reference.pack(sortKeysDeep(v))).toString('hex');
