@@ -63,6 +63,27 @@ export function describeIssue(root: string, issue: { path: readonly PropertyKey[
   return `${issuePath(root, issue.path) || ifEmpty}: ${issue.message}`;
 }
 
+/**
+ * A failure that trying again cannot mend — bad input, a file changed since
+ * the plan was made: a shard that throws it fails at once, whatever attempts
+ * it has left. An error of any class with `retryable: false` counts the same
+ * (a job kind's own classes, or one that cannot import this).
+ *
+ *   throw new NonRetryableError(`row ${id} has no price`, 'NO_PRICE');
+ */
+export class NonRetryableError extends XynError {
+  readonly retryable = false;
+
+  constructor(message: string, code = 'NON_RETRYABLE', details: Record<string, unknown> = {}) {
+    super(message, code, details);
+  }
+}
+
+/** Whether trying again might succeed: false for a NonRetryableError, or any error that says `retryable: false`. */
+export function isRetryable(err: unknown): boolean {
+  return !(err instanceof NonRetryableError) && (err as { retryable?: unknown } | null | undefined)?.retryable !== false;
+}
+
 type ErrorClass = abstract new (...args: never[]) => Error;
 const registry = new Map<string, ErrorClass>();
 
@@ -71,7 +92,7 @@ export function registerErrorClass(cls: ErrorClass, name: string = cls.name): vo
   registry.set(name, cls);
 }
 
-for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, XynError, RemoteError, ValidationError]) {
+for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, XynError, RemoteError, ValidationError, NonRetryableError]) {
   registerErrorClass(cls);
 }
 

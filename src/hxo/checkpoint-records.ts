@@ -22,12 +22,12 @@
  * the checkpoints.
  *
  * A checkpoint is a fixed header then a tail (no per-shard msgpack):
- *   0 phase | 1 flags (1 = reused, 2 = artifacts) | 2-3 attempts (u16) | 4-7 ms (u32) |
+ *   0 phase | 1 flags (1 = reused, 2 = artifacts, 4 = error class) | 2-3 attempts (u16) | 4-7 ms (u32) |
  *   8-23 the shard's address, raw, first 16 bytes (the cas_id is the hex of the first 8)
  *   done:   24-55 output_digest | 56-87 leaf hash |
  *           [with flag 2: 88-89 count (u16) | count × 32 raw sha256 of the artifacts the output refers to] |
  *           then the output (canonical msgpack)
- *   failed: 24.. error message (utf8)
+ *   failed: 24.. error message (utf8); with flag 4: class NUL code NUL message
  * A done checkpoint names its artifacts so that a memo hit copies the
  * references with the output, and retention keeps an artifact while any
  * kept shard refers to it.
@@ -42,6 +42,13 @@ import { CheckpointFormatError } from './engine-errors.ts';
 import { popcount, summarizeBlock, summaryDb, type SummaryDb } from './checkpoint-summary.ts';
 
 export const CHECKPOINTS_DB = 'checkpoints';
+
+/** Why a shard failed: its error's message, class and code (as serializeError gives them). */
+export interface ShardFailure {
+  message: string;
+  name: string;
+  code: string;
+}
 
 export const enum Phase {
   Done = 1,
@@ -61,8 +68,10 @@ export interface Checkpoint {
   d?: Uint8Array;
   l?: Uint8Array;
   o?: Uint8Array;
-  /** the last error (failed only) */
+  /** the last error (failed only): its message, and where known its class and code */
   e?: string;
+  en?: string;
+  ec?: string;
   /** sha256 (hex) of the artifacts the output refers to (done only) */
   arts: string[];
 }
@@ -73,6 +82,7 @@ const HEADER = 8 + ADDRESS_BYTES;
 const DONE_TAIL = HEADER + 64;
 const REUSED = 1;
 const WITH_ARTIFACTS = 2;
+const ERROR_CLASS = 4;
 
 /**
  * Done shard j of a batch: hashes its output (output_digest) and its leaf
@@ -110,10 +120,10 @@ function withArtifacts(plain: Buffer, artifacts: readonly string[]): Buffer {
 }
 
 /** A failed shard's checkpoint; only its cas_id is known of its address (the rest is zero). */
-export function encodeFailed(casId: string, attempts: number, ms: number, error: string): Buffer {
-  const message = Buffer.from(error, 'utf8');
+export function encodeFailed(casId: string, attempts: number, ms: number, failure: ShardFailure): Buffer {
+  const message = Buffer.from(`${failure.name}\0${failure.code}\0${failure.message}`, 'utf8');
   const b = Buffer.alloc(HEADER + message.length);
-  header(b, Phase.Failed, 0, attempts, ms);
+  header(b, Phase.Failed, ERROR_CLASS, attempts, ms);
   b.write(casId, 8, 8, 'hex');
   b.set(message, HEADER);
   return b;
@@ -152,10 +162,18 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
     const at = outputAt(buf);
     for (let k = DONE_TAIL + 2; k < at; k += 32) cp.arts.push(buf.toString('hex', k, k + 32));
     cp.o = buf.subarray(at);
+  } else if (((buf[1] as number) & ERROR_CLASS) === 0) {
+    cp.e = buf.toString('utf8', HEADER); // written before failures kept their class
   } else {
-    cp.e = buf.toString('utf8', HEADER);
+    const [name, code, ...message] = buf.toString('utf8', HEADER).split('\0');
+    Object.assign(cp, { en: name, ec: code, e: message.join('\0') });
   }
   return cp;
+}
+
+/** Why a shard failed, as reports, events and status say it: the message, and its error's class and code when known. */
+export function failureOf(cp: Checkpoint | undefined): { error: string; error_class?: string; error_code?: string } {
+  return { error: cp?.e ?? 'failed', ...(cp?.en !== undefined ? { error_class: cp.en, error_code: cp.ec as string } : {}) };
 }
 
 /**

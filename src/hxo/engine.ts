@@ -538,8 +538,8 @@ export class HxoEngine {
     const { resumed, failedList } = resumeState({ store: this.kernel.store, log: this.kernel.log, checkpoints: this.checkpoints }, planId, plan, layout, events);
     const { store, space, log } = this.kernel;
     const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, {
-      persistFailure: (keyStage, index, casId, error, attempts) => {
-        const cp = encodeFailed(casId, attempts, 0, error);
+      persistFailure: (keyStage, index, casId, failure, attempts) => {
+        const cp = encodeFailed(casId, attempts, 0, failure);
         space.retrying(() => store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp]))).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
       },
       storageFull: (err) => space.reportFull(err),

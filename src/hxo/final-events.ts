@@ -18,7 +18,7 @@
  * event of its shard.
  */
 import type { EventBatcher } from '../kernel/event-batcher.ts';
-import { BLOCK_SHARDS, BlockKeys, Phase, decodeCheckpoint, forEachBlockRecord, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
+import { BLOCK_SHARDS, BlockKeys, Phase, decodeCheckpoint, failureOf, forEachBlockRecord, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import { Bits, SUMMARY_BYTES, putWord, word } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
@@ -82,7 +82,7 @@ export function reemitFinalEvents(checkpoints: CheckpointDb, planId: string, pla
     const stage = plan.stages[keyStage & ~SPLIT_STAGE_BIT] as ResolvedPlan['stages'][number];
     const common = { plan_id: planId, stage_id: stage.id };
     const done: { key: number; checkpoint: Uint8Array }[] = [];
-    const failed: { cas_id: string; error: string; attempt: number; final: true }[] = [];
+    const failed: (ReturnType<typeof failureOf> & { cas_id: string; attempt: number; final: true })[] = [];
     const failedKeys: number[] = [];
     const blocks = new BlockReader(checkpoints, new BlockKeys(planId, keyStage));
     for (; n < shards.length && Math.floor((shards[n] as number) / KEY_STAGE) === keyStage; n++) {
@@ -94,7 +94,7 @@ export function reemitFinalEvents(checkpoints: CheckpointDb, planId: string, pla
         continue;
       }
       const cp = decodeCheckpoint(checkpoint);
-      failed.push({ cas_id: cp.c, error: cp.e ?? 'failed', attempt: cp.a, final: true });
+      failed.push({ cas_id: cp.c, ...failureOf(cp), attempt: cp.a, final: true });
       failedKeys.push(key);
     }
     if (done.length > 0) events.addMany('hxo.shard.done', common, doneColumns(done), done.map((d) => d.key));

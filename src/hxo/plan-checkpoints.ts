@@ -4,7 +4,7 @@
  * checkpoint, written by a batch that finished just as it was split, does
  * not: its sub-shards' do), and what they say a run of the plan has left.
  */
-import { Phase, blockKey, decodeCheckpoint, forEachBlockRecord, forEachStageCheckpoint, parseBlockKey, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, blockKey, decodeCheckpoint, failureOf, forEachBlockRecord, forEachStageCheckpoint, parseBlockKey, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import { Bits, hasSummaries, markerKey, popcount, word } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
@@ -141,7 +141,7 @@ export function scanCheckpoints(db: CheckpointDb, planId: string, plan: Resolved
         shard_index: shard,
         ...(split && isSub ? { sub_shard: number - split.first } : {}),
         cas_id: value.c,
-        error: value.e ?? 'failed',
+        ...failureOf(value),
         attempts: value.a,
       });
     }

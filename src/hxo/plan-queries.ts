@@ -4,7 +4,7 @@
  * the inclusion proof of one shard by cas_id.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { Phase, decodeCheckpoint, type CheckpointDb } from './checkpoint-records.ts';
+import { Phase, decodeCheckpoint, failureOf, type CheckpointDb } from './checkpoint-records.ts';
 import type { LeafLayout } from './leaf-layout.ts';
 import { BlockedTree } from './merkle-task.ts';
 import type { SampleProof } from './verify-report.ts';
@@ -62,7 +62,7 @@ export function shardPage(
       ms: cp?.ms ?? 0,
       ...(cp?.d ? { output_digest: Buffer.from(cp.d).toString('hex') } : {}),
       ...(cp?.r ? { reused: true } : {}),
-      ...(cp?.e !== undefined ? { error: cp.e } : {}),
+      ...(cp?.p === Phase.Failed ? failureOf(cp) : {}),
     });
   }
   return { items, next_cursor: leaf < layout.total ? String(leaf) : null };

@@ -18,7 +18,7 @@
 import type { EventBatcher } from '../kernel/event-batcher.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../kernel/worker-pool.ts';
-import { deserializeError } from '../core/errors.ts';
+import { deserializeError, serializeError } from '../core/errors.ts';
 import type { ResolvedPlan, ResolvedStage } from './plan.ts';
 import type { Partitioner } from './partitioners.ts';
 import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
@@ -32,6 +32,7 @@ import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
 import { shardKey } from './checkpoint-summary.ts';
 import type { MemoSource } from './memo.ts';
 import type { StorageFullError } from '../store/errors.ts';
+import type { ShardFailure } from './checkpoint-records.ts';
 
 export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
 
@@ -42,6 +43,9 @@ export interface FailedShard {
   sub_shard?: number;
   cas_id: string;
   error: string;
+  /** The error's class and code (`NonRetryableError`, `INPUT_CHANGED`), where known. */
+  error_class?: string;
+  error_code?: string;
   attempts: number;
 }
 
@@ -88,7 +92,7 @@ export interface RunningShard {
 /** What a run asks of its engine. */
 export interface PlanRunHooks {
   /** Persists a failure found on this thread (a shard whose thread died under it), by checkpoint key. */
-  persistFailure(keyStage: number, index: number, casId: string, error: string, attempts: number): void;
+  persistFailure(keyStage: number, index: number, casId: string, failure: ShardFailure, attempts: number): void;
   /** A batch's checkpoints found the store full: nothing of it counted, and it runs again once the plan is unpaused. */
   storageFull(err: StorageFullError): void;
 }
@@ -488,7 +492,7 @@ export class PlanRun {
     const fresh = new RowPicker();
     const done = new RowPicker();
     const reused = new Uint8Array(r.n);
-    const failed: { cas_id: string; error: string; attempt: number; final: boolean }[] = [];
+    const failed: FailedItem[] = [];
     const doneKeys = new Float64Array(r.n);
     let doneCount = 0;
     const failedKeys: number[] = [];
@@ -517,11 +521,11 @@ export class PlanRun {
         }
       } else {
         const casId = casIdAt(r.cas, j);
-        const error = errors?.get(j)?.message ?? 'unknown error';
+        const failure = errors?.get(j) ?? { message: 'unknown error', name: 'Error', code: 'ERROR' };
         const final = outcome === Outcome.Failed;
-        failed.push({ cas_id: casId, error, attempt: a, final });
+        failed.push({ cas_id: casId, ...failureFields(failure), attempt: a, final });
         failedKeys.push(final ? shardKey(cursor.keyStage, i) : -1);
-        if (final) this.recordFailure(cursor, i, a, casId, error);
+        if (final) this.recordFailure(cursor, i, a, casId, failure);
         else cursor.retry(batch, j, i, a + 1, stage.backoff_ms * 2 ** (a - 1), now);
       }
     });
@@ -546,7 +550,8 @@ export class PlanRun {
     const now = Date.now();
     const blameless = error instanceof TaskCancelledError || error instanceof BystanderError;
     const culprit = error instanceof ItemTimeoutError || error instanceof ThreadDiedError ? error.position : -1;
-    const reason = error instanceof ItemTimeoutError ? `timeout after ${stage.timeout_ms / 1000}s` : error instanceof Error ? error.message : String(error);
+    const wire = serializeError(error);
+    const reason: ShardFailure = { message: error instanceof ItemTimeoutError ? `timeout after ${stage.timeout_ms / 1000}s` : wire.message, name: wire.name, code: wire.code };
     const common = { plan_id: this.planId, stage_id: stage.id };
     forEachShard(batch, (j, i, a) => {
       if (cursor.isWithdrawn(i)) return;
@@ -559,7 +564,7 @@ export class PlanRun {
       const { casId } = shardAddress(stage.kind, stage.executor, cursor.inputOf(batch, j, i));
       if (a === 1) this.events.add('hxo.shard.created', { ...common, phase: 'pending' }, casId);
       this.events.add('hxo.shard.claimed', common, casId);
-      this.events.add('hxo.shard.failed', common, { cas_id: casId, error: reason, attempt: a, final }, final ? shardKey(cursor.keyStage, i) : undefined);
+      this.events.add('hxo.shard.failed', common, { cas_id: casId, ...failureFields(reason), attempt: a, final } satisfies FailedItem, final ? shardKey(cursor.keyStage, i) : undefined);
       if (final) {
         this.recordFailure(cursor, i, a, casId, reason);
         this.hooks.persistFailure(cursor.keyStage, i, casId, reason, a);
@@ -583,13 +588,13 @@ export class PlanRun {
     this.hooks.storageFull(error);
   }
 
-  private recordFailure(cursor: StageCursor, i: number, attempts: number, casId: string, error: string): void {
+  private recordFailure(cursor: StageCursor, i: number, attempts: number, casId: string, failure: ShardFailure): void {
     const stage = cursor.stage;
     cursor.shardEnded(i);
     (this.stages[stage.index] as StageProgress).failed++;
     if (this.failed.length < FAILED_LIST_CAP) {
       const { shard, sub } = this.place(cursor, i);
-      this.failed.push({ stage_id: stage.id, shard_index: shard, ...(sub !== undefined ? { sub_shard: sub } : {}), cas_id: casId, error, attempts });
+      this.failed.push({ stage_id: stage.id, shard_index: shard, ...(sub !== undefined ? { sub_shard: sub } : {}), cas_id: casId, ...failureFields(failure), attempts });
     }
   }
 
@@ -623,4 +628,19 @@ function shardAt(batch: ShardRuns, j: number): number {
     k -= count;
   }
   return -1;
+}
+
+/** An item of an `hxo.shard.failed` event. */
+interface FailedItem {
+  cas_id: string;
+  error: string;
+  error_class: string;
+  error_code: string;
+  attempt: number;
+  final: boolean;
+}
+
+/** A failure as reports and events carry it. */
+function failureFields(f: ShardFailure): { error: string; error_class: string; error_code: string } {
+  return { error: f.message, error_class: f.name, error_code: f.code };
 }

@@ -25,7 +25,7 @@
 import type { Logger } from '../kernel/log.ts';
 import type { Store } from '../store/env.ts';
 import type { EventBatcher } from '../kernel/event-batcher.ts';
-import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
+import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, failureOf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
@@ -127,7 +127,7 @@ function failedShard(checkpoints: CheckpointDb, planId: string, plan: ResolvedPl
     shard_index: split ? split.shard : index,
     ...(split ? { sub_shard: index - split.first } : {}),
     cas_id: cp?.c ?? '',
-    error: cp?.e ?? 'failed',
+    ...failureOf(cp),
     attempts: cp?.a ?? 0,
   };
 }

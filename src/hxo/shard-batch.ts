@@ -25,7 +25,7 @@ import type { ProgressBoard } from '../kernel/progress-board.ts';
 import { canonicalView, copyFrameInput } from '../core/canonical.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
 import { casIdAt, shardAddressInto } from './address.ts';
-import { serializeError, type SerializedError } from '../core/errors.ts';
+import { isRetryable, serializeError, type SerializedError } from '../core/errors.ts';
 import { StorageFullError } from '../store/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
 import { workerPartitioners } from './worker-partitioners.ts';
@@ -43,6 +43,7 @@ import {
   forEachBlockRecord,
   writeCheckpoints,
   type CheckpointDb,
+  type ShardFailure,
 } from './checkpoint-records.ts';
 import type { MemoSource } from './memo.ts';
 
@@ -86,7 +87,8 @@ export interface ShardBatchResult {
   digests: Uint8Array;
   /** n × 4 bytes: milliseconds each shard took (u32 little-endian; bytes, not a number array, so the plan's thread gets no garbage per shard). */
   ms: Uint8Array;
-  errors: { j: number; message: string; timeout: boolean }[];
+  /** Why shards did not end done: the error of each, by its place in the batch. */
+  errors: ({ j: number; timeout: boolean } & ShardFailure)[];
   /** Set when the batch's checkpoints were not written because the store is full: nothing of it counts, and it runs again. */
   unwritten?: SerializedError;
 }
@@ -209,13 +211,15 @@ export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, 
       values.push(encodeDoneShard(output, addresses, j, a, took, result.digests, result.leaves, shardArtifacts));
       for (const hash of shardArtifacts) held.add(hash);
     } else {
-      const final = a >= task.max_attempts;
-      const message = serializeError(error).message;
+      // An error that says trying again cannot help (NonRetryableError) ends the shard now.
+      const final = a >= task.max_attempts || !isRetryable(error);
+      const { message, name, code } = serializeError(error);
+      const failure = { message, name, code };
       result.outcome[j] = final ? Outcome.Failed : Outcome.Retry;
-      result.errors.push({ j, message, timeout: error instanceof ShardTimeoutError });
+      result.errors.push({ j, ...failure, timeout: error instanceof ShardTimeoutError });
       if (final) {
         written.push(i);
-        values.push(encodeFailed(casIdAt(result.cas, j), a, took, message));
+        values.push(encodeFailed(casIdAt(result.cas, j), a, took, failure));
       }
     }
   }

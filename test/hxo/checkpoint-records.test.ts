@@ -22,6 +22,7 @@ import {
   encodeFailed,
   encodeReused,
   checkpointArtifacts,
+  failureOf,
   forEachBlockRecord,
   parseBlockKey,
   planKeyRange,
@@ -103,6 +104,20 @@ describe('checkpoint block keys', () => {
 
   it('refuses a plan id with NUL in it (it would run into the next plan)', () => {
     expect(() => blockKey('a\u0000b', 0, 0)).toThrow(/NUL/);
+  });
+});
+
+describe('failed checkpoints (encodeFailed)', () => {
+  it('keep the error\'s message, class and code (a NUL in the message too); one written before classes were kept reads as its message', () => {
+    const cp = decodeCheckpoint(encodeFailed('00ff00ff00ff00ff', 3, 7, { message: 'no\u0000price', name: 'NonRetryableError', code: 'NO_PRICE' }));
+    expect(cp).toMatchObject({ p: Phase.Failed, a: 3, ms: 7, c: '00ff00ff00ff00ff' });
+    expect(failureOf(cp)).toEqual({ error: 'no\u0000price', error_class: 'NonRetryableError', error_code: 'NO_PRICE' });
+    // The old layout: the header (no flag) and the message alone.
+    const old = Buffer.alloc(24 + 4);
+    old[0] = Phase.Failed;
+    old.writeUInt16BE(2, 2);
+    old.write('boom', 24, 'utf8');
+    expect(failureOf(decodeCheckpoint(old))).toEqual({ error: 'boom' });
   });
 });
 
@@ -194,7 +209,7 @@ describe('memo hits (doneOutput)', () => {
     sameCasId[12] = (sameCasId[12] as number) ^ 1;
     expect(doneOutput(cp, sameCasId)).toBeUndefined();
     expect(doneOutput(undefined, address)).toBeUndefined();
-    expect(doneOutput(encodeFailed(address.toString('hex', 0, 8), 1, 0, 'boom'), address)).toBeUndefined();
+    expect(doneOutput(encodeFailed(address.toString('hex', 0, 8), 1, 0, { message: 'boom', name: 'Error', code: 'ERROR' }), address)).toBeUndefined();
     const corrupted = Buffer.from(cp);
     corrupted[corrupted.length - 1] = (corrupted[corrupted.length - 1] as number) ^ 1;
     expect(doneOutput(corrupted, address)).toBeUndefined();

@@ -38,7 +38,7 @@ describe('checkpoint summaries', () => {
       const summaries = summariesOf(db);
       const keys = new BlockKeys('plan-a', 0);
       await store.write(() => {
-        writeCheckpoints(db, keys, [0, 1, 2, 40, 70], [done(), encodeFailed('00ff00ff00ff00ff', 3, 5, 'boom'), done(true), done(), done()]);
+        writeCheckpoints(db, keys, [0, 1, 2, 40, 70], [done(), encodeFailed('00ff00ff00ff00ff', 3, 5, { message: 'boom', name: 'Error', code: 'ERROR' }), done(true), done(), done()]);
         markSummaries(summaries, 'plan-a');
       });
       const first = summaries.getBinary(blockKey('plan-a', 0, 0)) as Uint8Array;

@@ -302,6 +302,8 @@ describe('user job kinds', () => {
         shard_index: i,
         cas_id: specCasId('test.flaky', 'throws', { i }),
         error: `flaky shard ${i} failed on purpose`,
+        error_class: 'FlakyShardError',
+        error_code: 'FLAKY_SHARD',
         attempts: 2,
       })),
     );
@@ -310,7 +312,7 @@ describe('user job kinds', () => {
 
     await n.kernel.bus.flushed();
     const items = planEvents(n.kernel, 'hxo.shard.failed', submitted.planId).flatMap(
-      (e) => (e.data as { items: { cas_id: string; attempt: number; final: boolean; error: string }[] }).items,
+      (e) => (e.data as { items: { cas_id: string; attempt: number; final: boolean; error: string; error_class: string; error_code: string }[] }).items,
     );
     for (const f of failed) {
       const mine = items.filter((x) => x.cas_id === f.cas_id);
@@ -318,10 +320,26 @@ describe('user job kinds', () => {
         [1, false],
         [2, true],
       ]);
-      expect(mine.every((x) => x.error === f.error)).toBe(true);
+      expect(mine.every((x) => x.error === f.error && x.error_class === 'FlakyShardError' && x.error_code === 'FLAKY_SHARD')).toBe(true);
     }
     const alerts = planEvents(n.kernel, 'hxo.alert', submitted.planId);
     expect(alerts.map((e) => (e.data as { alert_type: string }).alert_type)).toEqual(['shards_failed']);
+  });
+
+  it('an error that says no retry can help (NonRetryableError, or retryable: false) fails its shard on the first attempt, retries left or not', async () => {
+    const submitted = await n.engine.submit(flakyPlan('flaky-refuses', 'refuses', 4, { retries: 3, backoff_ms: 10 }), { baseDir: BLUEPRINTS });
+    const report = await submitted.finished;
+    expect(report).toMatchObject({ state: 'failed', done_shards: 0, failed_shards: 4 });
+    const failed = [...report.failed].sort((x, y) => x.shard_index - y.shard_index);
+    expect(failed.map((f) => [f.attempts, f.error_class, f.error_code])).toEqual([
+      [1, 'NonRetryableError', 'REFUSED'],
+      [1, 'RangeError', 'ERROR'],
+      [1, 'NonRetryableError', 'REFUSED'],
+      [1, 'RangeError', 'ERROR'],
+    ]);
+    await n.kernel.bus.flushed();
+    const items = planEvents(n.kernel, 'hxo.shard.failed', submitted.planId).flatMap((e) => (e.data as { items: { attempt: number; final: boolean }[] }).items);
+    expect(items.map((x) => [x.attempt, x.final])).toEqual(Array.from({ length: 4 }, () => [1, true]));
   });
 
   it('a synchronous hang and an async hang time out; the killed thread is replaced and the pool keeps working', async () => {

@@ -17,6 +17,7 @@ import { extname, resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 import type { FilesShard } from '../partitioners.ts';
+import { NonRetryableError } from '../../core/errors.ts';
 
 export interface AssetEntry {
   path: string;
@@ -63,7 +64,7 @@ export const executors = {
     const assets = files.map((f): AssetEntry => {
       const path = resolve(config.root as string, f.path);
       const st = statSync(path);
-      if (st.size !== f.size || Math.floor(st.mtimeMs) !== f.mtime_ms) throw new Error(`${f.path} changed since the plan was made: submit the plan again`);
+      if (st.size !== f.size || Math.floor(st.mtimeMs) !== f.mtime_ms) throw new NonRetryableError(`${f.path} changed since the plan was made: submit the plan again`, 'INPUT_CHANGED');
       const bytes = readFileSync(path);
       if (staging) shard.putArtifact(bytes);
       return { path: f.path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), type: TYPES[extname(f.path).toLowerCase()] ?? 'application/octet-stream', ...imageSize(bytes) };

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 import type { RouteShard } from '../partitioners.ts';
+import { NonRetryableError } from '../../core/errors.ts';
 
 /** What `docs_index` stores for a page (canonical msgpack). */
 export interface DocIndex {
@@ -39,7 +40,7 @@ export const executors = {
     const { file, route, sha256 } = input as RouteShard;
     const bytes = readFileSync(resolve(config.root as string, file));
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256) throw new Error(`${file} changed since the plan was made (sha256 ${actual.slice(0, 12)}…, planned ${sha256.slice(0, 12)}…): submit the plan again`);
+    if (actual !== sha256) throw new NonRetryableError(`${file} changed since the plan was made (sha256 ${actual.slice(0, 12)}…, planned ${sha256.slice(0, 12)}…): submit the plan again`, 'INPUT_CHANGED');
     const index = indexPage(route, file, bytes.toString('utf8'));
     return { status: 'indexed', route, docs_indexed: 1, title: index.title, terms: Object.keys(index.terms).length, index: shard.putArtifact(canonicalEncode(index)) };
   },

@@ -18,6 +18,7 @@ import { gzipSync } from 'node:zlib';
 import { canonicalEncode } from '../../core/canonical.ts';
 import type { ShardContext } from '../../kernel/batch-protocol.ts';
 import type { FileEntry } from '../file-tree.ts';
+import { NonRetryableError } from '../../core/errors.ts';
 
 export interface PackManifest {
   partition_id: number;
@@ -40,7 +41,7 @@ export const executors = {
     const packed = files.map((f) => {
       const path = resolve(config.root as string, f.path);
       const st = statSync(path);
-      if (st.size !== f.size || Math.floor(st.mtimeMs) !== f.mtime_ms) throw new Error(`${f.path} changed since the plan was made: submit the plan again`);
+      if (st.size !== f.size || Math.floor(st.mtimeMs) !== f.mtime_ms) throw new NonRetryableError(`${f.path} changed since the plan was made: submit the plan again`, 'INPUT_CHANGED');
       const bytes = readFileSync(path);
       const chunk = gzipSync(bytes, { level: 9 });
       return { path: f.path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), chunk: shard.putArtifact(chunk), packed: chunk.length };
