@@ -200,7 +200,8 @@ export class JobKindRegistry {
     } catch (err) {
       throw new PlanError('modules', `cannot load job-kind module ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
-    const kind = userKindSchema.safeParse(mod);
+    // Its parts by name, or one `defineJobKind({...})` as its default export.
+    const kind = userKindSchema.safeParse(mod.kind === undefined && typeof mod.default === 'object' && mod.default !== null ? mod.default : mod);
     if (!kind.success) {
       const issue = kind.error.issues[0];
       throw new PlanError('modules', `${file} does not export a job kind: ${issue?.path.join('.') || 'module'}: ${issue?.message}`);

@@ -9,17 +9,19 @@ import { checkModuleTag } from './module-tags.ts';
 
 export type Executor = ExecutorModule['executors'][string];
 
-const modules = new Map<string, Promise<ExecutorModule>>();
+const modules = new Map<string, Promise<ExecutorModule & { default?: Partial<ExecutorModule> }>>();
 
 export async function loadExecutor(module: string, name: string): Promise<Executor> {
   let loaded = modules.get(module);
   if (!loaded) {
     const specifier = moduleSpecifier(module);
     checkModuleTag(specifier);
-    loaded = import(specifier) as Promise<ExecutorModule>;
+    loaded = import(specifier) as Promise<ExecutorModule & { default?: Partial<ExecutorModule> }>;
     modules.set(module, loaded);
   }
-  const executor = (await loaded).executors?.[name];
+  const mod = await loaded;
+  // Executors by name, or in the default export (`export default defineJobKind({...})`).
+  const executor = (mod.executors ?? mod.default?.executors)?.[name];
   if (typeof executor !== 'function') throw new TypeError(`module ${module} has no executor "${name}"`);
   return executor;
 }
