@@ -122,7 +122,7 @@ describe('xyn verify', () => {
 
 describe('xyn status and xyn report', () => {
   it('read the finished plan from the same data dir', () => {
-    const s = xyn(['status', report.plan_id, '--data', data]);
+    const s = xyn(['status', report.plan_id, '--data', data, '--json']);
     expect(s.status).toBe(0);
     const status = JSON.parse(s.stdout) as PlanStatus;
     expect(status).toMatchObject({
@@ -141,6 +141,31 @@ describe('xyn status and xyn report', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(report);
     expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(report);
+  });
+
+  it('status without --json: a summary of the same status', () => {
+    const s = xyn(['status', report.plan_id, '--data', data]);
+    expect(s.stderr).toBe('');
+    expect(s.status).toBe(0);
+    expect(s.stdout.split('\n').slice(0, 4)).toEqual([
+      `plan compute-hash-1k (${report.plan_id}): certified`,
+      '  shards: 1000 total, 1000 done, 0 failed, 0 reused, 0 running, 0 pending',
+      `  merkle root: ${report.merkle_root}`,
+      '  certified: yes',
+    ]);
+    expect(s.stdout).toMatch(/^ {2}started \S+, finished \S+\n$/m);
+  });
+
+  it('status --help says where it reads when no node is named: the data dir, not a default URL', () => {
+    const help = xyn(['status', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--data <dir> data directory (XYN_DATA_DIR, default ./.xyn)');
+    expect(help).toContain('--url <url> ask the node at this URL (or XYN_URL) instead of reading the data dir');
+    expect(help).toContain('--token <token> API token (XYN_TOKEN); given without a URL, asks the node at http://XYN_HOST:XYN_PORT, by default http://127.0.0.1:8000');
+    expect(help).toContain('--json print the status as JSON');
+    // What it says is what it does: without --url it reads the data dir (above, with no node anywhere); --token alone asks XYN_HOST:XYN_PORT.
+    const asked = xynSync(['status', report.plan_id, '--token', 'xyn_x'], { XYN_PORT: '1' });
+    expect(asked.status).toBe(1);
+    expect(asked.stderr).toMatch(/^xyn: no answer from a node at http:\/\/127\.0\.0\.1:1: .*\n$/);
   });
 
   it('an unknown plan id exits 2', () => {
