@@ -105,7 +105,38 @@ describe('xyn verify', () => {
     writeFileSync(proofFile, JSON.stringify(proof));
     const p = xyn(['verify', proofFile]);
     expect(p.status).toBe(1);
-    expect(p.stderr).toContain(`xyn: sample_proofs[${at}]: path does not lead to merkle_root`);
+    const n = report.sample_proofs.length;
+    expect(p.stderr).toBe(`xyn: 1 of ${n} sample proofs does not verify against merkle_root (first: sample_proofs[${at}]: path does not lead to merkle_root)\n`);
+    expect(p.stdout).toBe('rejected: 1 problem(s)\n');
+  });
+
+  it('one changed digit of the root: the root check, then the proofs as one count (exit 1); --verbose and --json list each', () => {
+    const tampered = structuredClone(report);
+    tampered.merkle_root = flipHex(tampered.merkle_root as string, 17);
+    const file = join(dir.path, 'tampered-root.json');
+    writeFileSync(file, JSON.stringify(tampered));
+    const n = report.sample_proofs.length;
+    const r = xyn(['verify', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'xyn: certificate.merkle_root: differs from merkle_root\n' +
+        `xyn: ${n} of ${n} sample proofs do not verify against merkle_root (first: sample_proofs[0]: root_hash differs from merkle_root; path does not lead to merkle_root)\n`,
+    );
+    expect(r.stdout).toBe(`rejected: 2 problem(s) (--verbose lists all ${1 + 2 * n} failures)\n`);
+
+    const verbose = xyn(['verify', file, '--verbose']);
+    expect(verbose.status).toBe(1);
+    const lines = verbose.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 2 * n);
+    expect(lines.at(-1)).toBe(`xyn: sample_proofs[${n - 1}]: path does not lead to merkle_root`);
+
+    const json = xyn(['verify', file, '--json']);
+    expect(json.status).toBe(1);
+    expect(json.stderr).toBe('');
+    const result = JSON.parse(json.stdout) as { ok: boolean; checked: { signature: boolean; proofs: number }; errors: string[]; summary: string[] };
+    expect(result).toMatchObject({ ok: false, checked: { signature: true, proofs: 0 } });
+    expect(result.errors).toEqual(lines.map((l) => l.slice('xyn: '.length)));
+    expect(result.summary).toHaveLength(2);
   });
 
   it('a file that is not JSON exits 2', () => {

@@ -67,9 +67,11 @@ export function registerPlanCommands(program: Command): void {
   program
     .command('verify')
     .argument('<report>', 'REPORT.json as printed by xyn run --json or xyn report --json')
-    .description('check a report offline: the certificate signature and every included proof')
+    .description('check a report offline: the certificate signature and every included proof; says what failed first, and how many proofs')
     .option('--public-key <hex>', 'also require this node key to have signed it')
-    .action(async (file: string, flags: { publicKey?: string }) => {
+    .option('--verbose', 'list every failure, one line each (each failing proof)')
+    .option('--json', 'print the verification as JSON: ok, checked, errors (every failure), summary')
+    .action(async (file: string, flags: { publicKey?: string; verbose?: boolean; json?: boolean }) => {
       const { verifyReport } = await import('../../hxo/verify-report.ts');
       let parsed: unknown;
       try {
@@ -78,13 +80,17 @@ export function registerPlanCommands(program: Command): void {
         throw new ValidationError(`${file}: cannot read a JSON report (${(err as Error).message.split('\n')[0]})`, 'report');
       }
       const result = verifyReport(parsed, flags.publicKey ? { publicKeyHex: flags.publicKey } : {});
-      if (result.ok) {
+      if (!result.ok) process.exitCode = 1;
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      } else if (result.ok) {
         process.stdout.write(`ok: signature valid, ${result.checked.proofs} proofs lead to the certified root\n`);
-        return;
+      } else {
+        const lines = flags.verbose ? result.errors : result.summary;
+        for (const e of lines) process.stderr.write(`xyn: ${e}\n`);
+        const more = lines.length < result.errors.length ? ` (--verbose lists all ${result.errors.length} failures)` : '';
+        process.stdout.write(`rejected: ${lines.length} problem(s)${more}\n`);
       }
-      for (const e of result.errors) process.stderr.write(`xyn: ${e}\n`);
-      process.stdout.write(`rejected: ${result.errors.length} problem(s)\n`);
-      process.exitCode = 1;
     });
 }
 
