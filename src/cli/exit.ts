@@ -1,7 +1,7 @@
 /**
  * Exit codes: 2 for bad input (flags, config, validation, a plan or data dir
- * in a state that refuses the command, a data dir another process holds), 1
- * for anything else. Judged by the error's code, so that the CLI loads none
+ * in a state that refuses the command, a data dir another process holds), 130
+ * for a plan stopped by Ctrl-C, 1 for anything else. Judged by the error's code, so that the CLI loads none
  * of the modules whose errors it maps until one is thrown.
  */
 import { InvalidArgumentError } from 'commander';
@@ -24,6 +24,8 @@ const BAD_INPUT = new Set([
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InvalidArgumentError) return 2;
   const code = (err as { code?: unknown } | null)?.code;
+  // Stopped by Ctrl-C (interrupt.ts): the shell's convention, 128 + SIGINT.
+  if (code === 'INTERRUPTED') return 130;
   return typeof code === 'string' && BAD_INPUT.has(code) ? 2 : 1;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A plan of the data dir as `xyn run --resume` and `xyn resume` need it:
  * its record, read before anything is started (a refusal writes nothing),
- * and the line that says how to continue a plan that ended aborted.
+ * and the lines that say how to continue a plan that ended aborted or was
+ * interrupted.
  */
 import { existsSync } from 'node:fs';
 import { ValidationError } from '../core/errors.ts';
@@ -19,5 +20,10 @@ export async function storedPlanRecord(flags: NodeFlags, config: Config, planId:
 
 /** What `xyn run` and `xyn resume` print on stderr for a plan that ended aborted. */
 export function abortedHint(planId: string, flags: NodeFlags): string {
-  return `xyn: plan ${planId} was aborted; continue it with \`xyn resume ${planId}${flags.data !== undefined ? ` --data ${flags.data}` : ''}\`\n`;
+  return `xyn: plan ${planId} was aborted; continue it with \`${resumeCommand(planId, flags)}\`\n`;
+}
+
+/** The command that continues the plan on the same data dir. */
+export function resumeCommand(planId: string, flags: NodeFlags): string {
+  return `xyn resume ${planId}${flags.data !== undefined ? ` --data ${flags.data}` : ''}`;
 }

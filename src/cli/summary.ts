@@ -1,5 +1,19 @@
-/** A plan's report as the human-readable summary `xyn run`, `report`, `resume` and `replay` print without --json. */
-import type { PlanReport } from '../hxo/report.ts';
+/**
+ * A plan's report as the human-readable summary `xyn run`, `report`, `resume`
+ * and `replay` print without --json; its status as `xyn status` prints it.
+ */
+import type { PlanReport, PlanStatus } from '../hxo/report.ts';
+
+export function statusSummary(s: PlanStatus): string {
+  const lines = [
+    `plan ${s.plan_name} (${s.plan_id}): ${s.state}${s.paused ? ` — paused: ${s.paused}` : ''}`,
+    `  shards: ${s.total_shards} total, ${s.done_shards} done, ${s.failed_shards} failed, ${s.reused_shards} reused, ${s.running_shards} running, ${s.pending_shards} pending`,
+    `  merkle root: ${s.merkle_root ?? '(none)'}`,
+    `  certified: ${s.truth_certified ? 'yes' : 'no'}`,
+    `  started ${s.started_at}, ${s.finished_at ? `finished ${s.finished_at}` : s.state === 'running' ? `running at ${s.shards_per_second} shards/s, eta ${s.eta_seconds ?? '?'} s` : 'not finished'}`,
+  ];
+  return lines.join('\n') + '\n';
+}
 
 export function summary(r: PlanReport): string {
   const lines = [

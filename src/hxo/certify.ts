@@ -50,7 +50,7 @@ export async function certifyPlan(run: PlanRun, leaves: SharedArrayBuffer, pool:
   const tree = await BlockedTree.build(pool, leaves, n);
   const root = tree.root().toString('hex');
   const merkleMs = performance.now() - m0;
-  await bus.publish('hxo.aggregate.ready', { plan_id: planId, merkle_root: root, total_shards: n });
+  await bus.publish('hxo.aggregate.ready', { plan_id: planId, merkle_root: root, total_shards: n }, run.eventMeta);
 
   const sample = sampleIndices(root, n);
   const proofs = sample.map((index) => tree.proof(index, root));
@@ -64,15 +64,15 @@ export async function certifyPlan(run: PlanRun, leaves: SharedArrayBuffer, pool:
     if (!now || now.leaf.toString('hex') !== proof.leaf_hash || !verifyInclusion(proof)) bad.push(index);
     return { ...proof, leaf_cas_id: cp?.c ?? '', output_digest: now?.digest.toString('hex') ?? '' };
   });
-  await bus.publish('hxo.aggregate.certify', { plan_id: planId, merkle_root: root, sample_proofs: sampleProofs });
+  await bus.publish('hxo.aggregate.certify', { plan_id: planId, merkle_root: root, sample_proofs: sampleProofs }, run.eventMeta);
 
   if (bad.length > 0) {
     const reason = `proof verification failed for ${bad.length} sampled leaves (first: ${bad[0]}): a stored output no longer matches its leaf`;
-    await bus.publish('hxo.aggregate.failed', { plan_id: planId, merkle_root: root, reason });
+    await bus.publish('hxo.aggregate.failed', { plan_id: planId, merkle_root: root, reason }, run.eventMeta);
     return { certified: false, merkle_root: root, reason, bad_leaves: bad, sample_proofs: sampleProofs, merkle_ms: merkleMs };
   }
   const certificate = issueCertificate(key, { planId, merkleRoot: root, totalShards: n });
-  await bus.publish('hxo.aggregate.finalized', { plan_id: planId, certificate, timestamp: certificate.timestamp });
+  await bus.publish('hxo.aggregate.finalized', { plan_id: planId, certificate, timestamp: certificate.timestamp }, run.eventMeta);
   return { certified: true, merkle_root: root, certificate, sample_proofs: sampleProofs, merkle_ms: merkleMs };
 }
 

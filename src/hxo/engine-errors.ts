@@ -137,6 +137,17 @@ export class StoppedForSpaceError extends XynError {
   }
 }
 
+/** `xyn run` (or `resume`) stopped its plan on Ctrl-C: nothing failed, and `resume` (a command) goes on from the checkpoints. */
+export class RunInterruptedError extends XynError {
+  constructor(
+    readonly planId: string,
+    progress: { done: number; total: number },
+    resume: string,
+  ) {
+    super(`interrupted: plan ${planId} stopped with ${progress.done} of ${progress.total} shards done; ${resume} to go on from its checkpoints`, 'INTERRUPTED', { planId, ...progress });
+  }
+}
+
 /** Bytes as MiB, for messages. */
 export function mib(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
@@ -144,6 +155,7 @@ export function mib(bytes: number): string {
 
 registerErrorClass(NodeStoppingError);
 registerErrorClass(StoppedForSpaceError);
+registerErrorClass(RunInterruptedError);
 registerErrorClass(PlanInUseError);
 registerErrorClass(CheckpointFormatError);
 registerErrorClass(PlanCollectedError);

@@ -488,7 +488,7 @@ export class HxoEngine {
       for (let round = 0; ; round++) {
         const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
         const unwatch = watchHotspots(run, this.autotune, (signal) => {
-          bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', correlation_id: planId }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
+          bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', ...run.eventMeta }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
         });
         run.start();
         await run.executed;
@@ -564,7 +564,7 @@ export class HxoEngine {
       severity: 'warning',
       message: `bisection found ${found.length} leaves whose stored outputs no longer match; replaying their shards`,
       leaves: found,
-    });
+    }, run.eventMeta);
   }
 
   /**
@@ -602,7 +602,7 @@ export class HxoEngine {
     if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
       const state = run.state === 'running' ? 'failed' : run.state;
       if (run.state === 'running') {
-        await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` });
+        await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` }, run.eventMeta);
       }
       const report: PlanReport = { ...base, state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
       return { report, badLeaves: [] };

@@ -16,6 +16,7 @@
  *   its sub-shards run only once the split is journaled.
  */
 import type { EventBatcher } from '../kernel/event-batcher.ts';
+import type { EventMeta } from '../core/event.ts';
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../kernel/worker-pool.ts';
 import { deserializeError, serializeError } from '../core/errors.ts';
@@ -142,6 +143,11 @@ export class PlanRun {
   private finish!: () => void;
   /** Resolves when every shard has ended (or the plan was aborted and in-flight work drained). */
   readonly executed: Promise<void>;
+
+  /** The meta every event of this run carries, its shard events' and the rest: the correlation id of the submit or resume that started it. */
+  get eventMeta(): EventMeta {
+    return this.events.meta;
+  }
 
   constructor(
     readonly planId: string,

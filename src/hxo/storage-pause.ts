@@ -80,7 +80,7 @@ export class PlanSpace {
   }
 
   private alert(run: PlanRun, data: Record<string, unknown>): void {
-    this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, ...data }, { actor: 'hxo', correlation_id: run.planId }).catch((err: unknown) => {
+    this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, ...data }, { actor: 'hxo', ...run.eventMeta }).catch((err: unknown) => {
       this.kernel.log.error({ err, plan_id: run.planId }, 'storage alert not published');
     });
   }

@@ -9,6 +9,9 @@
  *
  * Every failure is listed with the field it concerns, e.g.
  * `sample_proofs[3]: path does not lead to merkle_root`; nothing throws.
+ * One changed digit of the root fails every proof, so `summary` says the
+ * same in a few lines, what `xyn verify` prints: the report's own failures
+ * (signature, root), then the failing proofs as one count naming the first.
  */
 import { z } from 'zod';
 import { describeIssue } from '../core/errors.ts';
@@ -43,7 +46,10 @@ export interface ReportVerification {
   ok: boolean;
   /** signature: the certificate's signature holds; proofs: how many sample proofs passed every check. */
   checked: { signature: boolean; proofs: number };
+  /** Every failure, one each: `field: what is wrong`. */
   errors: string[];
+  /** The failures in a few lines: the report's own, in the order checked, then the failing sample proofs as one. */
+  summary: string[];
 }
 
 export interface VerifyReportOptions {
@@ -73,11 +79,8 @@ function checkProof(proof: SampleProof, report: VerifiableReport): string[] {
 export function verifyReport(input: unknown, opts: VerifyReportOptions = {}): ReportVerification {
   const parsed = reportSchema.safeParse(input);
   if (!parsed.success) {
-    return {
-      ok: false,
-      checked: { signature: false, proofs: 0 },
-      errors: parsed.error.issues.map((issue) => describeIssue('', issue, '(root)')),
-    };
+    const errors = parsed.error.issues.map((issue) => describeIssue('', issue, '(root)'));
+    return { ok: false, checked: { signature: false, proofs: 0 }, errors, summary: errors };
   }
   const report = parsed.data;
   const errors: string[] = [];
@@ -94,12 +97,16 @@ export function verifyReport(input: unknown, opts: VerifyReportOptions = {}): Re
     errors.push(`certificate.total_shards: ${report.certificate.total_shards} differs from total_shards ${report.total_shards}`);
   }
 
-  let proofs = 0;
+  const summary = [...errors];
+  let failing = 0;
+  let first: string | undefined;
   report.sample_proofs.forEach((proof, i) => {
     const failed = checkProof(proof, report);
     for (const e of failed) errors.push(`sample_proofs[${i}]: ${e}`);
-    if (failed.length === 0) proofs++;
+    if (failed.length > 0 && failing++ === 0) first = `sample_proofs[${i}]: ${failed.join('; ')}`;
   });
+  const total = report.sample_proofs.length;
+  if (first) summary.push(`${failing} of ${total} sample proofs ${failing === 1 ? 'does' : 'do'} not verify against merkle_root (first: ${first})`);
 
-  return { ok: errors.length === 0, checked: { signature, proofs }, errors };
+  return { ok: errors.length === 0, checked: { signature, proofs: total - failing }, errors, summary };
 }

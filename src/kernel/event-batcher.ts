@@ -65,6 +65,11 @@ export class EventBatcher {
     this.limiter = new RateLimiter(options.maxRate, options.clock ?? systemClock);
   }
 
+  /** What each event published carries besides its data (the correlation id of the plan's submit). */
+  get meta(): EventMeta {
+    return this.options.meta ?? {};
+  }
+
   /** `tag` (≥ 0): handed to `onLogged` once the item is in the log. */
   add(name: string, common: Record<string, unknown>, item: unknown, tag?: number): void {
     this.addMany(name, common, [item], tag === undefined ? undefined : [tag]);

@@ -15,6 +15,7 @@ import { startApiServer } from '../../src/api/server.ts';
 import type { Route } from '../../src/api/router.ts';
 import { verifyInclusion } from '../../src/hxo/merkle.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
+import type { XynEvent } from '../../src/core/event.ts';
 import { computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, startNode } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 
@@ -66,6 +67,17 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
 
 const ended = (a: Answer) => (a.body as unknown as PlanStatus).finished_at !== null;
 
+const AGGREGATE = ['hxo.aggregate.ready', 'hxo.aggregate.certify', 'hxo.aggregate.finalized'];
+
+/** The correlation ids on a plan's `hxo.*` events (read as a client does), by event name. */
+async function correlationIdsOf(planId: string): Promise<Map<string, string[]>> {
+  const answer = await api.call('GET', `/api/genesis/events?topic=hxo.>&plan_id=${planId}&limit=1000`);
+  expect(answer.body.next_cursor).toBeNull();
+  const ids = new Map<string, Set<string>>();
+  for (const e of answer.body.items as XynEvent[]) ids.set(e.event_name, (ids.get(e.event_name) ?? new Set()).add(e.correlation_id));
+  return new Map([...ids].map(([name, set]) => [name, [...set]]));
+}
+
 describe('HXO routes', () => {
   it('create-and-submit → status → report → shards → proof, certified with the spec root', async () => {
     const submitted = await api.call('POST', '/api/hxo/create-and-submit', { body: computeHashPlan('api-plan', 300), headers: { 'x-correlation-id': 'corr-api-1' } });
@@ -84,6 +96,7 @@ describe('HXO routes', () => {
     expect(report.merkle_root).toBe(specComputeHashRoot(300));
     // The correlation id rode into the plan's events and its audit record.
     expect(planEvents(api.node.kernel, 'hxo.plan', planId)[0]?.correlation_id).toBe('corr-api-1');
+    expect(await correlationIdsOf(planId)).toEqual(new Map(['hxo.plan', 'hxo.shard.created', 'hxo.shard.claimed', 'hxo.shard.done', ...AGGREGATE].map((name) => [name, ['corr-api-1']])));
     const audit = api.node.kernel.bus.queryHistory({ topic: 'hxo.audit', limit: 1000 }).find((e) => (e.data.details as { plan_id?: string }).plan_id === planId);
     expect(audit?.data).toMatchObject({ user: 'admiral-user', role: 'admiral', operation: 'plan.submit' });
 
@@ -110,6 +123,18 @@ describe('HXO routes', () => {
     expect(proof.status).toBe(200);
     expect(proof.body).toMatchObject({ leaf_cas_id: shard.cas_id, leaf_index: 217, root_hash: report.merkle_root });
     expect(verifyInclusion(proof.body)).toBe(true);
+  });
+
+  it('a plan submitted without a correlation id carries the one the node made on every event of its run', async () => {
+    const submitted = await api.call('POST', '/api/hxo/create-and-submit', { body: computeHashPlan('api-plan-made-id', 40) });
+    const made = submitted.headers.get('x-correlation-id') as string;
+    expect(made).toMatch(/^[0-9a-f-]{36}$/);
+    expect(submitted.body.correlation_id).toBe(made);
+    const planId = submitted.body.plan_id as string;
+    await until(() => api.call('GET', `/api/hxo/status/${planId}`), ended);
+    const ids = await correlationIdsOf(planId);
+    for (const name of AGGREGATE) expect(ids.get(name), name).toEqual([made]);
+    expect([...new Set([...ids.values()].flat())]).toEqual([made]);
   });
 
   it('abort stops a running plan (then 409); replay runs its undone shards again; errors are 4xx with the standard shape', async () => {

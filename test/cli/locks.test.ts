@@ -91,7 +91,7 @@ describe('one node per data dir', () => {
     expect(await healthy(node.url)).toBe(true);
 
     // Read-only commands do not need the lock.
-    const status = xynSync(['status', planId, '--data', dir]);
+    const status = xynSync(['status', planId, '--data', dir, '--json']);
     expect(status.status, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ plan_id: planId, truth_certified: true });
     expect(xynSync(['report', planId, '--data', dir, '--json']).status).toBe(0);

@@ -51,7 +51,7 @@ describe('xyn serve, token and the remote commands', () => {
     expect(captain.stdout).toMatch(/^xyn_[A-Za-z0-9_-]{43}\n$/);
     const token = captain.stdout.trim();
 
-    const status = xynSync(['status', report.plan_id, '--url', url, '--token', token]);
+    const status = xynSync(['status', report.plan_id, '--url', url, '--token', token, '--json']);
     expect(status.status, status.stderr).toBe(0);
     expect((JSON.parse(status.stdout) as PlanStatus).truth_certified).toBe(true);
     const fetched = xynSync(['report', report.plan_id, '--url', url, '--token', token, '--json']);

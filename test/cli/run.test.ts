@@ -105,7 +105,38 @@ describe('xyn verify', () => {
     writeFileSync(proofFile, JSON.stringify(proof));
     const p = xyn(['verify', proofFile]);
     expect(p.status).toBe(1);
-    expect(p.stderr).toContain(`xyn: sample_proofs[${at}]: path does not lead to merkle_root`);
+    const n = report.sample_proofs.length;
+    expect(p.stderr).toBe(`xyn: 1 of ${n} sample proofs does not verify against merkle_root (first: sample_proofs[${at}]: path does not lead to merkle_root)\n`);
+    expect(p.stdout).toBe('rejected: 1 problem(s)\n');
+  });
+
+  it('one changed digit of the root: the root check, then the proofs as one count (exit 1); --verbose and --json list each', () => {
+    const tampered = structuredClone(report);
+    tampered.merkle_root = flipHex(tampered.merkle_root as string, 17);
+    const file = join(dir.path, 'tampered-root.json');
+    writeFileSync(file, JSON.stringify(tampered));
+    const n = report.sample_proofs.length;
+    const r = xyn(['verify', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'xyn: certificate.merkle_root: differs from merkle_root\n' +
+        `xyn: ${n} of ${n} sample proofs do not verify against merkle_root (first: sample_proofs[0]: root_hash differs from merkle_root; path does not lead to merkle_root)\n`,
+    );
+    expect(r.stdout).toBe(`rejected: 2 problem(s) (--verbose lists all ${1 + 2 * n} failures)\n`);
+
+    const verbose = xyn(['verify', file, '--verbose']);
+    expect(verbose.status).toBe(1);
+    const lines = verbose.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 2 * n);
+    expect(lines.at(-1)).toBe(`xyn: sample_proofs[${n - 1}]: path does not lead to merkle_root`);
+
+    const json = xyn(['verify', file, '--json']);
+    expect(json.status).toBe(1);
+    expect(json.stderr).toBe('');
+    const result = JSON.parse(json.stdout) as { ok: boolean; checked: { signature: boolean; proofs: number }; errors: string[]; summary: string[] };
+    expect(result).toMatchObject({ ok: false, checked: { signature: true, proofs: 0 } });
+    expect(result.errors).toEqual(lines.map((l) => l.slice('xyn: '.length)));
+    expect(result.summary).toHaveLength(2);
   });
 
   it('a file that is not JSON exits 2', () => {
@@ -122,7 +153,7 @@ describe('xyn verify', () => {
 
 describe('xyn status and xyn report', () => {
   it('read the finished plan from the same data dir', () => {
-    const s = xyn(['status', report.plan_id, '--data', data]);
+    const s = xyn(['status', report.plan_id, '--data', data, '--json']);
     expect(s.status).toBe(0);
     const status = JSON.parse(s.stdout) as PlanStatus;
     expect(status).toMatchObject({
@@ -141,6 +172,31 @@ describe('xyn status and xyn report', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(report);
     expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(report);
+  });
+
+  it('status without --json: a summary of the same status', () => {
+    const s = xyn(['status', report.plan_id, '--data', data]);
+    expect(s.stderr).toBe('');
+    expect(s.status).toBe(0);
+    expect(s.stdout.split('\n').slice(0, 4)).toEqual([
+      `plan compute-hash-1k (${report.plan_id}): certified`,
+      '  shards: 1000 total, 1000 done, 0 failed, 0 reused, 0 running, 0 pending',
+      `  merkle root: ${report.merkle_root}`,
+      '  certified: yes',
+    ]);
+    expect(s.stdout).toMatch(/^ {2}started \S+, finished \S+\n$/m);
+  });
+
+  it('status --help says where it reads when no node is named: the data dir, not a default URL', () => {
+    const help = xyn(['status', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--data <dir> data directory (XYN_DATA_DIR, default ./.xyn)');
+    expect(help).toContain('--url <url> ask the node at this URL (or XYN_URL) instead of reading the data dir');
+    expect(help).toContain('--token <token> API token (XYN_TOKEN); given without a URL, asks the node at http://XYN_HOST:XYN_PORT, by default http://127.0.0.1:8000');
+    expect(help).toContain('--json print the status as JSON');
+    // What it says is what it does: without --url it reads the data dir (above, with no node anywhere); --token alone asks XYN_HOST:XYN_PORT.
+    const asked = xynSync(['status', report.plan_id, '--token', 'xyn_x'], { XYN_PORT: '1' });
+    expect(asked.status).toBe(1);
+    expect(asked.stderr).toMatch(/^xyn: no answer from a node at http:\/\/127\.0\.0\.1:1: .*\n$/);
   });
 
   it('an unknown plan id exits 2', () => {

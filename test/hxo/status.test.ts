@@ -108,7 +108,7 @@ describe('status', () => {
       expect(done).toBeGreaterThan(0);
       expect(done).toBeLessThan(20_000);
 
-      const cli = xynSync(['status', planId, '--data', data]);
+      const cli = xynSync(['status', planId, '--data', data, '--json']);
       expect(cli.stderr).toBe('');
       const status = JSON.parse(cli.stdout) as PlanStatus;
       expect(status).toMatchObject({ plan_id: planId, state: 'unfinished', total_shards: 20_000, done_shards: done, failed_shards: 0, pending_shards: 20_000 - done, finished_at: null, truth_certified: false, merkle_root: null });

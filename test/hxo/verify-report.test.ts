@@ -65,7 +65,7 @@ describe('verifyReport', () => {
 
   it('accepts an untouched report (also after a JSON round trip)', () => {
     const result = verifyReport(JSON.parse(JSON.stringify(report)));
-    expect(result).toEqual({ ok: true, checked: { signature: true, proofs: 16 }, errors: [] });
+    expect(result).toEqual({ ok: true, checked: { signature: true, proofs: 16 }, errors: [], summary: [] });
     expect(verifyReport(report, { publicKeyHex: key.publicKeyHex }).ok).toBe(true);
   });
 
@@ -78,6 +78,7 @@ describe('verifyReport', () => {
     expect(result.ok).toBe(false);
     expect(result.checked).toEqual({ signature: true, proofs: 15 });
     expect(result.errors).toEqual(['sample_proofs[3]: path does not lead to merkle_root']);
+    expect(result.summary).toEqual(['1 of 16 sample proofs does not verify against merkle_root (first: sample_proofs[3]: path does not lead to merkle_root)']);
   });
 
   it('rejects one changed byte in a proof leaf_hash', () => {
@@ -100,6 +101,11 @@ describe('verifyReport', () => {
     expect(result.errors).toContain('sample_proofs[0]: root_hash differs from merkle_root');
     expect(result.errors).toContain('sample_proofs[0]: path does not lead to merkle_root');
     expect(result.checked.proofs).toBe(0);
+    // In short: the root check first, then every proof as one count.
+    expect(result.summary).toEqual([
+      'certificate.merkle_root: differs from merkle_root',
+      '16 of 16 sample proofs do not verify against merkle_root (first: sample_proofs[0]: root_hash differs from merkle_root; path does not lead to merkle_root)',
+    ]);
   });
 
   it('rejects one changed byte in the signature', () => {

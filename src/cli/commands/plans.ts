@@ -1,7 +1,8 @@
 /**
  * `xyn status ID`, `xyn report ID` (from a node's API with --url, else from
- * the data dir), `xyn submit FILE` and `xyn abort ID` (a node's API), and
- * `xyn verify REPORT.json` (offline: certificate signature and every proof).
+ * the data dir; a summary, or JSON with --json), `xyn submit FILE` and
+ * `xyn abort ID` (a node's API), and `xyn verify REPORT.json` (offline:
+ * certificate signature and every proof).
  */
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
@@ -12,16 +13,17 @@ import type { PlanReport, PlanStatus } from '../../hxo/report.ts';
 import type { PlanRecord } from '../../hxo/plan-records.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { storePathFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
-import { summary } from '../summary.ts';
+import { statusSummary, summary } from '../summary.ts';
 
 export function registerPlanCommands(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('status')))
     .argument('<plan_id>', 'the plan id', planIdArg)
     .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
-    .action(async (planId: string, flags: NodeFlags & RemoteFlags) => {
+    .option('--json', 'print the status as JSON')
+    .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
       const { storedStatus } = await import('../../hxo/stored-status.ts');
       const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withStoredPlans(flags, (store) => storedStatus(store, planId));
-      process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+      process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : statusSummary(status));
     });
 
   withRemoteFlags(withDataFlag(program.command('report')))
@@ -34,7 +36,7 @@ export function registerPlanCommands(program: Command): void {
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
     });
 
-  withRemoteFlags(program.command('submit'))
+  withNodeFlags(program.command('submit'))
     .argument('<file>', 'the plan (YAML or JSON)')
     .description("submit a plan to a running node's API; with --wait, wait for its end and print the report")
     .option('--wait', 'wait for the plan to end; exit 0 only if certified')
@@ -54,7 +56,7 @@ export function registerPlanCommands(program: Command): void {
       if (!report.truth_certified) process.exitCode = 1;
     });
 
-  withRemoteFlags(program.command('abort'))
+  withNodeFlags(program.command('abort'))
     .argument('<plan_id>', 'the plan id', planIdArg)
     .description("abort a plan running on a node (its API)")
     .action(async (planId: string, flags: RemoteFlags) => {
@@ -65,9 +67,11 @@ export function registerPlanCommands(program: Command): void {
   program
     .command('verify')
     .argument('<report>', 'REPORT.json as printed by xyn run --json or xyn report --json')
-    .description('check a report offline: the certificate signature and every included proof')
+    .description('check a report offline: the certificate signature and every included proof; says what failed first, and how many proofs')
     .option('--public-key <hex>', 'also require this node key to have signed it')
-    .action(async (file: string, flags: { publicKey?: string }) => {
+    .option('--verbose', 'list every failure, one line each (each failing proof)')
+    .option('--json', 'print the verification as JSON: ok, checked, errors (every failure), summary')
+    .action(async (file: string, flags: { publicKey?: string; verbose?: boolean; json?: boolean }) => {
       const { verifyReport } = await import('../../hxo/verify-report.ts');
       let parsed: unknown;
       try {
@@ -76,13 +80,17 @@ export function registerPlanCommands(program: Command): void {
         throw new ValidationError(`${file}: cannot read a JSON report (${(err as Error).message.split('\n')[0]})`, 'report');
       }
       const result = verifyReport(parsed, flags.publicKey ? { publicKeyHex: flags.publicKey } : {});
-      if (result.ok) {
+      if (!result.ok) process.exitCode = 1;
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      } else if (result.ok) {
         process.stdout.write(`ok: signature valid, ${result.checked.proofs} proofs lead to the certified root\n`);
-        return;
+      } else {
+        const lines = flags.verbose ? result.errors : result.summary;
+        for (const e of lines) process.stderr.write(`xyn: ${e}\n`);
+        const more = lines.length < result.errors.length ? ` (--verbose lists all ${result.errors.length} failures)` : '';
+        process.stdout.write(`rejected: ${lines.length} problem(s)${more}\n`);
       }
-      for (const e of result.errors) process.stderr.write(`xyn: ${e}\n`);
-      process.stdout.write(`rejected: ${result.errors.length} problem(s)\n`);
-      process.exitCode = 1;
     });
 }
 
@@ -106,8 +114,19 @@ export async function awaitReport(flags: RemoteFlags, planId: string): Promise<P
   return callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`);
 }
 
+/** The node a command asks when no URL is given (api-client.ts `remoteOf`): where `xyn serve` listens. */
+const DEFAULT_NODE = 'http://XYN_HOST:XYN_PORT, by default http://127.0.0.1:8000';
+
+/** --url and --token of a command that only talks to a node (submit, abort). */
+function withNodeFlags(cmd: Command): Command {
+  return cmd.option('--url <url>', `a running node (XYN_URL; default ${DEFAULT_NODE})`).option('--token <token>', 'API token (XYN_TOKEN)');
+}
+
+/** --url and --token of a command that asks a node only when told of one (`isRemote`), and otherwise reads the data dir. */
 export function withRemoteFlags(cmd: Command): Command {
-  return cmd.option('--url <url>', 'a running node (XYN_URL; default http://127.0.0.1:8000)').option('--token <token>', 'API token (XYN_TOKEN)');
+  return cmd
+    .option('--url <url>', 'ask the node at this URL (or XYN_URL) instead of reading the data dir')
+    .option('--token <token>', `API token (XYN_TOKEN); given without a URL, asks the node at ${DEFAULT_NODE}`);
 }
 
 /** status and report ask a node when told where one is; otherwise they read the data dir. */

@@ -17,7 +17,8 @@ import { HxoEngine, JobKindRegistry, checkResumable, checkUnchanged, preparePlan
 import { DataDirLockedError, withDataDirLock } from '../../store/index.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
-import { abortedHint, storedPlanRecord } from '../plan-record.ts';
+import { abortedHint, resumeCommand, storedPlanRecord } from '../plan-record.ts';
+import { haltOnInterrupt } from '../interrupt.ts';
 import { showProgress } from '../progress.ts';
 import { awaitReport, isRemote, withRemoteFlags } from './plans.ts';
 import { summary } from '../summary.ts';
@@ -58,7 +59,7 @@ async function resumeHere(flags: ResumeFlags, planId: string): Promise<PlanRepor
         const engine = new HxoEngine(kernel, registry);
         const resumed = await engine.resume(planId, { prepared });
         const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
-        return await resumed.finished.finally(stop);
+        return await haltOnInterrupt(() => engine.halt(), resumed.finished.finally(stop), `run \`${resumeCommand(planId, flags)}\` again`);
       } finally {
         await kernel.stop();
       }

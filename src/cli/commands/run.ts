@@ -6,7 +6,8 @@
  * aborted gets its report back, with a line on stderr saying how to resume
  * it. `--resume ID` names the plan to continue: it must be a plan of the
  * data dir, and the plan in FILE (the same digest); an aborted one is resumed.
- * It holds the data dir's lock while it runs: one node per data dir.
+ * Ctrl-C stops the plan, saying how to go on (interrupt.ts). It holds the
+ * data dir's lock while it runs: one node per data dir.
  */
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
@@ -22,7 +23,8 @@ import { summary } from '../summary.ts';
 import { withDataDirLock } from '../../store/data-dir-lock.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
-import { abortedHint, storedPlanRecord } from '../plan-record.ts';
+import { haltOnInterrupt } from '../interrupt.ts';
+import { abortedHint, resumeCommand, storedPlanRecord } from '../plan-record.ts';
 
 interface RunFlags extends NodeFlags {
   json?: boolean;
@@ -66,7 +68,8 @@ export function registerRun(program: Command): void {
               ? await engine.resume(resuming.plan_id, { prepared, memo: flags.memo })
               : await engine.submit(raw, { baseDir: dirname(path), prepared, memo: flags.memo, ...(resuming ? { planId: resuming.plan_id } : {}) });
           const stop = process.stderr.isTTY ? showProgress(() => engine.status(submitted.planId)) : () => {};
-          const report = await submitted.finished.finally(stop).catch((err: unknown) => {
+          const again = `run the same command again (or \`${resumeCommand(submitted.planId, flags)}\`)`;
+          const report = await haltOnInterrupt(() => engine.halt(), submitted.finished.finally(stop), again).catch((err: unknown) => {
             if (!full || !(err instanceof NodeStoppingError)) throw err;
             throw new StoppedForSpaceError(submitted.planId, full.path, full.free, full.needed, err.progress);
           });
