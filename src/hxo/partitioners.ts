@@ -352,7 +352,9 @@ export const bySqlBatch: Partitioner<z.infer<typeof sqlBatchConfig>> = {
     return Math.ceil(rows / config.batch_size);
   },
   *shards(config) {
-    const rows = countedRows.get(config) ?? 0;
+    // Rows are counted in the database, which shards() (synchronous) cannot ask: without the count it would make no batches, silently.
+    const rows = countedRows.get(config);
+    if (rows === undefined) throw new Error('by_sql_batch: shards() needs the row count of count() on this config first (the rows are counted in the database)');
     for (let batch_id = 0; batch_id * config.batch_size < rows; batch_id++) {
       yield { batch_id, limit: config.batch_size, offset: batch_id * config.batch_size, stage_kind: config.stage_kind } satisfies SqlBatchShard;
     }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byRange, workerPartitionerName } from '../../src/hxo/partitioners.ts';
+import { byRange, bySqlBatch, workerPartitionerName } from '../../src/hxo/partitioners.ts';
 import { workerPartitioners } from '../../src/hxo/worker-partitioners.ts';
 
 describe('partitioners with random access', () => {
@@ -30,5 +30,12 @@ describe('partitioners with random access', () => {
     expect(workerPartitionerName(byRange as never)).toBe('by_range');
     expect(workerPartitionerName({ ...byRange } as never)).toBeUndefined();
     expect(workerPartitionerName({ ...byRange, at: undefined } as never)).toBeUndefined();
+  });
+});
+
+describe('by_sql_batch', () => {
+  it('refuses to make batches before count() has counted the rows, instead of making none', () => {
+    const config = bySqlBatch.config.parse({ database_url: 'postgres://127.0.0.1:1/none', table: 'items', batch_size: 10, stage_kind: 'deploy.migrate' });
+    expect(() => [...bySqlBatch.shards(config)]).toThrow(/by_sql_batch: shards\(\) needs the row count of count\(\) on this config first/);
   });
 });
