@@ -3,7 +3,8 @@
  * tarball in a project of its own outside this repository. Its job kind, in
  * TypeScript, imports `defineJobKind` and `NonRetryableError` from 'xyn'
  * (package.json `exports`), type-checks against the package's declarations,
- * and runs in a plan through the installed `xyn` command.
+ * and runs in a plan through the installed `xyn` command; a client program
+ * type-checks against 'xyn/client' and runs.
  *
  * `npm test` builds before it tests; the pack takes that build as it is
  * (--ignore-scripts: no second build under the other test files' feet).
@@ -35,6 +36,19 @@ export default defineJobKind<{ count: number }, Item, { n: number; cents: number
 });
 `;
 
+// A client program: typed against 'xyn/client' (type-checked with the kind), and run below.
+const CLIENT = `import { NodeUnreachableError, XynClient, type PlanStatus } from 'xyn/client';
+
+export async function stateOf(url: string, planId: string): Promise<PlanStatus['state'] | 'unreachable'> {
+  try {
+    return (await new XynClient({ url }).status(planId)).state;
+  } catch (err) {
+    if (err instanceof NodeUnreachableError) return 'unreachable';
+    throw err;
+  }
+}
+`;
+
 it('npm pack + install elsewhere: a TypeScript job kind importing from "xyn" type-checks and runs in a plan', () => {
   const tarballs = join(dir.path, 'pack');
   mkdirSync(tarballs);
@@ -46,6 +60,7 @@ it('npm pack + install elsewhere: a TypeScript job kind importing from "xyn" typ
   execFileSync('npm', ['install', join(tarballs, tarball as string), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: project, stdio: 'pipe', timeout: 240_000 });
 
   writeFileSync(join(project, 'kinds', 'price.ts'), KIND);
+  writeFileSync(join(project, 'kinds', 'client.ts'), CLIENT);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, include: ['kinds'] }));
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
   expect(tsc.status, tsc.stdout).toBe(0);
@@ -59,4 +74,8 @@ it('npm pack + install elsewhere: a TypeScript job kind importing from "xyn" typ
   const report = JSON.parse(run.stdout) as PlanReport;
   expect(report).toMatchObject({ state: 'failed', done_shards: 9, failed_shards: 1 });
   expect(report.failed).toEqual([expect.objectContaining({ shard_index: 7, error: 'item 7 has no price', error_class: 'NonRetryableError', error_code: 'NO_PRICE', attempts: 1 })]);
+
+  // 'xyn/client' from the installed package: no node on port 1 is NodeUnreachableError, as its type says.
+  const client = spawnSync(process.execPath, ['--input-type=module', '-e', "import { XynClient, NodeUnreachableError } from 'xyn/client'; new XynClient({ url: 'http://127.0.0.1:1' }).status('p').catch((e) => console.log(e instanceof NodeUnreachableError, e.code));"], { cwd: project, encoding: 'utf8' });
+  expect(client.stdout.trim(), client.stderr).toBe('true NODE_UNREACHABLE');
 }, 300_000);

@@ -1,0 +1,84 @@
+/**
+ * Calls to a node's HTTP API, for the client (client.ts) and the CLI: an
+ * answer in the API's error shape becomes an error that names the node's
+ * code and message — ApiRefusedError for a 4xx (the caller's fault),
+ * NodeError for a 5xx — and no answer at all is NodeUnreachableError.
+ */
+import { ValidationError, XynError } from '../core/errors.ts';
+
+export interface NodeAddress {
+  /** `http(s)://host[:port]`. */
+  url: string;
+  token?: string | undefined;
+}
+
+/** The node answered 4xx: `status`, its `code` (`not_found`, `invalid_plan`, ...) and message. */
+export class ApiRefusedError extends ValidationError {
+  constructor(
+    readonly status: number,
+    readonly apiCode: string,
+    message: string,
+  ) {
+    super(`${status} ${apiCode}: ${message}`, 'api');
+  }
+}
+
+/** The node answered 5xx (storage full, a bug): not the caller's fault. */
+export class NodeError extends XynError {
+  constructor(message: string, readonly status: number, readonly apiCode: string) {
+    super(message, 'NODE_ERROR', { status, api_code: apiCode });
+  }
+}
+
+export class NodeUnreachableError extends XynError {
+  constructor(url: string, reason: string) {
+    super(`no answer from a node at ${url}: ${reason}`, 'NODE_UNREACHABLE', { url });
+  }
+}
+
+/** A JSON call: the parsed answer of a 2xx, or the error its refusal says. */
+export async function callNode<T>(node: NodeAddress, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await request(node, method, path, body, headers);
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new NodeError(`${method} ${path}: ${res.status} with a body that is not JSON`, res.status, 'bad_answer');
+  }
+  if (res.ok) return parsed as T;
+  throw refusal(method, path, res.status, parsed, text);
+}
+
+/** A GET whose answer is read as it comes (NDJSON, bytes): the response once it is a 2xx, its body unread. */
+export async function openNode(node: NodeAddress, path: string, accept: string): Promise<Response> {
+  const res = await request(node, 'GET', path, undefined, { accept });
+  if (res.ok) return res;
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = {};
+  }
+  throw refusal('GET', path, res.status, parsed, text);
+}
+
+async function request(node: NodeAddress, method: 'GET' | 'POST', path: string, body: unknown, extra: Record<string, string>): Promise<Response> {
+  try {
+    return await fetch(node.url + path, {
+      method,
+      headers: { ...extra, ...(node.token ? { authorization: `Bearer ${node.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new NodeUnreachableError(node.url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+}
+
+/** An answer in the API's error shape, as the error it means. */
+function refusal(method: string, path: string, status: number, parsed: unknown, text: string): Error {
+  const error = (parsed as { error?: { code?: string; message?: string } }).error ?? {};
+  if (status < 500) return new ApiRefusedError(status, error.code ?? 'error', error.message ?? text.slice(0, 200));
+  return new NodeError(`${method} ${path}: ${status} ${error.code ?? ''}: ${error.message ?? ''}`, status, error.code ?? '');
+}
