@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { canonicalEncode } from '../../src/core/canonical.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
-import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
-import { HxoEngine } from '../../src/hxo/engine.ts';
+import type { Kernel } from '../../src/kernel/kernel.ts';
+import type { HxoEngine } from '../../src/hxo/engine.ts';
+import { startNode as bootNode } from '../../src/node/node.ts';
 import { checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey, planKeyRange, readCheckpoint } from '../../src/hxo/checkpoint-records.ts';
 import { decode } from '../../src/core/codec.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
@@ -38,17 +39,17 @@ export interface TestNode {
 export async function startNode(env: Record<string, string> = {}, dir?: string): Promise<TestNode> {
   const tmp = dir ? undefined : tempDir();
   const path = dir ?? (tmp as ReturnType<typeof tempDir>).path;
-  const kernel = await startKernel(loadConfig({ env: { XYN_DATA_DIR: path, XYN_WORKERS: '2', ...env } }), { log: createLogger('warn', 'stderr') });
-  const engine = new HxoEngine(kernel);
+  // Booted as `xyn serve` and `xyn run` boot theirs (src/node/), not serving: no plans resumed, no retention on a timer.
+  const node = await bootNode(loadConfig({ env: { XYN_DATA_DIR: path, XYN_WORKERS: '2', ...env } }), { log: createLogger('warn', 'stderr'), engine: true });
   let closed = false;
   return {
-    kernel,
-    engine,
+    kernel: node.kernel,
+    engine: node.engine as HxoEngine,
     dir: path,
     async close() {
       if (closed) return;
       closed = true;
-      await kernel.stop();
+      await node.stop();
       tmp?.cleanup();
     },
   };

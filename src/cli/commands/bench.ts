@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig, startKernel } from '../../kernel/index.ts';
-import { HxoEngine } from '../../hxo/index.ts';
+import { createLogger, loadConfig } from '../../kernel/index.ts';
+import type { HxoEngine } from '../../hxo/index.ts';
+import { startNode } from '../../node/node.ts';
 import { nonNegativeInt } from '../exit.ts';
 
 interface BenchFlags {
@@ -48,9 +49,9 @@ export function registerBench(program: Command): void {
 export async function runBench(shards: number, rounds: number, keep: boolean): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'xyn-bench-'));
   const config = loadConfig({ env: { ...process.env, XYN_DATA_DIR: dir, HXO_MAX_SHARDS: String(Math.max(shards, 1)) } });
-  const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
+  const node = await startNode(config, { log: createLogger('warn', 'stderr'), engine: true });
   try {
-    const engine = new HxoEngine(kernel);
+    const engine = node.engine as HxoEngine;
     const plan = {
       name: 'bench',
       stages: [{ id: 'hash', kind: 'compute.hash', partitioner: 'by_range', executor: 'hash', memo: false, config: { total: shards, per_shard: 1, rounds } }],
@@ -76,7 +77,7 @@ export async function runBench(shards: number, rounds: number, keep: boolean): P
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {
-    await kernel.stop();
+    await node.stop();
     if (keep) process.stderr.write(`xyn: bench data kept in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }

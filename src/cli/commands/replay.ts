@@ -9,8 +9,10 @@
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { ValidationError, createLogger, startKernel } from '../../kernel/index.ts';
-import { HxoEngine, type ReplaySelection } from '../../hxo/index.ts';
+import { ValidationError } from '../../kernel/index.ts';
+import type { HxoEngine, ReplaySelection } from '../../hxo/index.ts';
+import { startNode } from '../../node/node.ts';
+import { commandLog } from '../command-log.ts';
 import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { showProgress } from '../progress.ts';
@@ -40,9 +42,9 @@ export function registerReplay(program: Command): void {
       const selection: ReplaySelection = flags.failed ? { failed: true } : flags.subtree ? { subtree: flags.subtree } : { verify: true };
       const config = await configFromFlags(flags);
       await withDataDirLock(config.dataDir, 'replay', async () => {
-        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+        const node = await startNode(config, { log: commandLog(config), engine: true });
         try {
-          const engine = new HxoEngine(kernel);
+          const engine = node.engine as HxoEngine;
           for (const module of config.HXO_JOB_KIND_MODULES) await engine.registry.loadModule(module, process.cwd());
           const { finished, replaying } = await engine.replay(planId, selection);
           process.stderr.write(replaying.length === 0 ? 'xyn: nothing to replay\n' : `xyn: replaying ${replaying.length} shard(s)\n`);
@@ -51,7 +53,7 @@ export function registerReplay(program: Command): void {
           process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
           process.exitCode = report.truth_certified ? 0 : 1;
         } finally {
-          await kernel.stop();
+          await node.stop();
         }
       });
     });

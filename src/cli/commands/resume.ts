@@ -12,8 +12,9 @@
  */
 import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
-import { createLogger, startKernel } from '../../kernel/index.ts';
-import { HxoEngine, JobKindRegistry, checkResumable, checkUnchanged, preparePlan, type PlanReport } from '../../hxo/index.ts';
+import { startNode } from '../../node/node.ts';
+import { commandLog } from '../command-log.ts';
+import { JobKindRegistry, type HxoEngine, checkResumable, checkUnchanged, preparePlan, type PlanReport } from '../../hxo/index.ts';
 import { DataDirLockedError, withDataDirLock } from '../../store/index.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
@@ -54,14 +55,14 @@ async function resumeHere(flags: ResumeFlags, planId: string): Promise<PlanRepor
   try {
     return await withDataDirLock(config.dataDir, 'resume', async () => {
       // stdout carries the report: logs (warnings and worse) go to stderr.
-      const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr') });
+      const node = await startNode(config, { log: commandLog(config), registry, engine: true });
       try {
-        const engine = new HxoEngine(kernel, registry);
+        const engine = node.engine as HxoEngine;
         const resumed = await engine.resume(planId, { prepared });
         const stop = process.stderr.isTTY ? showProgress(() => engine.status(planId)) : () => {};
         return await haltOnInterrupt(() => engine.halt(), resumed.finished.finally(stop), `run \`${resumeCommand(planId, flags)}\` again`);
       } finally {
-        await kernel.stop();
+        await node.stop();
       }
     });
   } catch (err) {

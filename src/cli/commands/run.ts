@@ -13,9 +13,9 @@ import { planIdArg } from '../exit.ts';
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../../core/errors.ts';
-import { createLogger } from '../../kernel/log.ts';
-import { startKernel } from '../../kernel/kernel.ts';
-import { HxoEngine, preparePlan } from '../../hxo/engine.ts';
+import { commandLog } from '../command-log.ts';
+import { preparePlan, type HxoEngine } from '../../hxo/engine.ts';
+import { startNode } from '../../node/node.ts';
 import { NodeStoppingError, StoppedForSpaceError } from '../../hxo/engine-errors.ts';
 import { JobKindRegistry } from '../../hxo/job-kinds.ts';
 import { readPlanFile } from '../../hxo/plan.ts';
@@ -55,9 +55,10 @@ export function registerRun(program: Command): void {
       await withDataDirLock(config.dataDir, 'run', async () => {
         // stdout carries the report: logs (warnings and worse) go to stderr.
         // On a full disk it stops (one line, exit 1) rather than wait: the same command goes on once there is room.
-        const kernel = await startKernel(config, { log: createLogger(config.XYN_LOG_LEVEL === 'info' ? 'warn' : config.XYN_LOG_LEVEL, 'stderr'), waitForSpace: false });
+        const node = await startNode(config, { log: commandLog(config), waitForSpace: false, registry, engine: true });
+        const { kernel } = node;
         try {
-          const engine = new HxoEngine(kernel, registry);
+          const engine = node.engine as HxoEngine;
           let full: { path: string; free: number; needed: number } | undefined;
           kernel.space.onFull((c) => {
             full ??= { path: c.path, free: c.free_bytes, needed: engine.space.neededBytes() };
@@ -77,7 +78,7 @@ export function registerRun(program: Command): void {
           if (report.state === 'aborted') process.stderr.write(abortedHint(report.plan_id, flags));
           process.exitCode = report.truth_certified ? 0 : 1;
         } finally {
-          await kernel.stop();
+          await node.stop();
         }
       });
     });

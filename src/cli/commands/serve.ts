@@ -7,9 +7,8 @@
  * is refused), and its port exclusively.
  */
 import type { Command } from 'commander';
-import { startKernel } from '../../kernel/index.ts';
-import { HxoEngine } from '../../hxo/index.ts';
-import { startApiServer } from '../../api/server.ts';
+import type { ApiServer } from '../../api/server.ts';
+import { startNode } from '../../node/node.ts';
 import { withDataDirLock } from '../../store/index.ts';
 import { configFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { writeNodeFile } from '../node-file.ts';
@@ -23,17 +22,10 @@ export function registerServe(program: Command): void {
       const config = await configFromFlags(flags);
       // One node per data dir: refused here, naming the holder, before anything is opened.
       await withDataDirLock(config.dataDir, 'serve', async (lock) => {
-        const kernel = await startKernel(config);
-        let engine: HxoEngine | undefined;
-        let stopRetention = async (): Promise<void> => {};
+        const node = await startNode(config, { api: { host: config.XYN_HOST, port: config.XYN_PORT }, serving: true });
         try {
-          if (config.HXO_ENABLED) {
-            engine = new HxoEngine(kernel);
-            const resumed = await engine.start();
-            if (resumed.length) process.stderr.write(`xyn: resuming ${resumed.length} unfinished plan(s): ${resumed.join(', ')}\n`);
-            stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
-          }
-          const server = await startApiServer({ kernel, ...(engine ? { engine } : {}), host: config.XYN_HOST, port: config.XYN_PORT });
+          if (node.resumed.length) process.stderr.write(`xyn: resuming ${node.resumed.length} unfinished plan(s): ${node.resumed.join(', ')}\n`);
+          const server = node.server as ApiServer;
           const url = `http://${config.XYN_HOST}:${server.port}`;
           lock.update({ url });
           const removeNodeFile = writeNodeFile(config.dataDir, url);
@@ -52,11 +44,9 @@ export function registerServe(program: Command): void {
             process.once('SIGINT', onSignal);
             process.once('SIGTERM', onSignal);
           });
-          await server.close();
           removeNodeFile();
         } finally {
-          await stopRetention();
-          await kernel.stop();
+          await node.stop();
         }
       });
       process.stderr.write('xyn: stopped\n');

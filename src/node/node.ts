@@ -1,0 +1,76 @@
+/**
+ * A node, booted from one place: the kernel (store, bus, pool, root
+ * supervisor), the HXO engine when it is enabled, and — for a serving node —
+ * the API server, the resumption of plans a stop left unfinished and
+ * retention on its schedule. `xyn serve`, `xyn run` and the tests start
+ * nodes here; `stop()` takes them down in the reverse order (server closed,
+ * retention stopped, then the kernel: pending events flushed, actors
+ * stopped, threads ended, store closed).
+ *
+ *   const node = await startNode(config, { api: { host: '127.0.0.1', port: 0 }, serving: true });
+ *   node.server?.port; node.resumed;
+ *   await node.stop();
+ *
+ * The data dir's lock is the caller's (withDataDirLock): it must be held
+ * before the store opens, and it outlives the node's stop.
+ */
+import type { Config } from '../kernel/config.ts';
+import type { Logger } from '../kernel/log.ts';
+import { startKernel, type Kernel } from '../kernel/kernel.ts';
+import { HxoEngine } from '../hxo/engine.ts';
+import type { JobKindRegistry } from '../hxo/job-kinds.ts';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
+
+export interface NodeOptions {
+  /** Serve the API (host, port and the server's other options). */
+  api?: Omit<ApiServerOptions, 'kernel' | 'engine'>;
+  /** A node that serves: plans a stop left unfinished resume, and retention runs every XYN_GC_INTERVAL_MS. */
+  serving?: boolean;
+  log?: Logger;
+  /** false: writes that find the disk full give up rather than wait (`xyn run` stops then). */
+  waitForSpace?: boolean;
+  /** Job kinds already loaded (the configured modules). */
+  registry?: JobKindRegistry;
+  /** Run the HXO engine whatever HXO_ENABLED says (`xyn run` is the engine). */
+  engine?: boolean;
+}
+
+export interface XynNode {
+  kernel: Kernel;
+  /** Absent when HXO_ENABLED is false (and `engine` did not ask for it). */
+  engine: HxoEngine | undefined;
+  server: ApiServer | undefined;
+  /** Plans resumed at start (a serving node). */
+  resumed: string[];
+  stop(): Promise<void>;
+}
+
+export async function startNode(config: Config, options: NodeOptions = {}): Promise<XynNode> {
+  const kernel = await startKernel(config, { ...(options.log ? { log: options.log } : {}), ...(options.waitForSpace !== undefined ? { waitForSpace: options.waitForSpace } : {}) });
+  let engine: HxoEngine | undefined;
+  let server: ApiServer | undefined;
+  let stopRetention = async (): Promise<void> => {};
+  let resumed: string[] = [];
+  const stop = async (): Promise<void> => {
+    try {
+      await server?.close();
+    } finally {
+      await stopRetention();
+      await kernel.stop();
+    }
+  };
+  try {
+    if (options.engine ?? config.HXO_ENABLED) {
+      engine = new HxoEngine(kernel, options.registry);
+      if (options.serving) {
+        resumed = await engine.start();
+        stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
+      }
+    }
+    if (options.api) server = await startApiServer({ kernel, ...(engine ? { engine } : {}), ...options.api });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { kernel, engine, server, resumed, stop };
+}
