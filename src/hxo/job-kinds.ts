@@ -7,12 +7,14 @@
  * Built in: `compute.hash` and the six kinds of seed 002. Users register kinds from modules exporting
  * `{kind, partitioners, executors, safety_policy}` (see `loadJobKindModule`).
  */
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, erased, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 import { moduleFile } from './plan-modules.ts';
 import { moduleTag, registerModuleTags, taggedModuleUrl } from '../kernel/module-tags.ts';
+import { canonicalView } from '../core/canonical.ts';
 
 export interface SafetyPolicy {
   allow_non_idempotent: boolean;
@@ -201,7 +203,12 @@ export class JobKindRegistry {
       throw new PlanError('modules', `cannot load job-kind module ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
     // Its parts by name, or one `defineJobKind({...})` as its default export.
-    const kind = userKindSchema.safeParse(mod.kind === undefined && typeof mod.default === 'object' && mod.default !== null ? mod.default : mod);
+    const exported = mod.kind === undefined && typeof mod.default === 'object' && mod.default !== null ? (mod.default as Record<string, unknown>) : mod;
+    const replaced = typeof exported.kind === 'string' ? this.kinds.get(exported.kind) : undefined;
+    if (replaced && isBuiltin(replaced)) {
+      throw new PlanError('modules', `${file} exports the kind "${replaced.kind}", which is built in: a module cannot replace it (every plan on the node would run its code); name yours differently, e.g. "team.${replaced.kind.split('.').pop() ?? 'job'}"`);
+    }
+    const kind = userKindSchema.safeParse(exported);
     if (!kind.success) {
       const issue = kind.error.issues[0];
       throw new PlanError('modules', `${file} does not export a job kind: ${issue?.path.join('.') || 'module'}: ${issue?.message}`);
@@ -265,5 +272,17 @@ function userPartitioner(name: string, p: unknown): Partitioner {
       return n;
     },
     shards,
+    // A user's partitioner may read more than its config (files, a database): the inputs it makes are
+    // part of the plan's identity, so a plan whose inputs changed is a new plan, never a resumed old one.
+    inputsDigest: (config) => {
+      const h = createHash('sha256');
+      for (const input of shards(config)) h.update(canonicalView(input));
+      return h.digest('hex');
+    },
   };
+}
+
+/** A kind of xyn's own (its executors' identities say so). */
+function isBuiltin(kind: JobKind): boolean {
+  return Object.values(kind.executors).some((e) => e.identity.startsWith('builtin:'));
 }

@@ -69,7 +69,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, roots
       path: '/api/hxo/status/:id',
       params: { id: PLAN_ID },
       capability: 'hxo:view',
-      summary: "a plan's status (seed 001 Status Response)",
+      summary: "a plan's status: state, shard counts, rate, eta_seconds",
       handle: (req) => ({ body: engine.status(id(req)) }),
     },
     {
@@ -163,7 +163,7 @@ export function hxoRoutes(engine: HxoEngine, log: Logger, baseDir: string, roots
       path: '/api/hxo/proof/:id/:cas_id',
       params: { id: PLAN_ID, cas_id: CAS_ID },
       capability: 'hxo:view',
-      summary: "a done shard's inclusion proof (seed 000 shape) against the plan's root",
+      summary: "a done shard's inclusion proof against the plan's root",
       async handle(req) {
         const casId = req.params.cas_id as string;
         const proof = await engine.proof(id(req), casId);

@@ -18,7 +18,7 @@ import { statusSummary, summary } from '../summary.ts';
 export function registerPlanCommands(program: Command): void {
   withRemoteFlags(withDataFlag(program.command('status')))
     .argument('<plan_id>', 'the plan id', planIdArg)
-    .description("a plan's status (seed 001 status fields): from a node with --url, else from the data dir")
+    .description("a plan's status (state, shard counts, rate, eta): from a node with --url, else from the data dir")
     .option('--json', 'print the status as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
       const { storedStatus } = await import('../../hxo/stored-status.ts');
