@@ -26,7 +26,7 @@ export const executors = { length: (input) => ({ name: input.name, length: input
 it('a plan over files its partitioner reads is a new plan once they change: the new inputs, the new root', () => {
   const texts = join(dir.path, 'texts');
   mkdirSync(texts);
-  for (const [name, text] of [['a.txt', 'alpha'], ['b.txt', 'beta']]) writeFileSync(join(texts, name), text);
+  for (const [name, text] of [['a.txt', 'alpha'], ['b.txt', 'beta']] as const) writeFileSync(join(texts, name), text);
   writeFileSync(join(dir.path, 'kind.mjs'), KIND);
   writeFileSync(join(dir.path, 'plan.json'), JSON.stringify({ name: 'files', modules: ['./kind.mjs'], stages: [{ id: 'len', kind: 'test.files', config: { dir: texts } }] }));
   const run = () => {
