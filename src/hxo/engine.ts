@@ -20,6 +20,10 @@ import type { Kernel } from '../kernel/kernel.ts';
 import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import type { Supervisable } from '../kernel/actor.ts';
+import { RestartIntensityError, Supervisor } from '../kernel/supervisor.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { PlanActor, type PlanIncarnation } from './plan-actor.ts';
+import { initialLifecycle, persistLifecycle, restoreLifecycle, timeboxLeft, type PlanLifecycle } from './plan-lifecycle.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
 import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
@@ -75,7 +79,9 @@ export interface Submitted {
 const MAX_REPLAYS = 2;
 
 interface Live {
-  run: PlanRun;
+  /** The plan actor's run now (a new one per incarnation, and per replay round). */
+  readonly run: PlanRun;
+  actor: PlanActor;
   startedAt: string;
   finished: Promise<PlanReport>;
 }
@@ -102,11 +108,15 @@ export class HxoEngine {
   /** Live plans on a full disk: paused, with the room they need, and unpaused when it is back. */
   readonly space: PlanSpace;
   private key: NodeKey | undefined;
+  /** `hxo` in the node's tree: the heal listener, plan retention, and a `plan:<id>` supervisor per live plan. */
+  private readonly plansSupervisor: Supervisor;
 
   constructor(
     private readonly kernel: Kernel,
     /** Job kinds; a caller that already loaded the configured modules passes its registry. */
     readonly registry = new JobKindRegistry(),
+    /** The clock plan lifecycles are timed by (timeboxes). */
+    private readonly clock: Clock = systemClock,
   ) {
     const { config } = kernel;
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
@@ -122,17 +132,14 @@ export class HxoEngine {
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
     kernel.root.add(autonomyActor(kernel.bus)).catch(onAddError);
-    // Stopped first when the node stops (before the pool): plans halt, their running batches drain.
-    kernel.root.add(this.lifecycle()).catch(onAddError);
-    kernel.root
-      .add(
-        healListener(kernel.bus, {
-          runOf: (planId) => this.live.get(planId)?.run,
-          split: (run, stage, shard, factor) => this.split(run, stage, shard, factor),
-          policies: this.autotune,
-        }),
-      )
-      .catch(onAddError);
+    const heals = healListener(kernel.bus, {
+      runOf: (planId) => this.live.get(planId)?.run,
+      split: (run, stage, shard, factor) => this.split(run, stage, shard, factor),
+      policies: this.autotune,
+    });
+    // Stopped last-started-first when the node stops (before the pool): the plans halt and drain, then retention finishes its pass.
+    this.plansSupervisor = new Supervisor('hxo', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, [this.retentionChild(), heals]);
+    kernel.root.add(this.plansSupervisor).catch(onAddError);
   }
 
   /**
@@ -300,18 +307,11 @@ export class HxoEngine {
   }
 
   /**
-   * The engine as a child of the node's root supervisor: stopping it halts
-   * every live plan (no more shards claimed; running batches drain and are
-   * checkpointed; the plan stays unfinished, to resume at the next start) and
-   * waits for retention. The pool closes only after.
+   * Plan retention in the tree: stopped after the plans (it was started
+   * before them), it waits for a pass under way. The pool closes only after.
    */
-  private lifecycle(): Supervisable {
-    const stop = async (): Promise<void> => {
-      this.halt();
-      await Promise.allSettled([...this.live.values()].map((l) => l.finished));
-      await this.retention.idle();
-    };
-    return { id: 'hxo', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop, onCrash: () => {} };
+  private retentionChild(): Supervisable {
+    return { id: 'hxo.retention', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop: () => this.retention.idle(), onCrash: () => {} };
   }
 
   /**
@@ -320,7 +320,7 @@ export class HxoEngine {
    * Its `finished` rejects with NodeStoppingError.
    */
   halt(): void {
-    for (const { run } of this.live.values()) run.halt();
+    for (const { actor } of this.live.values()) void actor.halt();
   }
 
   /** The plans running now, each with the plans it reuses outputs from. */
@@ -462,7 +462,13 @@ export class HxoEngine {
     return run.split(stage, shard, factor, (record) => this.kernel.space.retrying(() => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() })));
   }
 
+  /**
+   * Starts a plan as an actor under `hxo` (plan-actor.ts), supervised by its
+   * own `plan:<id>` supervisor: a crash restarts it from its checkpoints;
+   * past the restart intensity it ends failed. Resolves with its report.
+   */
   private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[], memoLookups: boolean): Promise<PlanReport> {
+    if (!this.plansSupervisor.running) return Promise.reject(new NodeStoppingError(planId, { done: 0, total: plan.totalShards }));
     const startedAt = new Date();
     const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
     const t0 = performance.now();
@@ -479,52 +485,142 @@ export class HxoEngine {
       },
     });
     this.endedStatus.delete(planId);
-    let run = this.newRun(planId, plan, events, memoSources);
-    const partitionMs = performance.now() - t0;
-    const replayed: ReplayedShard[] = [...alreadyReplayed];
-    const finished = (async (): Promise<PlanReport> => {
-      // Offered to later runs from the start: a run resumed after a crash is a source too.
-      await this.writeWhenRoom(() => this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: false, done: [] }));
-      for (let round = 0; ; round++) {
-        const timebox = plan.timebox_ms ? setTimeout(() => run.abort(`timebox of ${plan.timebox_ms} ms exceeded`), plan.timebox_ms) : undefined;
-        const unwatch = watchHotspots(run, this.autotune, (signal) => {
-          bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', ...run.eventMeta }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
-        });
-        run.start();
-        await run.executed;
-        unwatch();
-        clearTimeout(timebox);
-        if (run.wasHalted) {
-          await events.flush();
-          throw new NodeStoppingError(planId, { done: run.counts.done, total: run.counts.total });
-        }
-        await events.flush();
-        const executeMs = performance.now() - t0 - partitionMs;
-        const { report, badLeaves } = await this.conclude(run, startedAt, { partitionMs, executeMs, t0 }, replayed);
-        if (badLeaves.length === 0 || round >= MAX_REPLAYS) {
-          await this.writeWhenRoom(() => {
-            const record = this.plans.get(planId) as PlanRecord;
-            void this.plans.put(planId, { ...record, state: report.state, report });
-            this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
-            if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
-          });
-          // In one step, once the report is stored: status goes from the live run's to the report's (state, root and all together).
-          this.endedStatus.set(planId, finalStatus(report));
-          this.live.delete(planId);
-          run.state = report.state;
-          return report;
-        }
-        await this.forget(run, badLeaves, replayed);
-        // Bad leaves run afresh: nothing is reused for them.
-        run = this.newRun(planId, plan, events, []);
-        (this.live.get(planId) as Live).run = run;
-      }
-    })().finally(() => {
+    const first = this.newRun(planId, plan, events, memoSources, initialLifecycle(this.clock.now(), plan.timebox_ms));
+    const rounds: Rounds = { planId, plan, events, startedAt, t0, partitionMs: performance.now() - t0, replayed: [...alreadyReplayed] };
+    let settle!: { resolve: (r: PlanReport) => void; reject: (e: unknown) => void };
+    const finished = new Promise<PlanReport>((resolve, reject) => (settle = { resolve, reject }));
+    // The actor's run now: a new one per incarnation, and per replay round.
+    const live: CurrentRun = { run: first };
+    const incarnation = (): PlanIncarnation => ({
+      run: () => this.runRounds(live, rounds),
+      halt: () => live.run.halt(),
+      lifecycle: () => live.run.lifecycleNow,
+      progress: () => {
+        const c = live.run.counts;
+        return { ended: c.done + c.failed, inFlight: c.inFlight };
+      },
+    });
+    const again = (_n: number, life: PlanLifecycle): PlanIncarnation => {
+      live.run = this.newRun(planId, plan, events, memoSources, life);
+      return incarnation();
+    };
+    const end = (): void => {
+      this.plansSupervisor.remove(supervisor);
       this.live.delete(planId);
       this.autotune.forget(planId);
+    };
+    const actor = new PlanActor(planId, incarnation(), again, {
+      ended: (report) => {
+        end();
+        settle.resolve(report);
+      },
+      halted: (err) => {
+        end();
+        settle.reject(err);
+      },
     });
-    this.live.set(planId, { run, startedAt: startedAt.toISOString(), finished });
+    const supervisor = new Supervisor(`plan:${planId}`, { strategy: 'one_for_one', maxRestarts: config.HXO_PLAN_MAX_RESTARTS, withinMs: config.HXO_PLAN_RESTART_WINDOW_MS, notice: this.kernel.notice }, [actor]);
+    const failed = (err: unknown): void => {
+      end();
+      settle.reject(err);
+    };
+    supervisor.onCrash((error) => {
+      this.gaveUp(live.run, rounds, error).then((report) => {
+        end();
+        settle.resolve(report);
+      }, failed);
+    });
+    this.live.set(planId, {
+      get run() {
+        return live.run;
+      },
+      actor,
+      startedAt: startedAt.toISOString(),
+      finished,
+    });
+    // Starts the actor at once (the supervisors are running): its first run is under way when this returns.
+    this.plansSupervisor.add(supervisor, { temporary: true }).catch(failed);
     return finished;
+  }
+
+  /**
+   * One incarnation of a plan actor: its run executes, is certified, and —
+   * when certification finds stored outputs that went bad — those leaves run
+   * again, up to MAX_REPLAYS rounds. Throws the run's crash (the supervisor
+   * restarts the actor) or NodeStoppingError when the node halts it.
+   */
+  private async runRounds(live: CurrentRun, r: Rounds): Promise<PlanReport> {
+    const { planId, plan, events } = r;
+    const { bus, log } = this.kernel;
+    // Offered to later runs from the start: a run resumed after a crash is a source too.
+    await this.writeWhenRoom(() => this.memo.record(planId, plan.stages, r.startedAt.toISOString(), { ended: false, done: [] }));
+    for (let round = 0; ; round++) {
+      const run = live.run;
+      const left = timeboxLeft(run.lifecycleNow, this.clock.now());
+      const timebox = left === undefined ? undefined : setTimeout(() => run.send({ type: 'tick' }), left);
+      const unwatch = watchHotspots(run, this.autotune, (signal) => {
+        bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', ...run.eventMeta }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
+      });
+      run.start();
+      await run.executed;
+      unwatch();
+      clearTimeout(timebox);
+      await events.flush();
+      if (run.crashedWith) throw run.crashedWith;
+      if (run.wasHalted) throw new NodeStoppingError(planId, { done: run.counts.done, total: run.counts.total });
+      const executeMs = performance.now() - r.t0 - r.partitionMs;
+      const { report, badLeaves } = await this.conclude(run, r.startedAt, { partitionMs: r.partitionMs, executeMs, t0: r.t0 }, r.replayed);
+      if (badLeaves.length === 0 || round >= MAX_REPLAYS) {
+        await this.storeReport(run, report, r.startedAt);
+        run.send({ type: 'end', phase: report.state as 'certified' | 'failed' | 'aborted', ...(report.reason !== undefined ? { reason: report.reason } : {}) });
+        return report;
+      }
+      await this.forget(run, badLeaves, r.replayed);
+      // Bad leaves run afresh: nothing is reused for them.
+      live.run = this.newRun(planId, plan, events, [], restoreLifecycle(persistLifecycle(run.lifecycleNow)));
+    }
+  }
+
+  /**
+   * A plan whose actor crashed past its supervisor's restart intensity ends
+   * failed, with the reason in its report and an `hxo.alert`; its
+   * checkpoints stay (`xyn resume` can go on from them once the cause is fixed).
+   */
+  private async gaveUp(run: PlanRun, r: Rounds, error: Error): Promise<PlanReport> {
+    const restarts = error instanceof RestartIntensityError ? error.restarts : 0;
+    const reason = `the plan actor kept crashing: ${error.message}`;
+    run.send({ type: 'fail', reason });
+    await r.events.flush();
+    await this.kernel.bus.publish('hxo.alert', { plan_id: r.planId, alert_type: 'plan_crashed', severity: 'error', message: reason }, run.eventMeta);
+    const report: PlanReport = {
+      ...this.reportBase(run, r.startedAt, r.replayed),
+      state: 'failed',
+      merkle_root: null,
+      truth_certified: false,
+      certificate: null,
+      sample_proofs: [],
+      reason,
+      crashes: restarts + 1,
+      timings: timingsOf({ partitionMs: r.partitionMs, executeMs: performance.now() - r.t0 - r.partitionMs, t0: r.t0 }, 0, 0),
+      finished_at: new Date().toISOString(),
+    };
+    await this.storeReport(run, report, r.startedAt);
+    run.send({ type: 'end', phase: 'failed', reason });
+    return report;
+  }
+
+  /** Stores an ended plan's report (and what its memo offers); from then on its status is the report's. */
+  private async storeReport(run: PlanRun, report: PlanReport, startedAt: Date): Promise<void> {
+    const { planId, plan } = run;
+    await this.writeWhenRoom(() => {
+      const record = this.plans.get(planId) as PlanRecord;
+      void this.plans.put(planId, { ...record, state: report.state, report });
+      this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
+      if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
+    });
+    // In one step, once the report is stored: status goes from the live run's to the report's (state, root and all together).
+    this.endedStatus.set(planId, finalStatus(report));
+    this.live.delete(planId);
   }
 
   /** A write of the engine's own records that, finding the store full, waits for room (the node's space policy) instead of failing the plan. */
@@ -533,7 +629,7 @@ export class HxoEngine {
   }
 
   /** A run of the plan's shards that no checkpoint says ended. */
-  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[]): PlanRun {
+  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[], life: PlanLifecycle): PlanRun {
     const layout = this.layoutOf(plan);
     const { resumed, failedList } = resumeState({ store: this.kernel.store, log: this.kernel.log, checkpoints: this.checkpoints }, planId, plan, layout, events);
     const { store, space, log } = this.kernel;
@@ -543,7 +639,7 @@ export class HxoEngine {
         space.retrying(() => store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp]))).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
       },
       storageFull: (err) => space.reportFull(err),
-    }, memoSources);
+    }, memoSources, { initial: life, clock: this.clock });
     for (const f of failedList) run.failed.push(f);
     this.space.started(run);
     return run;
@@ -567,18 +663,10 @@ export class HxoEngine {
     }, run.eventMeta);
   }
 
-  /**
-   * The report of a run that ended; when certification found stored outputs
-   * that no longer match their leaves, also every such leaf (by bisection).
-   */
-  private async conclude(
-    run: PlanRun,
-    startedAt: Date,
-    t: { partitionMs: number; executeMs: number; t0: number },
-    replayed: ReplayedShard[],
-  ): Promise<{ report: PlanReport; badLeaves: number[] }> {
+  /** What every report of a run says, however it ended: its plan, shard counts, failures, splits, replays. */
+  private reportBase(run: PlanRun, startedAt: Date, replayed: ReplayedShard[]) {
     const c = run.counts;
-    const base = {
+    return {
       plan_id: run.planId,
       plan_name: run.plan.name,
       stages: stageStats(run),
@@ -591,13 +679,21 @@ export class HxoEngine {
       ...(replayed.length > 0 ? { replayed: [...replayed] } : {}),
       started_at: startedAt.toISOString(),
     };
-    const timings = (merkleMs: number, certifyMs: number) => ({
-      partition_ms: round(t.partitionMs),
-      execute_ms: round(t.executeMs),
-      merkle_ms: round(merkleMs),
-      certify_ms: round(certifyMs),
-      total_ms: round(performance.now() - t.t0),
-    });
+  }
+
+  /**
+   * The report of a run that ended; when certification found stored outputs
+   * that no longer match their leaves, also every such leaf (by bisection).
+   */
+  private async conclude(
+    run: PlanRun,
+    startedAt: Date,
+    t: { partitionMs: number; executeMs: number; t0: number },
+    replayed: ReplayedShard[],
+  ): Promise<{ report: PlanReport; badLeaves: number[] }> {
+    const c = run.counts;
+    const base = this.reportBase(run, startedAt, replayed);
+    const timings = (merkleMs: number, certifyMs: number) => timingsOf(t, merkleMs, certifyMs);
     // The run's own state is left as it is: status shows an ended state only with the stored report (launch).
     if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
       const state = run.state === 'running' ? 'failed' : run.state;
@@ -607,7 +703,7 @@ export class HxoEngine {
       const report: PlanReport = { ...base, state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
       return { report, badLeaves: [] };
     }
-    run.state = 'certifying';
+    run.send({ type: 'certify' });
     const m0 = performance.now();
     this.key ??= loadOrCreateNodeKey(this.kernel.config.dataDir);
     const leaves = run.leaves;
@@ -660,4 +756,29 @@ export type ReplaySelection = { verify: true } | { failed: true } | { subtree: [
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+function timingsOf(t: { partitionMs: number; executeMs: number; t0: number }, merkleMs: number, certifyMs: number): PlanReport['timings'] {
+  return {
+    partition_ms: round(t.partitionMs),
+    execute_ms: round(t.executeMs),
+    merkle_ms: round(merkleMs),
+    certify_ms: round(certifyMs),
+    total_ms: round(performance.now() - t.t0),
+  };
+}
+
+interface CurrentRun {
+  run: PlanRun;
+}
+
+/** What every incarnation of a plan actor shares: the plan, its event batcher, when and how it started, what it replayed. */
+interface Rounds {
+  planId: string;
+  plan: ResolvedPlan;
+  events: EventBatcher;
+  startedAt: Date;
+  t0: number;
+  partitionMs: number;
+  replayed: ReplayedShard[];
 }

@@ -3,7 +3,7 @@
  * from its record: resume continues an aborted plan, or an unfinished one (no
  * report: the process running it stopped), from its checkpoints. A running
  * plan is left alone, a certified one has nothing left to do, and a failed
- * one ended with shards that failed for good (or a certification that did
+ * one (unless its actor kept crashing) ended with shards that failed for good (or a certification that did
  * not hold): running the rest again would not change that, replaying does.
  * A plan whose checkpoints retention collected has nothing to continue from.
  *
@@ -21,7 +21,8 @@ export function checkResumable(record: PlanRecord, running: boolean): void {
   // Retention took its checkpoints: there is nothing left to continue from.
   if (record.collecting || record.collected_at) throw new PlanCollectedError(id, record.collected_at);
   const report = record.report;
-  if (!report || report.state === 'aborted') return;
+  // A plan whose actor kept crashing failed for no shard's sake: once the cause is fixed, it goes on from its checkpoints.
+  if (!report || report.state === 'aborted' || report.crashes) return;
   if (report.truth_certified) throw new PlanNotResumableError(id, report.state, `it is already certified (root ${report.merkle_root ?? '?'}): nothing is left to run`);
   if (report.failed_shards > 0) {
     throw new PlanNotResumableError(id, report.state, `it failed: ${report.failed_shards} shard(s) failed for good; run them again with \`xyn replay ${id} --failed\``);

@@ -34,8 +34,10 @@ import { shardKey } from './checkpoint-summary.ts';
 import type { MemoSource } from './memo.ts';
 import type { StorageFullError } from '../store/errors.ts';
 import type { ShardFailure } from './checkpoint-records.ts';
+import type { Clock } from '../core/clock.ts';
+import { claiming, transition, type LifecycleEvent, type PlanLifecycle, type PlanPhase } from './plan-lifecycle.ts';
 
-export type PlanState = 'running' | 'certifying' | 'certified' | 'failed' | 'aborted';
+export type PlanState = PlanPhase;
 
 export interface FailedShard {
   stage_id: string;
@@ -112,11 +114,19 @@ const TARGET_BATCH_MS = 40;
 const MAX_BATCH = 4096;
 const FAILED_LIST_CAP = 1000;
 
+/** The run's lifecycle to start from (plan-lifecycle.ts), and the clock its transitions are timed by. */
+export interface RunLifecycle {
+  initial: PlanLifecycle;
+  clock: Clock;
+}
+
 export class PlanRun {
   readonly stages: StageProgress[];
   readonly failed: FailedShard[] = [];
-  state: PlanState = 'running';
-  abortReason?: string;
+  /** Where the run is in its lifecycle: changed only by `send`. */
+  private life: PlanLifecycle;
+  /** What this incarnation crashed with (its lifecycle holds the message). */
+  private crashError: Error | undefined;
   private readonly baseLeaves: SharedArrayBuffer;
   private readonly baseView: Uint8Array;
   private readonly subLeaves: Uint8Array[];
@@ -131,9 +141,6 @@ export class PlanRun {
   private journaling = 0;
   private started = false;
   private readonly onStarted: (() => void) | undefined;
-  private halted = false;
-  /** Why no shard is claimed for now (the store is full), until `unpause`. */
-  private pausedFor: string | undefined;
   private inFlightShards = 0;
   private batchSize = 64;
   private perShardMsEma = 0;
@@ -161,8 +168,10 @@ export class PlanRun {
     private readonly events: EventBatcher,
     private readonly hooks: PlanRunHooks,
     /** Per stage, the earlier run its shards' outputs may be reused from (memo.ts). */
-    readonly memoSources: readonly (MemoSource | undefined)[] = [],
+    readonly memoSources: readonly (MemoSource | undefined)[],
+    private readonly lifecycle: RunLifecycle,
   ) {
+    this.life = lifecycle.initial;
     this.baseLeaves = resumed.leaves;
     this.baseView = new Uint8Array(this.baseLeaves);
     this.subLeaves = resumed.subLeaves;
@@ -206,7 +215,7 @@ export class PlanRun {
       () => undefined,
       (err: unknown) => err ?? new Error('unknown error'),
     );
-    this.executed = leaves ? ended.then(async () => (this.halted ? undefined : this.leavesIn(await leaves))) : ended;
+    this.executed = leaves ? ended.then(async () => (this.interrupted ? undefined : this.leavesIn(await leaves))) : ended;
     for (const cursor of [...this.cursors, ...this.subCursors]) if (cursor) this.addSource(cursor);
   }
 
@@ -223,9 +232,49 @@ export class PlanRun {
     this.stop('failed', `leaves of earlier runs not read: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  get state(): PlanState {
+    return this.life.phase;
+  }
+
+  /** Why the plan ended aborted or failed. */
+  get abortReason(): string | undefined {
+    return this.life.reason;
+  }
+
+  /** The lifecycle now (what the plan actor persists across its restarts). */
+  get lifecycleNow(): PlanLifecycle {
+    return this.life;
+  }
+
+  /** Moves the lifecycle on (plan-lifecycle.ts) and acts on the change: claims again, or ends once drained. */
+  send(event: LifecycleEvent): void {
+    const before = this.life;
+    this.life = transition(before, event, this.lifecycle.clock.now());
+    if (this.life === before) return;
+    if (claiming(this.life) && !claiming(before)) this.scheduler.kick();
+    this.checkFinished();
+  }
+
   /** Stops claiming shards; running batches finish (or time out). */
   abort(reason: string): void {
-    this.stop('aborted', reason);
+    this.send({ type: 'abort', reason });
+  }
+
+  /**
+   * Something in the run's own handling threw (a bug, or a partitioner
+   * that failed while taking inputs): nothing more is claimed, running
+   * batches drain and are checkpointed, and then `executed` resolves with
+   * `crashedWith` set — the plan actor crashes, and its supervisor starts a
+   * new run from the checkpoints.
+   */
+  crash(error: unknown): void {
+    this.crashError ??= error instanceof Error ? error : new Error(String(error));
+    this.send({ type: 'crash', error: this.crashError.message });
+  }
+
+  /** The error this run crashed with, once it has drained. */
+  get crashedWith(): Error | undefined {
+    return this.crashError;
   }
 
   /**
@@ -234,9 +283,7 @@ export class PlanRun {
    * it leaves no mark: the plan stays unfinished, and resumes at the next start.
    */
   halt(): void {
-    if (this.state !== 'running' || this.halted) return;
-    this.halted = true;
-    this.checkFinished();
+    this.send({ type: 'halt' });
   }
 
   /**
@@ -245,30 +292,30 @@ export class PlanRun {
    * paused run is not over: it ends only once its shards have.
    */
   pause(reason: string): void {
-    if (this.state === 'running') this.pausedFor ??= reason;
+    this.send({ type: 'pause', reason });
   }
 
   unpause(): void {
-    if (this.pausedFor === undefined) return;
-    this.pausedFor = undefined;
-    this.scheduler.kick();
+    this.send({ type: 'unpause' });
   }
 
   /** Why the run claims no shards for now, if it is paused. */
   get pausedReason(): string | undefined {
-    return this.pausedFor;
+    return this.life.pausedFor;
   }
 
   /** Whether the run ended because the node is stopping (halt), not because its shards did. */
   get wasHalted(): boolean {
-    return this.halted;
+    return this.life.halted;
+  }
+
+  /** Halted or crashed: the run ends once drained, with its shards not all ended. */
+  private get interrupted(): boolean {
+    return this.life.halted || this.life.crashed !== undefined;
   }
 
   private stop(state: 'aborted' | 'failed', reason: string): void {
-    if (this.state !== 'running') return;
-    this.state = state;
-    this.abortReason = reason;
-    this.checkFinished();
+    this.send({ type: state === 'aborted' ? 'abort' : 'fail', reason });
   }
 
   get counts(): { total: number; done: number; failed: number; reused: number; inFlight: number; pending: number } {
@@ -307,7 +354,7 @@ export class PlanRun {
     const c = this.counts;
     const left = c.total - c.done - c.failed;
     if (left === 0) return 0;
-    if (this.pausedFor !== undefined) return null;
+    if (this.life.pausedFor !== undefined) return null;
     const rate = this.shardsPerSecond;
     return rate > 0 ? Math.round((left / rate) * 10) / 10 : null;
   }
@@ -417,14 +464,24 @@ export class PlanRun {
     const isSub = cursor.inSplitSpace;
     this.sources.set(cursor, {
       id: `${this.planId}:${cursor.stage.id}${isSub ? ':splits' : ''}`,
-      dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatch(cursor)),
+      dispatch: () => (isSub && this.journaling > 0 ? false : this.dispatchOrCrash(cursor)),
       readyAt: () => (this.claiming ? cursor.nextRetryAt : undefined),
     });
   }
 
   /** Whether shards may be claimed now. */
   private get claiming(): boolean {
-    return this.state === 'running' && !this.halted && this.pausedFor === undefined;
+    return claiming(this.life);
+  }
+
+  /** A throw while taking a batch (a partitioner's, or a bug) crashes this run, not the scheduler every plan shares. */
+  private dispatchOrCrash(cursor: StageCursor): boolean {
+    try {
+      return this.dispatch(cursor);
+    } catch (err) {
+      this.crash(err);
+      return false;
+    }
   }
 
   private dispatch(cursor: StageCursor): boolean {
@@ -465,8 +522,8 @@ export class PlanRun {
         else if (result) this.absorb(cursor, batch, result);
         else this.recover(cursor, batch, error);
       } catch (err) {
-        // A bug here must end the plan visibly, never leave it hanging.
-        this.stop('failed', `internal error handling a batch of ${stage.id}: ${err instanceof Error ? err.message : String(err)}`);
+        // A bug here must never leave the plan hanging: the run crashes, and its supervisor restarts it from the checkpoints.
+        this.crash(err);
       } finally {
         this.scheduler.settled();
         this.checkFinished();
@@ -615,7 +672,7 @@ export class PlanRun {
     const cursors = [...this.sources.keys()];
     const drained = cursors.every((c) => c.inFlight === 0);
     const allEnded = this.journaling === 0 && cursors.every((c) => c.finished);
-    const halted = this.halted && drained && this.journaling === 0;
+    const halted = this.interrupted && drained && this.journaling === 0;
     if (((this.state === 'aborted' || this.state === 'failed') && drained) || (this.state === 'running' && (allEnded || halted))) {
       const now = Date.now();
       for (const s of this.stages) s.finished_at ??= now;

@@ -69,6 +69,8 @@ export interface PlanReport {
   /** Shards replayed because their stored output no longer matched their leaf (found by bisection). */
   replayed?: ReplayedShard[];
   reason?: string;
+  /** Set when the plan ended failed because its actor kept crashing (plan-actor.ts): how many times it crashed. Its checkpoints stand, and `xyn resume` goes on from them. */
+  crashes?: number;
   timings: Timings;
   started_at: string;
   finished_at: string | null;

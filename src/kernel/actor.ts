@@ -55,6 +55,22 @@ export interface Supervisable {
   onCrash(listener: (error: Error) => void): void;
 }
 
+/** One actor of the live tree, as `GET /api/v1/actors` and `xyn ps` show it. */
+export interface ActorInfo {
+  name: string;
+  kind: string;
+  state: string;
+  /** Messages waiting. */
+  mailbox: number;
+  /** Messages handled so far, across incarnations. */
+  handled: number;
+  /** Restarts so far. */
+  restarts: number;
+  /** Epoch ms the current incarnation started (null when not running). */
+  started_at: number | null;
+  children?: ActorInfo[];
+}
+
 /** Lifecycle notices the kernel turns into `xyn.kernel.*` events. */
 export type KernelNotice = (name: string, data: Record<string, unknown>) => void;
 

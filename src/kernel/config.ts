@@ -69,6 +69,9 @@ export const configSchema = z.object({
   HXO_EVENT_BATCH_SIZE: int(1).default(100),
   HXO_EVENT_MAX_RATE: int(1).default(1_000),
   HXO_AUTOTUNE_SAMPLE_RATE: rate.default(0.1),
+  /** A plan actor that crashes more than this many times within HXO_PLAN_RESTART_WINDOW_MS ends failed (src/hxo/plan-actor.ts). */
+  HXO_PLAN_MAX_RESTARTS: int(0, 1_000).default(3),
+  HXO_PLAN_RESTART_WINDOW_MS: int(1).default(60_000),
   /** Job-kind modules every plan may use (comma-separated paths, relative to the working dir). */
   HXO_JOB_KIND_MODULES: z
     .string()
@@ -101,9 +104,8 @@ export const configSchema = z.object({
    * 'on': the API's port is the gate's (src/api/gate/), which answers every
    * request; 'off': uWS listens on it itself — faster, for a node behind a
    * proxy that already answers malformed requests (uWS alone leaves some
-   * unanswered: README, "What a request may be"). Off by default for now:
-   * behind the gate the API's p99 doubles, and a stream client that stops
-   * reading is not detected (the gate's buffers take its backlog).
+   * unanswered: README, "What a request may be"). On by default: every
+   * request is answered, at the cost of throughput.
    */
   XYN_API_GATE: z.enum(['on', 'off'], { error: 'expected "on" or "off"' }).default('on'),
   XYN_WORKERS: int(1, 256).default(availableParallelism()),

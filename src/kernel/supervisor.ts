@@ -8,6 +8,10 @@
  *   and the supervisor gives up: it stops its children and crashes itself,
  *   which escalates to its parent (a supervisor is itself Supervisable).
  * - Every restart and escalation is a kernel event.
+ * - A child added as `temporary` is never restarted (Erlang's restart type):
+ *   when it crashes it leaves the supervisor, and what its crash means is
+ *   for its own crash listeners to decide (a plan's supervisor that gave up
+ *   ends its plan failed; the node and the other plans go on).
  *
  *   const sup = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 3, withinMs: 5000 }, [a, b]);
  *   await sup.start();
@@ -46,6 +50,7 @@ registerErrorClass(RestartIntensityError);
 
 export class Supervisor implements Supervisable {
   private readonly children: Supervisable[];
+  private readonly temporary = new WeakSet<Supervisable>();
   private restarts: number[] = [];
   private readonly crashListeners: ((error: Error) => void)[] = [];
   private state: 'new' | 'running' | 'restarting' | 'stopped' | 'failed' = 'new';
@@ -65,11 +70,18 @@ export class Supervisor implements Supervisable {
     for (const child of this.children) child.onCrash((error) => this.onChildCrash(child, error));
   }
 
-  /** Adds a child and starts it if the supervisor is running. */
-  async add(child: Supervisable): Promise<void> {
+  /** Adds a child and starts it if the supervisor is running; a `temporary` one is never restarted. */
+  async add(child: Supervisable, options: { temporary?: boolean } = {}): Promise<void> {
     this.children.push(child);
+    if (options.temporary) this.temporary.add(child);
     child.onCrash((error) => this.onChildCrash(child, error));
     if (this.state === 'running') await child.start();
+  }
+
+  /** Takes a child out (one that ended its work); it is not stopped here. */
+  remove(child: Supervisable): void {
+    const at = this.children.indexOf(child);
+    if (at >= 0) this.children.splice(at, 1);
   }
 
   async start(): Promise<void> {
@@ -96,6 +108,11 @@ export class Supervisor implements Supervisable {
     this.crashListeners.push(listener);
   }
 
+  /** Whether it runs its children now (a child added now starts at once). */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
   /** Restart timestamps inside the current window (exposed for status and tests). */
   get recentRestarts(): number {
     this.prune();
@@ -103,6 +120,10 @@ export class Supervisor implements Supervisable {
   }
 
   private onChildCrash(child: Supervisable, error: Error): void {
+    if (this.temporary.has(child)) {
+      this.remove(child);
+      return;
+    }
     this.queue = this.queue.then(() => this.handleCrash(child, error));
   }
 

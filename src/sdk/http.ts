@@ -64,15 +64,28 @@ export async function openNode(node: NodeAddress, path: string, accept: string):
   throw refusal('GET', path, res.status, parsed, text);
 }
 
+/** Socket errors of a kept-alive connection the node closed as it was reused: the request never reached it. */
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
+
+/**
+ * One call; a GET that finds its pooled connection closed under it (the
+ * node closes idle connections, and a reuse can cross that close) is sent
+ * once more on a new one — a GET changes nothing, so twice is safe. A POST
+ * is never sent twice.
+ */
 async function request(node: NodeAddress, method: 'GET' | 'POST', path: string, body: unknown, extra: Record<string, string>): Promise<Response> {
-  try {
-    return await fetch(node.url + path, {
-      method,
-      headers: { ...extra, ...(node.token ? { authorization: `Bearer ${node.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw new NodeUnreachableError(node.url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(node.url + path, {
+        method,
+        headers: { ...extra, ...(node.token ? { authorization: `Bearer ${node.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if (method === 'GET' && attempt === 1 && code !== undefined && STALE_CONNECTION.has(code)) continue;
+      throw new NodeUnreachableError(node.url, code ?? (err as Error).message);
+    }
   }
 }
 

@@ -46,7 +46,7 @@ it('a plan over files its partitioner reads is a new plan once they change: the 
 
   writeFileSync(join(texts, 'a.txt'), 'ALPHA!'); // same names, other contents
   expect(run().plan_id).not.toBe(second.plan_id);
-});
+}, 120_000);
 
 it('a module that exports a built-in kind\'s name is refused (exit 2), naming the module and the kind', () => {
   writeFileSync(join(dir.path, 'impostor.mjs'), `export const kind = 'compute.hash';\nexport const partitioners = { p: () => [1] };\nexport const executors = { hash: () => 'not a hash' };\n`);
