@@ -1,11 +1,12 @@
 /**
  * The HXO engine: plans in, certified reports out.
  *
- * submit → validate (shape, then the job-kind contract) → record the plan →
- * `hxo.plan` and an audit record → resume from whatever checkpoints exist →
- * run every shard → certify → store the report. The plan id is derived from
- * the plan's digest, so submitting the same plan to the same data dir again
- * resumes it (or returns its report if it already ended).
+ * submit → validate (shape, then the job-kind contract) → record the plan
+ * (plan-book.ts) → `hxo.plan` and an audit record → a plan actor under `hxo`
+ * (plan-launcher.ts) resumes from whatever checkpoints exist, runs every
+ * shard, certifies (plan-conclusion.ts) and stores the report. The plan id is
+ * derived from the plan's digest, so submitting the same plan to the same
+ * data dir again resumes it (or returns its report if it already ended).
  *
  * While a plan runs, its hot shards are signalled (autotune.ts); the engine
  * starts the autonomy actor that answers them and applies the heals it gets
@@ -15,45 +16,36 @@
  *   const { planId, finished } = await engine.submit(readPlanFile('plan.yaml'), { baseDir: '.' });
  *   const report = await finished;
  */
-import type { Database } from 'lmdb';
 import type { Kernel } from '../kernel/kernel.ts';
-import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
 import type { Supervisable } from '../kernel/actor.ts';
-import { RestartIntensityError, Supervisor } from '../kernel/supervisor.ts';
+import { Supervisor } from '../kernel/supervisor.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { PlanActor, type PlanIncarnation } from './plan-actor.ts';
-import { initialLifecycle, persistLifecycle, restoreLifecycle, timeboxLeft, type PlanLifecycle } from './plan-lifecycle.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
-import { PlanRun, type SplitOutcome } from './plan-run.ts';
-import { certifyPlan, findBadLeaves } from './certify.ts';
-import { loadOrCreateNodeKey, type NodeKey } from './signing.ts';
-import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, encodeFailed, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
-import { finalStatus, liveState, liveStatus, splitSummaries, stageStats, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
-import { LeafLayout } from './leaf-layout.ts';
-import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './plan-checkpoints.ts';
-import { resumeState } from './resume-state.ts';
-import { onFinalEventsLogged } from './final-events.ts';
-import { AutotunePolicies, watchHotspots } from './autotune.ts';
+import { checkPlanShape, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
+import type { PlanRun, SplitOutcome } from './plan-run.ts';
+import { liveState, liveStatus, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import type { LeafLayout } from './leaf-layout.ts';
+import { AutotunePolicies } from './autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './verify-report.ts';
 import { autonomyActor, healListener } from './genesis-link.ts';
-import { NodeStoppingError, PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
+import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
 import { PlanCollector } from './retention.ts';
 import { PlanRetention, type RunningPlan } from './plan-retention.ts';
-import { PLANS_DB, emptyReport, storedReport, type PlanRecord } from './plan-records.ts';
+import { emptyReport, storedReport, type PlanRecord } from './plan-records.ts';
 import { storedStatus } from './stored-status.ts';
-
-export { storedReport, type PlanRecord } from './plan-records.ts';
-export { storedStatus } from './stored-status.ts';
-import { Memo, type MemoSource } from './memo.ts';
 import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 import { checkResumable, checkUnchanged } from './plan-resume.ts';
-import { PlanSpace } from './storage-pause.ts';
+import type { PlanSpace } from './storage-pause.ts';
+import { PlanBook, type ReplaySelection } from './plan-book.ts';
+import { PlanLauncher } from './plan-launcher.ts';
+
+export { storedReport, type PlanRecord } from './plan-records.ts';
+export { storedStatus } from './stored-status.ts';
+export type { ReplaySelection } from './plan-book.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -75,71 +67,48 @@ export interface Submitted {
   finished: Promise<PlanReport>;
 }
 
-/** Rounds of bisect-and-replay after a failed certification, at most. */
-const MAX_REPLAYS = 2;
-
-interface Live {
-  /** The plan actor's run now (a new one per incarnation, and per replay round). */
-  readonly run: PlanRun;
-  actor: PlanActor;
-  startedAt: string;
-  finished: Promise<PlanReport>;
-}
-
 export class HxoEngine {
-  private readonly scheduler: Scheduler;
-  private readonly live = new Map<string, Live>();
-  /** Statuses of ended plans already asked for. */
-  private readonly endedStatus = new Map<string, PlanStatus>();
   /** Ended plans resolved again for queries, the most recent few. */
   private readonly resolved = new Map<string, ResolvedPlan>();
   /** Plans being resumed (prepared again, not live yet): a second resume is refused. */
   private readonly resuming = new Set<string>();
-  private readonly plans: Database<PlanRecord, string>;
-  /** `dry-run:<digest of the plan without dry_run>` → the dry run that succeeded. */
-  private readonly meta: Database<{ plan_id: string; at: string }, string>;
-  private readonly checkpoints: CheckpointDb;
-  private readonly splits: SplitJournal;
-  private readonly memo: Memo;
+  private readonly book: PlanBook;
+  private readonly launcher: PlanLauncher;
   /** The node's retention of plans: on a schedule (serve), and one plan on demand. */
   readonly retention: PlanRetention;
   /** Auto-tuning policy (HXO_AUTOSPLIT_*, changed by `genesis.intent`). */
   readonly autotune: AutotunePolicies;
-  /** Live plans on a full disk: paused, with the room they need, and unpaused when it is back. */
-  readonly space: PlanSpace;
-  private key: NodeKey | undefined;
-  /** `hxo` in the node's tree: the heal listener, plan retention, and a `plan:<id>` supervisor per live plan. */
-  private readonly plansSupervisor: Supervisor;
 
   constructor(
     private readonly kernel: Kernel,
     /** Job kinds; a caller that already loaded the configured modules passes its registry. */
     readonly registry = new JobKindRegistry(),
     /** The clock plan lifecycles are timed by (timeboxes). */
-    private readonly clock: Clock = systemClock,
+    clock: Clock = systemClock,
   ) {
     const { config } = kernel;
-    this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
-    this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
-    this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
-    checkCheckpointFormat(kernel.store);
-    this.checkpoints = checkpointDb(kernel.store);
-    this.splits = new SplitJournal(kernel.store);
-    this.memo = new Memo(kernel.store);
-    this.retention = new PlanRetention(kernel, this.plans, new PlanCollector(kernel.store, this.plans, this.checkpoints, this.memo), () => this.running());
+    this.book = new PlanBook(kernel);
+    const { plans, checkpoints, memo } = this.book;
+    this.retention = new PlanRetention(kernel, plans, new PlanCollector(kernel.store, plans, checkpoints, memo), () => this.running());
     this.autotune = new AutotunePolicies(config);
-    this.space = new PlanSpace(kernel, () => [...this.live.values()].map((l) => l.run));
     // Subscribed as they are added (synchronously): no signal or heal published after this is missed.
     const onAddError = (err: unknown) => kernel.log.error({ err }, 'auto-tuning actor not started');
     kernel.root.add(autonomyActor(kernel.bus)).catch(onAddError);
     const heals = healListener(kernel.bus, {
-      runOf: (planId) => this.live.get(planId)?.run,
+      runOf: (planId) => this.launcher.live.get(planId)?.run,
       split: (run, stage, shard, factor) => this.split(run, stage, shard, factor),
       policies: this.autotune,
     });
     // Stopped last-started-first when the node stops (before the pool): the plans halt and drain, then retention finishes its pass.
-    this.plansSupervisor = new Supervisor('hxo', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, [this.retentionChild(), heals]);
-    kernel.root.add(this.plansSupervisor).catch(onAddError);
+    const hxo = new Supervisor('hxo', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, [this.retentionChild(), heals]);
+    const scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
+    this.launcher = new PlanLauncher({ kernel, book: this.book, registry: this.registry, autotune: this.autotune, supervisor: hxo, clock }, scheduler);
+    kernel.root.add(hxo).catch(onAddError);
+  }
+
+  /** Live plans on a full disk: paused, with the room they need, and unpaused when it is back. */
+  get space(): PlanSpace {
+    return this.launcher.space;
   }
 
   /**
@@ -159,9 +128,9 @@ export class HxoEngine {
   async submit(raw: unknown, options: SubmitOptions): Promise<Submitted> {
     const plan = options.prepared ?? (await this.prepare(raw, options.baseDir));
     const planId = options.planId ?? planIdFor(plan.digest);
-    const live = this.live.get(planId);
+    const live = this.launcher.live.get(planId);
     if (live) return { planId, plan, finished: live.finished };
-    const existing = this.plans.get(planId);
+    const existing = this.book.plans.get(planId);
     if (existing?.report) return { planId, plan, finished: Promise.resolve(existing.report) };
     const submittedBy = options.submittedBy ?? 'local';
     if (!existing) {
@@ -177,12 +146,12 @@ export class HxoEngine {
         created_at: new Date().toISOString(),
         total_shards: plan.totalShards,
       };
-      await this.kernel.store.write(() => void this.plans.put(planId, record));
+      await this.kernel.store.write(() => void this.book.plans.put(planId, record));
       const meta = { actor: submittedBy, correlation_id: options.correlationId ?? planId };
       await this.kernel.bus.publish('hxo.plan', { plan_id: planId, plan_name: plan.name, stages: plan.stages.length, submitted_by: submittedBy }, meta);
       await publishAudit(this.kernel.bus, { user: submittedBy, role: options.role ?? 'admiral', operation: 'plan.submit', details: { plan_id: planId, plan_name: plan.name } }, meta);
     }
-    return { planId, plan, finished: this.launch(planId, plan, options.correlationId ?? planId, [], options.memo ?? true) };
+    return { planId, plan, finished: this.launcher.launch(planId, plan, options.correlationId ?? planId, [], options.memo ?? true) };
   }
 
   /**
@@ -192,7 +161,7 @@ export class HxoEngine {
   private checkDryRun(plan: ResolvedPlan): void {
     if (plan.dry_run) return;
     const gated = [...new Set(plan.stages.map((s) => s.kind).filter((k) => this.registry.get(k)?.safety_policy.require_dry_run))];
-    if (gated.length === 0 || this.meta.get(dryRunKey(plan))) return;
+    if (gated.length === 0 || this.book.dryRunSucceeded(plan)) return;
     throw new PlanError('dry_run', `${gated.join(', ')} requires a successful dry run of this plan first: submit it with dry_run: true`);
   }
 
@@ -206,8 +175,8 @@ export class HxoEngine {
    */
   async resumeUnfinished(): Promise<string[]> {
     const resumed: string[] = [];
-    for (const { value } of this.plans.getRange({})) {
-      if (value.report || this.live.has(value.plan_id)) continue;
+    for (const { value } of this.book.plans.getRange({})) {
+      if (value.report || this.launcher.live.has(value.plan_id)) continue;
       let plan: ResolvedPlan;
       try {
         plan = await this.prepare(value.source, value.base_dir);
@@ -218,7 +187,7 @@ export class HxoEngine {
       if (plan.digest !== value.digest) {
         const reason = 'not resumed: its executors\' code or input files changed since it started (run its file again: a new plan)';
         const report = { ...emptyReport(value), state: 'aborted' as const, reason, finished_at: new Date().toISOString() };
-        await this.kernel.store.write(() => void this.plans.put(value.plan_id, { ...value, state: 'aborted', report }));
+        await this.kernel.store.write(() => void this.book.plans.put(value.plan_id, { ...value, state: 'aborted', report }));
         this.kernel.log.warn({ plan_id: value.plan_id }, `unfinished plan ${reason}`);
         continue;
       }
@@ -229,9 +198,9 @@ export class HxoEngine {
   }
 
   abort(planId: string, by = 'local', role = 'admiral'): boolean {
-    const live = this.live.get(planId);
+    const live = this.launcher.live.get(planId);
     if (!live) {
-      if (!this.plans.get(planId)) throw new PlanNotFoundError(planId);
+      if (!this.book.plans.get(planId)) throw new PlanNotFoundError(planId);
       return false;
     }
     live.run.abort(`aborted by ${by}`);
@@ -242,44 +211,44 @@ export class HxoEngine {
   }
 
   status(planId: string): PlanStatus {
-    const live = this.live.get(planId);
+    const live = this.launcher.live.get(planId);
     if (live) return liveStatus(live.run, live.startedAt);
-    const cached = this.endedStatus.get(planId);
+    const cached = this.launcher.endedStatus.get(planId);
     if (cached) return cached;
     const status = storedStatus(this.kernel.store, planId);
     // An ended plan's status changes only if it runs again (launch forgets it): kept, not re-read
     // from its record (which holds the whole report) on every poll.
     if (status.finished_at !== null) {
-      if (this.endedStatus.size >= 4096) this.endedStatus.delete(this.endedStatus.keys().next().value as string);
-      this.endedStatus.set(planId, status);
+      if (this.launcher.endedStatus.size >= 4096) this.launcher.endedStatus.delete(this.launcher.endedStatus.keys().next().value as string);
+      this.launcher.endedStatus.set(planId, status);
     }
     return status;
   }
 
   report(planId: string): PlanReport {
-    if (this.live.has(planId)) throw new PlanNotEndedError(planId, 'no report yet (it is running)');
-    return storedReport(this.plans, planId);
+    if (this.launcher.live.has(planId)) throw new PlanNotEndedError(planId, 'no report yet (it is running)');
+    return storedReport(this.book.plans, planId);
   }
 
   list(): { plan_id: string; plan_name: string; state: string; created_at: string }[] {
-    return [...this.plans.getRange({})].map(({ value }) => {
-      const live = this.live.get(value.plan_id);
+    return [...this.book.plans.getRange({})].map(({ value }) => {
+      const live = this.launcher.live.get(value.plan_id);
       return { plan_id: value.plan_id, plan_name: value.plan_name, state: live ? liveState(live.run) : value.state, created_at: value.created_at };
     });
   }
 
   /** Every plan with its state and shard counts (a live plan's as they are now), by plan id. */
   summaries(): PlanSummary[] {
-    return [...this.plans.getRange({})].map(({ value }) => {
-      const live = this.live.get(value.plan_id);
-      return live ? liveSummary(value, live.run) : storedSummary(value, this.checkpoints, this.splits);
+    return [...this.book.plans.getRange({})].map(({ value }) => {
+      const live = this.launcher.live.get(value.plan_id);
+      return live ? liveSummary(value, live.run) : storedSummary(value, this.book.checkpoints, this.book.splits);
     });
   }
 
   /** A page of what a plan's done shards produced, in leaf order (one stage's, if asked), from leaf `cursor` on. */
   async outputs(planId: string, q: OutputQuery): Promise<OutputPage> {
     const { plan, layout } = await this.planView(planId);
-    return outputPage(this.checkpoints, planId, plan, layout, q);
+    return outputPage(this.book.checkpoints, planId, plan, layout, q);
   }
 
   /**
@@ -291,19 +260,19 @@ export class HxoEngine {
     const { plan, layout } = await this.planView(planId);
     if (q.stage !== undefined) stageIndexOf(plan, q.stage);
     const query = { ...(q.stage !== undefined ? { stage: q.stage } : {}), limit: q.pageSize ?? 1000 };
-    return outputPages((cursor) => outputPage(this.checkpoints, planId, plan, layout, { ...query, cursor }), q.cursor);
+    return outputPages((cursor) => outputPage(this.book.checkpoints, planId, plan, layout, { ...query, cursor }), q.cursor);
   }
 
   /** A page of a plan's shards in leaf order, optionally of one phase, from leaf `cursor` on. */
   async shards(planId: string, q: { phase?: ShardPhase; cursor: number; limit: number }): Promise<ShardPage> {
     const { plan, layout } = await this.planView(planId);
-    return shardPage(this.checkpoints, planId, plan, layout, q);
+    return shardPage(this.book.checkpoints, planId, plan, layout, q);
   }
 
   /** The inclusion proof of a plan's done shard by cas_id, against the root of its stored leaves. */
   async proof(planId: string, casId: string): Promise<SampleProof | undefined> {
     const { plan, layout } = await this.planView(planId);
-    return proofOf(this.checkpoints, this.kernel.pool, planId, plan, layout, casId);
+    return proofOf(this.book.checkpoints, this.kernel.pool, planId, plan, layout, casId);
   }
 
   /**
@@ -320,19 +289,19 @@ export class HxoEngine {
    * Its `finished` rejects with NodeStoppingError.
    */
   halt(): void {
-    for (const { actor } of this.live.values()) void actor.halt();
+    for (const { actor } of this.launcher.live.values()) void actor.halt();
   }
 
   /** The plans running now, each with the plans it reuses outputs from. */
   running(): RunningPlan[] {
-    return [...this.live].map(([planId, live]) => ({ planId, memoSources: live.run.memoSources.flatMap((s) => (s ? [s.plan_id] : [])) }));
+    return [...this.launcher.live].map(([planId, live]) => ({ planId, memoSources: live.run.memoSources.flatMap((s) => (s ? [s.plan_id] : [])) }));
   }
 
   /** A plan as it is laid out now: live, or resolved again from its record (kept for the next question). */
   private async planView(planId: string): Promise<{ plan: ResolvedPlan; layout: LeafLayout }> {
-    const live = this.live.get(planId);
+    const live = this.launcher.live.get(planId);
     if (live) return { plan: live.run.plan, layout: live.run.layout };
-    const record = this.plans.get(planId);
+    const record = this.book.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
     if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     let plan = this.resolved.get(planId);
@@ -341,12 +310,12 @@ export class HxoEngine {
       if (this.resolved.size >= 16) this.resolved.delete(this.resolved.keys().next().value as string);
       this.resolved.set(planId, plan);
     }
-    return { plan, layout: this.layoutOf(plan) };
+    return { plan, layout: this.book.layoutOf(plan) };
   }
 
   /** Waits for every live plan to end. */
   async idle(): Promise<void> {
-    await Promise.all([...this.live.values()].map((l) => l.finished.catch(() => undefined)));
+    await Promise.all([...this.launcher.live.values()].map((l) => l.finished.catch(() => undefined)));
   }
 
   /**
@@ -357,24 +326,24 @@ export class HxoEngine {
    * report stands and `finished` is it.
    */
   async replay(planId: string, selection: ReplaySelection = { verify: true }, options: { by?: string; role?: string } = {}): Promise<Submitted & { replaying: ReplayedShard[] }> {
-    if (this.live.has(planId)) throw new PlanError('plan_id', `${planId} is running: replay it once it has ended`);
-    const record = this.plans.get(planId);
+    if (this.launcher.live.has(planId)) throw new PlanError('plan_id', `${planId} is running: replay it once it has ended`);
+    const record = this.book.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
     if (record.collecting || record.collected_at) throw new PlanCollectedError(planId, record.collected_at);
     const plan = await this.prepare(record.source, record.base_dir);
-    const layout = this.layoutOf(plan);
-    const leaves = await this.leavesToReplay(planId, plan, layout, selection);
-    const replaying = leaves.map((leaf) => this.describeShard(planId, layout, plan, leaf));
+    const layout = this.book.layoutOf(plan);
+    const leaves = await this.book.leavesToReplay(planId, plan, layout, selection);
+    const replaying = leaves.map((leaf) => this.book.describeShard(planId, layout, plan, leaf));
     if (replaying.length === 0 && record.report) return { planId, plan, finished: Promise.resolve(record.report), replaying };
     await this.kernel.store.write(() => {
-      this.removeCheckpoints(planId, layout, leaves);
-      const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
-      void this.plans.put(planId, { ...rest, state: 'running' });
+      this.book.removeCheckpoints(planId, layout, leaves);
+      const { report: _report, ...rest } = this.book.plans.get(planId) as PlanRecord;
+      void this.book.plans.put(planId, { ...rest, state: 'running' });
     });
     const by = options.by ?? 'local';
     await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.replay', details: { plan_id: planId, selection, shards: replaying.length } }, { actor: by, correlation_id: planId });
     // Shards replayed because their stored outputs went bad run afresh: nothing is reused for them.
-    return { planId, plan, finished: this.launch(planId, plan, planId, replaying, false), replaying };
+    return { planId, plan, finished: this.launcher.launch(planId, plan, planId, replaying, false), replaying };
   }
 
   /**
@@ -386,9 +355,9 @@ export class HxoEngine {
    * that started. Resolves as `submit` does.
    */
   async resume(planId: string, options: ResumeOptions = {}): Promise<Submitted> {
-    const record = this.plans.get(planId);
+    const record = this.book.plans.get(planId);
     if (!record) throw new PlanNotFoundError(planId);
-    checkResumable(record, this.live.has(planId) || this.resuming.has(planId));
+    checkResumable(record, this.launcher.live.has(planId) || this.resuming.has(planId));
     this.resuming.add(planId);
     try {
       const plan = options.prepared ?? (await this.prepare(record.source, record.base_dir, options.capabilities));
@@ -396,333 +365,20 @@ export class HxoEngine {
       const by = options.by ?? 'local';
       const correlationId = options.correlationId ?? planId;
       await this.kernel.store.write(() => {
-        const { report: _report, ...rest } = this.plans.get(planId) as PlanRecord;
-        void this.plans.put(planId, { ...rest, state: 'running' });
+        const { report: _report, ...rest } = this.book.plans.get(planId) as PlanRecord;
+        void this.book.plans.put(planId, { ...rest, state: 'running' });
       });
       const details = { plan_id: planId, plan_name: record.plan_name, from_state: record.report?.state ?? 'unfinished' };
       await publishAudit(this.kernel.bus, { user: by, role: options.role ?? 'admiral', operation: 'plan.resume', details }, { actor: by, correlation_id: correlationId });
-      return { planId, plan, finished: this.launch(planId, plan, correlationId, [], options.memo ?? true) };
+      return { planId, plan, finished: this.launcher.launch(planId, plan, correlationId, [], options.memo ?? true) };
     } finally {
       this.resuming.delete(planId);
     }
   }
 
-  private async leavesToReplay(planId: string, plan: ResolvedPlan, layout: LeafLayout, selection: ReplaySelection): Promise<number[]> {
-    const n = layout.total;
-    if ('subtree' in selection) {
-      const [from, to] = selection.subtree;
-      if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to >= n) {
-        throw new PlanError('subtree', `${from}..${to} is not a range of leaves of this plan (0..${n - 1})`);
-      }
-      return Array.from({ length: to - from + 1 }, (_, k) => from + k);
-    }
-    if ('failed' in selection) {
-      const leaves: number[] = [];
-      forEachCheckpoint(this.checkpoints, planId, plan, layout, (stage, shard, number, value) => {
-        if (value[0] === Phase.Failed) leaves.push(number === undefined ? layout.leafOf(stage, shard) : layout.leafOfNumber(stage, number));
-      });
-      return leaves.sort((a, b) => a - b);
-    }
-    return findBadLeaves(planId, plan, layout, this.kernel.pool, this.checkpoints);
-  }
-
-  /** Inside a write: the shards at these leaves are pending again. */
-  private removeCheckpoints(planId: string, layout: LeafLayout, leaves: number[]): void {
-    const places = leaves.map((leaf) => refCheckpointPlace(layout.locate(leaf))).sort((a, b) => a.keyStage - b.keyStage || a.index - b.index);
-    for (let n = 0; n < places.length; ) {
-      const keyStage = (places[n] as { keyStage: number }).keyStage;
-      const indexes: number[] = [];
-      for (; n < places.length && (places[n] as { keyStage: number }).keyStage === keyStage; n++) indexes.push((places[n] as { index: number }).index);
-      writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), indexes, new Array<undefined>(indexes.length));
-    }
-  }
-
-  private describeShard(planId: string, layout: LeafLayout, plan: ResolvedPlan, leaf: number): ReplayedShard {
-    const ref = layout.locate(leaf);
-    const cp = refCheckpoint(this.checkpoints, planId, ref);
-    return {
-      leaf_index: leaf,
-      stage_id: (plan.stages[ref.stage] as ResolvedPlan['stages'][number]).id,
-      shard_index: ref.shard,
-      ...(ref.sub ? { sub_shard: ref.sub.index } : {}),
-      cas_id: cp ? decodeCheckpoint(cp).c : '',
-    };
-  }
-
-  /** The plan's leaf layout: its stages after the splits journaled for its digest. */
-  private layoutOf(plan: ResolvedPlan): LeafLayout {
-    return new LeafLayout(
-      plan.stages.map((s) => s.shardCount),
-      this.splits.load(plan.digest),
-    );
-  }
-
   /** Splits a shard of a live run (a heal), journaling the split for the plan's digest. */
   private split(run: PlanRun, stage: number, shard: number, factor: number): Promise<SplitOutcome> {
-    return run.split(stage, shard, factor, (record) => this.kernel.space.retrying(() => this.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() })));
-  }
-
-  /**
-   * Starts a plan as an actor under `hxo` (plan-actor.ts), supervised by its
-   * own `plan:<id>` supervisor: a crash restarts it from its checkpoints;
-   * past the restart intensity it ends failed. Resolves with its report.
-   */
-  private launch(planId: string, plan: ResolvedPlan, correlationId: string, alreadyReplayed: ReplayedShard[], memoLookups: boolean): Promise<PlanReport> {
-    if (!this.plansSupervisor.running) return Promise.reject(new NodeStoppingError(planId, { done: 0, total: plan.totalShards }));
-    const startedAt = new Date();
-    const memoSources = plan.stages.map((s) => (s.memo && memoLookups ? this.memo.sourceFor(s.memoSalt, planId) : undefined));
-    const t0 = performance.now();
-    const { config, bus, log } = this.kernel;
-    let unrecorded = 0;
-    const events = new EventBatcher(bus, {
-      batchSize: config.HXO_EVENT_BATCH_SIZE,
-      maxRate: config.HXO_EVENT_MAX_RATE,
-      meta: { correlation_id: correlationId },
-      onLogged: onFinalEventsLogged(this.checkpoints, planId),
-      // Said once per plan: a store that refuses one batch usually refuses the ones after it too.
-      onError: (err) => {
-        if (unrecorded++ === 0) log.error({ err, plan_id: planId }, 'shard events not recorded (later batches that fail are not logged again)');
-      },
-    });
-    this.endedStatus.delete(planId);
-    const first = this.newRun(planId, plan, events, memoSources, initialLifecycle(this.clock.now(), plan.timebox_ms));
-    const rounds: Rounds = { planId, plan, events, startedAt, t0, partitionMs: performance.now() - t0, replayed: [...alreadyReplayed] };
-    let settle!: { resolve: (r: PlanReport) => void; reject: (e: unknown) => void };
-    const finished = new Promise<PlanReport>((resolve, reject) => (settle = { resolve, reject }));
-    // The actor's run now: a new one per incarnation, and per replay round.
-    const live: CurrentRun = { run: first };
-    const incarnation = (): PlanIncarnation => ({
-      run: () => this.runRounds(live, rounds),
-      halt: () => live.run.halt(),
-      lifecycle: () => live.run.lifecycleNow,
-      progress: () => {
-        const c = live.run.counts;
-        return { ended: c.done + c.failed, inFlight: c.inFlight };
-      },
-    });
-    const again = (_n: number, life: PlanLifecycle): PlanIncarnation => {
-      live.run = this.newRun(planId, plan, events, memoSources, life);
-      return incarnation();
-    };
-    const end = (): void => {
-      this.plansSupervisor.remove(supervisor);
-      this.live.delete(planId);
-      this.autotune.forget(planId);
-    };
-    const actor = new PlanActor(planId, incarnation(), again, {
-      ended: (report) => {
-        end();
-        settle.resolve(report);
-      },
-      halted: (err) => {
-        end();
-        settle.reject(err);
-      },
-    });
-    const supervisor = new Supervisor(`plan:${planId}`, { strategy: 'one_for_one', maxRestarts: config.HXO_PLAN_MAX_RESTARTS, withinMs: config.HXO_PLAN_RESTART_WINDOW_MS, notice: this.kernel.notice }, [actor]);
-    const failed = (err: unknown): void => {
-      end();
-      settle.reject(err);
-    };
-    supervisor.onCrash((error) => {
-      this.gaveUp(live.run, rounds, error).then((report) => {
-        end();
-        settle.resolve(report);
-      }, failed);
-    });
-    this.live.set(planId, {
-      get run() {
-        return live.run;
-      },
-      actor,
-      startedAt: startedAt.toISOString(),
-      finished,
-    });
-    // Starts the actor at once (the supervisors are running): its first run is under way when this returns.
-    this.plansSupervisor.add(supervisor, { temporary: true }).catch(failed);
-    return finished;
-  }
-
-  /**
-   * One incarnation of a plan actor: its run executes, is certified, and —
-   * when certification finds stored outputs that went bad — those leaves run
-   * again, up to MAX_REPLAYS rounds. Throws the run's crash (the supervisor
-   * restarts the actor) or NodeStoppingError when the node halts it.
-   */
-  private async runRounds(live: CurrentRun, r: Rounds): Promise<PlanReport> {
-    const { planId, plan, events } = r;
-    const { bus, log } = this.kernel;
-    // Offered to later runs from the start: a run resumed after a crash is a source too.
-    await this.writeWhenRoom(() => this.memo.record(planId, plan.stages, r.startedAt.toISOString(), { ended: false, done: [] }));
-    for (let round = 0; ; round++) {
-      const run = live.run;
-      const left = timeboxLeft(run.lifecycleNow, this.clock.now());
-      const timebox = left === undefined ? undefined : setTimeout(() => run.send({ type: 'tick' }), left);
-      const unwatch = watchHotspots(run, this.autotune, (signal) => {
-        bus.publish('hxo.autotune.signal', { ...signal }, { actor: 'hxo', ...run.eventMeta }).catch((err: unknown) => log.error({ err }, 'autotune signal not published'));
-      });
-      run.start();
-      await run.executed;
-      unwatch();
-      clearTimeout(timebox);
-      await events.flush();
-      if (run.crashedWith) throw run.crashedWith;
-      if (run.wasHalted) throw new NodeStoppingError(planId, { done: run.counts.done, total: run.counts.total });
-      const executeMs = performance.now() - r.t0 - r.partitionMs;
-      const { report, badLeaves } = await this.conclude(run, r.startedAt, { partitionMs: r.partitionMs, executeMs, t0: r.t0 }, r.replayed);
-      if (badLeaves.length === 0 || round >= MAX_REPLAYS) {
-        await this.storeReport(run, report, r.startedAt);
-        run.send({ type: 'end', phase: report.state as 'certified' | 'failed' | 'aborted', ...(report.reason !== undefined ? { reason: report.reason } : {}) });
-        return report;
-      }
-      await this.forget(run, badLeaves, r.replayed);
-      // Bad leaves run afresh: nothing is reused for them.
-      live.run = this.newRun(planId, plan, events, [], restoreLifecycle(persistLifecycle(run.lifecycleNow)));
-    }
-  }
-
-  /**
-   * A plan whose actor crashed past its supervisor's restart intensity ends
-   * failed, with the reason in its report and an `hxo.alert`; its
-   * checkpoints stay (`xyn resume` can go on from them once the cause is fixed).
-   */
-  private async gaveUp(run: PlanRun, r: Rounds, error: Error): Promise<PlanReport> {
-    const restarts = error instanceof RestartIntensityError ? error.restarts : 0;
-    const reason = `the plan actor kept crashing: ${error.message}`;
-    run.send({ type: 'fail', reason });
-    await r.events.flush();
-    await this.kernel.bus.publish('hxo.alert', { plan_id: r.planId, alert_type: 'plan_crashed', severity: 'error', message: reason }, run.eventMeta);
-    const report: PlanReport = {
-      ...this.reportBase(run, r.startedAt, r.replayed),
-      state: 'failed',
-      merkle_root: null,
-      truth_certified: false,
-      certificate: null,
-      sample_proofs: [],
-      reason,
-      crashes: restarts + 1,
-      timings: timingsOf({ partitionMs: r.partitionMs, executeMs: performance.now() - r.t0 - r.partitionMs, t0: r.t0 }, 0, 0),
-      finished_at: new Date().toISOString(),
-    };
-    await this.storeReport(run, report, r.startedAt);
-    run.send({ type: 'end', phase: 'failed', reason });
-    return report;
-  }
-
-  /** Stores an ended plan's report (and what its memo offers); from then on its status is the report's. */
-  private async storeReport(run: PlanRun, report: PlanReport, startedAt: Date): Promise<void> {
-    const { planId, plan } = run;
-    await this.writeWhenRoom(() => {
-      const record = this.plans.get(planId) as PlanRecord;
-      void this.plans.put(planId, { ...record, state: report.state, report });
-      this.memo.record(planId, plan.stages, startedAt.toISOString(), { ended: true, done: run.stages.map((s) => s.done) });
-      if (plan.dry_run && report.truth_certified) void this.meta.put(dryRunKey(plan), { plan_id: planId, at: new Date().toISOString() });
-    });
-    // In one step, once the report is stored: status goes from the live run's to the report's (state, root and all together).
-    this.endedStatus.set(planId, finalStatus(report));
-    this.live.delete(planId);
-  }
-
-  /** A write of the engine's own records that, finding the store full, waits for room (the node's space policy) instead of failing the plan. */
-  private writeWhenRoom<T>(fn: () => T): Promise<T> {
-    return this.kernel.space.retrying(() => this.kernel.store.write(fn));
-  }
-
-  /** A run of the plan's shards that no checkpoint says ended. */
-  private newRun(planId: string, plan: ResolvedPlan, events: EventBatcher, memoSources: (MemoSource | undefined)[], life: PlanLifecycle): PlanRun {
-    const layout = this.layoutOf(plan);
-    const { resumed, failedList } = resumeState({ store: this.kernel.store, log: this.kernel.log, checkpoints: this.checkpoints }, planId, plan, layout, events);
-    const { store, space, log } = this.kernel;
-    const run = new PlanRun(planId, plan, this.registry, layout, resumed, this.kernel.pool, this.scheduler, events, {
-      persistFailure: (keyStage, index, casId, failure, attempts) => {
-        const cp = encodeFailed(casId, attempts, 0, failure);
-        space.retrying(() => store.write(() => writeCheckpoints(this.checkpoints, new BlockKeys(planId, keyStage), [index], [cp]))).catch((err: unknown) => log.error({ err }, 'failure checkpoint not written'));
-      },
-      storageFull: (err) => space.reportFull(err),
-    }, memoSources, { initial: life, clock: this.clock });
-    for (const f of failedList) run.failed.push(f);
-    this.space.started(run);
-    return run;
-  }
-
-  /**
-   * Bad leaves found by bisection are replayed: their checkpoints are removed
-   * (the shards are pending again, and run in the next round) and an alert
-   * says which they are.
-   */
-  private async forget(run: PlanRun, badLeaves: number[], replayed: ReplayedShard[]): Promise<void> {
-    const found = badLeaves.map((leaf) => this.describeShard(run.planId, run.layout, run.plan, leaf));
-    replayed.push(...found);
-    await this.writeWhenRoom(() => this.removeCheckpoints(run.planId, run.layout, badLeaves));
-    await this.kernel.bus.publish('hxo.alert', {
-      plan_id: run.planId,
-      alert_type: 'bad_leaves',
-      severity: 'warning',
-      message: `bisection found ${found.length} leaves whose stored outputs no longer match; replaying their shards`,
-      leaves: found,
-    }, run.eventMeta);
-  }
-
-  /** What every report of a run says, however it ended: its plan, shard counts, failures, splits, replays. */
-  private reportBase(run: PlanRun, startedAt: Date, replayed: ReplayedShard[]) {
-    const c = run.counts;
-    return {
-      plan_id: run.planId,
-      plan_name: run.plan.name,
-      stages: stageStats(run),
-      total_shards: c.total,
-      done_shards: c.done,
-      failed_shards: c.failed,
-      reused_shards: c.reused,
-      failed: run.failed,
-      ...(run.layout.hasSplits ? { splits: splitSummaries(run) } : {}),
-      ...(replayed.length > 0 ? { replayed: [...replayed] } : {}),
-      started_at: startedAt.toISOString(),
-    };
-  }
-
-  /**
-   * The report of a run that ended; when certification found stored outputs
-   * that no longer match their leaves, also every such leaf (by bisection).
-   */
-  private async conclude(
-    run: PlanRun,
-    startedAt: Date,
-    t: { partitionMs: number; executeMs: number; t0: number },
-    replayed: ReplayedShard[],
-  ): Promise<{ report: PlanReport; badLeaves: number[] }> {
-    const c = run.counts;
-    const base = this.reportBase(run, startedAt, replayed);
-    const timings = (merkleMs: number, certifyMs: number) => timingsOf(t, merkleMs, certifyMs);
-    // The run's own state is left as it is: status shows an ended state only with the stored report (launch).
-    if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
-      const state = run.state === 'running' ? 'failed' : run.state;
-      if (run.state === 'running') {
-        await this.kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` }, run.eventMeta);
-      }
-      const report: PlanReport = { ...base, state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timings(0, 0), finished_at: new Date().toISOString() };
-      return { report, badLeaves: [] };
-    }
-    run.send({ type: 'certify' });
-    const m0 = performance.now();
-    this.key ??= loadOrCreateNodeKey(this.kernel.config.dataDir);
-    const leaves = run.leaves;
-    const outcome = await certifyPlan(run, leaves, this.kernel.pool, this.kernel.bus, this.key, this.checkpoints);
-    const certifyMs = performance.now() - m0;
-    const state = outcome.certified ? 'certified' : 'failed';
-    const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.layout, this.kernel.pool, this.checkpoints, leaves) : [];
-    const report: PlanReport = {
-      ...base,
-      state,
-      merkle_root: outcome.merkle_root,
-      truth_certified: outcome.certified,
-      certificate: outcome.certified ? outcome.certificate : null,
-      sample_proofs: outcome.sample_proofs,
-      ...(outcome.certified ? {} : { reason: outcome.reason }),
-      timings: timings(outcome.merkle_ms, certifyMs - outcome.merkle_ms),
-      finished_at: new Date().toISOString(),
-    };
-    return { report, badLeaves };
+    return run.split(stage, shard, factor, (record) => this.kernel.space.retrying(() => this.book.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() })));
   }
 }
 
@@ -731,12 +387,6 @@ export async function preparePlan(raw: unknown, registry: JobKindRegistry, limit
   const shaped = checkPlanShape(raw);
   for (const module of shaped.modules ?? []) await registry.loadModule(module, baseDir);
   return resolvePlan(shaped, registry, limits, baseDir, capabilities);
-}
-
-/** Where the success of a dry run of this plan (dry_run aside) is recorded. */
-function dryRunKey(plan: ResolvedPlan): string {
-  const { dry_run: _dryRun, ...apply } = plan.source;
-  return `dry-run:${planDigest(apply, plan.facts)}`;
 }
 
 export interface ResumeOptions {
@@ -749,36 +399,4 @@ export interface ResumeOptions {
   prepared?: ResolvedPlan;
   /** false: the shards left run afresh, reusing no earlier output (as `submit`'s). */
   memo?: boolean;
-}
-
-/** What `replay` runs again. */
-export type ReplaySelection = { verify: true } | { failed: true } | { subtree: [from: number, to: number] };
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-function timingsOf(t: { partitionMs: number; executeMs: number; t0: number }, merkleMs: number, certifyMs: number): PlanReport['timings'] {
-  return {
-    partition_ms: round(t.partitionMs),
-    execute_ms: round(t.executeMs),
-    merkle_ms: round(merkleMs),
-    certify_ms: round(certifyMs),
-    total_ms: round(performance.now() - t.t0),
-  };
-}
-
-interface CurrentRun {
-  run: PlanRun;
-}
-
-/** What every incarnation of a plan actor shares: the plan, its event batcher, when and how it started, what it replayed. */
-interface Rounds {
-  planId: string;
-  plan: ResolvedPlan;
-  events: EventBatcher;
-  startedAt: Date;
-  t0: number;
-  partitionMs: number;
-  replayed: ReplayedShard[];
 }

@@ -490,7 +490,7 @@ describe('abort', () => {
   it('a slow plan aborted once its first shards are done ends aborted, uncertified, with shards left undone', async () => {
     const n = await node();
     const submitted = await n.engine.submit(flakyPlan('slow', 'slow', 2000, {}, { ms: 20 }), { baseDir: BLUEPRINTS });
-    await waitFor(() => n.engine.status(submitted.planId).done_shards > 0);
+    await waitFor(() => n.engine.status(submitted.planId).done_shards > 0, 60_000, 'the first done shards');
     expect(n.engine.status(submitted.planId).state).toBe('running');
     expect(n.engine.abort(submitted.planId)).toBe(true);
     const report = await submitted.finished;
