@@ -19,7 +19,7 @@ import type { Database } from 'lmdb';
 import type { Kernel } from '../kernel/kernel.ts';
 import { EventBatcher } from '../kernel/event-batcher.ts';
 import { publishAudit } from '../kernel/audit.ts';
-import type { Supervisable } from '../kernel/actor.ts';
+import type { ActorInfo, Supervisable } from '../kernel/actor.ts';
 import { Scheduler } from './scheduler.ts';
 import { JobKindRegistry } from './job-kinds.ts';
 import { checkPlanShape, planDigest, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
@@ -303,15 +303,26 @@ export class HxoEngine {
    * The engine as a child of the node's root supervisor: stopping it halts
    * every live plan (no more shards claimed; running batches drain and are
    * checkpointed; the plan stays unfinished, to resume at the next start) and
-   * waits for retention. The pool closes only after.
+   * waits for retention. The pool closes only after. In the supervision
+   * tree it is `hxo`, kind `engine`: it takes no messages (its plans run on
+   * the pool).
    */
   private lifecycle(): Supervisable {
+    let state = 'new';
+    let startedAt: number | null = null;
+    const start = (): Promise<void> => {
+      [state, startedAt] = ['running', Date.now()];
+      return Promise.resolve();
+    };
     const stop = async (): Promise<void> => {
+      state = 'stopping';
       this.halt();
       await Promise.allSettled([...this.live.values()].map((l) => l.finished));
       await this.retention.idle();
+      [state, startedAt] = ['stopped', null];
     };
-    return { id: 'hxo', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop, onCrash: () => {} };
+    const info = (): ActorInfo => ({ name: 'hxo', kind: 'engine', state, mailbox: 0, handled: 0, restarts: 0, started_at: startedAt });
+    return { id: 'hxo', start, halt: () => Promise.resolve(), stop, onCrash: () => {}, info };
   }
 
   /**
