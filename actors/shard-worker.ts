@@ -23,7 +23,11 @@ const board = new ProgressBoard(data.progress);
 lowerPriority(data.priority);
 
 export default async function handle(task: Uint8Array | MerkleTask): Promise<unknown> {
-  if (!(task instanceof Uint8Array)) return blockRoots(task);
+  // Every task says which thread has it: the pool's watchdog kills that one, and counts the task to it once it ends.
+  if (!(task instanceof Uint8Array)) {
+    board.assign(task.slot, threadId);
+    return blockRoots(task);
+  }
   const decoded = decode<ItemsTask | ShardBatchTask>(task);
   board.assign(decoded.slot, threadId);
   // Cancelled while it waited for this thread (a cancel after this point kills the thread).

@@ -29,6 +29,7 @@ import { serveStream, type StreamStats } from './stream.ts';
 import { streamLimits } from './stream-limits.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
+import { actorRoutes } from './routes/actors.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
@@ -110,6 +111,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const routes = [
     ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
     ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
+    ...actorRoutes(() => kernel.actors()),
     ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
     ...(engine ? outputRoutes(engine, kernel.cas) : []),
   ];

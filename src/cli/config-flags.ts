@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../kernel/config.ts';
 import type { Store } from '../store/env.ts';
-import { dataPaths } from '../kernel/data-paths.ts';
+import { dataPaths, type DataPaths } from '../kernel/data-paths.ts';
 
 export interface NodeFlags {
   data?: string;
@@ -31,14 +31,18 @@ export async function configFromFlags(flags: NodeFlags): Promise<Config> {
 }
 
 /**
- * The data dir's store path, for commands that only read the store: from
- * the flags and environment alone, unless a config file (XYN_CONFIG) may say
- * otherwise.
+ * The data dir's paths, for commands that only read the store or look for
+ * its node: from the flags and environment alone, unless a config file
+ * (XYN_CONFIG) may say otherwise.
  */
-export async function storePathFromFlags(flags: NodeFlags): Promise<string> {
+export async function pathsFromFlags(flags: NodeFlags): Promise<DataPaths> {
   const env = process.env;
-  if (env.XYN_CONFIG) return (await configFromFlags(flags)).storePath;
-  return dataPaths({ XYN_DATA_DIR: flags.data ?? env.XYN_DATA_DIR ?? './.xyn', HXO_DB_PATH: env.HXO_DB_PATH, HXO_ARTIFACTS_DIR: env.HXO_ARTIFACTS_DIR }, process.cwd()).storePath;
+  if (env.XYN_CONFIG) return configFromFlags(flags);
+  return dataPaths({ XYN_DATA_DIR: flags.data ?? env.XYN_DATA_DIR ?? './.xyn', HXO_DB_PATH: env.HXO_DB_PATH, HXO_ARTIFACTS_DIR: env.HXO_ARTIFACTS_DIR }, process.cwd());
+}
+
+export async function storePathFromFlags(flags: NodeFlags): Promise<string> {
+  return (await pathsFromFlags(flags)).storePath;
 }
 
 /** Runs `fn` on the data dir's store (no node started) and closes it after. */

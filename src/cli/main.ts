@@ -20,6 +20,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
   [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],
   [['plans'], async () => (await import('./commands/plan-list.ts')).registerPlanList],
+  [['ps'], async () => (await import('./commands/ps.ts')).registerPs],
   [['outputs', 'artifact'], async () => (await import('./commands/outputs.ts')).registerOutputs],
   [['replay'], async () => (await import('./commands/replay.ts')).registerReplay],
   [['gc', 'compact'], async () => (await import('./commands/store.ts')).registerStoreCommands],

@@ -18,7 +18,7 @@
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import { publishAudit } from '../kernel/audit.ts';
-import type { Supervisable } from '../kernel/actor.ts';
+import type { ActorInfo, Supervisable } from '../kernel/actor.ts';
 import { Supervisor } from '../kernel/supervisor.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { Scheduler } from './scheduler.ts';
@@ -280,7 +280,17 @@ export class HxoEngine {
    * before them), it waits for a pass under way. The pool closes only after.
    */
   private retentionChild(): Supervisable {
-    return { id: 'hxo.retention', start: () => Promise.resolve(), halt: () => Promise.resolve(), stop: () => this.retention.idle(), onCrash: () => {} };
+    let startedAt: number | null = null;
+    const start = (): Promise<void> => {
+      startedAt = Date.now();
+      return Promise.resolve();
+    };
+    const stop = async (): Promise<void> => {
+      await this.retention.idle();
+      startedAt = null;
+    };
+    const info = (): ActorInfo => ({ name: 'hxo.retention', kind: 'retention', state: startedAt === null ? 'stopped' : 'running', mailbox: 0, handled: 0, restarts: 0, started_at: startedAt });
+    return { id: 'hxo.retention', start, halt: () => Promise.resolve(), stop, onCrash: () => {}, info };
   }
 
   /**

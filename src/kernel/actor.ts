@@ -42,6 +42,29 @@ export type ActorFactory<M, R> = (ctx: ActorContext<M, R>) => ActorLogic<M, R> |
 
 export type ExitReason = { kind: 'stopped' } | { kind: 'crashed'; error: Error };
 
+/**
+ * One node of the live supervision tree (`GET /api/v1/actors`, `xyn ps`),
+ * what Erlang's observer shows of a process. Counters are plain integers
+ * bumped on paths that run anyway; nothing is counted per shard.
+ */
+export interface ActorInfo {
+  /** 'root', 'audit', 'autonomy', 'hxo', 'pool', 'thread:0' … */
+  name: string;
+  /** 'supervisor' | 'topic' | 'local' | 'worker' | 'pool' | 'shard-worker' | 'engine' … */
+  kind: string;
+  /** running | restarting | halted | stopped | failed | crashed | new | idle | busy … */
+  state: string;
+  /** Messages waiting (a topic actor: events delivered, not yet handled; a pool: tasks queued; a thread: tasks on it). */
+  mailbox: number;
+  /** Messages, events or tasks handled so far, across incarnations (a supervisor: crashes of its children). */
+  handled: number;
+  /** Restarts so far (a supervisor: the restarts it performed; a thread: times its slot's thread was replaced). */
+  restarts: number;
+  /** Epoch ms the current incarnation started; null when it is not running. */
+  started_at: number | null;
+  children?: ActorInfo[];
+}
+
 /** What a supervisor needs from a child: start it, stop it, hear when it dies. */
 export interface Supervisable {
   readonly id: string;
@@ -53,22 +76,8 @@ export interface Supervisable {
   stop(): Promise<void>;
   /** Called once per incarnation that crashes (not on an orderly stop). */
   onCrash(listener: (error: Error) => void): void;
-}
-
-/** One actor of the live tree, as `GET /api/v1/actors` and `xyn ps` show it. */
-export interface ActorInfo {
-  name: string;
-  kind: string;
-  state: string;
-  /** Messages waiting. */
-  mailbox: number;
-  /** Messages handled so far, across incarnations. */
-  handled: number;
-  /** Restarts so far. */
-  restarts: number;
-  /** Epoch ms the current incarnation started (null when not running). */
-  started_at: number | null;
-  children?: ActorInfo[];
+  /** How it is doing now, for the supervision tree. */
+  info(): ActorInfo;
 }
 
 /** Lifecycle notices the kernel turns into `xyn.kernel.*` events. */

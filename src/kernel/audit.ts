@@ -16,7 +16,7 @@ import type { Bus } from './bus.ts';
 import { TopicActor } from './topic-actor.ts';
 import { compilePattern } from './topic.ts';
 import type { EventMeta, XynEvent } from '../core/event.ts';
-import type { Supervisable } from './actor.ts';
+import type { ActorInfo, Supervisable } from './actor.ts';
 import { canonicalEncode } from '../core/canonical.ts';
 import type { Store } from '../store/env.ts';
 
@@ -92,6 +92,10 @@ export class AuditTrail implements Supervisable {
 
   onCrash(listener: (error: Error) => void): void {
     this.actor.onCrash(listener);
+  }
+
+  info(): ActorInfo {
+    return this.actor.info();
   }
 
   /** The seq of the last event recorded (0 for none), read from the trail. */

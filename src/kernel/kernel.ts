@@ -1,9 +1,9 @@
 /**
  * Boots a node's kernel: the store, the event log and bus, the audit trail
- * under the root supervisor, the shard-worker pool, and the event log's
- * retention (a pass at start, then every minute). Every lifecycle
- * notice (start, stop, crash, restart, thread replaced) becomes a
- * `xyn.kernel.*` event and a log line.
+ * and the (for now empty) `xyn` supervisor under the root supervisor, the
+ * shard-worker pool, and the event log's retention (a pass at start, then
+ * every minute). Every lifecycle notice (start, stop, crash, restart, thread
+ * replaced) becomes a `xyn.kernel.*` event and a log line.
  *
  *   const kernel = await startKernel(loadConfig());
  *   ...
@@ -22,7 +22,7 @@ import { Supervisor } from './supervisor.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Config } from './config.ts';
-import type { KernelNotice } from './actor.ts';
+import type { ActorInfo, KernelNotice } from './actor.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface Kernel {
@@ -39,6 +39,10 @@ export interface Kernel {
   /** Trims the event log by XYN_EVENTS_RETAIN_DAYS and XYN_EVENTS_MAX_BYTES. */
   readonly retention: EventRetention;
   readonly root: Supervisor;
+  /** Under root: where workflow runs are supervised (empty until they come). */
+  readonly xyn: Supervisor;
+  /** The live supervision tree (`GET /api/v1/actors`, `xyn ps`): root with its children, then the pool and its threads. */
+  actors(): ActorInfo;
   /** Turns a lifecycle notice into a kernel event and a log line. */
   readonly notice: KernelNotice;
   stop(): Promise<void>;
@@ -92,7 +96,8 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   };
 
   const audit = new AuditTrail(store, bus, (write) => space.retrying(write));
-  const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit]);
+  const xyn = new Supervisor('xyn', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, []);
+  const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit, xyn]);
   root.onCrash((error) => log.fatal({ err: error }, 'root supervisor gave up'));
   const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY });
   await root.start();
@@ -131,5 +136,11 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
       log.flush();
     })());
 
-  return { config, log, store, space, events, bus, cas: new Cas(store), audit, pool, retention, root, notice, stop };
+  // The pool is shown under root, though root does not supervise it (WorkerPool.info says why).
+  const actors = (): ActorInfo => {
+    const tree = root.info();
+    return { ...tree, children: [...(tree.children ?? []), pool.info()] };
+  };
+
+  return { config, log, store, space, events, bus, cas: new Cas(store), audit, pool, retention, root, xyn, actors, notice, stop };
 }

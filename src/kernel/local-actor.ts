@@ -11,6 +11,7 @@
 import {
   ActorStoppedError,
   type ActorFactory,
+  type ActorInfo,
   type ActorLogic,
   type ActorRef,
   type AskOptions,
@@ -29,6 +30,9 @@ export class LocalActor<M = unknown, R = unknown> implements ActorRef<M, R>, Sup
   private status: Status = 'new';
   private processing = false;
   private incarnation = 0;
+  /** For info(): messages handled (answered or thrown on), when this incarnation started. */
+  private handled = 0;
+  private startedAt: number | null = null;
   private readonly crashListeners: ((error: Error) => void)[] = [];
 
   constructor(
@@ -58,6 +62,7 @@ export class LocalActor<M = unknown, R = unknown> implements ActorRef<M, R>, Sup
     this.incarnation++;
     this.logic = await this.factory({ self: this, incarnation: this.incarnation });
     this.status = 'running';
+    this.startedAt = Date.now();
     this.notice('xyn.kernel.actor.started', { actor: this.id, incarnation: this.incarnation, thread: 'main' });
     this.kick();
   }
@@ -83,6 +88,11 @@ export class LocalActor<M = unknown, R = unknown> implements ActorRef<M, R>, Sup
 
   onCrash(listener: (error: Error) => void): void {
     this.crashListeners.push(listener);
+  }
+
+  info(): ActorInfo {
+    const startedAt = this.status === 'running' ? this.startedAt : null;
+    return { name: this.id, kind: 'local', state: this.status, mailbox: this.mailbox.size, handled: this.handled, restarts: Math.max(0, this.incarnation - 1), started_at: startedAt };
   }
 
   get queued(): number {
@@ -114,6 +124,8 @@ export class LocalActor<M = unknown, R = unknown> implements ActorRef<M, R>, Sup
           envelope.reply?.reject(error);
           this.crash(error);
           return;
+        } finally {
+          this.handled++;
         }
       }
     } finally {

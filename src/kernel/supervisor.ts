@@ -17,7 +17,7 @@
  *   await sup.start();
  */
 import { XynError, registerErrorClass } from '../core/errors.ts';
-import type { KernelNotice, Supervisable } from './actor.ts';
+import type { ActorInfo, KernelNotice, Supervisable } from './actor.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
@@ -58,6 +58,11 @@ export class Supervisor implements Supervisable {
   private queue: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
   private readonly notice: KernelNotice;
+  /** For info(): starts, restarts performed and crashes handled (all time), when it last started. */
+  private starts = 0;
+  private performed = 0;
+  private crashesHandled = 0;
+  private startedAt: number | null = null;
 
   constructor(
     readonly id: string,
@@ -89,18 +94,22 @@ export class Supervisor implements Supervisable {
     // A restart by the parent begins with a clean restart history.
     this.restarts = [];
     this.state = 'running';
+    this.starts++;
+    this.startedAt = Date.now();
     for (const child of this.children) await child.start();
   }
 
   async halt(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'new';
+    this.startedAt = null;
     await this.haltAll(this.children);
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    this.startedAt = null;
     for (const c of [...this.children].reverse()) await c.stop();
   }
 
@@ -111,6 +120,13 @@ export class Supervisor implements Supervisable {
   /** Whether it runs its children now (a child added now starts at once). */
   get running(): boolean {
     return this.state === 'running';
+  }
+
+  /** The supervisor and, in order, its children's info. */
+  info(): ActorInfo {
+    const state = this.state === 'new' && this.starts > 0 ? 'halted' : this.state;
+    const children = this.children.map((c) => c.info());
+    return { name: this.id, kind: 'supervisor', state, mailbox: 0, handled: this.crashesHandled, restarts: this.performed, started_at: this.startedAt, children };
   }
 
   /** Restart timestamps inside the current window (exposed for status and tests). */
@@ -129,12 +145,14 @@ export class Supervisor implements Supervisable {
 
   private async handleCrash(child: Supervisable, error: Error): Promise<void> {
     if (this.state !== 'running') return;
+    this.crashesHandled++;
     this.prune();
     if (this.restarts.length >= this.options.maxRestarts) {
       await this.giveUp(error);
       return;
     }
     this.restarts.push(this.clock.now());
+    this.performed++;
     const index = this.children.indexOf(child);
     const affected =
       this.options.strategy === 'one_for_one'
@@ -166,6 +184,7 @@ export class Supervisor implements Supervisable {
   private async giveUp(lastError: Error): Promise<void> {
     const error = new RestartIntensityError(this.id, this.restarts.length, this.options.withinMs, lastError.message);
     this.state = 'failed';
+    this.startedAt = null;
     await this.haltAll(this.children);
     this.notice('xyn.kernel.supervisor.escalated', { supervisor: this.id, error: error.message });
     for (const listener of this.crashListeners) listener(error);

@@ -15,7 +15,7 @@
 import type { Bus } from './bus.ts';
 import type { XynEvent } from '../core/event.ts';
 import type { Delivery, Subscription } from './subscription.ts';
-import type { Supervisable } from './actor.ts';
+import type { ActorInfo, Supervisable } from './actor.ts';
 
 export interface TopicActorOptions {
   /** Where (after which seq) to start on every (re)start; by default after the last event taken, or from now. */
@@ -30,6 +30,12 @@ export class TopicActor implements Supervisable {
   private readonly crashListeners: ((error: Error) => void)[] = [];
   /** The last event taken (handled, or thrown on): a restart goes on after it. */
   private lastSeq: number | undefined;
+  /** For info(): what it is doing, (re)starts, events handled (its handler returned), the batch in hand, when it last started. */
+  private state: 'new' | 'running' | 'crashed' | 'halted' | 'stopped' = 'new';
+  private starts = 0;
+  private handled = 0;
+  private inHand = 0;
+  private startedAt: number | null = null;
 
   constructor(
     readonly id: string,
@@ -44,8 +50,14 @@ export class TopicActor implements Supervisable {
     const since = this.options.since?.() ?? this.lastSeq ?? this.bus.lastSeq;
     const sub = this.bus.subscribe(this.topics, { since, lag: 'replay', queueSize: 1024, pin: true });
     this.sub = sub;
+    this.state = 'running';
+    this.starts++;
+    this.startedAt = Date.now();
     this.loop = this.consume(sub).catch((err: unknown) => {
       this.loop = null;
+      this.state = 'crashed';
+      this.startedAt = null;
+      this.inHand = 0;
       sub.unsubscribe();
       const error = err instanceof Error ? err : new Error(String(err));
       for (const listener of this.crashListeners) listener(error);
@@ -54,18 +66,27 @@ export class TopicActor implements Supervisable {
 
   async halt(): Promise<void> {
     const loop = this.loop;
+    if (loop) this.state = 'halted';
+    this.startedAt = null;
     this.sub?.unsubscribe();
     this.sub = null;
     this.loop = null;
     await loop;
   }
 
-  stop(): Promise<void> {
-    return this.halt();
+  async stop(): Promise<void> {
+    await this.halt();
+    this.state = 'stopped';
   }
 
   onCrash(listener: (error: Error) => void): void {
     this.crashListeners.push(listener);
+  }
+
+  /** Waiting: what the subscription holds (not what it has yet to read back from the log) and the batch in hand. */
+  info(): ActorInfo {
+    const mailbox = this.inHand + (this.sub?.stats().queued ?? 0);
+    return { name: this.id, kind: 'topic', state: this.state, mailbox, handled: this.handled, restarts: Math.max(0, this.starts - 1), started_at: this.startedAt };
   }
 
   /** Takes what is ready (up to `batch`), hands it over, then waits for more. */
@@ -78,7 +99,10 @@ export class TopicActor implements Supervisable {
       }
       if (batch.length === 0) continue;
       this.lastSeq = (batch[batch.length - 1] as XynEvent).seq;
+      this.inHand = batch.length;
       await this.handle(batch);
+      this.handled += batch.length;
+      this.inHand = 0;
     }
   }
 }

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import {
   ActorStoppedError,
   WorkerExitError,
+  type ActorInfo,
   type ActorRef,
   type AskOptions,
   type KernelNotice,
@@ -58,6 +59,9 @@ export class WorkerActor<M = unknown, R = unknown> implements ActorRef<M, R>, Su
   private incarnation = 0;
   private readonly crashListeners: ((error: Error) => void)[] = [];
   private readonly notice: KernelNotice;
+  /** For info(): messages the thread answered (a reply or a crash), when this incarnation started. */
+  private handled = 0;
+  private startedAt: number | null = null;
 
   constructor(
     readonly id: string,
@@ -140,6 +144,7 @@ export class WorkerActor<M = unknown, R = unknown> implements ActorRef<M, R>, Su
       clearTimeout(timer);
     }
     this.status = 'running';
+    this.startedAt = Date.now();
     this.notice('xyn.kernel.actor.started', {
       actor: this.id,
       incarnation: this.incarnation,
@@ -187,6 +192,12 @@ export class WorkerActor<M = unknown, R = unknown> implements ActorRef<M, R>, Su
     this.crashListeners.push(listener);
   }
 
+  /** Waiting: the mailbox and what the thread holds, not yet answered. */
+  info(): ActorInfo {
+    const startedAt = this.status === 'running' ? this.startedAt : null;
+    return { name: this.id, kind: 'worker', state: this.status, mailbox: this.mailbox.size + this.inflight.size, handled: this.handled, restarts: Math.max(0, this.incarnation - 1), started_at: startedAt };
+  }
+
   private assertOpen(): void {
     if (this.status === 'stopped') throw new ActorStoppedError(this.id, 'stopped');
   }
@@ -218,12 +229,14 @@ export class WorkerActor<M = unknown, R = unknown> implements ActorRef<M, R>, Su
         case 'done': {
           const envelope = this.inflight.get(item.n);
           this.inflight.delete(item.n);
+          this.handled++;
           envelope?.reply?.resolve(item.v as R);
           break;
         }
         case 'crash': {
           const envelope = this.inflight.get(item.n);
           this.inflight.delete(item.n);
+          this.handled++;
           const error = deserializeError(item.e);
           envelope?.reply?.reject(error);
           this.crash(inc, error);

@@ -27,9 +27,10 @@
 import { Piscina } from 'piscina';
 import { decode, encode } from '../core/codec.ts';
 import { deserializeError, XynError, registerErrorClass } from '../core/errors.ts';
-import { WorkerExitError, type KernelNotice } from './actor.ts';
+import { WorkerExitError, type ActorInfo, type KernelNotice } from './actor.ts';
 import { workerEntry, type WorkerEntry } from './worker-entry.ts';
 import { ProgressBoard } from './progress-board.ts';
+import { PoolThreads, type PoolThread } from './pool-threads.ts';
 import type { BatchResult, ItemsTask, PoolWorkerData } from './batch-protocol.ts';
 
 export interface WorkerPoolOptions {
@@ -115,6 +116,10 @@ export class WorkerPool {
   private completed = 0;
   private replaced = 0;
   private closed = false;
+  /** For info(): tasks that ended with an answer (batches, not shards), each thread's share, since when the pool runs. */
+  private tasksDone = 0;
+  private readonly threadSlots = new PoolThreads();
+  private readonly startedAt = Date.now();
 
   constructor(readonly options: WorkerPoolOptions) {
     const entry = options.entry ?? workerEntry('shard-worker');
@@ -138,7 +143,9 @@ export class WorkerPool {
       // Callers bound themselves (slots); Piscina's own queue may hold them all.
       maxQueue: Number.POSITIVE_INFINITY,
     });
+    this.pool.on('workerCreate', (thread: PoolThread) => this.threadSlots.created(thread));
     this.pool.on('workerDestroy', () => {
+      this.threadSlots.destroyed();
       if (this.closed) return;
       this.replaced++;
       this.notice('xyn.kernel.worker.replaced', { pool: 'shard-worker', replaced: this.replaced });
@@ -170,9 +177,15 @@ export class WorkerPool {
     signal?.addEventListener('abort', onCancel, { once: true });
     try {
       const full = { ...task, slot };
-      if (options.encode === false) return await this.pool.run(full);
-      const bytes = encode(full);
-      return decode(await this.pool.run(bytes, { transferList: [bytes.buffer as ArrayBuffer] }));
+      let answer: unknown;
+      if (options.encode === false) answer = await this.pool.run(full);
+      else {
+        const bytes = encode(full);
+        answer = decode(await this.pool.run(bytes, { transferList: [bytes.buffer as ArrayBuffer] }));
+      }
+      this.tasksDone++;
+      this.threadSlots.completed(this.board.read(slot).threadId);
+      return answer;
     } catch (err) {
       const { startedAt, position, threadId } = this.board.read(slot);
       if (signal?.aborted) throw new TaskCancelledError(startedAt > 0 ? position : -1);
@@ -225,12 +238,29 @@ export class WorkerPool {
   stats(): { size: number; queued: number; in_flight: number; completed_batches: number; replaced_threads: number; utilization: number } {
     return {
       size: this.options.size,
-      queued: this.pool.queueSize + this.slotWaiters.length,
+      queued: this.queued,
       in_flight: this.board.slots - this.freeSlots.length,
       completed_batches: this.completed,
       replaced_threads: this.replaced,
       utilization: this.pool.utilization,
     };
+  }
+
+  /**
+   * The pool and its threads for the supervision tree. Shown under root but
+   * supervised by no one there: Piscina replaces a dead thread itself (and
+   * `run` retries the batch it held), so a supervisor would have nothing to
+   * restart; and the kernel closes the pool only after root's children have
+   * stopped (plans drain their batches through it).
+   */
+  info(): ActorInfo {
+    const children = this.threadSlots.info(this.closed);
+    return { name: 'pool', kind: 'pool', state: this.closed ? 'stopped' : 'running', mailbox: this.queued, handled: this.tasksDone, restarts: this.replaced, started_at: this.closed ? null : this.startedAt, children };
+  }
+
+  /** Tasks waiting for a thread (in Piscina's queue) or for a slot. */
+  private get queued(): number {
+    return this.pool.queueSize + this.slotWaiters.length;
   }
 
   async close(): Promise<void> {

@@ -13,13 +13,14 @@
  */
 import type { XynEvent } from '../core/event.ts';
 import type { PlanReport, PlanStatus } from '../hxo/report.ts';
+import type { ActorTree, ActorView } from '../api/routes/actors.ts';
 import { subscribe, type SubscribeOptions } from './event-stream.ts';
 import { callNode, type NodeAddress } from './http.ts';
 
 export { verifyReport, type ReportVerification } from '../hxo/verify-report.ts';
 export { ApiRefusedError, NodeError, NodeUnreachableError } from './http.ts';
 export { StreamRefusedError, StreamTruncatedError, type SubscribeOptions } from './event-stream.ts';
-export type { PlanReport, PlanStatus, XynEvent };
+export type { ActorTree, ActorView, PlanReport, PlanStatus, XynEvent };
 
 export interface SubmitOptions {
   /** Carried on every event of the plan (`X-Correlation-Id`). */
@@ -65,6 +66,11 @@ export class XynClient {
 
   abort(planId: string): Promise<{ plan_id: string; aborting: boolean }> {
     return callNode(this.node, 'POST', `/api/hxo/abort/${encodeURIComponent(planId)}`, {});
+  }
+
+  /** The node's live supervision tree (what `xyn ps` prints). */
+  actors(): Promise<ActorTree> {
+    return callNode(this.node, 'GET', '/api/v1/actors');
   }
 
   readonly tokens = {

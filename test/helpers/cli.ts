@@ -4,7 +4,11 @@
  * (two worker threads unless `env` says otherwise).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -90,4 +94,30 @@ export function startServe(dataDir: string, port = 0, env: Record<string, string
       });
     });
   });
+}
+
+/** The admiral token a first `xyn serve` printed, once, on its stderr. */
+export function admiralToken(serving: Serving): string {
+  const printed = /\n(xyn_[A-Za-z0-9_-]{43})\n/.exec(serving.stderr());
+  if (!printed) throw new Error(`no admiral token in the node's stderr: ${serving.stderr()}`);
+  return printed[1] as string;
+}
+
+/**
+ * A `xyn serve` for a whole suite, on a data dir in a temp dir of its own:
+ * started before the suite's tests, stopped (and the temp dir removed) after;
+ * the returned object holds it once it is up, with the admiral token.
+ */
+export function servePerSuite(env: Record<string, string> = {}): { dir: string; data: string; serve: Serving; admiral: string } {
+  const tmp = mkdtempSync(join(tmpdir(), 'xyn-test-'));
+  const suite = { dir: tmp, data: join(tmp, 'data') } as { dir: string; data: string; serve: Serving; admiral: string };
+  beforeAll(async () => {
+    suite.serve = await startServe(suite.data, 0, env);
+    suite.admiral = admiralToken(suite.serve);
+  }, 60_000);
+  afterAll(async () => {
+    if (suite.serve?.child.exitCode === null) await suite.serve.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return suite;
 }
