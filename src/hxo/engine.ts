@@ -11,6 +11,7 @@
  * starts the autonomy actor that answers them and applies the heals it gets
  * (genesis-link.ts), journaling each split (split-journal.ts).
  *
+ *   const kernel = await startKernel(config, { poolTasks: HXO_POOL_TASKS });
  *   const engine = new HxoEngine(kernel);
  *   const { planId, finished } = await engine.submit(readPlanFile('plan.yaml'), { baseDir: '.' });
  *   const report = await finished;
@@ -50,6 +51,7 @@ import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 import { checkResumable, checkUnchanged } from './plan-resume.ts';
 import { PlanSpace } from './storage-pause.ts';
+import { HXO_POOL_TASKS } from './pool-tasks.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -109,6 +111,9 @@ export class HxoEngine {
     readonly registry = new JobKindRegistry(),
   ) {
     const { config } = kernel;
+    for (const t of Object.keys(HXO_POOL_TASKS)) {
+      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/pool-tasks.ts)`);
+    }
     this.scheduler = new Scheduler(Math.min(config.HXO_MAX_CONCURRENCY, kernel.pool.size * 2 + 2));
     this.plans = kernel.store.db<string, PlanRecord>(PLANS_DB);
     this.meta = kernel.store.db<string, { plan_id: string; at: string }>('meta');
