@@ -29,6 +29,7 @@ import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
 import { HxoEngine } from '../src/hxo/engine.ts';
+import { HXO_POOL_TASKS } from '../src/hxo/pool-tasks.ts';
 import type { PlanReport } from '../src/hxo/report.ts';
 import { startApiServer } from '../src/api/server.ts';
 import { Router } from '../src/api/router.ts';
@@ -159,7 +160,7 @@ interface UnderLoad {
  */
 async function planUnderLoad(priority: 'low' | 'idle', token: string): Promise<UnderLoad> {
   const data = mkdtempSync(join(tmpdir(), 'xyn-bench-api-load-'));
-  const k = await startKernel(loadConfig({ env: { XYN_DATA_DIR: data, XYN_WORKERS: '2', XYN_WORKER_PRIORITY: priority, XYN_AUTH: 'open', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } }), { log: createLogger('warn', 'stderr') });
+  const k = await startKernel(loadConfig({ env: { XYN_DATA_DIR: data, XYN_WORKERS: '2', XYN_WORKER_PRIORITY: priority, XYN_AUTH: 'open', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } }), { log: createLogger('warn', 'stderr'), poolTasks: HXO_POOL_TASKS });
   const e = new HxoEngine(k);
   const s = await startApiServer({ kernel: k, engine: e, host: '127.0.0.1', port: 0 });
   try {
@@ -210,7 +211,7 @@ function median(values: number[]): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'xyn-bench-api-'));
 const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '2', HXO_MAX_SHARDS: String(Math.max(1_000_000, shards)) } });
-const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
+const kernel = await startKernel(config, { log: createLogger('warn', 'stderr'), poolTasks: HXO_POOL_TASKS });
 const engine = new HxoEngine(kernel);
 const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0, ungatedPort: 0 });
 const tokens = new TokenStore(kernel.store);

@@ -16,6 +16,7 @@ import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
 import { HxoEngine } from '../src/hxo/engine.ts';
+import { HXO_POOL_TASKS } from '../src/hxo/pool-tasks.ts';
 import { positiveIntArg } from './lib.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'xyn-plans-'));
 const config = loadConfig({ env: { ...process.env, XYN_DATA_DIR: dir, HXO_MAX_SHARDS: String(shards), XYN_GC_INTERVAL_MS: '0' } });
 
 async function runPlans(from: number, count: number): Promise<{ n: number; total: number; execute: number; storeMib: number }[]> {
-  const kernel = await startKernel(config, { log: createLogger('warn', 'stderr') });
+  const kernel = await startKernel(config, { log: createLogger('warn', 'stderr'), poolTasks: HXO_POOL_TASKS });
   const engine = new HxoEngine(kernel);
   const out = [];
   try {

@@ -4,7 +4,9 @@
  * allocation around ~0.1 µs of hashing. These functions write into buffers
  * the caller owns (no allocation) and hash whole Merkle blocks in one call.
  * They use the OpenSSL that Node itself links (its headers ship with Node).
- * src/hxo/sha256.ts falls back to node:crypto when this addon is not built.
+ * src/kernel/sha256.ts (sha256Into) and src/hxo/leaf-hash.ts (perfectRoots,
+ * shardDone) bind them; their callers fall back to node:crypto when this
+ * addon is not built.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>

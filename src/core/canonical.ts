@@ -8,12 +8,13 @@
  * per-call setup for values that small. So the shapes shard values have —
  * plain objects, arrays, ASCII strings, 32-bit integers, booleans, null — are
  * written directly here, and anything else goes through msgpackr after
- * sorting its keys.
+ * sorting its keys. A layer above can also write a map piece by piece
+ * (`beginCanonical` …), as hxo/address.ts writes a shard's address frame.
  *
  * Invariant: for every value the direct writer accepts, its bytes are exactly
  * msgpackr's (`useRecords: false`) of the key-sorted value: maps always with a
  * map16 header (msgpackr's fixed-size map header), keys in sorted order,
- * minimal headers for strings, arrays and integers. test/kernel/canonical
+ * minimal headers for strings, arrays and integers. test/core/canonical.test.ts
  * checks this against msgpackr on generated values.
  */
 import { Packr } from 'msgpackr';
@@ -96,49 +97,65 @@ function written(): Uint8Array {
  * that look like array indexes).
  */
 export function writeCanonical(value: unknown): Uint8Array | undefined {
-  pos = 0;
-  frameInputStart = -1;
+  beginCanonical();
   return writeValue(value) === GIVE_UP ? undefined : written();
 }
 
-/** Where the input's bytes lie in buf after an address frame ([start, end); start -1 when buf holds no frame). */
-let frameInputStart = -1;
-let frameInputEnd = -1;
+/** Counts the encodes into the scratch buffer: a piece's place is good only while no other encode has begun. */
+let serial = 0;
 
 /**
- * The canonical bytes of `{executor, input, kind}` (a shard's address frame)
- * without building the wrapper object; same contract as `writeCanonical`.
+ * Canonical bytes written piece by piece into the same scratch buffer, for a
+ * layer above that frames a value in a fixed map without building the map
+ * object (hxo/address.ts: a shard's address frame). Begin, write the map's
+ * header, then each key and value in sorted key order; a piece that returns
+ * false has a shape left to msgpackr (what was written is then void). The
+ * bytes are `canonicalPieces()`, a view as writeCanonical's;
+ * `canonicalOffset()` marks where a piece lies in them, and `copyCanonical`
+ * copies it out until the next encode begins. Returns the encode's serial.
  */
-export function writeAddressFrame(kind: string, executor: string, input: unknown): Uint8Array | undefined {
+export function beginCanonical(): number {
   pos = 0;
-  frameInputStart = -1;
+  return ++serial;
+}
+
+/** A map of `size` entries (the map16 header msgpackr writes for every map). */
+export function canonicalMapHeader(size: number): void {
   ensure(3);
   buf[pos++] = 0xde;
-  buf[pos++] = 0;
-  buf[pos++] = 3;
-  writeString('executor');
-  if (writeString(executor) === GIVE_UP) return undefined;
-  writeString('input');
-  const start = pos;
-  if (writeValue(input) === GIVE_UP) return undefined;
-  const end = pos;
-  writeString('kind');
-  if (writeString(kind) === GIVE_UP) return undefined;
-  frameInputStart = start;
-  frameInputEnd = end;
+  buf[pos++] = size >>> 8;
+  buf[pos++] = size & 0xff;
+}
+
+/** Writes a string (a map's key, say); false when it is not ASCII. */
+export function canonicalString(s: string): boolean {
+  return writeString(s) !== GIVE_UP;
+}
+
+/** Writes any value the direct writer takes; false when it is msgpackr's. */
+export function canonicalValue(value: unknown): boolean {
+  return writeValue(value) !== GIVE_UP;
+}
+
+/** Where the next piece's bytes begin. */
+export function canonicalOffset(): number {
+  return pos;
+}
+
+/** The pieces written since beginCanonical, as a view the next encode overwrites. */
+export function canonicalPieces(): Uint8Array {
   return written();
 }
 
 /**
- * Copies the input's canonical bytes out of the address frame written last
- * (before any other encode) into `target`: the same bytes canonicalView(input)
- * would give, without encoding the input again. Returns their length, or -1
- * when the frame was not written by this writer (or `target` is too short).
+ * Copies bytes [start, end) of encode `of` (beginCanonical's serial) into
+ * `target` and returns their length; -1 when another encode has begun since
+ * (the bytes are gone) or `target` is too short.
  */
-export function copyFrameInput(target: Uint8Array): number {
-  if (frameInputStart < 0 || frameInputEnd - frameInputStart > target.length) return -1;
-  for (let k = frameInputStart; k < frameInputEnd; k++) target[k - frameInputStart] = buf[k] as number;
-  return frameInputEnd - frameInputStart;
+export function copyCanonical(of: number, start: number, end: number, target: Uint8Array): number {
+  if (of !== serial || end - start > target.length) return -1;
+  for (let k = start; k < end; k++) target[k - start] = buf[k] as number;
+  return end - start;
 }
 
 function ensure(extra: number): void {
@@ -265,10 +282,7 @@ function writeObject(o: Record<string, unknown>): typeof GIVE_UP | void {
   }
   if (defined >= 0x10000) return GIVE_UP;
   if (!sorted) keys.sort();
-  ensure(3);
-  buf[pos++] = 0xde;
-  buf[pos++] = defined >>> 8;
-  buf[pos++] = defined & 0xff;
+  canonicalMapHeader(defined);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const v = o[k];

@@ -36,7 +36,8 @@
  */
 import type { Database } from 'lmdb';
 import type { Store } from '../store/env.ts';
-import { sha256Into, shardDone } from '../kernel/sha256.ts';
+import { sha256Into } from '../kernel/sha256.ts';
+import { shardDone } from './leaf-hash.ts';
 import { leafHashInto } from './merkle.ts';
 import { CheckpointFormatError } from './engine-errors.ts';
 import { popcount, summarizeBlock, summaryDb, type SummaryDb } from './checkpoint-summary.ts';

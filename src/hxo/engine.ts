@@ -12,6 +12,7 @@
  * starts the autonomy actor that answers them and applies the heals it gets
  * (genesis-link.ts), journaling each split (split-journal.ts).
  *
+ *   const kernel = await startKernel(config, { poolTasks: HXO_POOL_TASKS });
  *   const engine = new HxoEngine(kernel);
  *   const { planId, finished } = await engine.submit(readPlanFile('plan.yaml'), { baseDir: '.' });
  *   const report = await finished;
@@ -42,6 +43,7 @@ import { checkResumable, checkUnchanged } from './plan-resume.ts';
 import type { PlanSpace } from './storage-pause.ts';
 import { PlanBook, type ReplaySelection } from './plan-book.ts';
 import { PlanLauncher } from './plan-launcher.ts';
+import { HXO_POOL_TASKS } from './pool-tasks.ts';
 
 export { storedReport, type PlanRecord } from './plan-records.ts';
 export { storedStatus } from './stored-status.ts';
@@ -87,6 +89,9 @@ export class HxoEngine {
     clock: Clock = systemClock,
   ) {
     const { config } = kernel;
+    for (const t of Object.keys(HXO_POOL_TASKS)) {
+      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/pool-tasks.ts)`);
+    }
     this.book = new PlanBook(kernel);
     const { plans, checkpoints, memo } = this.book;
     this.retention = new PlanRetention(kernel, plans, new PlanCollector(kernel.store, plans, checkpoints, memo), () => this.running());

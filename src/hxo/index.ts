@@ -7,6 +7,8 @@ export { CheckpointFormatError, NodeStoppingError, PlanChangedError, PlanCollect
 export type { PlanReport, PlanStatus, StageStats } from './report.ts';
 export { verifyReport, type ReportVerification } from './verify-report.ts';
 export { shardAddress } from './address.ts';
+export type { ExecutorModule, ShardContext } from './executor-loader.ts';
+export { HXO_POOL_TASKS } from './pool-tasks.ts';
 export { newestFirst, storedPlans, type PlanListState, type PlanSummary } from './plan-list.ts';
 export { type OutputPage, type OutputRow, type OutputQuery } from './plan-outputs.ts';
 export { fromOutputJson, toOutputJson } from './output-json.ts';

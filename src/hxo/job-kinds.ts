@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { byAssetBucket, byDagDepth, byFileSize, byModule, byRange, byRouteMap, bySqlBatch, erased, type Partitioner } from './partitioners.ts';
 import { PlanError } from './engine-errors.ts';
 import { moduleFile } from './plan-modules.ts';
-import { moduleTag, registerModuleTags, taggedModuleUrl } from '../kernel/module-tags.ts';
+import { moduleTag, registerModuleTags, taggedModuleUrl } from './module-tags.ts';
 import { canonicalView } from '../core/canonical.ts';
 
 export interface SafetyPolicy {

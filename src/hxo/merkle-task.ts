@@ -12,21 +12,21 @@
  * is hashed twice.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { perfectRoots } from '../kernel/sha256.ts';
+import type { PoolTask } from '../kernel/pool-protocol.ts';
+import { perfectRoots } from './leaf-hash.ts';
 import { HASH_BYTES, merkleRoot, nodeHash, splitPoint, type InclusionProof, type ProofStep } from './merkle.ts';
 
 export const BLOCK = 1024;
 
-export interface MerkleTask {
+export interface MerkleTask extends PoolTask {
   t: 'merkle';
-  slot: number;
   leaves: SharedArrayBuffer;
   /** Block indices [from, to): block b covers leaves [b·BLOCK, (b+1)·BLOCK). */
   from: number;
   to: number;
 }
 
-/** Worker side: the roots of blocks [from, to), 32 bytes each. */
+/** Worker side, the `merkle` task (pool-tasks.ts): the roots of blocks [from, to), 32 bytes each. */
 export function blockRoots(task: MerkleTask): Uint8Array {
   const leaves = new Uint8Array(task.leaves);
   const out = new Uint8Array((task.to - task.from) * HASH_BYTES);

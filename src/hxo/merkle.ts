@@ -17,7 +17,8 @@
  * createHash for 49- and 65-byte inputs, which is all a Merkle tree ever hashes.
  */
 import { hash } from 'node:crypto';
-import { perfectRoots, sha256Into } from '../kernel/sha256.ts';
+import { sha256Into } from '../kernel/sha256.ts';
+import { perfectRoots } from './leaf-hash.ts';
 import { MerkleInputError } from './errors.ts';
 
 export const HASH_BYTES = 32;

@@ -1,5 +1,6 @@
 /**
- * Worker side of shard execution: one batch of a stage's shards, in a pool thread.
+ * Worker side of shard execution: one batch of a stage's shards, in a pool
+ * thread (the pool's `shards` task: pool-tasks.ts).
  *
  * For each shard: its address (cas_id), a memo lookup when the batch names
  * an earlier run to reuse from, the executor (async ones raced against the
@@ -16,15 +17,14 @@
  * the same address (128 bits) whose stored output still hashes to its digest.
  */
 import { openStore, type Store } from '../store/env.ts';
-import { loadExecutor, type Executor } from '../kernel/executor-loader.ts';
-import type { ShardContext } from '../kernel/batch-protocol.ts';
+import { loadExecutor, type Executor, type ShardContext } from './executor-loader.ts';
 import { sha256 } from '../kernel/sha256.ts';
 import type { Database } from 'lmdb';
 import { addCasRefs, casDb, casRefsDb, type CasRefsDb } from '../store/cas.ts';
-import type { ProgressBoard } from '../kernel/progress-board.ts';
-import { canonicalView, copyFrameInput } from '../core/canonical.ts';
+import type { PoolTask, PoolThread } from '../kernel/pool-protocol.ts';
+import { canonicalView } from '../core/canonical.ts';
 import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
-import { casIdAt, shardAddressInto } from './address.ts';
+import { casIdAt, copyFrameInput, shardAddressInto } from './address.ts';
 import { isRetryable, serializeError, type SerializedError } from '../core/errors.ts';
 import { StorageFullError } from '../store/errors.ts';
 import { ShardTimeoutError } from './engine-errors.ts';
@@ -47,9 +47,8 @@ import {
 } from './checkpoint-records.ts';
 import type { MemoSource } from './memo.ts';
 
-export interface ShardBatchTask {
+export interface ShardBatchTask extends PoolTask {
   t: 'shards';
-  slot: number;
   plan_id: string;
   stage_index: number;
   kind: string;
@@ -110,10 +109,11 @@ function openDbs(path: string): void {
   refs = casRefsDb(store);
 }
 
-
-export async function runShardBatch(task: ShardBatchTask, board: ProgressBoard, storePath: string | null, threadId: number): Promise<ShardBatchResult> {
-  if (!storePath) throw new Error('the shard-worker pool was started without a store path');
-  openDbs(storePath);
+/** The `shards` task (pool-tasks.ts). */
+export async function runShardBatch(task: ShardBatchTask, thread: PoolThread): Promise<ShardBatchResult> {
+  const { board, threadId } = thread;
+  if (!thread.store) throw new Error('the shard-worker pool was started without a store path');
+  openDbs(thread.store);
   const { runs } = task;
   let n = 0;
   for (let r = 1; r < runs.length; r += 3) n += runs[r] as number;

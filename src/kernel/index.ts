@@ -1,10 +1,10 @@
-/** The kernel: actors, supervisors, the bus, the audit trail, config and logs. */
+/** The kernel: actors, supervisors, the worker pool, the bus, the audit trail, config and logs. */
 export * from './actor.ts';
 export { LocalActor, DEFAULT_ASK_TIMEOUT_MS } from './local-actor.ts';
 export { WorkerActor, type WorkerActorOptions } from './worker-actor.ts';
 export { Supervisor, RestartIntensityError, type Strategy, type SupervisorOptions } from './supervisor.ts';
 export { WorkerPool, type ItemResult, type WorkerPoolOptions } from './worker-pool.ts';
-export type { ExecutorModule } from './batch-protocol.ts';
+export type { PoolTask, PoolThread, TaskHandler } from './pool-protocol.ts';
 export { Bus, type SubscribeOptions, type HistoryQuery } from './bus.ts';
 export { Subscription, type Delivery, type LagPolicy } from './subscription.ts';
 export { EventBatcher, type EventBatcherOptions } from './event-batcher.ts';

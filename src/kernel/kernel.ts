@@ -1,11 +1,12 @@
 /**
  * Boots a node's kernel: the store, the event log and bus, the audit trail
  * and the (for now empty) `xyn` supervisor under the root supervisor, the
- * shard-worker pool, and the event log's retention (a pass at start, then
- * every minute). Every lifecycle notice (start, stop, crash, restart, thread
+ * worker pool (running the task types the layers above give it:
+ * `poolTasks`), and the event log's retention (a pass at start, then every
+ * minute). Every lifecycle notice (start, stop, crash, restart, thread
  * replaced) becomes a `xyn.kernel.*` event and a log line.
  *
- *   const kernel = await startKernel(loadConfig());
+ *   const kernel = await startKernel(loadConfig(), { poolTasks: HXO_POOL_TASKS });
  *   ...
  *   await kernel.stop();
  */
@@ -54,6 +55,8 @@ export interface StartKernelOptions {
   clock?: Clock;
   /** false: writes that find the disk full give up instead of waiting for space (`xyn run` stops then). Default true. */
   waitForSpace?: boolean;
+  /** The task types of the layers above that the worker pool runs (WorkerPoolOptions.tasks; the HXO engine needs hxo's HXO_POOL_TASKS). */
+  poolTasks?: Record<string, string>;
 }
 
 /** How often a running node trims its event log; a pass removes what aged out since the last. */
@@ -99,7 +102,7 @@ export async function startKernel(config: Config, options: StartKernelOptions = 
   const xyn = new Supervisor('xyn', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, []);
   const root = new Supervisor('root', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice }, [audit, xyn]);
   root.onCrash((error) => log.fatal({ err: error }, 'root supervisor gave up'));
-  const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY });
+  const pool = new WorkerPool({ size: config.XYN_WORKERS, notice, storePath: config.storePath, priority: config.XYN_WORKER_PRIORITY, ...(options.poolTasks ? { tasks: options.poolTasks } : {}) });
   await root.start();
   notice('xyn.kernel.started', { data_dir: config.dataDir, store: config.storePath, workers: config.XYN_WORKERS, pid: process.pid });
 

@@ -2,14 +2,15 @@
  * xyn's native addon (native/, built by `npm install` with node-gyp when
  * the machine can: scripts/build-native.mjs), loaded once; undefined when it
  * is not built or XYN_NATIVE_HASHING=0 — every user of it has a JS fallback.
+ *
+ * NativeAddon types the kernel's generic functions; the addon's Merkle-leaf
+ * functions are typed where they are used (src/hxo/leaf-hash.ts).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface NativeAddon {
   sha256Into(data: Uint8Array, out: Uint8Array, outOffset: number): void;
-  perfectRoots(leaves: Uint8Array, from: number, to: number, size: number, out: Uint8Array): void;
-  shardDone(output: Uint8Array, addresses: Uint8Array, checkpoint: Uint8Array, digests: Uint8Array, leaves: Uint8Array, j: number): void;
   /** Moves the calling thread to SCHED_IDLE (Linux); false where it cannot. */
   schedIdle(): boolean;
 }

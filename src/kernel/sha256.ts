@@ -7,7 +7,7 @@
  *   sha256Into(bytes, out, 32); // digest written at out[32..64)
  */
 import { hash } from 'node:crypto';
-import { native, type NativeAddon } from './native.ts';
+import { native } from './native.ts';
 
 /** True when the native addon is in use. */
 export const nativeHashing = native !== undefined;
@@ -22,17 +22,3 @@ export function sha256(data: Uint8Array): Buffer {
   sha256Into(data, out, 0);
   return out;
 }
-
-/**
- * Roots of perfect Merkle subtrees: for each block b in [from, to), the RFC
- * 9162 root of the `size` (a power of two, ≤ 1024) leaf hashes starting at
- * leaf b·size, written at out[(b − from)·32]. Undefined without the addon.
- */
-export const perfectRoots: NativeAddon['perfectRoots'] | undefined = native?.perfectRoots;
-
-/**
- * The hashing and byte layout of a done shard in one native call (see
- * encodeDoneShard in src/hxo/checkpoint-records.ts, which owns the layout).
- * Undefined without the addon.
- */
-export const shardDone: NativeAddon['shardDone'] | undefined = native?.shardDone;

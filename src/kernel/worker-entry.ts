@@ -5,6 +5,9 @@
  * `actors/tsx-bootstrap.mjs`, which registers tsx inside the thread and then
  * loads `actors/NAME.ts`: the same code, no build step. Either way the
  * thread's workerData must carry `xyn_entry`.
+ *
+ * Inside a thread, the modules it is told of by path or URL (an actor's, a
+ * pool task's) are imported with moduleSpecifier / importOnce.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -29,4 +32,22 @@ export function workerEntry(name: string): WorkerEntry {
 /** A module path or URL as an import() specifier. */
 export function moduleSpecifier(module: string): string {
   return /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
+}
+
+const imported = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * Imports a module (path or file URL) once per thread. `check` sees its
+ * specifier before the first import; if it throws, nothing is kept and the
+ * next call checks again.
+ */
+export function importOnce(module: string, check?: (specifier: string) => void): Promise<Record<string, unknown>> {
+  let loaded = imported.get(module);
+  if (!loaded) {
+    const specifier = moduleSpecifier(module);
+    check?.(specifier);
+    loaded = import(specifier) as Promise<Record<string, unknown>>;
+    imported.set(module, loaded);
+  }
+  return loaded;
 }

@@ -1,6 +1,9 @@
 /**
- * The shard-worker pool: Piscina threads (XYN_WORKERS of them) that run
- * batches of work.
+ * The worker pool ('shard-worker' in its events): Piscina threads
+ * (XYN_WORKERS of them) that run batches of work — `t`-tagged tasks. The
+ * kernel runs `items` itself; the layers above bring their task types as
+ * modules the threads import (`tasks`, pool-protocol.ts): the hxo layer's
+ * shard batches and Merkle blocks.
  *
  * - A batch travels as one msgpack buffer, transferred. Per-item errors come
  *   back as values; a rejected task means the thread itself died.
@@ -22,7 +25,7 @@
  *   in flight is never lost (up to `maxAttempts`).
  *
  *   const pool = new WorkerPool({ size: 2 });
- *   const results = await pool.run('/abs/executors.js', 'hash', items);
+ *   const results = await pool.run('/abs/functions.js', 'double', items);
  */
 import { Piscina } from 'piscina';
 import { decode, encode } from '../core/codec.ts';
@@ -31,7 +34,7 @@ import { WorkerExitError, type ActorInfo, type KernelNotice } from './actor.ts';
 import { workerEntry, type WorkerEntry } from './worker-entry.ts';
 import { ProgressBoard } from './progress-board.ts';
 import { PoolThreads, type PoolThread } from './pool-threads.ts';
-import type { BatchResult, ItemsTask, PoolWorkerData } from './batch-protocol.ts';
+import type { BatchResult, ItemsTask, PoolTask, PoolWorkerData } from './pool-protocol.ts';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -39,8 +42,10 @@ export interface WorkerPoolOptions {
   notice?: KernelNotice;
   /** Tries per batch when threads die under it (default 3). */
   maxAttempts?: number;
-  /** LMDB environment the threads may open (shard checkpoints). */
+  /** LMDB environment the threads' tasks may open (the node's store). */
   storePath?: string;
+  /** Task types of the layers above: type → URL of the module whose `poolTasks[type]` runs them (pool-protocol.ts). */
+  tasks?: Record<string, string>;
   /** Most tasks in flight (default 64); more wait for a slot. */
   slots?: number;
   /** How the pool's threads give way to the main thread (default 'normal': they do not). */
@@ -96,10 +101,6 @@ export interface RunTaskOptions {
   onSlot?: (slot: number) => void;
 }
 
-interface Slotted {
-  slot: number;
-}
-
 const WATCHDOG_MS = 100;
 
 export class WorkerPool {
@@ -122,13 +123,13 @@ export class WorkerPool {
   private readonly startedAt = Date.now();
 
   constructor(readonly options: WorkerPoolOptions) {
-    const entry = options.entry ?? workerEntry('shard-worker');
+    const entry = options.entry ?? workerEntry('pool-worker');
     this.notice = options.notice ?? (() => {});
     this.maxAttempts = options.maxAttempts ?? 3;
     const slots = options.slots ?? 64;
     this.board = ProgressBoard.create(slots);
     this.freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i);
-    const workerData: PoolWorkerData = { ...entry.workerData, progress: this.board.buffer, store: options.storePath ?? null, priority: options.priority ?? 'normal' };
+    const workerData: PoolWorkerData = { ...entry.workerData, progress: this.board.buffer, store: options.storePath ?? null, priority: options.priority ?? 'normal', tasks: options.tasks ?? {} };
     this.pool = new Piscina({
       filename: entry.filename,
       workerData,
@@ -156,10 +157,10 @@ export class WorkerPool {
 
   /**
    * Runs one task (a `t`-tagged object with a `slot` field the pool fills in)
-   * on some thread. Rejects with ItemTimeoutError when an item overruns
+   * on some thread: msgpack-encoded, or, with `encode: false`, as it is. Rejects with ItemTimeoutError when an item overruns
    * `itemTimeoutMs`, or with the thread's death otherwise. No retry here.
    */
-  async runTask<T extends Slotted>(task: Omit<T, 'slot'>, options: RunTaskOptions = {}): Promise<unknown> {
+  async runTask<T extends PoolTask>(task: Omit<T, 'slot'>, options: RunTaskOptions = {}): Promise<unknown> {
     if (options.signal?.aborted) throw new TaskCancelledError(-1);
     const slot = await this.acquireSlot();
     this.board.reset(slot);
@@ -201,9 +202,9 @@ export class WorkerPool {
     }
   }
 
-  /** Runs `items` through `executor` of `module` on one thread; results in item order. */
-  async run<I, O>(module: string, executor: string, items: readonly I[], config: Record<string, unknown> = {}): Promise<ItemResult<O>[]> {
-    const task: Omit<ItemsTask, 'slot'> = { t: 'items', module, executor, config, items: items as unknown[] };
+  /** Runs `items` through the function `module` exports as `name` (with `config`) on one thread; results in item order. */
+  async run<I, O>(module: string, name: string, items: readonly I[], config: Record<string, unknown> = {}): Promise<ItemResult<O>[]> {
+    const task: Omit<ItemsTask, 'slot'> = { t: 'items', module, export: name, config, items: items as unknown[] };
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let reply: BatchResult;
@@ -224,6 +225,11 @@ export class WorkerPool {
     }
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
     throw new WorkerExitError('shard-worker pool', null, `batch failed ${this.maxAttempts} times: ${reason}`);
+  }
+
+  /** Whether the pool's threads run tasks of type `t`. */
+  handles(t: string): boolean {
+    return t === 'items' || this.options.tasks?.[t] !== undefined;
   }
 
   /** The pool's threads (tests kill one mid-batch to prove recovery). */

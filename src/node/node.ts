@@ -18,6 +18,7 @@ import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/log.ts';
 import { startKernel, type Kernel } from '../kernel/kernel.ts';
 import { HxoEngine } from '../hxo/engine.ts';
+import { HXO_POOL_TASKS } from '../hxo/pool-tasks.ts';
 import type { JobKindRegistry } from '../hxo/job-kinds.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
 
@@ -46,7 +47,8 @@ export interface XynNode {
 }
 
 export async function startNode(config: Config, options: NodeOptions = {}): Promise<XynNode> {
-  const kernel = await startKernel(config, { ...(options.log ? { log: options.log } : {}), ...(options.waitForSpace !== undefined ? { waitForSpace: options.waitForSpace } : {}) });
+  // The pool runs hxo's tasks whether or not this node runs the engine (its threads load them as they start).
+  const kernel = await startKernel(config, { poolTasks: HXO_POOL_TASKS, ...(options.log ? { log: options.log } : {}), ...(options.waitForSpace !== undefined ? { waitForSpace: options.waitForSpace } : {}) });
   let engine: HxoEngine | undefined;
   let server: ApiServer | undefined;
   let stopRetention = async (): Promise<void> => {};

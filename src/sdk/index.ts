@@ -17,10 +17,10 @@
  *     },
  *   });
  */
-import type { ShardContext } from '../kernel/batch-protocol.ts';
+import type { ShardContext } from '../hxo/executor-loader.ts';
 
 export { XynError, NonRetryableError, ValidationError, isRetryable } from '../core/errors.ts';
-export { ModuleChangedError } from '../kernel/module-tags.ts';
+export { ModuleChangedError } from '../hxo/module-tags.ts';
 export { PlanError, ShardTimeoutError } from '../hxo/engine-errors.ts';
 export type { PlanReport, PlanStatus } from '../hxo/report.ts';
 export type { ShardContext };

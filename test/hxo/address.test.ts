@@ -1,12 +1,15 @@
 /**
  * shardAddress (the hot path's address, hashed from a scratch view) must agree
  * byte for byte with the rule as DESIGN.md §4 states it, for any kind,
- * executor and input: short and long names, unsorted and nested inputs.
+ * executor and input: short and long names, unsorted and nested inputs. Its
+ * frame, written directly, must be msgpackr's bytes of the same map.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { shardAddress } from '../../src/hxo/address.ts';
-import { canonicalEncode } from '../../src/core/canonical.ts';
+import fc from 'fast-check';
+import { copyFrameInput, shardAddress, writeAddressFrame } from '../../src/hxo/address.ts';
+import { canonicalEncode, writeCanonical } from '../../src/core/canonical.ts';
+import { asciiKey, hex, msgpackrBytes, value } from '../helpers/canonical-values.ts';
 
 const spec = (kind: string, executor: string, input: unknown): string =>
   createHash('sha256').update(canonicalEncode({ executor, input, kind })).digest('hex');
@@ -35,5 +38,28 @@ describe('shardAddress', () => {
         for (let k = 0; k < 2; k++) expect(shardAddress(kind, executor, input)).toEqual({ full: expected, casId: expected.slice(0, 16) });
       }
     }
+  });
+});
+
+describe('the address frame', () => {
+  it('is written as the sorted {executor, input, kind} map, and hands out the input\'s own bytes from it', () => {
+    const target = new Uint8Array(1 << 20);
+    fc.assert(
+      fc.property(asciiKey, asciiKey, value, (kind, executor, input) => {
+        const frame = writeAddressFrame(kind, executor, input);
+        if (frame) {
+          expect(hex(frame)).toBe(msgpackrBytes({ kind, input, executor }));
+          const n = copyFrameInput(target);
+          expect(hex(target.subarray(0, n))).toBe(hex(canonicalEncode(input)));
+        } else {
+          expect(writeCanonical(input)).toBeUndefined();
+          expect(copyFrameInput(target)).toBe(-1);
+        }
+        // Any other encode in between: no frame to copy from.
+        writeCanonical(1);
+        expect(copyFrameInput(target)).toBe(-1);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -30,7 +30,8 @@ import {
   stageKeyRange,
   writeCheckpoints,
 } from '../../src/hxo/checkpoint-records.ts';
-import { nativeHashing, shardDone } from '../../src/kernel/sha256.ts';
+import { nativeHashing } from '../../src/kernel/sha256.ts';
+import { shardDone } from '../../src/hxo/leaf-hash.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { REPO_ROOT, storedCheckpoints } from './helpers.ts';
 

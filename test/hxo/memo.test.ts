@@ -15,13 +15,14 @@ import { CheckpointFormatError } from '../../src/hxo/engine-errors.ts';
 import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
 import type { PlanRecord } from '../../src/hxo/plan-records.ts';
 import { openStore } from '../../src/store/env.ts';
-import { ModuleChangedError, checkModuleTag, moduleTag, relativeImports, taggedModuleUrl } from '../../src/kernel/module-tags.ts';
+import { ModuleChangedError, checkModuleTag, moduleTag, relativeImports, taggedModuleUrl } from '../../src/hxo/module-tags.ts';
 import { merkleRoot } from '../../src/hxo/merkle.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
+import { HXO_POOL_TASKS } from '../../src/hxo/pool-tasks.ts';
 import { xynSync } from '../helpers/cli.ts';
 import { runForOutputs, specCasId, specLeaf, startNode, type TestNode } from './helpers.ts';
 
@@ -247,7 +248,7 @@ describe('the checkpoint format', () => {
     const store = openStore({ path: join(dir, 'store') });
     await store.write(() => void checkpointDb(store).put(Buffer.from('old-plan\u0000\u0000\u0000\u0000\u0000\u0000\u0001'), Buffer.from('x')));
     await store.close();
-    const kernel = await startKernel(loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '1' } }), { log: createLogger('warn', 'stderr') });
+    const kernel = await startKernel(loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '1' } }), { log: createLogger('warn', 'stderr'), poolTasks: HXO_POOL_TASKS });
     try {
       expect(() => new HxoEngine(kernel)).toThrow(CheckpointFormatError);
       expect(() => new HxoEngine(kernel)).toThrow(new RegExp(`${dir}.*format 1, this xyn reads format 2`));

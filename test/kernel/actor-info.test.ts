@@ -12,7 +12,7 @@ import { TopicActor } from '../../src/kernel/topic-actor.ts';
 import { Supervisor } from '../../src/kernel/supervisor.ts';
 import { WorkerPool } from '../../src/kernel/worker-pool.ts';
 import { recorder, type Msg } from '../fixtures/actors.ts';
-import { ACTORS_FIXTURE, EXECUTORS_FIXTURE, busOnLogPerTest, waitFor } from './helpers.ts';
+import { ACTORS_FIXTURE, FUNCTIONS_FIXTURE, busOnLogPerTest, waitFor } from './helpers.ts';
 
 function restartsSeen(): { notice: KernelNotice; restarted: () => number } {
   let n = 0;
@@ -136,13 +136,13 @@ describe('the shard-worker pool', () => {
       ['thread:1', 'shard-worker', 'idle', 0, 0, 0],
     ]);
 
-    await Promise.all(Array.from({ length: 6 }, (_, n) => pool.run(EXECUTORS_FIXTURE, 'slowDouble', [{ n, ms: 1 }])));
+    await Promise.all(Array.from({ length: 6 }, (_, n) => pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n, ms: 1 }])));
     expect(pool.info().handled).toBe(6);
     expect(threads().reduce((sum, c) => sum + c.handled, 0)).toBe(6);
 
     // A task on thread:0 while it runs: busy, with it on its mailbox.
     const first = pool.threads[0] as { threadId: number; terminate(): Promise<number> };
-    const running = pool.run(EXECUTORS_FIXTURE, 'slowDouble', [{ n: 1, ms: 200 }]);
+    const running = pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n: 1, ms: 200 }]);
     await waitFor(() => threads().some((c) => c.state === 'busy' && c.mailbox === 1), 5_000, 'a busy thread');
     await running;
 

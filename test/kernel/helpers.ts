@@ -9,7 +9,9 @@ import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
 
 export const ACTORS_FIXTURE = fileURLToPath(new URL('../fixtures/actors.ts', import.meta.url));
-export const EXECUTORS_FIXTURE = fileURLToPath(new URL('../fixtures/executors.ts', import.meta.url));
+export const FUNCTIONS_FIXTURE = fileURLToPath(new URL('../fixtures/pool-functions.ts', import.meta.url));
+/** A task module for the pool (WorkerPoolOptions.tasks), as a layer above brings its own. */
+export const TASKS_FIXTURE = new URL('../fixtures/pool-tasks.ts', import.meta.url).href;
 
 export function tempDir(): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'xyn-test-'));

@@ -4,7 +4,7 @@ import { startKernel, type Kernel } from '../../src/kernel/kernel.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
 import { publishAudit } from '../../src/kernel/audit.ts';
 import { createLogger, withCorrelation } from '../../src/kernel/log.ts';
-import { EXECUTORS_FIXTURE, tempDir, waitFor } from './helpers.ts';
+import { FUNCTIONS_FIXTURE, tempDir, waitFor } from './helpers.ts';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
 const kernels: Kernel[] = [];
@@ -36,7 +36,7 @@ describe('the kernel', () => {
     const dir = tempDir();
     dirs.push(dir);
     const { kernel, lines } = await boot(dir.path);
-    const running = kernel.pool.run(EXECUTORS_FIXTURE, 'slowDouble', Array.from({ length: 30 }, (_, n) => ({ n, ms: 10 })));
+    const running = kernel.pool.run(FUNCTIONS_FIXTURE, 'slowDouble', Array.from({ length: 30 }, (_, n) => ({ n, ms: 10 })));
     await new Promise((r) => setTimeout(r, 150));
     await Promise.all(kernel.pool.threads.map((t) => t.terminate()));
     expect((await running).every((r) => r.ok)).toBe(true);

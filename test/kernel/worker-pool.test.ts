@@ -1,29 +1,30 @@
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BystanderError, TaskCancelledError, WorkerPool } from '../../src/kernel/worker-pool.ts';
-import type { BatchResult, ItemsTask } from '../../src/kernel/batch-protocol.ts';
+import type { BatchResult, ItemsTask } from '../../src/kernel/pool-protocol.ts';
 import { ValidationError } from '../../src/core/errors.ts';
-import { EXECUTORS_FIXTURE, waitFor } from './helpers.ts';
+import type { EchoAnswer, EchoTask } from '../fixtures/pool-tasks.ts';
+import { FUNCTIONS_FIXTURE, TASKS_FIXTURE, waitFor } from './helpers.ts';
 
 const pools: WorkerPool[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-describe('shard-worker pool (Piscina)', () => {
+describe('worker pool (Piscina)', () => {
   it('runs a batch on a thread and returns results in item order', async () => {
     const pool = new WorkerPool({ size: 2 });
     pools.push(pool);
     const items = Array.from({ length: 20 }, (_, n) => ({ n, ms: 1 }));
-    const results = await pool.run<{ n: number }, number>(EXECUTORS_FIXTURE, 'slowDouble', items);
+    const results = await pool.run<{ n: number }, number>(FUNCTIONS_FIXTURE, 'slowDouble', items);
     expect(results.map((r) => (r.ok ? r.value : null))).toEqual(items.map((i) => i.n * 2));
   });
 
-  it('returns executor errors per item, rebuilt as their class, without retrying', async () => {
+  it('returns errors per item, rebuilt as their class, without retrying', async () => {
     const notices: string[] = [];
     const pool = new WorkerPool({ size: 1, notice: (name) => notices.push(name) });
     pools.push(pool);
-    const results = await pool.run<number, number>(EXECUTORS_FIXTURE, 'rejectOdd', [2, 3, 4]);
+    const results = await pool.run<number, number>(FUNCTIONS_FIXTURE, 'rejectOdd', [2, 3, 4]);
     expect(results[0]).toEqual({ ok: true, value: 2 });
     expect(results[1]?.ok).toBe(false);
     const error = (results[1] as { error: Error }).error;
@@ -33,20 +34,20 @@ describe('shard-worker pool (Piscina)', () => {
     expect(notices).not.toContain('xyn.kernel.worker.batch_retried');
   });
 
-  it('names a missing executor in every item error', async () => {
+  it('names a missing function in every item error', async () => {
     const pool = new WorkerPool({ size: 1 });
     pools.push(pool);
-    const results = await pool.run(EXECUTORS_FIXTURE, 'nope', [1, 2]);
-    for (const r of results) expect(r.ok ? '' : r.error.message).toContain('has no executor "nope"');
+    const results = await pool.run(FUNCTIONS_FIXTURE, 'nope', [1, 2]);
+    for (const r of results) expect(r.ok ? '' : r.error.message).toContain('has no function export "nope"');
   });
 
   it('a thread killed mid-batch is replaced and the batch still completes', async () => {
     const notices: { name: string; data: Record<string, unknown> }[] = [];
     const pool = new WorkerPool({ size: 2, notice: (name, data) => notices.push({ name, data }) });
     pools.push(pool);
-    await pool.run(EXECUTORS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
+    await pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
     const items = Array.from({ length: 40 }, (_, n) => ({ n, ms: 10 }));
-    const running = pool.run<{ n: number }, number>(EXECUTORS_FIXTURE, 'slowDouble', items);
+    const running = pool.run<{ n: number }, number>(FUNCTIONS_FIXTURE, 'slowDouble', items);
     await new Promise((r) => setTimeout(r, 100));
     // Kill every thread: whichever holds the batch dies mid-way.
     await Promise.all(pool.threads.map((t) => t.terminate()));
@@ -60,8 +61,8 @@ describe('shard-worker pool (Piscina)', () => {
   it('cancels a running task by killing its thread; the other task on that thread is told it was a bystander', async () => {
     const pool = new WorkerPool({ size: 1 });
     pools.push(pool);
-    await pool.run(EXECUTORS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
-    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: EXECUTORS_FIXTURE, executor: 'slowDouble', config: {}, items: [{ n: 1, ms: 0 }, { n: 2, ms }] });
+    await pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
+    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: FUNCTIONS_FIXTURE, export: 'slowDouble', config: {}, items: [{ n: 1, ms: 0 }, { n: 2, ms }] });
     const cancel = new AbortController();
     let slot = -1;
     // One thread runs two tasks at once: both are on it.
@@ -83,7 +84,7 @@ describe('shard-worker pool (Piscina)', () => {
   it('cancels a queued task without touching the one running', async () => {
     const pool = new WorkerPool({ size: 1, slots: 4 });
     pools.push(pool);
-    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: EXECUTORS_FIXTURE, executor: 'slowDouble', config: {}, items: [{ n: 3, ms }] });
+    const task = (ms: number): Omit<ItemsTask, 'slot'> => ({ t: 'items', module: FUNCTIONS_FIXTURE, export: 'slowDouble', config: {}, items: [{ n: 3, ms }] });
     const running = [pool.runTask<ItemsTask>(task(300)), pool.runTask<ItemsTask>(task(300))];
     const cancel = new AbortController();
     const queued = pool.runTask<ItemsTask>(task(300), { signal: cancel.signal });
@@ -100,8 +101,21 @@ describe('shard-worker pool (Piscina)', () => {
     for (const priority of ['low', 'idle', 'normal'] as const) {
       const pool = new WorkerPool({ size: 1, priority });
       pools.push(pool);
-      const [result] = await pool.run<unknown, { nice: number; policy: number }>(EXECUTORS_FIXTURE, 'schedule', [null]);
+      const [result] = await pool.run<unknown, { nice: number; policy: number }>(FUNCTIONS_FIXTURE, 'schedule', [null]);
       expect(result?.ok && result.value, priority).toEqual(expected[priority]);
     }
+  });
+
+  it('runs the task types of the layers above from the modules it was given, encoded or as objects', async () => {
+    const pool = new WorkerPool({ size: 1, storePath: '/the/store', tasks: { echo: TASKS_FIXTURE } });
+    pools.push(pool);
+    expect([pool.handles('items'), pool.handles('echo'), pool.handles('nope')]).toEqual([true, true, false]);
+    const encoded = (await pool.runTask<EchoTask>({ t: 'echo', value: 'a' })) as EchoAnswer;
+    expect(encoded).toEqual({ value: 'a', threadId: pool.threads[0]?.threadId, store: '/the/store' });
+    // As an object, a task and its answer are cloned, not encoded: shared memory stays shared.
+    const shared = new SharedArrayBuffer(8);
+    const plain = (await pool.runTask<EchoTask>({ t: 'echo', value: shared }, { encode: false })) as EchoAnswer;
+    expect(plain.value).toBeInstanceOf(SharedArrayBuffer);
+    await expect(pool.runTask({ t: 'nope' })).rejects.toThrow('the worker pool has no handler for "nope" tasks');
   });
 });

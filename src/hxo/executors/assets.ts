@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../../kernel/batch-protocol.ts';
+import type { ShardContext } from '../executor-loader.ts';
 import type { FilesShard } from '../partitioners.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 

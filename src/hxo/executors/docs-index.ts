@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../../kernel/batch-protocol.ts';
+import type { ShardContext } from '../executor-loader.ts';
 import type { RouteShard } from '../partitioners.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 

@@ -16,7 +16,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../../kernel/batch-protocol.ts';
+import type { ShardContext } from '../executor-loader.ts';
 import type { FileEntry } from '../file-tree.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 

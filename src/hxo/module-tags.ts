@@ -102,7 +102,7 @@ let registered = false;
 export function registerModuleTags(): void {
   if (registered) return;
   registered = true;
-  // src/kernel/ in source, dist/src/kernel/ when built: the hooks are in the package's actors/.
+  // src/hxo/ in source, dist/src/hxo/ when built: the hooks are in the package's actors/.
   const hooks = ['../../actors/module-tags.mjs', '../../../actors/module-tags.mjs'].map((rel) => new URL(rel, import.meta.url)).find((url) => existsSync(url));
   if (!hooks) throw new Error('actors/module-tags.mjs not found in the xyn package');
   register(hooks.href);
