@@ -8,7 +8,24 @@ import { Phase, blockKey, decodeCheckpoint, failureOf, forEachBlockRecord, forEa
 import { Bits, hasSummaries, markerKey, popcount, word } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
-import type { FailedShard, Resumed } from './plan-run.ts';
+import type { FailedShard } from './batch-outcome.ts';
+
+/** What a previous run of the plan left: ended marks, leaves, counts (resume-state.ts reads them from the checkpoints). */
+export interface Resumed {
+  /** Per stage: 1 where the shard already ended, or was split. */
+  ended: Uint8Array[];
+  /** Per stage: 1 where a sub-shard (by split-space number) already ended. */
+  subEnded: Uint8Array[];
+  /** Leaves of unsplit shards, stage after stage. */
+  leaves: SharedArrayBuffer;
+  /** Leaves of sub-shards, per stage by split-space number. */
+  subLeaves: Uint8Array[];
+  stages: { done: number; failed: number; reused: number }[];
+  /** Resolves once `leaves` holds the leaves of every shard that ended before (they may load while the run goes on). */
+  leavesLoaded?: Promise<void>;
+  /** Called as the run starts: work on what earlier runs left that waits until the first batches are out. */
+  started?: () => void;
+}
 
 /** Where a leaf's shard (or sub-shard) keeps its checkpoint: its key stage and index there. */
 export function refCheckpointPlace(ref: LeafRef): { keyStage: number; index: number } {

@@ -4,7 +4,8 @@
  */
 import type { Certificate } from './certificate.ts';
 import type { SampleProof } from './verify-report.ts';
-import type { FailedShard, PlanRun, PlanState } from './plan-run.ts';
+import type { PlanRun, PlanState } from './plan-run.ts';
+import type { FailedShard } from './batch-outcome.ts';
 
 export interface StageStats {
   stage_id: string;

@@ -29,8 +29,8 @@ import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, fa
 import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
 import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
 import type { ResolvedPlan } from './plan.ts';
-import type { FailedShard, Resumed } from './plan-run.ts';
-import { emptyResumed, scanCheckpoints } from './plan-checkpoints.ts';
+import type { FailedShard } from './batch-outcome.ts';
+import { emptyResumed, scanCheckpoints, type Resumed } from './plan-checkpoints.ts';
 import { reemitFinalEvents } from './final-events.ts';
 
 export interface ResumeContext {
