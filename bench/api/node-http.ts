@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Principal } from '../../src/api/auth.ts';
 import { ApiError, errorBody, toApiError } from '../../src/api/errors.ts';
 import type { Method, Router } from '../../src/api/router.ts';
+import { routeInput } from '../../src/api/validate.ts';
 
 export async function startNodeHttp(router: Router, authenticate: (authorization: string) => Principal | ApiError): Promise<{ port: number; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
@@ -22,7 +23,8 @@ export async function startNodeHttp(router: Router, authenticate: (authorization
       if (!match || 'allowed' in match) throw new ApiError(404, 'not_found', 'no route');
       const principal = authenticate(req.headers.authorization ?? '');
       if (principal instanceof ApiError) throw principal;
-      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, query: url.searchParams, body: undefined, principal, correlationId, accept: req.headers.accept ?? '' });
+      const input = routeInput(match.route, url.searchParams, undefined);
+      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, ...input, principal, correlationId, accept: req.headers.accept ?? '' });
       // The benchmark compares JSON answers; streamed and byte answers are the uWS server's.
       if (!('body' in result)) throw new ApiError(406, 'not_acceptable', 'this baseline serves JSON answers only');
       answer(result.status ?? 200, result.body);

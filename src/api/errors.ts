@@ -3,6 +3,7 @@
  * `{error: {code, message, details}, correlation_id}`, with a 4xx for every
  * fault of the caller. A 5xx means a bug or a broken node, never bad input.
  */
+import { z } from 'zod';
 import { XynError, ValidationError } from '../core/errors.ts';
 import { PlanChangedError, PlanCollectedError, PlanError, PlanInUseError, PlanNotEndedError, PlanNotFoundError, PlanNotResumableError } from '../hxo/engine-errors.ts';
 import { EventsTruncatedError, StorageFullError } from '../store/errors.ts';
@@ -42,6 +43,18 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');
 }
 
-export function errorBody(err: ApiError, correlationId: string): { error: { code: string; message: string; details: Record<string, unknown> | null }; correlation_id: string } {
+/** The error answer's shape: its type here, and its schema in the OpenAPI document. */
+export const ERROR_BODY = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe('stable, for programs: bad_request, unauthorized, forbidden, not_found, conflict, gone, truncated, invalid_plan, storage_full, …'),
+    message: z.string().describe('for people: names the field, capability or limit at fault'),
+    details: z.record(z.string(), z.unknown()).nullable().describe('the data of the error (field, oldest_seq, …), or null'),
+  }),
+  correlation_id: z.string().describe('as in the X-Correlation-Id header, and in the logs'),
+});
+
+export type ErrorBody = z.infer<typeof ERROR_BODY>;
+
+export function errorBody(err: ApiError, correlationId: string): ErrorBody {
   return { error: { code: err.code, message: err.message, details: err.details }, correlation_id: correlationId };
 }

@@ -31,7 +31,8 @@ import { encode } from '../core/codec.ts';
 import { readableEvent } from '../core/hex-items.ts';
 import type { EventLog } from '../store/event-log.ts';
 
-export type FrameCodec = 'json' | 'msgpack';
+export const FRAME_CODECS = ['json', 'msgpack'] as const;
+export type FrameCodec = (typeof FRAME_CODECS)[number];
 
 /** One event as the stream sends it (also a subscription's step: stream-cursor.ts). */
 export interface FrameEntry {

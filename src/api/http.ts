@@ -1,12 +1,13 @@
 /**
  * HTTP on uWebSockets.js: one catch-all handler that routes, authenticates,
- * reads and checks the body, runs the route, and answers in JSON.
+ * reads and checks the query and body, runs the route, and answers in JSON.
  *
  * In order, each failure with its status: unknown path 404, known path with
  * another method 405 (with `Allow`), no or bad token 401, missing capability
  * 403, body over the limit 413 (told by Content-Length at once, or counted as
  * it arrives), not JSON 415, unparseable JSON or JSON nested deeper than
- * MAX_NESTING levels 400. Whatever a route throws
+ * MAX_NESTING levels 400, a query or body the route's schemas refuse 400
+ * naming the field (validate.ts). Whatever a route throws
  * becomes the standard error (errors.ts). `X-Correlation-Id` is taken from the
  * request when it is sane, else made, and returned on every answer; each
  * request is logged once as JSON (method, path, status, ms, correlation_id).
@@ -26,6 +27,7 @@ import { ApiError, errorBody, toApiError } from './errors.ts';
 import type { ApiResponse, Router, StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
 import { checkParams } from './params.ts';
+import { routeInput } from './validate.ts';
 import type { RefusalCodec } from './gate/refusal.ts';
 import { RESERVED_FIELD } from './gate/request-head.ts';
 import { STREAM_PATH } from './stream.ts';
@@ -42,7 +44,8 @@ export interface HttpOptions {
   refusals: RefusalCodec;
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** What a client's X-Correlation-Id must look like to be kept. */
+export const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Who calls a public route: nobody in particular, allowed nothing. */
 const ANONYMOUS: Principal = { id: 'anonymous', role: 'viewer', capabilities: new Set() };
 const STATUS_TEXT: Record<number, string> = {
@@ -136,8 +139,9 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
     principal = who;
   }
   if (route.params) checkParams(params, route.params);
-  const body = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
-  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, query, body, principal, correlationId: incoming.correlationId, accept: incoming.accept });
+  const raw = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
+  const input = routeInput(route, query, raw);
+  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, ...input, principal, correlationId: incoming.correlationId, accept: incoming.accept });
   await reply.send(result);
 }
 

@@ -12,18 +12,26 @@ import { badRequest } from './errors.ts';
 
 export interface ParamShape {
   pattern: RegExp;
-  /** What a good value looks like, for the refusal. */
+  /** What a good value looks like, for the refusal and the docs. */
   expected: string;
+  /** A value of that shape, for the docs. */
+  example: string;
 }
 
-const hex = (digits: number, what: string): ParamShape => ({ pattern: new RegExp(`^[0-9a-f]{${digits}}$`), expected: `${what}: ${digits} lowercase hex digits` });
+const hex = (digits: number, what: string): ParamShape => ({
+  pattern: new RegExp(`^[0-9a-f]{${digits}}$`),
+  expected: `${what}: ${digits} lowercase hex digits`,
+  example: '0123456789abcdef'.repeat(4).slice(0, digits),
+});
 
-export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: `a plan id: ${PLAN_ID_SHAPE} (the plan_id a submit answered)` };
+const UUID = '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b';
+
+export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: `a plan id: ${PLAN_ID_SHAPE} (the plan_id a submit answered)`, example: UUID };
 export const CAS_ID = hex(16, 'a cas_id');
 export const TOKEN_ID = hex(16, 'a token id (as GET /api/v1/tokens lists it)');
 /** Any case: artifact names are compared lowercased. */
-export const SHA256: ParamShape = { pattern: /^[0-9a-fA-F]{64}$/, expected: "an artifact's sha256: 64 hex digits" };
-export const EVENT_ID: ParamShape = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, expected: 'an event id: a UUID (8-4-4-4-12 lowercase hex digits)' };
+export const SHA256: ParamShape = { pattern: /^[0-9a-fA-F]{64}$/, expected: "an artifact's sha256: 64 hex digits", example: hex(64, '').example };
+export const EVENT_ID: ParamShape = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, expected: 'an event id: a UUID (8-4-4-4-12 lowercase hex digits)', example: UUID };
 
 /** Throws the 400 for the first parameter whose value does not have its shape. */
 export function checkParams(params: Record<string, string>, shapes: Record<string, ParamShape>): void {

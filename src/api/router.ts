@@ -1,21 +1,25 @@
 /**
  * The route table: every route names its method, path, and the capability
  * it needs (or says it is public) — a route cannot be declared without one,
- * and the tests build their roles × routes matrix from this table.
+ * and the tests build their roles × routes matrix from this table — with
+ * what it takes (path ids, query, body) and what it answers, from which the
+ * OpenAPI document is made (openapi.ts).
  */
+import type { z } from 'zod';
 import type { Capability, Principal } from './auth.ts';
 import type { ParamShape } from './params.ts';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
-export interface ApiRequest {
+export interface ApiRequest<Body = unknown, Query = unknown> {
   method: Method;
   path: string;
   /** `:name` segments of the route's path, decoded. */
   params: Record<string, string>;
-  query: URLSearchParams;
-  /** The parsed JSON body (POST), else undefined. */
-  body: unknown;
+  /** The query's fields as the route's `query` schema made them (numbers coerced, defaults filled); as strings when it declares none. */
+  query: Query;
+  /** The JSON body (POST) as the route's `body` schema made it; undefined for other methods. */
+  body: Body;
   principal: Principal;
   correlationId: string;
   /** The Accept header ('' when absent): a route may answer NDJSON instead of JSON. */
@@ -47,7 +51,20 @@ export interface StreamResponse {
 
 export type ApiResponse = JsonResponse | BytesResponse | StreamResponse;
 
-export interface Route {
+/**
+ * What a route answers, by status, for the docs (openapi.ts): its own
+ * successes and refusals. The ones every route of its kind gets from the
+ * edge (400 for bad input, 401, 403, 413, 415, 500) are added there.
+ */
+export type Answers = Readonly<Record<number, string>>;
+
+/**
+ * A route. Its schemas are zod, and each does two jobs: it checks the
+ * request before the handler runs (validate.ts: the first problem is a 400
+ * naming the field) and it describes the request in the OpenAPI document —
+ * one schema, so the two cannot differ.
+ */
+export interface Route<Body extends z.ZodType = z.ZodType, Query extends z.ZodType = z.ZodType> {
   method: Method;
   /** Segments, `:name` for a parameter: `/api/hxo/status/:id`. */
   path: string;
@@ -56,7 +73,21 @@ export interface Route {
   capability: Capability | 'public';
   /** What the route does, for the docs and the route listing. */
   summary: string;
-  handle(req: ApiRequest): ApiResponse | Promise<ApiResponse>;
+  /** The JSON body a POST takes (every POST declares one). */
+  body?: Body;
+  /** Checks the body against `body` when its refusal is not that 400: a plan's is a 422 naming the field (hxo/plan.ts). */
+  checkBody?(raw: unknown): z.output<Body>;
+  /** The query's fields. */
+  query?: Query;
+  answers: Answers;
+  /** The media types of its 2xx answers, when not JSON alone. */
+  produces?: readonly string[];
+  handle(req: ApiRequest<z.output<Body>, z.output<Query>>): ApiResponse | Promise<ApiResponse>;
+}
+
+/** A route whose handler is typed by its schemas: `req.body` and `req.query` are what they make. */
+export function route<Body extends z.ZodType = z.ZodType, Query extends z.ZodType = z.ZodType>(declared: Route<Body, Query>): Route {
+  return declared;
 }
 
 export type Match = { route: Route; params: Record<string, string> } | { allowed: Method[] } | undefined;
@@ -71,6 +102,9 @@ export class Router {
         // A bug in the route table, found at start: every id taken from a path is checked (params.ts).
         if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`route ${route.method} ${route.path} declares no shape for ${s}`);
       }
+      // Found at start too: an undocumented body, or a route whose docs say nothing of how it succeeds.
+      if (route.method === 'POST' && !route.body) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
+      if (!Object.keys(route.answers).some((status) => status.startsWith('2'))) throw new Error(`route ${route.method} ${route.path} declares no 2xx answer`);
       return { route, segments };
     });
   }

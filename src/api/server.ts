@@ -7,7 +7,8 @@
  *   const server = await startApiServer({ kernel, engine, host: '127.0.0.1', port: 0 });
  *   // server.port, server.routes ... await server.close();
  *
- * Secure by default: every route but health needs a bearer token
+ * Secure by default: every route but health and the API's description
+ * (`/api/v1/openapi.json`, openapi.ts) needs a bearer token
  * (`XYN_AUTH=token`); `XYN_AUTH=open` — everyone is admiral — is refused
  * unless the server listens on loopback only.
  */
@@ -30,6 +31,7 @@ import { streamLimits } from './stream-limits.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
+import { withOpenApi } from './openapi.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
@@ -108,13 +110,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     limits: streamLimits(config),
     ...(options.streamStallMs ? { stallMs: options.streamStallMs } : {}),
   });
-  const routes = [
-    ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
-    ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
-    ...actorRoutes(() => kernel.actors()),
-    ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
-    ...(engine ? outputRoutes(engine, kernel.cas) : []),
-  ];
+  const routes = withOpenApi(
+    [
+      ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
+      ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
+      ...actorRoutes(() => kernel.actors()),
+      ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
+      ...(engine ? outputRoutes(engine, kernel.cas) : []),
+    ],
+    VERSION,
+  );
   const streams = streamCounters();
   const refusals = new RefusalCodec();
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;

@@ -36,13 +36,15 @@ import { ANSWER_ROOM, HIGH_WATER, MAX_FRAME_BYTES, MAX_PATTERNS, frameTooLarge, 
 export const CLOSE_SLOW_CONSUMER = 4008;
 /** Close code for a connection whose token was revoked. */
 export const CLOSE_TOKEN_REVOKED = 4001;
-const CLOSE_INTERNAL_ERROR = 1011;
+/** Close code for a connection the node could not go on feeding (its log could not be read). */
+export const CLOSE_INTERNAL_ERROR = 1011;
 
 /** Bytes one connection may send in one turn of the event loop before the others get theirs. */
 const TURN_BYTES = 512 * 1024;
 
 const topics = z.array(z.string().min(1).max(256)).min(1).max(MAX_PATTERNS);
-const clientFrame = z.discriminatedUnion('op', [
+/** What a client may send: its check here, and its schema in the OpenAPI document (openapi-stream.ts). */
+export const CLIENT_FRAME = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('subscribe'), topics, since: z.number().int().min(0).optional() }),
   z.strictObject({ op: z.literal('unsubscribe'), sub: z.number().int().min(1).optional(), topics: topics.optional() }),
 ]);
@@ -117,7 +119,7 @@ export class StreamClient {
     }
     const patterns = (frame as { topics?: unknown } | null)?.topics;
     if (Array.isArray(patterns) && patterns.length > MAX_PATTERNS) return this.refuse(tooManyPatterns(patterns.length));
-    const parsed = clientFrame.safeParse(frame);
+    const parsed = CLIENT_FRAME.safeParse(frame);
     if (!parsed.success) return this.error('bad_request', describeIssue('', parsed.error.issues[0] as z.core.$ZodIssue, 'frame'));
     const op = parsed.data;
     if (op.op === 'subscribe') this.subscribe(op.topics, op.since);

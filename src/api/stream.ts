@@ -31,9 +31,9 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } fro
 import type { Bus } from '../kernel/bus.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { EventLog } from '../store/event-log.ts';
-import type { Principal } from './auth.ts';
+import type { Capability, Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
-import { EventFrames, type FrameCodec, type FrameStats } from './event-frames.ts';
+import { EventFrames, FRAME_CODECS, type FrameCodec, type FrameStats } from './event-frames.ts';
 import { correlationIdOf, statusLine } from './http.ts';
 import { CLOSE_TOKEN_REVOKED, StreamClient, type ClientData, type StreamContext } from './stream-client.ts';
 import { READ_LIMIT_BYTES, tooManyClients, type StreamLimits } from './stream-limits.ts';
@@ -41,6 +41,8 @@ import { READ_LIMIT_BYTES, tooManyClients, type StreamLimits } from './stream-li
 export { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from './stream-client.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
+/** What the upgrade needs. */
+export const STREAM_CAPABILITY: Capability = 'xyn:events:read';
 
 export interface StreamOptions {
   bus: Bus;
@@ -140,8 +142,8 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
       const codec = query.get('codec') ?? 'json';
       let refusal: ApiError | undefined;
       if (who instanceof ApiError) refusal = who;
-      else if (!who.capabilities.has('xyn:events:read')) refusal = new ApiError(403, 'forbidden', `the stream needs the xyn:events:read capability; role ${who.role} does not have it`);
-      else if (codec !== 'json' && codec !== 'msgpack') refusal = new ApiError(400, 'bad_request', `codec must be json or msgpack, got ${codec.slice(0, 40)}`);
+      else if (!who.capabilities.has(STREAM_CAPABILITY)) refusal = new ApiError(403, 'forbidden', `the stream needs the ${STREAM_CAPABILITY} capability; role ${who.role} does not have it`);
+      else if (!(FRAME_CODECS as readonly string[]).includes(codec)) refusal = new ApiError(400, 'bad_request', `codec must be ${FRAME_CODECS.join(' or ')}, got ${codec.slice(0, 40)}`);
       if (refusal) {
         res.cork(() => {
           res.writeStatus(statusLine(refusal.status));
@@ -150,7 +152,7 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
         });
         return;
       }
-      res.upgrade<ClientData>({ principal: who as Principal, codec: codec as ClientData['codec'] }, key, protocol, extensions, context);
+      res.upgrade<ClientData>({ principal: who as Principal, codec: codec as FrameCodec }, key, protocol, extensions, context);
     },
     open(ws) {
       const data = ws.getUserData();

@@ -24,6 +24,7 @@ export function actorRoutes(actors: () => ActorInfo): Route[] {
       path: '/api/v1/actors',
       capability: 'hxo:view',
       summary: 'the live supervision tree: {at, tree} with each actor\'s name, kind, state, mailbox, handled, restarts, started_at, uptime_ms, children',
+      answers: { 200: '{at, tree}: the tree as of `at` (epoch ms), each actor {name, kind, state, mailbox, handled, restarts, started_at, uptime_ms, children?}' },
       handle: () => ({ body: actorTree(actors(), Date.now()) }),
     },
   ];

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
-import { matchesFilter, seqOfEventId, type DataFilter, type XynEvent } from '../../core/event.ts';
+import { matchesFilter, seqOfEventId, type XynEvent } from '../../core/event.ts';
 import { compilePattern } from '../../kernel/topic.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import type { EventLog } from '../../store/event-log.ts';
@@ -24,10 +24,11 @@ import { CONTROL_CAPABILITIES, visibleTo } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { checkEmit } from '../emit-guard.ts';
 import { EVENT_ID } from '../params.ts';
-import type { Route } from '../router.ts';
-import { parseInput, parseQuery } from '../validate.ts';
+import { route, type Route } from '../router.ts';
 
 const PAGE_SCAN = 50_000;
+const PAGE = '{items, next_cursor}: next_cursor is null at the end';
+const TRUNCATED = 'since or cursor is below the oldest event kept (code truncated, details.oldest_seq)';
 
 const emitBody = z.strictObject({
   event_name: z.string().min(1).max(200),
@@ -37,11 +38,27 @@ const emitBody = z.strictObject({
   step_id: z.string().min(1).nullable().optional(),
 });
 
-const listQuery = z.object({
+const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.coerce.number().int().min(0).optional(),
-  since: z.coerce.number().int().min(0).optional(),
+  since: z.coerce.number().int().min(0).optional().describe('the seq to read after (a next_cursor)'),
+};
+
+const listQuery = z.object({
+  ...pageQuery,
+  cursor: z.coerce.number().int().min(0).optional().describe('the next_cursor of the page before (or give since)'),
+  event_name: z.string().optional().describe('only events of this name'),
+  run_id: z.string().optional().describe('only events of this run'),
 });
+
+/** Any other field is a data filter: `plan_id=…` keeps the events whose data has that plan_id. */
+const genesisQuery = z
+  .object({
+    ...pageQuery,
+    topic: z.string().optional().describe('a NATS-style topic pattern: hxo.shard.*, hxo.>'),
+    // Taken and checked, as on /api/v1/events, but this view pages on with since.
+    cursor: z.coerce.number().int().min(0).optional().describe('not read here: page on with since=next_cursor'),
+  })
+  .catchall(z.string().describe('FIELD=VALUE: only events whose data has FIELD equal to VALUE'));
 
 export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedAt: number, version: string): Route[] {
   return [
@@ -50,29 +67,31 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
       path: '/api/v1/health',
       capability: 'public',
       summary: 'is the node up: {status, version, uptime_seconds, now}',
+      answers: { 200: '{status: "ok", version, uptime_seconds, now}' },
       handle: () => ({ body: { status: 'ok', version, uptime_seconds: Math.floor((Date.now() - startedAt) / 1000), now: new Date().toISOString() } }),
     },
-    {
+    route({
       method: 'GET',
       path: '/api/v1/events',
       capability: 'xyn:events:read',
       summary: 'events in log order (?limit=&cursor=|since=&event_name=&run_id=); 410 with oldest_seq when cursor/since is below the oldest kept',
+      query: listQuery,
+      answers: { 200: PAGE, 400: 'cursor and since both given', 410: TRUNCATED },
       handle(req) {
-        const { limit, cursor, since } = parseQuery(listQuery, req);
+        const { limit, cursor, since, event_name: name, run_id: runId } = req.query;
         // `since` (the stream's and Genesis's word) means what `cursor` does here; it is not ignored, or a trimmed range would pass for a quiet one.
         if (cursor !== undefined && since !== undefined) throw badRequest('cursor and since: give one of them, not both', { field: 'since' });
-        const name = req.query.get('event_name');
-        const runId = req.query.get('run_id');
         const visible = visibleTo(req.principal);
         return { body: page(log, cursor ?? since, limit, (e) => visible(e) && (!name || e.event_name === name) && (!runId || e.run_id === runId)) };
       },
-    },
+    }),
     {
       method: 'GET',
       path: '/api/v1/events/:id',
       params: { id: EVENT_ID },
       capability: 'xyn:events:read',
       summary: 'one event by event_id; 410 with oldest_seq when retention trimmed it',
+      answers: { 200: 'the event', 404: 'no such event (or one the caller may not see)', 410: 'retention trimmed it: details.oldest_seq' },
       handle(req) {
         const eventId = req.params.id as string;
         const seq = seqOfEventId(eventId);
@@ -85,13 +104,19 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
         return { body: event };
       },
     },
-    {
+    route({
       method: 'POST',
       path: '/api/v1/events',
       capability: 'xyn:events:emit',
       summary: `emit an event (not in the node-owned namespaces ${NODE_NAMESPACES.join(', ')}, in any letter case, but for the control topics: ${CONTROL_TOPICS.map((t) => `${t} needs ${CONTROL_CAPABILITIES[t].capability}`).join(', ')})`,
+      body: emitBody,
+      answers: {
+        201: 'the event, as appended',
+        403: "a name in the node's own namespaces, or a control topic without its capability (details: field, topic, …)",
+        503: "the node's store is full (code storage_full): send it again once there is room",
+      },
       async handle(req) {
-        const body = parseInput(emitBody, req.body);
+        const body = req.body;
         const control = checkEmit(req.principal, body.event_name);
         // While the disk is full the bus holds what it has until there is room: a caller is told now, not kept waiting for it.
         const full = space.condition;
@@ -110,15 +135,16 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
         }
         return { status: 201, body: event };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/genesis/events',
       capability: 'xyn:events:read',
       summary: 'events by topic pattern and data fields (?topic=hxo.shard.*&plan_id=...&since=&limit=); 410 with oldest_seq when since is below the oldest kept',
+      query: genesisQuery,
+      answers: { 200: PAGE, 400: 'a topic pattern that is not one', 410: TRUNCATED },
       handle(req) {
-        const { limit, since } = parseQuery(listQuery, req);
-        const topic = req.query.get('topic');
+        const { limit, since, topic, cursor: _cursor, ...filter } = req.query;
         let matchesTopic: (name: string) => boolean = () => true;
         if (topic) {
           try {
@@ -127,12 +153,11 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
             throw badRequest(`topic: ${(err as Error).message}`);
           }
         }
-        const filter: DataFilter = Object.fromEntries([...req.query].filter(([k]) => !['topic', 'since', 'limit', 'cursor', 'token'].includes(k)));
         const visible = visibleTo(req.principal);
         const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && matchesFilter(e, filter);
         return { body: page(log, since, limit, match) };
       },
-    },
+    }),
   ];
 }
 
