@@ -22,13 +22,24 @@ import { canonicalEncode } from '../core/canonical.ts';
 import { listFiles, topDirectories, type FileEntry } from './file-tree.ts';
 import { databaseUrl, rowCount } from './sql.ts';
 
+/**
+ * A count made from outside the config (the rows of a database table): the
+ * shards, and a digest of what they were counted from — part of the plan's
+ * digest, so a table that changed is a new plan, never the old one's report.
+ */
+export interface Counted {
+  shards: number;
+  inputs: string;
+}
+
 export interface Partitioner<C = Record<string, unknown>> {
   readonly name: string;
   /** Validates (and defaults) the stage config this partitioner reads. */
   readonly config: z.ZodType<C>;
   /** May be async (a row count from a database); the plan is resolved once it is known. */
-  count(config: C): number | Promise<number>;
-  shards(config: C): Iterable<unknown>;
+  count(config: C): number | Counted | Promise<number | Counted>;
+  /** The shards' inputs, `count` of them: the count the plan was resolved with (a partitioner that counts outside its config makes its shards from it). */
+  shards(config: C, count: number): Iterable<unknown>;
   /** Random access: the input of shard i (0 ≤ i < count), equal to the i-th of `shards`. */
   at?(config: C, i: number): unknown;
   /**
@@ -338,24 +349,20 @@ export interface SqlBatchShard {
 
 /**
  * `by_sql_batch`: the rows of `table` (counted in the database when the plan
- * is resolved) in batches of `batch_size`: `{batch_id, offset, limit}`.
+ * is resolved) in batches of `batch_size`: `{batch_id, offset, limit}`. The
+ * row count is part of the plan's identity: a table with other rows than
+ * when a plan over it ran is a new plan (its rows migrated anew), never the
+ * old plan's report.
  */
-/** Rows counted per stage config, so shards() makes exactly the batches count() promised. */
-const countedRows = new WeakMap<object, number>();
-
 export const bySqlBatch: Partitioner<z.infer<typeof sqlBatchConfig>> = {
   name: 'by_sql_batch',
   config: sqlBatchConfig,
   count: async (config) => {
     const rows = await rowCount(databaseUrl(config), config.table);
-    countedRows.set(config, rows);
-    return Math.ceil(rows / config.batch_size);
+    return { shards: Math.ceil(rows / config.batch_size), inputs: `rows:${rows}` };
   },
-  *shards(config) {
-    // Rows are counted in the database, which shards() (synchronous) cannot ask: without the count it would make no batches, silently.
-    const rows = countedRows.get(config);
-    if (rows === undefined) throw new Error('by_sql_batch: shards() needs the row count of count() on this config first (the rows are counted in the database)');
-    for (let batch_id = 0; batch_id * config.batch_size < rows; batch_id++) {
+  *shards(config, count) {
+    for (let batch_id = 0; batch_id < count; batch_id++) {
       yield { batch_id, limit: config.batch_size, offset: batch_id * config.batch_size, stage_kind: config.stage_kind } satisfies SqlBatchShard;
     }
   },

@@ -90,7 +90,7 @@ export interface ResolvedStage {
   shardCount: number;
   /** Auto-tuning may split its shards: its partitioner can (`at` and `split`) and its work is idempotent. */
   splittable: boolean;
-  /** Its partitioner's `inputsDigest`, for partitioners that walk more than their config. */
+  /** What its inputs are beyond its config (its partitioner's `inputsDigest`, or what its count was made from), for partitioners that read more than their config. */
   inputsDigest?: string;
 }
 
@@ -212,8 +212,7 @@ export async function resolvePlan(plan: PlanInput, registry: JobKindRegistry, li
       config,
       executorIdentity: executor.identity,
       memoSalt: hash('sha256', canonicalEncode({ config_digest: executorConfigDigest, executor_identity: executor.identity }), 'hex'),
-      shardCount: await countShards(partitioner, config, at),
-      ...(partitioner.inputsDigest ? { inputsDigest: partitioner.inputsDigest(config) } : {}),
+      ...(await countShards(partitioner, config, at)),
       // A running shard is killed to be split: only work that can safely start over.
       splittable: Boolean(partitioner.at && partitioner.split) && executor.idempotent && !stage.non_idempotent,
     });
@@ -269,9 +268,12 @@ function nonIdempotentRetries(retries: number | undefined, at: string): number {
 }
 
 /** The partitioner's count; what it throws (a missing file, a bad config) is a refusal naming the stage. */
-async function countShards(partitioner: JobKind['partitioners'][string], config: Record<string, unknown>, at: string): Promise<number> {
+/** A stage's shard count, and what its inputs are beyond its config (a walk of files, rows in a database), for the plan's digest. */
+async function countShards(partitioner: JobKind['partitioners'][string], config: Record<string, unknown>, at: string): Promise<{ shardCount: number; inputsDigest?: string }> {
   try {
-    return await partitioner.count(config);
+    const counted = await partitioner.count(config);
+    if (typeof counted !== 'number') return { shardCount: counted.shards, inputsDigest: counted.inputs };
+    return { shardCount: counted, ...(partitioner.inputsDigest ? { inputsDigest: partitioner.inputsDigest(config) } : {}) };
   } catch (err) {
     if (err instanceof PlanError) throw new PlanError(`${at}.${err.field}`, err.rule);
     throw new PlanError(`${at}.config`, `partitioner ${partitioner.name}: ${err instanceof Error ? err.message : String(err)}`);

@@ -78,7 +78,7 @@ export class StageCursor {
     this.inSplitSpace = list !== undefined;
     this.keyStage = list ? stage.index | SPLIT_STAGE_BIT : stage.index;
     this.inputsInWorker = !list && stage.workerPartitioner !== undefined;
-    this.source = list || this.inputsInWorker ? undefined : partitioner.shards(stage.config)[Symbol.iterator]();
+    this.source = list || this.inputsInWorker ? undefined : partitioner.shards(stage.config, stage.shardCount)[Symbol.iterator]();
     this.count = list ? list.length : stage.shardCount;
     let already = 0;
     for (let i = 0; i < this.count; i++) already += ended[i] as number;

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
+import { planIdFor } from '../../src/hxo/plan.ts';
 import type { MigrateOutput } from '../../src/hxo/executors/migrate.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { BLUEPRINTS, runForOutputs, startNode, type TestNode } from './helpers.ts';
@@ -96,5 +97,21 @@ describe('deploy.migrate', () => {
     expect(out.map((o) => o.rows_affected)).toEqual(dryOut.map((o) => o.rows_affected));
     expect(await capitals()).toBe(0);
     expect((await query<{ n: string }>('SELECT count(*) AS n FROM users'))[0]?.n).toBe(String(ROWS));
+  });
+
+  it('a table with other rows is a new plan, its rows migrated anew — never the old plan\'s report', async () => {
+    const before = await node.engine.prepare(plan(), BLUEPRINTS);
+    expect(node.engine.status(planIdFor(before.digest)).state).toBe('certified');
+    // Two rows more: still three batches, but not the table the plan ran over.
+    await query("INSERT INTO users (email) VALUES ('New1@Example.COM'), ('New2@Example.COM')");
+    const after = await node.engine.prepare(plan(), BLUEPRINTS);
+    expect(after.totalShards).toBe(before.totalShards);
+    expect(after.digest).not.toBe(before.digest);
+
+    await runForOutputs(node, plan({ dry_run: true }), BLUEPRINTS, (o) => o as MigrateOutput);
+    const again = await runForOutputs(node, plan(), BLUEPRINTS, (o) => o as MigrateOutput);
+    expect(again.planId).toBe(planIdFor(after.digest));
+    expect(again.outputs.map((o) => o.status)).toEqual(['migrated', 'migrated', 'migrated']);
+    expect(await capitals()).toBe(0);
   });
 });

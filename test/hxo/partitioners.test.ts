@@ -15,7 +15,7 @@ describe('partitioners with random access', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 700 }), (total, per_shard) => {
         const config = p.config.parse({ total, per_shard });
-        const all = [...p.shards(config)];
+        const all = [...p.shards(config, p.count(config) as number)];
         expect(all).toHaveLength(p.count(config) as number);
         all.forEach((input, i) => {
           expect(p.at?.(config, i)).toEqual(input);
@@ -34,8 +34,13 @@ describe('partitioners with random access', () => {
 });
 
 describe('by_sql_batch', () => {
-  it('refuses to make batches before count() has counted the rows, instead of making none', () => {
+  it('makes the batches of the count the plan was resolved with, from any config object (no count() on it first)', () => {
     const config = bySqlBatch.config.parse({ database_url: 'postgres://127.0.0.1:1/none', table: 'items', batch_size: 10, stage_kind: 'deploy.migrate' });
-    expect(() => [...bySqlBatch.shards(config)]).toThrow(/by_sql_batch: shards\(\) needs the row count of count\(\) on this config first/);
+    expect([...bySqlBatch.shards({ ...config }, 3)]).toEqual([
+      { batch_id: 0, limit: 10, offset: 0, stage_kind: 'deploy.migrate' },
+      { batch_id: 1, limit: 10, offset: 10, stage_kind: 'deploy.migrate' },
+      { batch_id: 2, limit: 10, offset: 20, stage_kind: 'deploy.migrate' },
+    ]);
+    expect([...bySqlBatch.shards(config, 0)]).toEqual([]);
   });
 });
