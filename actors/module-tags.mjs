@@ -1,6 +1,6 @@
 // Module loader hooks (module.register) of every thread that loads users'
 // job-kind modules. A module is imported as `file?xyn-module=TAG&xyn-root=DIR`
-// (TAG: the sha256 of its files, DIR: its folder; src/hxo/module-tags.ts)
+// (TAG: the sha256 of its files, DIR: its folder; src/hxo/plan/module-tags.ts)
 // so that an edited module is loaded afresh rather than served from the
 // module cache. Its relative imports inside DIR inherit both here, so the
 // files it imports from its folder are fresh too, and a process never runs

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../src/store/env.ts';
-import { checkpointDb, forEachBlockRecord, parseBlockKey, readCheckpoint, BLOCK_SHARDS, type CheckpointDb } from '../src/hxo/checkpoint-records.ts';
+import { checkpointDb, forEachBlockRecord, parseBlockKey, readCheckpoint, BLOCK_SHARDS, type CheckpointDb } from '../src/hxo/checkpoints/checkpoint-records.ts';
 import { positiveIntArg } from './lib.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

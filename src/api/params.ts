@@ -7,7 +7,7 @@
  * route without one), so a new route cannot forget it. A wrong one is a 400
  * naming the parameter and the shape it must have.
  */
-import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan-id.ts';
+import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan/plan-id.ts';
 import { badRequest } from './errors.ts';
 
 export interface ParamShape {

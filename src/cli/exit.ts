@@ -5,7 +5,7 @@
  * of the modules whose errors it maps until one is thrown.
  */
 import { InvalidArgumentError } from 'commander';
-import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan-id.ts';
+import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan/plan-id.ts';
 
 const BAD_INPUT = new Set([
   'CONFIG',

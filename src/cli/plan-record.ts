@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { ValidationError } from '../core/errors.ts';
 import type { Config } from '../kernel/config.ts';
-import { storedRecord } from '../hxo/stored-plan.ts';
-import type { PlanRecord } from '../hxo/plan-records.ts';
+import { storedRecord } from '../hxo/checkpoints/stored-plan.ts';
+import type { PlanRecord } from '../hxo/checkpoints/plan-records.ts';
 import { withStore, type NodeFlags } from './config-flags.ts';
 
 /** The plan's record; refused (exit 2, naming `field`) when the data dir has no such plan. */

@@ -22,32 +22,32 @@ import { publishAudit } from '../kernel/audit.ts';
 import type { ActorInfo, Supervisable } from '../kernel/actor.ts';
 import { Supervisor } from '../kernel/supervisor.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { Scheduler } from './scheduler.ts';
-import { JobKindRegistry } from './job-kinds.ts';
-import { checkPlanShape, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan.ts';
-import type { PlanRun, SplitOutcome } from './plan-run.ts';
+import { Scheduler } from './run/scheduler.ts';
+import { JobKindRegistry } from './plan/job-kinds.ts';
+import { checkPlanShape, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan/plan.ts';
+import type { PlanRun, SplitOutcome } from './run/plan-run.ts';
 import { liveState, liveStatus, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
-import type { LeafLayout } from './leaf-layout.ts';
-import { AutotunePolicies } from './autotune.ts';
+import type { LeafLayout } from './run/leaf-layout.ts';
+import { AutotunePolicies } from './autotune/autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
-import type { SampleProof } from './verify-report.ts';
-import { autonomyActor, healListener } from './genesis-link.ts';
+import type { SampleProof } from './certify/verify-report.ts';
+import { autonomyActor, healListener } from './autotune/genesis-link.ts';
 import { PlanCollectedError, PlanError, PlanNotEndedError, PlanNotFoundError } from './engine-errors.ts';
-import { PlanCollector } from './retention.ts';
-import { PlanRetention, type RunningPlan } from './plan-retention.ts';
-import { emptyReport, storedReport, type PlanRecord } from './plan-records.ts';
-import { storedStatus } from './stored-status.ts';
+import { PlanCollector } from './retention/retention.ts';
+import { PlanRetention, type RunningPlan } from './retention/plan-retention.ts';
+import { emptyReport, storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
+import { storedStatus } from './checkpoints/stored-status.ts';
 import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
-import { checkResumable, checkUnchanged } from './plan-resume.ts';
-import type { PlanSpace } from './storage-pause.ts';
-import { PlanBook, type ReplaySelection } from './plan-book.ts';
-import { PlanLauncher } from './plan-launcher.ts';
-import { HXO_POOL_TASKS } from './pool-tasks.ts';
+import { checkResumable, checkUnchanged } from './checkpoints/plan-resume.ts';
+import type { PlanSpace } from './run/storage-pause.ts';
+import { PlanBook, type ReplaySelection } from './checkpoints/plan-book.ts';
+import { PlanLauncher } from './run/plan-launcher.ts';
+import { HXO_POOL_TASKS } from './run/pool-tasks.ts';
 
-export { storedReport, type PlanRecord } from './plan-records.ts';
-export { storedStatus } from './stored-status.ts';
-export type { ReplaySelection } from './plan-book.ts';
+export { storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
+export { storedStatus } from './checkpoints/stored-status.ts';
+export type { ReplaySelection } from './checkpoints/plan-book.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -90,7 +90,7 @@ export class HxoEngine {
   ) {
     const { config } = kernel;
     for (const t of Object.keys(HXO_POOL_TASKS)) {
-      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/pool-tasks.ts)`);
+      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/run/pool-tasks.ts)`);
     }
     this.book = new PlanBook(kernel);
     const { plans, checkpoints, memo } = this.book;

@@ -10,13 +10,13 @@
  * are read from its checkpoints (one pass over its keys).
  */
 import type { Store } from '../store/env.ts';
-import { checkCheckpointFormat, checkpointDb, type CheckpointDb } from './checkpoint-records.ts';
-import { PLANS_DB } from './plan-records.ts';
-import { countCheckpoints } from './plan-checkpoints.ts';
-import type { PlanRecord } from './plan-records.ts';
-import type { PlanRun, PlanState } from './plan-run.ts';
+import { checkCheckpointFormat, checkpointDb, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
+import { PLANS_DB } from './checkpoints/plan-records.ts';
+import { countCheckpoints } from './checkpoints/plan-checkpoints.ts';
+import type { PlanRecord } from './checkpoints/plan-records.ts';
+import type { PlanRun, PlanState } from './run/plan-run.ts';
 import { liveState } from './report.ts';
-import { SplitJournal } from './split-journal.ts';
+import { SplitJournal } from './checkpoints/split-journal.ts';
 
 export type PlanListState = PlanState | 'unfinished';
 

@@ -15,11 +15,11 @@
  */
 import { ValidationError } from '../core/errors.ts';
 import { decode } from '../core/codec.ts';
-import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoint-records.ts';
-import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
-import { refCheckpoint, stageCheckpointsFrom } from './plan-checkpoints.ts';
-import type { ResolvedPlan } from './plan.ts';
-import { toOutputJson } from './output-json.ts';
+import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
+import type { LeafLayout, SplitRecord } from './run/leaf-layout.ts';
+import { refCheckpoint, stageCheckpointsFrom } from './checkpoints/plan-checkpoints.ts';
+import type { ResolvedPlan } from './plan/plan.ts';
+import { toOutputJson } from './executors/output-json.ts';
 
 export interface OutputRow {
   stage_id: string;

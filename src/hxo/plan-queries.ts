@@ -4,12 +4,12 @@
  * the inclusion proof of one shard by cas_id.
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
-import { Phase, decodeCheckpoint, failureOf, type CheckpointDb } from './checkpoint-records.ts';
-import type { LeafLayout } from './leaf-layout.ts';
-import { BlockedTree } from './merkle-task.ts';
-import type { SampleProof } from './verify-report.ts';
-import { forEachCheckpoint, refCheckpoint } from './plan-checkpoints.ts';
-import type { ResolvedPlan } from './plan.ts';
+import { Phase, decodeCheckpoint, failureOf, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
+import type { LeafLayout } from './run/leaf-layout.ts';
+import { BlockedTree } from './certify/merkle-task.ts';
+import type { SampleProof } from './certify/verify-report.ts';
+import { forEachCheckpoint, refCheckpoint } from './checkpoints/plan-checkpoints.ts';
+import type { ResolvedPlan } from './plan/plan.ts';
 
 export type ShardPhase = 'pending' | 'done' | 'failed';
 

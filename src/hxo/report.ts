@@ -2,10 +2,10 @@
  * The plan report (DESIGN.md §3, issue contract) and the status response
  * (seed 001 "Status Response"), built from a plan run or its stored record.
  */
-import type { Certificate } from './certificate.ts';
-import type { SampleProof } from './verify-report.ts';
-import type { PlanRun, PlanState } from './plan-run.ts';
-import type { FailedShard } from './batch-outcome.ts';
+import type { Certificate } from './certify/certificate.ts';
+import type { SampleProof } from './certify/verify-report.ts';
+import type { PlanRun, PlanState } from './run/plan-run.ts';
+import type { FailedShard } from './run/batch-outcome.ts';
 
 export interface StageStats {
   stage_id: string;

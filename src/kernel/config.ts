@@ -69,7 +69,7 @@ export const configSchema = z.object({
   HXO_EVENT_BATCH_SIZE: int(1).default(100),
   HXO_EVENT_MAX_RATE: int(1).default(1_000),
   HXO_AUTOTUNE_SAMPLE_RATE: rate.default(0.1),
-  /** A plan actor that crashes more than this many times within HXO_PLAN_RESTART_WINDOW_MS ends failed (src/hxo/plan-actor.ts). */
+  /** A plan actor that crashes more than this many times within HXO_PLAN_RESTART_WINDOW_MS ends failed (src/hxo/run/plan-actor.ts). */
   HXO_PLAN_MAX_RESTARTS: int(0, 1_000).default(3),
   HXO_PLAN_RESTART_WINDOW_MS: int(1).default(60_000),
   /** Job-kind modules every plan may use (comma-separated paths, relative to the working dir). */
@@ -80,7 +80,7 @@ export const configSchema = z.object({
   /**
    * Directories (comma-separated, relative to the working dir) that plans
    * submitted over HTTP may load job-kind modules from, besides the node's
-   * plan directory (src/hxo/plan-modules.ts).
+   * plan directory (src/hxo/plan/plan-modules.ts).
    */
   XYN_MODULE_DIRS: z
     .string()
@@ -89,7 +89,7 @@ export const configSchema = z.object({
   /**
    * Directories (comma-separated, relative to the working dir) that plans
    * submitted over HTTP may read files from (a stage's `config.root`),
-   * besides the node's plan directory (src/hxo/plan-inputs.ts).
+   * besides the node's plan directory (src/hxo/plan/plan-inputs.ts).
    */
   XYN_INPUT_DIRS: z
     .string()

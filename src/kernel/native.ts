@@ -4,7 +4,7 @@
  * is not built or XYN_NATIVE_HASHING=0 — every user of it has a JS fallback.
  *
  * NativeAddon types the kernel's generic functions; the addon's Merkle-leaf
- * functions are typed where they are used (src/hxo/leaf-hash.ts).
+ * functions are typed where they are used (src/hxo/certify/leaf-hash.ts).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

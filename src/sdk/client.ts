@@ -17,7 +17,7 @@ import type { ActorTree, ActorView } from '../api/routes/actors.ts';
 import { subscribe, type SubscribeOptions } from './event-stream.ts';
 import { callNode, type NodeAddress } from './http.ts';
 
-export { verifyReport, type ReportVerification } from '../hxo/verify-report.ts';
+export { verifyReport, type ReportVerification } from '../hxo/certify/verify-report.ts';
 export { ApiRefusedError, NodeError, NodeUnreachableError } from './http.ts';
 export { StreamRefusedError, StreamTruncatedError, type SubscribeOptions } from './event-stream.ts';
 export type { ActorTree, ActorView, PlanReport, PlanStatus, XynEvent };

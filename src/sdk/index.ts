@@ -17,10 +17,10 @@
  *     },
  *   });
  */
-import type { ShardContext } from '../hxo/executor-loader.ts';
+import type { ShardContext } from '../hxo/plan/executor-loader.ts';
 
 export { XynError, NonRetryableError, ValidationError, isRetryable } from '../core/errors.ts';
-export { ModuleChangedError } from '../hxo/module-tags.ts';
+export { ModuleChangedError } from '../hxo/plan/module-tags.ts';
 export { PlanError, ShardTimeoutError } from '../hxo/engine-errors.ts';
 export type { PlanReport, PlanStatus } from '../hxo/report.ts';
 export type { ShardContext };

@@ -13,7 +13,7 @@ import { tempDir } from '../kernel/helpers.ts';
 import { CAPABILITIES, CONTROL_CAPABILITIES, ROLES, roleCapabilities, type Role } from '../../src/api/auth.ts';
 import { startApiServer } from '../../src/api/server.ts';
 import type { Route } from '../../src/api/router.ts';
-import { verifyInclusion } from '../../src/hxo/merkle.ts';
+import { verifyInclusion } from '../../src/hxo/certify/merkle.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import type { XynEvent } from '../../src/core/event.ts';
 import { computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, startNode } from '../hxo/helpers.ts';

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEncode } from '../../src/core/canonical.ts';
 import { decode } from '../../src/core/codec.ts';
-import { verifyInclusion } from '../../src/hxo/merkle.ts';
+import { verifyInclusion } from '../../src/hxo/certify/merkle.ts';
 import type { OutputRow } from '../../src/hxo/plan-outputs.ts';
 import type { PlanStatus } from '../../src/hxo/report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { merkleRoot } from '../../src/hxo/merkle.ts';
+import { merkleRoot } from '../../src/hxo/certify/merkle.ts';
 import type { PlanSummary } from '../../src/hxo/plan-list.ts';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';

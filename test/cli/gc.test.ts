@@ -9,11 +9,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GcReport } from '../../src/hxo/retention.ts';
-import type { PlanRecord } from '../../src/hxo/plan-records.ts';
+import type { GcReport } from '../../src/hxo/retention/retention.ts';
+import type { PlanRecord } from '../../src/hxo/checkpoints/plan-records.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { openStore } from '../../src/store/env.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { startXyn, xynSync } from '../helpers/cli.ts';
 import { BLUEPRINTS, computeHashPlan, startNode } from '../hxo/helpers.ts';

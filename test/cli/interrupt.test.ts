@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
 import { openStore } from '../../src/store/env.ts';
-import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { startXyn, xynSync } from '../helpers/cli.ts';
 import { computeHashPlan, specComputeHashRoot } from '../hxo/helpers.ts';

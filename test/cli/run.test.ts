@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanReport, PlanStatus } from '../../src/hxo/report.ts';
-import { planIdFor, planDigest, checkPlanShape, readPlanFile } from '../../src/hxo/plan.ts';
+import { planIdFor, planDigest, checkPlanShape, readPlanFile } from '../../src/hxo/plan/plan.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { xynSync } from '../helpers/cli.ts';
 import { REPO_ROOT, flipHex, specComputeHashRoot } from '../hxo/helpers.ts';
 import { openStore } from '../../src/store/env.ts';
-import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 
 const BLUEPRINT = 'blueprints/compute-hash-1k.yaml';
 const xyn = (args: string[]) => xynSync(args);

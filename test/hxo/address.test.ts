@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { copyFrameInput, shardAddress, writeAddressFrame } from '../../src/hxo/address.ts';
+import { copyFrameInput, shardAddress, writeAddressFrame } from '../../src/hxo/plan/address.ts';
 import { canonicalEncode, writeCanonical } from '../../src/core/canonical.ts';
 import { asciiKey, hex, msgpackrBytes, value } from '../helpers/canonical-values.ts';
 

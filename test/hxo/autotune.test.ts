@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
-import type { JournaledSplit } from '../../src/hxo/split-journal.ts';
+import type { JournaledSplit } from '../../src/hxo/checkpoints/split-journal.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { startXyn } from '../helpers/cli.ts';
-import { merkleRoot } from '../../src/hxo/merkle.ts';
-import { splitRange } from '../../src/hxo/partitioners.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { merkleRoot } from '../../src/hxo/certify/merkle.ts';
+import { splitRange } from '../../src/hxo/partitioners/worker-partitioners.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import type { XynEvent } from '../../src/core/event.ts';
 import { FLAKY_KIND, REPO_ROOT, planEvents, specCasId, specLeaf, startNode, waitForEvent, type TestNode } from './helpers.ts';
 

@@ -29,9 +29,9 @@ import {
   readCheckpoint,
   stageKeyRange,
   writeCheckpoints,
-} from '../../src/hxo/checkpoint-records.ts';
+} from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { nativeHashing } from '../../src/kernel/sha256.ts';
-import { shardDone } from '../../src/hxo/leaf-hash.ts';
+import { shardDone } from '../../src/hxo/certify/leaf-hash.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { REPO_ROOT, storedCheckpoints } from './helpers.ts';
 
@@ -152,7 +152,7 @@ describe('done checkpoints (encodeDoneShard)', () => {
 
   it('is byte for byte the same without the addon', () => {
     const script = `
-      import('./src/hxo/checkpoint-records.ts').then(async (m) => {
+      import('./src/hxo/checkpoints/checkpoint-records.ts').then(async (m) => {
         const { nativeHashing } = await import('./src/kernel/sha256.ts');
         const d = new Uint8Array(96), l = new Uint8Array(96);
         const cp = m.encodeDoneShard(Buffer.from('an output'), Buffer.from('00112233445566778899aabbccddeeff0011223344556677'.repeat(2), 'hex'), 2, 7, 9, d, l);

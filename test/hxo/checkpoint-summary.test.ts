@@ -12,14 +12,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/env.ts';
-import { BlockKeys, blockKey, checkpointDb, decodeCheckpoint, encodeFailed, planKeyRange, readCheckpoint, summariesOf, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
-import { PLANS_DB, type PlanRecord } from '../../src/hxo/plan-records.ts';
-import { Bits, clearBits, hasBit, hasSummaries, markSummaries, shardKey } from '../../src/hxo/checkpoint-summary.ts';
-import { countCheckpoints } from '../../src/hxo/plan-checkpoints.ts';
-import { onFinalEventsLogged } from '../../src/hxo/final-events.ts';
+import { BlockKeys, blockKey, checkpointDb, decodeCheckpoint, encodeFailed, planKeyRange, readCheckpoint, summariesOf, writeCheckpoints } from '../../src/hxo/checkpoints/checkpoint-records.ts';
+import { PLANS_DB, type PlanRecord } from '../../src/hxo/checkpoints/plan-records.ts';
+import { Bits, clearBits, hasBit, hasSummaries, markSummaries, shardKey } from '../../src/hxo/checkpoints/checkpoint-summary.ts';
+import { countCheckpoints } from '../../src/hxo/checkpoints/plan-checkpoints.ts';
+import { onFinalEventsLogged } from '../../src/hxo/run/final-events.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { BLUEPRINTS, flakyPlan, planEvents, specCasId, specLeaf, startNode, type TestNode } from './helpers.ts';
-import { merkleRoot } from '../../src/hxo/merkle.ts';
+import { merkleRoot } from '../../src/hxo/certify/merkle.ts';
 
 const nodes: TestNode[] = [];
 afterAll(async () => {

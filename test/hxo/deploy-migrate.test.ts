@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PlanError } from '../../src/hxo/engine-errors.ts';
-import { planIdFor } from '../../src/hxo/plan.ts';
+import { planIdFor } from '../../src/hxo/plan/plan.ts';
 import type { MigrateOutput } from '../../src/hxo/executors/migrate.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { BLUEPRINTS, runForOutputs, startNode, type TestNode } from './helpers.ts';

@@ -14,12 +14,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPlanFile, parsePlanText } from '../../src/hxo/plan.ts';
+import { readPlanFile, parsePlanText } from '../../src/hxo/plan/plan.ts';
 import { PlanError, PlanNotFoundError } from '../../src/hxo/engine-errors.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
-import { checkpointDb } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { waitFor } from '../kernel/helpers.ts';
 import {
   BLUEPRINTS,

@@ -16,10 +16,10 @@ import { createLogger } from '../../src/kernel/log.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
 import type { HxoEngine } from '../../src/hxo/engine.ts';
 import { startNode as bootNode } from '../../src/node/node.ts';
-import { checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey, planKeyRange, readCheckpoint } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey, planKeyRange, readCheckpoint } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { decode } from '../../src/core/codec.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
-import { merkleRoot } from '../../src/hxo/merkle.ts';
+import { merkleRoot } from '../../src/hxo/certify/merkle.ts';
 import type { XynEvent } from '../../src/core/event.ts';
 import { tempDir } from '../kernel/helpers.ts';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/env.ts';
 import { EventLog } from '../../src/store/event-log.ts';
-import { checkpointDb, decodeCheckpoint, forEachBlockRecord, planKeyRange } from '../../src/hxo/checkpoint-records.ts';
+import { checkpointDb, decodeCheckpoint, forEachBlockRecord, planKeyRange } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { startXyn } from '../helpers/cli.ts';

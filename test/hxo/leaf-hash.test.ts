@@ -1,8 +1,8 @@
 /** The native addon's Merkle-leaf functions: in use, the same roots as merkle.ts computes, and safe with bad arguments. */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { perfectRoots } from '../../src/hxo/leaf-hash.ts';
-import { merkleRoot } from '../../src/hxo/merkle.ts';
+import { perfectRoots } from '../../src/hxo/certify/leaf-hash.ts';
+import { merkleRoot } from '../../src/hxo/certify/merkle.ts';
 
 describe('native perfect Merkle roots', () => {
   it('are built by npm install and in use', () => {

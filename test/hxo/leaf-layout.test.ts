@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LeafLayout, type SplitRecord } from '../../src/hxo/leaf-layout.ts';
-import { splitRange } from '../../src/hxo/partitioners.ts';
+import { LeafLayout, type SplitRecord } from '../../src/hxo/run/leaf-layout.ts';
+import { splitRange } from '../../src/hxo/partitioners/worker-partitioners.ts';
 
 interface Case {
   counts: number[];

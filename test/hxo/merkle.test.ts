@@ -18,7 +18,7 @@ import {
   splitPoint,
   verifyInclusion,
   type InclusionProof,
-} from '../../src/hxo/merkle.ts';
+} from '../../src/hxo/certify/merkle.ts';
 
 const sha256 = (...parts: Uint8Array[]): Buffer => {
   const h = createHash('sha256');

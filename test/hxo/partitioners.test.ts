@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byRange, bySqlBatch, workerPartitionerName } from '../../src/hxo/partitioners.ts';
-import { workerPartitioners } from '../../src/hxo/worker-partitioners.ts';
+import { byRange, workerPartitionerName } from '../../src/hxo/partitioners/by-range.ts';
+import { bySqlBatch } from '../../src/hxo/partitioners/by-sql-batch.ts';
+import { workerPartitioners } from '../../src/hxo/partitioners/worker-partitioners.ts';
 
 describe('partitioners with random access', () => {
   it('by_range: at(i) is the i-th of shards(), for every i < count(), in the plan actor and in the workers', () => {

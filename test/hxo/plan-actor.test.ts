@@ -1,6 +1,6 @@
 /**
  * A live plan is an actor under its own supervisor (`hxo → plan:<id> → run`,
- * src/hxo/plan-actor.ts), tested with fault injection: the fixture kind's
+ * src/hxo/run/plan-actor.ts), tested with fault injection: the fixture kind's
  * `crashes_at` partitioner throws on the main thread — in the plan actor's
  * own handling — when shard N is taken, once (a marker file) or every time.
  *
@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, startNode, type TestNode } from './helpers.ts';
 

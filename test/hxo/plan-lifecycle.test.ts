@@ -1,5 +1,5 @@
 /**
- * The plan lifecycle as a pure transition (src/hxo/plan-lifecycle.ts),
+ * The plan lifecycle as a pure transition (src/hxo/run/plan-lifecycle.ts),
  * driven by a manual clock: no run, no timer, no sleep.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import {
   transition,
   type LifecycleEvent,
   type PlanLifecycle,
-} from '../../src/hxo/plan-lifecycle.ts';
+} from '../../src/hxo/run/plan-lifecycle.ts';
 
 function drive(clock: ManualClock, s: PlanLifecycle, ...events: LifecycleEvent[]): PlanLifecycle {
   return events.reduce((at, e) => transition(at, e, clock.now()), s);

@@ -13,7 +13,7 @@ import type { PlanReport } from '../../src/hxo/report.ts';
 import { NodeStoppingError, PlanError } from '../../src/hxo/engine-errors.ts';
 import { openStore } from '../../src/store/env.ts';
 import { join } from 'node:path';
-import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
+import { BlockKeys, checkpointDb, writeCheckpoints } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, specCasId, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlanRecord } from '../../src/hxo/engine.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
-import { sampleIndices } from '../../src/hxo/certify.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
-import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoint-records.ts';
+import { sampleIndices } from '../../src/hxo/certify/certify.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
+import { BlockKeys, checkpointDb, decodeCheckpoint, readCheckpoint, writeCheckpoints } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { BLUEPRINTS, computeHashPlan, flakyPlan, planEvents, specComputeHashRoot, specComputeHashShard, startNode, type TestNode } from './helpers.ts';
 

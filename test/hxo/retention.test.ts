@@ -8,9 +8,9 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PlanCollectedError, PlanInUseError, PlanNotEndedError } from '../../src/hxo/engine-errors.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import { casRefsDb } from '../../src/store/cas.ts';
-import { BLOCK_SHARDS } from '../../src/hxo/checkpoint-records.ts';
+import { BLOCK_SHARDS } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { tempDir } from '../kernel/helpers.ts';
 import { checkpointKeys, computeHashPlan, BLUEPRINTS, specComputeHashRoot, startNode, type TestNode } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../kernel/helpers.ts';
 import { NodeKeyError } from '../../src/hxo/errors.ts';
-import { loadOrCreateNodeKey, nodeKeyPath, verifySignature } from '../../src/hxo/signing.ts';
+import { loadOrCreateNodeKey, nodeKeyPath, verifySignature } from '../../src/hxo/certify/signing.ts';
 
 const enc = new TextEncoder();
 

@@ -16,7 +16,7 @@ import type { PlanStatus } from '../../src/hxo/report.ts';
 import { tempDir, waitFor } from '../kernel/helpers.ts';
 import { startXyn, xynSync } from '../helpers/cli.ts';
 import { openStore } from '../../src/store/env.ts';
-import { Phase, checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey } from '../../src/hxo/checkpoint-records.ts';
+import { Phase, checkpointDb, decodeCheckpoint, forEachBlockRecord, parseBlockKey } from '../../src/hxo/checkpoints/checkpoint-records.ts';
 import { BLUEPRINTS, computeHashPlan, flakyPlan, startNode, type TestNode } from './helpers.ts';
 
 const nodes: TestNode[] = [];

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../kernel/helpers.ts';
-import { certificateMessage, issueCertificate, verifyCertificate } from '../../src/hxo/certificate.ts';
+import { certificateMessage, issueCertificate, verifyCertificate } from '../../src/hxo/certify/certificate.ts';
 import { CertificateInputError } from '../../src/hxo/errors.ts';
-import { inclusionProofs, leafHashOf, merkleRoot } from '../../src/hxo/merkle.ts';
-import { loadOrCreateNodeKey, verifySignature, type NodeKey } from '../../src/hxo/signing.ts';
-import { verifyReport } from '../../src/hxo/verify-report.ts';
+import { inclusionProofs, leafHashOf, merkleRoot } from '../../src/hxo/certify/merkle.ts';
+import { loadOrCreateNodeKey, verifySignature, type NodeKey } from '../../src/hxo/certify/signing.ts';
+import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 

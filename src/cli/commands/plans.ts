@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Store } from '../../store/env.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { PlanReport, PlanStatus } from '../../hxo/report.ts';
-import type { PlanRecord } from '../../hxo/plan-records.ts';
+import type { PlanRecord } from '../../hxo/checkpoints/plan-records.ts';
 import { callApi, type RemoteFlags } from '../api-client.ts';
 import { storePathFromFlags, withDataFlag, type NodeFlags } from '../config-flags.ts';
 import { statusSummary, summary } from '../summary.ts';
@@ -21,7 +21,7 @@ export function registerPlanCommands(program: Command): void {
     .description("a plan's status (state, shard counts, rate, eta): from a node with --url, else from the data dir")
     .option('--json', 'print the status as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
-      const { storedStatus } = await import('../../hxo/stored-status.ts');
+      const { storedStatus } = await import('../../hxo/checkpoints/stored-status.ts');
       const status = isRemote(flags) ? await callApi<PlanStatus>(flags, 'GET', `/api/hxo/status/${encodeURIComponent(planId)}`) : await withStoredPlans(flags, (store) => storedStatus(store, planId));
       process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : statusSummary(status));
     });
@@ -31,7 +31,7 @@ export function registerPlanCommands(program: Command): void {
     .description("an ended plan's report: from a node with --url, else from the data dir")
     .option('--json', 'print the report as JSON')
     .action(async (planId: string, flags: NodeFlags & RemoteFlags & { json?: boolean }) => {
-      const { PLANS_DB, storedReport } = await import('../../hxo/plan-records.ts');
+      const { PLANS_DB, storedReport } = await import('../../hxo/checkpoints/plan-records.ts');
       const report = isRemote(flags) ? await callApi<PlanReport>(flags, 'GET', `/api/hxo/report/${encodeURIComponent(planId)}`) : await withStoredPlans(flags, (store) => storedReport(store.db<string, PlanRecord>(PLANS_DB), planId));
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
     });
@@ -42,7 +42,7 @@ export function registerPlanCommands(program: Command): void {
     .option('--wait', 'wait for the plan to end; exit 0 only if certified')
     .option('--json', 'print JSON')
     .action(async (file: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
-      const { readPlanFile } = await import('../../hxo/plan.ts');
+      const { readPlanFile } = await import('../../hxo/plan/plan.ts');
       const plan = readPlanFile(file);
       const submitted = await callApi<{ plan_id: string; hint?: string }>(flags, 'POST', '/api/hxo/create-and-submit', plan);
       // An aborted plan submitted again: the node says how to continue it.
@@ -72,7 +72,7 @@ export function registerPlanCommands(program: Command): void {
     .option('--verbose', 'list every failure, one line each (each failing proof)')
     .option('--json', 'print the verification as JSON: ok, checked, errors (every failure), summary')
     .action(async (file: string, flags: { publicKey?: string; verbose?: boolean; json?: boolean }) => {
-      const { verifyReport } = await import('../../hxo/verify-report.ts');
+      const { verifyReport } = await import('../../hxo/certify/verify-report.ts');
       let parsed: unknown;
       try {
         parsed = JSON.parse(readFileSync(file, 'utf8'));

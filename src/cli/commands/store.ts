@@ -7,8 +7,8 @@
  * reads, so it works beside a running node too.
  */
 import type { Command } from 'commander';
-import type { GcReport } from '../../hxo/retention.ts';
-import type { PlanRecord } from '../../hxo/plan-records.ts';
+import type { GcReport } from '../../hxo/retention/retention.ts';
+import type { PlanRecord } from '../../hxo/checkpoints/plan-records.ts';
 import { configFromFlags, withDataFlag, withStore, type NodeFlags } from '../config-flags.ts';
 
 interface GcFlags extends NodeFlags {
@@ -23,10 +23,10 @@ export function registerStoreCommands(program: Command): void {
     .option('--json', 'print what it did as JSON')
     .action(async (flags: GcFlags) => {
       const { withDataDirLock, DataDirLockedError } = await import('../../store/index.ts');
-      const { checkCheckpointFormat, checkpointDb } = await import('../../hxo/checkpoint-records.ts');
-      const { PLANS_DB } = await import('../../hxo/plan-records.ts');
-      const { Memo } = await import('../../hxo/memo.ts');
-      const { PlanCollector, applyRetention } = await import('../../hxo/retention.ts');
+      const { checkCheckpointFormat, checkpointDb } = await import('../../hxo/checkpoints/checkpoint-records.ts');
+      const { PLANS_DB } = await import('../../hxo/checkpoints/plan-records.ts');
+      const { Memo } = await import('../../hxo/checkpoints/memo.ts');
+      const { PlanCollector, applyRetention } = await import('../../hxo/retention/retention.ts');
       const config = await configFromFlags(flags);
       const policy = { plans: config.XYN_RETAIN_PLANS, days: config.XYN_RETAIN_DAYS };
       const gc = (): Promise<GcReport> =>

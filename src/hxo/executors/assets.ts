@@ -15,8 +15,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../executor-loader.ts';
-import type { FilesShard } from '../partitioners.ts';
+import type { ShardContext } from '../plan/executor-loader.ts';
+import type { FilesShard } from '../partitioners/by-asset-bucket.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 
 export interface AssetEntry {

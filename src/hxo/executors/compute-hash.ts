@@ -7,7 +7,7 @@
  */
 import { canonicalView } from '../../core/canonical.ts';
 import { sha256Into } from '../../kernel/sha256.ts';
-import type { ShardContext } from '../executor-loader.ts';
+import type { ShardContext } from '../plan/executor-loader.ts';
 
 export interface HashInput {
   start: number;

@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../executor-loader.ts';
-import type { RouteShard } from '../partitioners.ts';
+import type { ShardContext } from '../plan/executor-loader.ts';
+import type { RouteShard } from '../partitioners/by-route-map.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 
 /** What `docs_index` stores for a page (canonical msgpack). */

@@ -7,8 +7,8 @@
  * `dry_run: true`, rolled back after counting what it would change.
  * Output: `{status: 'migrated' | 'dry_run', batch_id, rows_affected}`.
  */
-import { databaseUrl, quoteIdent, withClient } from '../sql.ts';
-import type { SqlBatchShard } from '../partitioners.ts';
+import { databaseUrl, quoteIdent, withClient } from '../partitioners/sql.ts';
+import type { SqlBatchShard } from '../partitioners/by-sql-batch.ts';
 
 export interface MigrateOutput {
   status: 'migrated' | 'dry_run';

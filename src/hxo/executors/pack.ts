@@ -16,8 +16,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { canonicalEncode } from '../../core/canonical.ts';
-import type { ShardContext } from '../executor-loader.ts';
-import type { FileEntry } from '../file-tree.ts';
+import type { ShardContext } from '../plan/executor-loader.ts';
+import type { FileEntry } from '../partitioners/file-tree.ts';
 import { NonRetryableError } from '../../core/errors.ts';
 
 export interface PackManifest {

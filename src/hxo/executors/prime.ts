@@ -12,7 +12,8 @@
  * Output: `{status: 'warmed' | 'primed', module, cache_entries, warmed}`,
  * `warmed` listing each URL with its status and size.
  */
-import type { ModuleShard, DepthShard } from '../partitioners.ts';
+import type { ModuleShard } from '../partitioners/by-module.ts';
+import type { DepthShard } from '../partitioners/by-dag-depth.ts';
 
 export interface PrimeOutput {
   status: 'warmed' | 'primed';
