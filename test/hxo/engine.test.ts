@@ -13,7 +13,7 @@
  * - memoization across plans; plan validation that writes nothing; abort.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readPlanFile, parsePlanText } from '../../src/hxo/plan/plan.ts';
 import { PlanError, PlanNotFoundError } from '../../src/hxo/engine-errors.ts';
 import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
@@ -31,21 +31,13 @@ import {
   specCasId,
   specComputeHashRoot,
   specComputeHashShard,
-  startNode,
+  nodesOfFile,
   type TestNode,
 } from './helpers.ts';
 
 const BLUEPRINT_1K = join(BLUEPRINTS, 'compute-hash-1k.yaml');
 
-const nodes: TestNode[] = [];
-async function node(env: Record<string, string> = {}): Promise<TestNode> {
-  const n = await startNode(env);
-  nodes.push(n);
-  return n;
-}
-afterAll(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-});
+const node = nodesOfFile();
 
 async function run(n: TestNode, plan: unknown): Promise<PlanReport> {
   const { finished } = await n.engine.submit(plan, { baseDir: BLUEPRINTS });

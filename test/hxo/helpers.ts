@@ -9,6 +9,7 @@
  * - leaf = sha256(0x00 ‖ ascii cas_id ‖ raw output_digest); RFC 9162 root.
  */
 import { createHash } from 'node:crypto';
+import { afterAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { canonicalEncode } from '../../src/core/canonical.ts';
 import { loadConfig } from '../../src/kernel/config.ts';
@@ -33,6 +34,19 @@ export interface TestNode {
   dir: string;
   /** Stops the kernel and removes the data dir. */
   close(): Promise<void>;
+}
+
+/** A `startNode` for one test file: every node it starts is closed after the file. */
+export function nodesOfFile(): (env?: Record<string, string>) => Promise<TestNode> {
+  const nodes: TestNode[] = [];
+  afterAll(async () => {
+    for (const n of nodes.splice(0)) await n.close();
+  });
+  return async (env = {}) => {
+    const n = await startNode(env);
+    nodes.push(n);
+    return n;
+  };
 }
 
 /** A kernel (XYN_WORKERS 2 unless `env` says otherwise) in a fresh temp data dir, with an engine. */

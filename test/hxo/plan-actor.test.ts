@@ -13,20 +13,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
-import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, planEvents, startNode, type TestNode } from './helpers.ts';
+import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, nodesOfFile, planEvents, type TestNode } from './helpers.ts';
 
-const nodes: TestNode[] = [];
-async function node(env: Record<string, string> = {}): Promise<TestNode> {
-  const n = await startNode(env);
-  nodes.push(n);
-  return n;
-}
-afterAll(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-});
+const node = nodesOfFile();
 
 async function run(n: TestNode, plan: unknown): Promise<{ planId: string; report: PlanReport }> {
   const { planId, finished } = await n.engine.submit(plan, { baseDir: BLUEPRINTS });
