@@ -30,7 +30,7 @@ import { checkParams } from './params.ts';
 import { routeInput } from './validate.ts';
 import type { RefusalCodec } from './gate/refusal.ts';
 import { RESERVED_FIELD } from './gate/request-head.ts';
-import { STREAM_PATH } from './stream.ts';
+import { STREAM_PATH } from './stream-limits.ts';
 
 export interface HttpOptions {
   router: Router;

@@ -12,7 +12,7 @@ import { CORRELATION_ID } from './http.ts';
 import { jsonSchema, type JsonSchema } from './json-schema.ts';
 import { streamOperation } from './openapi-stream.ts';
 import type { Route } from './router.ts';
-import { STREAM_PATH } from './stream.ts';
+import { STREAM_PATH } from './stream-limits.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 

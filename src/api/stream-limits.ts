@@ -23,6 +23,9 @@ export function streamLimits(config: Pick<Config, 'XYN_STREAM_MAX_CLIENTS' | 'XY
   return { maxClients: config.XYN_STREAM_MAX_CLIENTS, maxSubscriptions: config.XYN_STREAM_MAX_SUBSCRIPTIONS, cacheBytes: config.XYN_STREAM_CACHE_BYTES };
 }
 
+/** Where the stream is upgraded from HTTP: the one route a `?token=` is accepted on. */
+export const STREAM_PATH = '/api/v1/stream';
+
 /** Events go to a socket only while it holds less than this: the most a client that does not read costs, besides one event. */
 export const HIGH_WATER = 256 * 1024;
 /** Answers (subscribed, errors) that may pile up in a socket that is not read, past HIGH_WATER. */

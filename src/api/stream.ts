@@ -36,11 +36,10 @@ import { ApiError, errorBody } from './errors.ts';
 import { EventFrames, FRAME_CODECS, type FrameCodec, type FrameStats } from './event-frames.ts';
 import { correlationIdOf, statusLine } from './http.ts';
 import { CLOSE_TOKEN_REVOKED, StreamClient, type ClientData, type StreamContext } from './stream-client.ts';
-import { READ_LIMIT_BYTES, tooManyClients, type StreamLimits } from './stream-limits.ts';
+import { READ_LIMIT_BYTES, STREAM_PATH, tooManyClients, type StreamLimits } from './stream-limits.ts';
 
 export { CLOSE_SLOW_CONSUMER, CLOSE_TOKEN_REVOKED } from './stream-client.ts';
 
-export const STREAM_PATH = '/api/v1/stream';
 /** What the upgrade needs. */
 export const STREAM_CAPABILITY: Capability = 'xyn:events:read';
 

@@ -27,7 +27,7 @@ import { JobKindRegistry } from './plan/job-kinds.ts';
 import { checkPlanShape, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan/plan.ts';
 import type { PlanRun, SplitOutcome } from './run/plan-run.ts';
 import { liveState, liveStatus, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
-import type { LeafLayout } from './run/leaf-layout.ts';
+import type { LeafLayout } from './checkpoints/leaf-layout.ts';
 import { AutotunePolicies } from './autotune/autotune.ts';
 import { proofOf, shardPage, type ShardPage, type ShardPhase } from './plan-queries.ts';
 import type { SampleProof } from './certify/verify-report.ts';

@@ -16,7 +16,7 @@
 import { ValidationError } from '../core/errors.ts';
 import { decode } from '../core/codec.ts';
 import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
-import type { LeafLayout, SplitRecord } from './run/leaf-layout.ts';
+import type { LeafLayout, SplitRecord } from './checkpoints/leaf-layout.ts';
 import { refCheckpoint, stageCheckpointsFrom } from './checkpoints/plan-checkpoints.ts';
 import type { ResolvedPlan } from './plan/plan.ts';
 import { toOutputJson } from './executors/output-json.ts';

@@ -5,7 +5,7 @@
  */
 import type { WorkerPool } from '../kernel/worker-pool.ts';
 import { Phase, decodeCheckpoint, failureOf, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
-import type { LeafLayout } from './run/leaf-layout.ts';
+import type { LeafLayout } from './checkpoints/leaf-layout.ts';
 import { BlockedTree } from './certify/merkle-task.ts';
 import type { SampleProof } from './certify/verify-report.ts';
 import { forEachCheckpoint, refCheckpoint } from './checkpoints/plan-checkpoints.ts';

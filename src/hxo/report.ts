@@ -5,7 +5,7 @@
 import type { Certificate } from './certify/certificate.ts';
 import type { SampleProof } from './certify/verify-report.ts';
 import type { PlanRun, PlanState } from './run/plan-run.ts';
-import type { FailedShard } from './run/batch-outcome.ts';
+import type { FailedShard } from './checkpoints/plan-checkpoints.ts';
 
 export interface StageStats {
   stage_id: string;

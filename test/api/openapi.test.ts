@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../src/api/auth.ts';
 import type { ApiRequest, BytesResponse, Route } from '../../src/api/router.ts';
-import { STREAM_PATH } from '../../src/api/stream.ts';
+import { STREAM_PATH } from '../../src/api/stream-limits.ts';
 import { computeHashPlan } from '../hxo/helpers.ts';
 import { startApi, type Answer, type TestApi } from './helpers.ts';
 import { resolve, schemaProblems, violations, walk } from './openapi-checks.ts';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LeafLayout, type SplitRecord } from '../../src/hxo/run/leaf-layout.ts';
+import { LeafLayout, type SplitRecord } from '../../src/hxo/checkpoints/leaf-layout.ts';
 import { splitRange } from '../../src/hxo/partitioners/worker-partitioners.ts';
 
 interface Case {

@@ -20,7 +20,7 @@ import type { NodeKey } from './signing.ts';
 import { Phase, decodeCheckpoint, type Checkpoint, type CheckpointDb } from '../checkpoints/checkpoint-records.ts';
 import type { PlanRun } from '../run/plan-run.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { LeafLayout } from '../run/leaf-layout.ts';
+import type { LeafLayout } from '../checkpoints/leaf-layout.ts';
 import { forEachCheckpoint, leafCheckpoint } from '../checkpoints/plan-checkpoints.ts';
 import type { SampleProof } from './verify-report.ts';
 

@@ -16,7 +16,7 @@ import type { PlanRun } from '../run/plan-run.ts';
 import { findBadLeaves } from '../certify/certify.ts';
 import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
 import type { PlanReport, ReplayedShard } from '../report.ts';
-import { LeafLayout } from '../run/leaf-layout.ts';
+import { LeafLayout } from './leaf-layout.ts';
 import { SplitJournal } from './split-journal.ts';
 import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './plan-checkpoints.ts';
 import { PlanError } from '../engine-errors.ts';

@@ -6,9 +6,21 @@
  */
 import { Phase, blockKey, decodeCheckpoint, failureOf, forEachBlockRecord, forEachStageCheckpoint, parseBlockKey, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import { Bits, hasSummaries, markerKey, popcount, word } from './checkpoint-summary.ts';
-import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from '../run/leaf-layout.ts';
+import { SPLIT_STAGE_BIT, type LeafLayout, type LeafRef } from './leaf-layout.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { FailedShard } from '../run/batch-outcome.ts';
+
+export interface FailedShard {
+  stage_id: string;
+  shard_index: number;
+  /** Which of the split shard's sub-shards. */
+  sub_shard?: number;
+  cas_id: string;
+  error: string;
+  /** The error's class and code (`NonRetryableError`, `INPUT_CHANGED`), where known. */
+  error_class?: string;
+  error_code?: string;
+  attempts: number;
+}
 
 /** What a previous run of the plan left: ended marks, leaves, counts (resume-state.ts reads them from the checkpoints). */
 export interface Resumed {

@@ -27,9 +27,9 @@ import type { Store } from '../../store/env.ts';
 import type { EventBatcher } from '../../kernel/event-batcher.ts';
 import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, failureOf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
 import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
-import { SPLIT_STAGE_BIT, type LeafLayout } from '../run/leaf-layout.ts';
+import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { FailedShard } from '../run/batch-outcome.ts';
+import type { FailedShard } from './plan-checkpoints.ts';
 import { emptyResumed, scanCheckpoints, type Resumed } from './plan-checkpoints.ts';
 import { reemitFinalEvents } from '../run/final-events.ts';
 

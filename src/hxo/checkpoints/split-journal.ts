@@ -10,7 +10,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Store } from '../../store/env.ts';
-import type { SplitRecord } from '../run/leaf-layout.ts';
+import type { SplitRecord } from './leaf-layout.ts';
 
 export const SPLITS_DB = 'splits';
 

@@ -11,7 +11,7 @@ import { PlanCollectedError, PlanNotFoundError } from '../engine-errors.ts';
 import { preparePlan } from '../engine.ts';
 import type { PlanRecord } from './plan-records.ts';
 import type { JobKindRegistry } from '../plan/job-kinds.ts';
-import { LeafLayout } from '../run/leaf-layout.ts';
+import { LeafLayout } from './leaf-layout.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage } from '../plan-outputs.ts';
 import type { Limits } from '../plan/plan.ts';
 import { SplitJournal } from './split-journal.ts';

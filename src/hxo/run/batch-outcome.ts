@@ -10,32 +10,19 @@
  * 000). Shards a split withdrew while their batch ran are ignored.
  */
 import type { EventBatcher } from '../../kernel/event-batcher.ts';
+import type { FailedShard } from '../checkpoints/plan-checkpoints.ts';
 import { BystanderError, ItemTimeoutError, TaskCancelledError, ThreadDiedError } from '../../kernel/worker-pool.ts';
 import { deserializeError, serializeError } from '../../core/errors.ts';
 import type { StorageFullError } from '../../store/errors.ts';
-import type { LeafLayout } from './leaf-layout.ts';
+import type { LeafLayout } from '../checkpoints/leaf-layout.ts';
 import { casIdAt, shardAddress } from '../plan/address.ts';
-import { forEachShard, type ShardRuns, type StageCursor } from './stage-cursor.ts';
+import { forEachShard, placeOf, type ShardRuns, type StageCursor } from './stage-cursor.ts';
 import { Outcome, type ShardBatchResult } from './shard-batch.ts';
 import { RowPicker, casIdItems, doneItems } from './shard-event-items.ts';
 import { shardKey } from '../checkpoints/checkpoint-summary.ts';
 import type { ShardFailure } from '../checkpoints/checkpoint-records.ts';
 import type { RunProgress, StageProgress } from './run-progress.ts';
 import type { RunLeaves } from './run-leaves.ts';
-import { placeOf } from './run-split.ts';
-
-export interface FailedShard {
-  stage_id: string;
-  shard_index: number;
-  /** Which of the split shard's sub-shards. */
-  sub_shard?: number;
-  cas_id: string;
-  error: string;
-  /** The error's class and code (`NonRetryableError`, `INPUT_CHANGED`), where known. */
-  error_class?: string;
-  error_code?: string;
-  attempts: number;
-}
 
 /** What a run asks of its engine. */
 export interface PlanRunHooks {

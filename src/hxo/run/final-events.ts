@@ -20,7 +20,7 @@
 import type { EventBatcher } from '../../kernel/event-batcher.ts';
 import { BLOCK_SHARDS, BlockKeys, Phase, decodeCheckpoint, failureOf, forEachBlockRecord, summariesOf, type CheckpointDb } from '../checkpoints/checkpoint-records.ts';
 import { Bits, SUMMARY_BYTES, putWord, word } from '../checkpoints/checkpoint-summary.ts';
-import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
+import { SPLIT_STAGE_BIT } from '../checkpoints/leaf-layout.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
 import { doneItems } from './shard-event-items.ts';
 

@@ -6,10 +6,9 @@
  * that hold the shard it takes out.
  */
 import type { ProgressBoard } from '../../kernel/progress-board.ts';
-import type { LeafLayout } from './leaf-layout.ts';
+import type { LeafLayout } from '../checkpoints/leaf-layout.ts';
 import { shardAddress } from '../plan/address.ts';
-import { forEachShard, type ShardRuns, type StageCursor } from './stage-cursor.ts';
-import { placeOf } from './run-split.ts';
+import { forEachShard, placeOf, type ShardRuns, type StageCursor } from './stage-cursor.ts';
 
 export interface Flight {
   cursor: StageCursor;

@@ -7,7 +7,7 @@
  * grown as splits come). The layout (leaf-layout.ts) lays them out as the plan's.
  */
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { LeafLayout } from './leaf-layout.ts';
+import type { LeafLayout } from '../checkpoints/leaf-layout.ts';
 
 export class RunLeaves {
   /** Leaves of unsplit shards: a stage's shard i at slot `offsets[stage] + i`. */

@@ -6,7 +6,7 @@
  * ones, so a batch is neither all overhead nor a long wait for a split.
  */
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { LeafLayout } from './leaf-layout.ts';
+import type { LeafLayout } from '../checkpoints/leaf-layout.ts';
 import type { Resumed } from '../checkpoints/plan-checkpoints.ts';
 import { LatencyHistogram } from './latency.ts';
 

@@ -10,7 +10,7 @@
  */
 import type { ResolvedPlan, ResolvedStage } from '../plan/plan.ts';
 import type { Partitioner } from '../partitioners/partitioner.ts';
-import type { LeafLayout, SplitRecord } from './leaf-layout.ts';
+import type { LeafLayout, SplitRecord } from '../checkpoints/leaf-layout.ts';
 import { StageCursor } from './stage-cursor.ts';
 import type { RunLeaves } from './run-leaves.ts';
 import type { StageProgress } from './run-progress.ts';
@@ -92,11 +92,4 @@ export class RunSplits {
     if (!split) throw new Error(`stage ${stage.id}: partitioner ${stage.partitioner} cannot split`);
     return split(stage.config, input, factor);
   }
-}
-
-/** A shard of a cursor as the plan names it: its index, and for a sub-shard its place among its split's. */
-export function placeOf(layout: LeafLayout, cursor: StageCursor, i: number): { shard: number; sub?: number } {
-  if (!cursor.inSplitSpace) return { shard: i };
-  const r = layout.splitOfNumber(cursor.stage.index, i) as SplitRecord;
-  return { shard: r.shard, sub: i - r.first };
 }

@@ -23,7 +23,7 @@ import type { Database } from 'lmdb';
 import { addCasRefs, casDb, casRefsDb, type CasRefsDb } from '../../store/cas.ts';
 import type { PoolTask, PoolThread } from '../../kernel/pool-protocol.ts';
 import { canonicalView } from '../../core/canonical.ts';
-import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
+import { SPLIT_STAGE_BIT } from '../checkpoints/leaf-layout.ts';
 import { casIdAt, copyFrameInput, shardAddressInto } from '../plan/address.ts';
 import { isRetryable, serializeError, type SerializedError } from '../../core/errors.ts';
 import { StorageFullError } from '../../store/errors.ts';

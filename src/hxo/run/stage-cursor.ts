@@ -15,7 +15,7 @@
  */
 import type { ResolvedStage } from '../plan/plan.ts';
 import type { Partitioner } from '../partitioners/partitioner.ts';
-import { SPLIT_STAGE_BIT } from './leaf-layout.ts';
+import { SPLIT_STAGE_BIT, type LeafLayout, type SplitRecord } from '../checkpoints/leaf-layout.ts';
 
 /** Shards of one batch. */
 export interface ShardRuns {
@@ -218,4 +218,11 @@ export class StageCursor {
   get finished(): boolean {
     return this.remaining <= 0 && this.retries.length === 0 && this.inFlight === 0;
   }
+}
+
+/** A shard of a cursor as the plan names it: its index, and for a sub-shard its place among its split's. */
+export function placeOf(layout: LeafLayout, cursor: StageCursor, i: number): { shard: number; sub?: number } {
+  if (!cursor.inSplitSpace) return { shard: i };
+  const r = layout.splitOfNumber(cursor.stage.index, i) as SplitRecord;
+  return { shard: r.shard, sub: i - r.first };
 }
