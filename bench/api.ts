@@ -29,7 +29,7 @@ import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
 import { HxoEngine } from '../src/hxo/engine.ts';
-import { HXO_POOL_TASKS } from '../src/hxo/run/pool-tasks.ts';
+import { HXO_POOL_TASKS } from '../src/hxo/pool-tasks.ts';
 import type { PlanReport } from '../src/hxo/report.ts';
 import { startApiServer } from '../src/api/server.ts';
 import { Router } from '../src/api/router.ts';

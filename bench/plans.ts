@@ -16,7 +16,7 @@ import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
 import { startKernel } from '../src/kernel/kernel.ts';
 import { HxoEngine } from '../src/hxo/engine.ts';
-import { HXO_POOL_TASKS } from '../src/hxo/run/pool-tasks.ts';
+import { HXO_POOL_TASKS } from '../src/hxo/pool-tasks.ts';
 import { positiveIntArg } from './lib.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

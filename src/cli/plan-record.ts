@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { ValidationError } from '../core/errors.ts';
 import type { Config } from '../kernel/config.ts';
-import { storedRecord } from '../hxo/checkpoints/stored-plan.ts';
+import { storedRecord } from '../hxo/stored-plan.ts';
 import type { PlanRecord } from '../hxo/checkpoints/plan-records.ts';
 import { withStore, type NodeFlags } from './config-flags.ts';
 

@@ -24,7 +24,10 @@ import { Supervisor } from '../kernel/supervisor.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { Scheduler } from './run/scheduler.ts';
 import { JobKindRegistry } from './plan/job-kinds.ts';
-import { checkPlanShape, planIdFor, resolvePlan, type Limits, type ResolvedPlan } from './plan/plan.ts';
+import { planIdFor, type ResolvedPlan } from './plan/plan.ts';
+import { preparePlan } from './plan/prepare-plan.ts';
+
+export { preparePlan } from './plan/prepare-plan.ts';
 import type { PlanRun, SplitOutcome } from './run/plan-run.ts';
 import { liveState, liveStatus, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
 import type { LeafLayout } from './checkpoints/leaf-layout.ts';
@@ -41,13 +44,13 @@ import { liveSummary, storedSummary, type PlanSummary } from './plan-list.ts';
 import { outputPage, outputPages, stageIndexOf, type OutputPage, type OutputQuery } from './plan-outputs.ts';
 import { checkResumable, checkUnchanged } from './checkpoints/plan-resume.ts';
 import type { PlanSpace } from './run/storage-pause.ts';
-import { PlanBook, type ReplaySelection } from './checkpoints/plan-book.ts';
-import { PlanLauncher } from './run/plan-launcher.ts';
-import { HXO_POOL_TASKS } from './run/pool-tasks.ts';
+import { PlanBook, type ReplaySelection } from './plan-book.ts';
+import { PlanLauncher } from './plan-launcher.ts';
+import { HXO_POOL_TASKS } from './pool-tasks.ts';
 
 export { storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
 export { storedStatus } from './checkpoints/stored-status.ts';
-export type { ReplaySelection } from './checkpoints/plan-book.ts';
+export type { ReplaySelection } from './plan-book.ts';
 
 export interface SubmitOptions {
   /** Directory that relative module paths in the plan are resolved against. */
@@ -90,7 +93,7 @@ export class HxoEngine {
   ) {
     const { config } = kernel;
     for (const t of Object.keys(HXO_POOL_TASKS)) {
-      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/run/pool-tasks.ts)`);
+      if (!kernel.pool.handles(t)) throw new Error(`the kernel's worker pool does not run "${t}" tasks: start the kernel with { poolTasks: HXO_POOL_TASKS } (src/hxo/pool-tasks.ts)`);
     }
     this.book = new PlanBook(kernel);
     const { plans, checkpoints, memo } = this.book;
@@ -395,13 +398,6 @@ export class HxoEngine {
   private split(run: PlanRun, stage: number, shard: number, factor: number): Promise<SplitOutcome> {
     return run.split(stage, shard, factor, (record) => this.kernel.space.retrying(() => this.book.splits.record(run.plan.digest, { ...record, plan_id: run.planId, at: new Date().toISOString() })));
   }
-}
-
-/** Validates a plan (shape, then the job-kind contract), loading the job-kind modules it names. */
-export async function preparePlan(raw: unknown, registry: JobKindRegistry, limits: Limits, baseDir: string, capabilities?: ReadonlySet<string>): Promise<ResolvedPlan> {
-  const shaped = checkPlanShape(raw);
-  for (const module of shaped.modules ?? []) await registry.loadModule(module, baseDir);
-  return resolvePlan(shaped, registry, limits, baseDir, capabilities);
 }
 
 export interface ResumeOptions {

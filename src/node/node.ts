@@ -18,7 +18,7 @@ import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/log.ts';
 import { startKernel, type Kernel } from '../kernel/kernel.ts';
 import { HxoEngine } from '../hxo/engine.ts';
-import { HXO_POOL_TASKS } from '../hxo/run/pool-tasks.ts';
+import { HXO_POOL_TASKS } from '../hxo/pool-tasks.ts';
 import type { JobKindRegistry } from '../hxo/plan/job-kinds.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
 

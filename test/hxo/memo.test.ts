@@ -22,7 +22,7 @@ import { loadConfig } from '../../src/kernel/config.ts';
 import { createLogger } from '../../src/kernel/log.ts';
 import { startKernel } from '../../src/kernel/kernel.ts';
 import { HxoEngine } from '../../src/hxo/engine.ts';
-import { HXO_POOL_TASKS } from '../../src/hxo/run/pool-tasks.ts';
+import { HXO_POOL_TASKS } from '../../src/hxo/pool-tasks.ts';
 import { xynSync } from '../helpers/cli.ts';
 import { runForOutputs, specCasId, specLeaf, startNode, type TestNode } from './helpers.ts';
 

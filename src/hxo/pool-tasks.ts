@@ -5,9 +5,9 @@
  * HXO_POOL_TASKS (node.ts); each pool thread then imports this module as it
  * starts and runs these tasks by type (actors/pool-worker.ts).
  */
-import type { TaskHandler } from '../../kernel/pool-protocol.ts';
-import { runShardBatch, type ShardBatchTask } from './shard-batch.ts';
-import { blockRoots, type MerkleTask } from '../certify/merkle-task.ts';
+import type { TaskHandler } from '../kernel/pool-protocol.ts';
+import { runShardBatch, type ShardBatchTask } from './run/shard-batch.ts';
+import { blockRoots, type MerkleTask } from './certify/merkle-task.ts';
 
 /** Worker side: the handler of each task type. */
 export const poolTasks = { shards: runShardBatch, merkle: blockRoots } satisfies { shards: TaskHandler<ShardBatchTask>; merkle: TaskHandler<MerkleTask> };

@@ -25,13 +25,13 @@
 import type { Logger } from '../../kernel/log.ts';
 import type { Store } from '../../store/env.ts';
 import type { EventBatcher } from '../../kernel/event-batcher.ts';
-import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, failureOf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from './checkpoint-records.ts';
-import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from './checkpoint-summary.ts';
-import { SPLIT_STAGE_BIT, type LeafLayout } from './leaf-layout.ts';
+import { BLOCK_SHARDS, blockKey, copyBlockLeaves, decodeCheckpoint, doneLeaf, failureOf, forEachBlockRecord, forEachStageCheckpoint, planKeyRange, readCheckpoint, stageKeyRange, summariesOf, type CheckpointDb } from '../checkpoints/checkpoint-records.ts';
+import { Bits, bitmap, clearBits, hasSummaries, markSummaries, popcount, shardKey, summarizeBlock, type SummaryDb } from '../checkpoints/checkpoint-summary.ts';
+import { SPLIT_STAGE_BIT, type LeafLayout } from '../checkpoints/leaf-layout.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
-import type { FailedShard } from './plan-checkpoints.ts';
-import { emptyResumed, scanCheckpoints, type Resumed } from './plan-checkpoints.ts';
-import { reemitFinalEvents } from '../run/final-events.ts';
+import type { FailedShard } from '../checkpoints/plan-checkpoints.ts';
+import { emptyResumed, scanCheckpoints, type Resumed } from '../checkpoints/plan-checkpoints.ts';
+import { reemitFinalEvents } from './final-events.ts';
 
 export interface ResumeContext {
   store: Store;

@@ -4,17 +4,17 @@
  * on demand the plan prepared again from it with its leaf layout (the splits
  * journaled for its digest) — what the plan queries need.
  */
-import type { Store } from '../../store/env.ts';
-import { checkCheckpointFormat, checkpointDb } from './checkpoint-records.ts';
-import { PLANS_DB } from './plan-records.ts';
-import { PlanCollectedError, PlanNotFoundError } from '../engine-errors.ts';
-import { preparePlan } from '../engine.ts';
-import type { PlanRecord } from './plan-records.ts';
-import type { JobKindRegistry } from '../plan/job-kinds.ts';
-import { LeafLayout } from './leaf-layout.ts';
-import { outputPage, outputPages, stageIndexOf, type OutputPage } from '../plan-outputs.ts';
-import type { Limits } from '../plan/plan.ts';
-import { SplitJournal } from './split-journal.ts';
+import type { Store } from '../store/env.ts';
+import { checkCheckpointFormat, checkpointDb } from './checkpoints/checkpoint-records.ts';
+import { PLANS_DB } from './checkpoints/plan-records.ts';
+import { PlanCollectedError, PlanNotFoundError } from './engine-errors.ts';
+import { preparePlan } from './plan/prepare-plan.ts';
+import type { PlanRecord } from './checkpoints/plan-records.ts';
+import type { JobKindRegistry } from './plan/job-kinds.ts';
+import { LeafLayout } from './checkpoints/leaf-layout.ts';
+import { outputPage, outputPages, stageIndexOf, type OutputPage } from './plan-outputs.ts';
+import type { Limits } from './plan/plan.ts';
+import { SplitJournal } from './checkpoints/split-journal.ts';
 
 /** A plan's record, or undefined. */
 export function storedRecord(store: Store, planId: string): PlanRecord | undefined {

@@ -9,19 +9,19 @@
  *   const layout = book.layoutOf(plan);
  */
 import type { Database } from 'lmdb';
-import type { Kernel } from '../../kernel/kernel.ts';
-import type { ResolvedPlan } from '../plan/plan.ts';
-import { planDigest } from '../plan/plan.ts';
-import type { PlanRun } from '../run/plan-run.ts';
-import { findBadLeaves } from '../certify/certify.ts';
-import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, writeCheckpoints, type CheckpointDb } from './checkpoint-records.ts';
-import type { PlanReport, ReplayedShard } from '../report.ts';
-import { LeafLayout } from './leaf-layout.ts';
-import { SplitJournal } from './split-journal.ts';
-import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './plan-checkpoints.ts';
-import { PlanError } from '../engine-errors.ts';
-import { PLANS_DB, type PlanRecord } from './plan-records.ts';
-import { Memo } from './memo.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { ResolvedPlan } from './plan/plan.ts';
+import { planDigest } from './plan/plan.ts';
+import type { PlanRun } from './run/plan-run.ts';
+import { findBadLeaves } from './certify/certify.ts';
+import { BlockKeys, Phase, checkCheckpointFormat, checkpointDb, decodeCheckpoint, writeCheckpoints, type CheckpointDb } from './checkpoints/checkpoint-records.ts';
+import type { PlanReport, ReplayedShard } from './report.ts';
+import { LeafLayout } from './checkpoints/leaf-layout.ts';
+import { SplitJournal } from './checkpoints/split-journal.ts';
+import { forEachCheckpoint, refCheckpoint, refCheckpointPlace } from './checkpoints/plan-checkpoints.ts';
+import { PlanError } from './engine-errors.ts';
+import { PLANS_DB, type PlanRecord } from './checkpoints/plan-records.ts';
+import { Memo } from './checkpoints/memo.ts';
 
 /** What `replay` runs again. */
 export type ReplaySelection = { verify: true } | { failed: true } | { subtree: [from: number, to: number] };

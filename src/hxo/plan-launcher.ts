@@ -11,27 +11,27 @@
  *
  *   const report = await launcher.launch(planId, plan, correlationId, [], true);
  */
-import type { Kernel } from '../../kernel/kernel.ts';
-import { EventBatcher } from '../../kernel/event-batcher.ts';
-import { RestartIntensityError, Supervisor } from '../../kernel/supervisor.ts';
-import type { Clock } from '../../core/clock.ts';
-import { PlanActor, type PlanIncarnation } from './plan-actor.ts';
-import { initialLifecycle, persistLifecycle, restoreLifecycle, timeboxLeft, type PlanLifecycle } from './plan-lifecycle.ts';
-import type { Scheduler } from './scheduler.ts';
-import type { JobKindRegistry } from '../plan/job-kinds.ts';
-import type { ResolvedPlan } from '../plan/plan.ts';
-import { PlanRun } from './plan-run.ts';
-import { loadOrCreateNodeKey, type NodeKey } from '../certify/signing.ts';
-import { BlockKeys, encodeFailed, writeCheckpoints } from '../checkpoints/checkpoint-records.ts';
-import { finalStatus, type PlanReport, type PlanStatus, type ReplayedShard } from '../report.ts';
-import { resumeState } from '../checkpoints/resume-state.ts';
-import { onFinalEventsLogged } from './final-events.ts';
-import { watchHotspots, type AutotunePolicies } from '../autotune/autotune.ts';
-import { NodeStoppingError } from '../engine-errors.ts';
-import type { MemoSource } from '../checkpoints/memo.ts';
-import { PlanSpace } from './storage-pause.ts';
-import type { PlanBook } from '../checkpoints/plan-book.ts';
-import { concludeRun, crashedReport, type ConclusionDeps } from '../certify/plan-conclusion.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { EventBatcher } from '../kernel/event-batcher.ts';
+import { RestartIntensityError, Supervisor } from '../kernel/supervisor.ts';
+import type { Clock } from '../core/clock.ts';
+import { PlanActor, type PlanIncarnation } from './run/plan-actor.ts';
+import { initialLifecycle, persistLifecycle, restoreLifecycle, timeboxLeft, type PlanLifecycle } from './run/plan-lifecycle.ts';
+import type { Scheduler } from './run/scheduler.ts';
+import type { JobKindRegistry } from './plan/job-kinds.ts';
+import type { ResolvedPlan } from './plan/plan.ts';
+import { PlanRun } from './run/plan-run.ts';
+import { loadOrCreateNodeKey, type NodeKey } from './certify/signing.ts';
+import { BlockKeys, encodeFailed, writeCheckpoints } from './checkpoints/checkpoint-records.ts';
+import { finalStatus, type PlanReport, type PlanStatus, type ReplayedShard } from './report.ts';
+import { resumeState } from './run/resume-state.ts';
+import { onFinalEventsLogged } from './run/final-events.ts';
+import { watchHotspots, type AutotunePolicies } from './autotune/autotune.ts';
+import { NodeStoppingError } from './engine-errors.ts';
+import type { MemoSource } from './checkpoints/memo.ts';
+import { PlanSpace } from './run/storage-pause.ts';
+import type { PlanBook } from './plan-book.ts';
+import { concludeRun, crashedReport, type ConclusionDeps } from './certify/plan-conclusion.ts';
 
 /** Rounds of bisect-and-replay after a failed certification, at most. */
 const MAX_REPLAYS = 2;
