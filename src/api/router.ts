@@ -75,7 +75,7 @@ export interface Route<Body extends z.ZodType = z.ZodType, Query extends z.ZodTy
   summary: string;
   /** The JSON body a POST takes (every POST declares one). */
   body?: Body;
-  /** Checks the body against `body` when its refusal is not that 400: a plan's is a 422 naming the field (hxo/plan.ts). */
+  /** Checks the body against `body` when its refusal is not that 400: a plan's is a 422 naming the field (hxo/plan/plan.ts). */
   checkBody?(raw: unknown): z.output<Body>;
   /** The query's fields. */
   query?: Query;

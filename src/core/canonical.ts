@@ -9,7 +9,7 @@
  * plain objects, arrays, ASCII strings, 32-bit integers, booleans, null — are
  * written directly here, and anything else goes through msgpackr after
  * sorting its keys. A layer above can also write a map piece by piece
- * (`beginCanonical` …), as hxo/address.ts writes a shard's address frame.
+ * (`beginCanonical` …), as hxo/plan/address.ts writes a shard's address frame.
  *
  * Invariant: for every value the direct writer accepts, its bytes are exactly
  * msgpackr's (`useRecords: false`) of the key-sorted value: maps always with a
@@ -107,7 +107,7 @@ let serial = 0;
 /**
  * Canonical bytes written piece by piece into the same scratch buffer, for a
  * layer above that frames a value in a fixed map without building the map
- * object (hxo/address.ts: a shard's address frame). Begin, write the map's
+ * object (hxo/plan/address.ts: a shard's address frame). Begin, write the map's
  * header, then each key and value in sorted key order; a piece that returns
  * false has a shape left to msgpackr (what was written is then void). The
  * bytes are `canonicalPieces()`, a view as writeCanonical's;

@@ -146,7 +146,7 @@ export class PlanLauncher {
         end();
         settle.resolve(report);
       },
-      halted: failed,
+      halted: (err) => failed(err ?? new NodeStoppingError(planId, { done: live.run.counts.done, total: live.run.counts.total })),
     });
     const supervisor = new Supervisor(`plan:${planId}`, { strategy: 'one_for_one', maxRestarts: config.HXO_PLAN_MAX_RESTARTS, withinMs: config.HXO_PLAN_RESTART_WINDOW_MS, notice: kernel.notice }, [actor]);
     supervisor.onCrash((error) => {

@@ -10,7 +10,7 @@
  * batch waits at most `maxDelayMs`. Items may carry tags (numbers): the
  * tags of an event's items are handed to `onLogged` inside the transaction
  * that appends it, so a record of what reached the log is exactly as
- * durable as the event (the plan's shard summaries: hxo/final-events.ts).
+ * durable as the event (the plan's shard summaries: hxo/run/final-events.ts).
  *
  *   const batcher = new EventBatcher(bus, { batchSize: 100, maxRate: 1000, onError });
  *   batcher.add('hxo.shard.done', { plan_id, stage_id }, { cas_id, output_digest });

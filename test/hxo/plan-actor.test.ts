@@ -15,6 +15,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyReport } from '../../src/hxo/certify/verify-report.ts';
+import { PlanActor, type PlanIncarnation } from '../../src/hxo/run/plan-actor.ts';
+import { initialLifecycle } from '../../src/hxo/run/plan-lifecycle.ts';
 import type { PlanReport } from '../../src/hxo/report.ts';
 import { BLUEPRINTS, checkpointKeys, computeHashPlan, flakyPlan, nodesOfFile, planEvents, type TestNode } from './helpers.ts';
 
@@ -88,5 +90,29 @@ describe('a plan actor that crashes every time', () => {
     // It failed for no shard's sake: it may be resumed (here it crashes again, the same way).
     const resumed = await n.engine.resume(planId);
     expect(await resumed.finished).toMatchObject({ state: 'failed', crashes: 3 });
+  });
+});
+
+describe('a plan actor stopped between a crash and its restart', () => {
+  it('is told halted once, so nothing waits on it; an ended one is not told again', async () => {
+    const told: string[] = [];
+    const life = initialLifecycle(0);
+    const incarnation = (run: () => Promise<PlanReport>): PlanIncarnation => ({ run, halt: () => {}, lifecycle: () => life, progress: () => ({ ended: 0, inFlight: 0 }) });
+    const outcome = { ended: () => told.push('ended'), halted: () => told.push('halted') };
+    const crashing = new PlanActor('p1', incarnation(() => Promise.reject(new Error('boom'))), () => incarnation(() => Promise.reject(new Error('boom'))), outcome);
+    const crashed = new Promise<Error>((resolve) => crashing.onCrash(resolve));
+    await crashing.start();
+    expect((await crashed).message).toBe('boom');
+    expect(crashing.info()).toMatchObject({ kind: 'plan', state: 'restarting', restarts: 0 });
+    await crashing.stop();
+    await crashing.stop();
+    expect(told).toEqual(['halted']);
+
+    const report = { plan_id: 'p2' } as PlanReport;
+    const ending = new PlanActor('p2', incarnation(() => Promise.resolve(report)), () => incarnation(() => Promise.resolve(report)), outcome);
+    await ending.start();
+    await ending.stop();
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    expect(told).toEqual(['halted', 'ended']);
   });
 });

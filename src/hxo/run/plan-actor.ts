@@ -2,7 +2,7 @@
  * A live plan as an actor of the supervision tree: `hxo → plan:<id> → run`.
  *
  * Each incarnation is one run of the plan's shards from its checkpoints to
- * its report (run → certify → replay bad leaves, plan-rounds.ts). What the
+ * its report (run → certify → replay bad leaves: plan-launcher.ts). What the
  * plan decided — aborted, its timebox's deadline — is its lifecycle
  * (plan-lifecycle.ts), persisted here when an incarnation ends and restored
  * into the next, so a restart neither forgets an abort nor resets a timebox.
@@ -37,7 +37,8 @@ export interface PlanIncarnation {
 /** What becomes of the plan, told once: its report, or the halt that left it unfinished. */
 export interface PlanOutcome {
   ended(report: PlanReport): void;
-  halted(error: NodeStoppingError): void;
+  /** With the incarnation's error; without one when it was stopped between a crash and its restart. */
+  halted(error?: NodeStoppingError): void;
 }
 
 export class PlanActor implements Supervisable {
@@ -46,6 +47,8 @@ export class PlanActor implements Supervisable {
   private current: { incarnation: PlanIncarnation; finished: Promise<PlanReport> } | undefined;
   private persisted: PersistedLifecycle | undefined;
   private halting = false;
+  /** Whether its outcome (report or halt) was told. */
+  private told = false;
   private startedAt: number | null = null;
   private readonly crashListeners: ((error: Error) => void)[] = [];
 
@@ -77,8 +80,8 @@ export class PlanActor implements Supervisable {
     this.current = current;
     if (this.halting) incarnation.halt();
     current.finished.then(
-      (report) => this.exited(current, () => this.outcome.ended(report)),
-      (err: unknown) => this.exited(current, () => (err instanceof NodeStoppingError ? this.outcome.halted(err) : this.crashed(err))),
+      (report) => this.exited(current, () => this.tell(() => this.outcome.ended(report))),
+      (err: unknown) => this.exited(current, () => (err instanceof NodeStoppingError ? this.tell(() => this.outcome.halted(err)) : this.crashed(err))),
     );
   }
 
@@ -91,7 +94,17 @@ export class PlanActor implements Supervisable {
     await current.finished.catch(() => undefined);
   }
 
-  stop(): Promise<void> {
+  /**
+   * Stops it for good (the node stops). One caught between a crash and its
+   * restart has no incarnation to halt, and its supervisor, stopping too,
+   * will not restart it: it is told halted here, so no one waits on it.
+   */
+  async stop(): Promise<void> {
+    if (!this.current && this.incarnations > 0 && !this.told) {
+      this.told = true;
+      this.outcome.halted();
+      return;
+    }
     return this.halt();
   }
 
@@ -116,6 +129,13 @@ export class PlanActor implements Supervisable {
     this.persisted = persistLifecycle(current.incarnation.lifecycle());
     if (this.current === current) this.current = undefined;
     then();
+  }
+
+  /** Its report or its halt, told once: after that, stopping it has nothing to tell. */
+  private tell(outcome: () => void): void {
+    if (this.told) return;
+    this.told = true;
+    outcome();
   }
 
   private crashed(err: unknown): void {
