@@ -74,3 +74,13 @@ describe('the examples in blueprints/workflows/', () => {
     expect(shapes).toContain('http.call → transform → gate → hxo.submit');
   });
 });
+
+describe('docs/blueprints.md', () => {
+  it('its example is a valid blueprint', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'blueprints.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toContain('id: bp.checkmk.auto_remediate');
+    const parsed = parseBlueprintText(example ?? '', 'example.yaml');
+    expect(parsed.ok && validateBlueprint(parsed.value)).toMatchObject({ ok: true, blueprint: { plan: [{ id: 'analyze' }, { id: 'approve' }, { id: 'run_fix' }] } });
+  });
+});
