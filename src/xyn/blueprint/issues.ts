@@ -27,7 +27,11 @@ function messageOf(issue: z.core.$ZodIssue): string {
   if ('input' in issue && issue.input === undefined && issue.code !== 'custom') return 'required';
   switch (issue.code) {
     case 'invalid_type':
-      return `must be ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}`;
+      {
+      // A record is what YAML calls a mapping: name → value.
+      const expected = issue.expected === 'record' ? 'object' : issue.expected;
+      return `must be ${expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`}`;
+    }
     case 'invalid_value':
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.join(', ')}`;
     case 'invalid_union':
