@@ -17,6 +17,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['doctor'], async () => (await import('./commands/doctor.ts')).registerDoctor],
   [['events'], async () => (await import('./commands/events.ts')).registerEvents],
   [['run'], async () => (await import('./commands/run.ts')).registerRun],
+  [['blueprint'], async () => (await import('./commands/blueprint.ts')).registerBlueprint],
   [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
   [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],
   [['plans'], async () => (await import('./commands/plan-list.ts')).registerPlanList],

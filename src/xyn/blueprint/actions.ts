@@ -1,0 +1,25 @@
+/**
+ * The actions an `action_task` step may name, in one place, each with the
+ * outputs it gives its step (`{{steps.<id>.outputs.<name>}}`). `null` means
+ * the outputs are not fixed yet: any name is accepted there.
+ *
+ * Why here: the validator checks `action` and output templates against this
+ * list, and the runner (next slice) will dispatch on the same names.
+ */
+export const ACTIONS = {
+  'http.call': ['status', 'headers', 'body', 'json'],
+  'hxo.submit': ['plan_id', 'merkle_root', 'total_shards', 'truth_certified'],
+  'events.emit': ['seq', 'event_id'],
+  'drafts.save': null,
+  'blueprints.validate': ['ok', 'issues'],
+  'blueprints.promote': null,
+  'ssh.run': ['exit_code', 'stdout', 'stderr'],
+  'container.exec': ['exit_code', 'stdout', 'stderr'],
+} as const satisfies Record<string, readonly string[] | null>;
+
+export type ActionName = keyof typeof ACTIONS;
+
+export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
+
+/** The outputs an `agent_task` step gives. */
+export const AGENT_OUTPUTS = ['text', 'json', 'provider', 'model', 'usage'] as const;

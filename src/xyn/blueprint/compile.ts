@@ -1,0 +1,68 @@
+/**
+ * A run's own copy of its blueprint: `compileRun` checks the run's inputs
+ * against those declared (defaults applied), fills in every template that
+ * needs only the inputs (and the triggering event, when there is one), and
+ * keeps the blueprint's digest, so a run goes on as it started even if the
+ * blueprint is changed meanwhile. Templates naming step outputs are left for
+ * the step's start (resolveTemplates with the outputs by then).
+ */
+import { canonicalEncode } from '../../core/canonical.ts';
+import { sha256Hex } from '../../store/cas.ts';
+import { TEMPLATE_FIELDS, type BlueprintIssue } from './references.ts';
+import type { Blueprint, BlueprintStep } from './shape.ts';
+import { resolveTemplates, TemplateError, type TemplateContext } from './templates.ts';
+
+export interface CompiledRun {
+  blueprint_id: string;
+  /** sha256 of the blueprint's canonical encoding. */
+  digest: string;
+  inputs: Record<string, unknown>;
+  /** The steps in plan order, their input and event templates filled in. */
+  steps: BlueprintStep[];
+  /** The blueprint's outputs, likewise. */
+  outputs: Blueprint['outputs'];
+}
+
+export type CompileResult = { ok: true; run: CompiledRun } | { ok: false; issues: BlueprintIssue[] };
+
+export function blueprintDigest(bp: Blueprint): string {
+  return sha256Hex(canonicalEncode(bp));
+}
+
+export function compileRun(bp: Blueprint, given: Record<string, unknown>, event?: TemplateContext['event']): CompileResult {
+  const issues: BlueprintIssue[] = [];
+  const inputs: Record<string, unknown> = {};
+  for (const input of bp.inputs) {
+    if (Object.hasOwn(given, input.name) && given[input.name] !== undefined) inputs[input.name] = given[input.name];
+    else if (input.default !== undefined) inputs[input.name] = input.default;
+    else if (input.required) issues.push({ path: `inputs.${input.name}`, message: 'required, and not given' });
+  }
+  const declared = bp.inputs.map((i) => i.name);
+  for (const name of Object.keys(given)) {
+    if (!declared.includes(name)) {
+      issues.push({ path: `inputs.${name}`, message: `not an input of ${bp.id} (${declared.length > 0 ? `inputs are ${declared.join(', ')}` : 'it declares none'})` });
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  const context: TemplateContext = { inputs, ...(event ? { event } : {}) };
+  const now = (path: readonly string[]) => path[0] === 'inputs' || (event !== undefined && path[0] === 'event');
+  const fill = <T>(value: T, path: string): T => {
+    try {
+      return resolveTemplates(value, context, now) as T;
+    } catch (err) {
+      // An optional input with no default, not given: a template naming it has nothing to fill in.
+      if (!(err instanceof TemplateError)) throw err;
+      issues.push({ path, message: err.message });
+      return value;
+    }
+  };
+  const steps = bp.plan.map((step, i) => {
+    const filled: Record<string, unknown> = { ...step };
+    for (const field of TEMPLATE_FIELDS) if (filled[field] !== undefined) filled[field] = fill(filled[field], `plan[${i}].${field}`);
+    return filled as BlueprintStep;
+  });
+  const outputs = bp.outputs.map((o, i) => fill(o, `outputs[${i}]`));
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, run: { blueprint_id: bp.id, digest: blueprintDigest(bp), inputs, steps, outputs } };
+}
