@@ -74,11 +74,19 @@ describe('DraftBook', () => {
     expect(good.report).toMatchObject({ revision: 3, is_valid: true, issues: [] });
     expect(book.getDraft(first.draft_id).validated).toEqual({ revision: 3, report_sha256: good.report_sha256, is_valid: true, issues: 0 });
     expect((await refusal(book.promote(first.draft_id, { revision: 2, by: 'ana' }))).message).toBe('revision 2 is stale: the draft is at revision 3');
+    // Checking the stale revision again keeps the latest's validation, which promotion needs.
+    expect((await book.validate(first.draft_id, { revision: 2 })).report.revision).toBe(2);
+    expect(book.getDraft(first.draft_id).validated?.report_sha256).toBe(good.report_sha256);
 
     const v1 = await book.promote(first.draft_id, { revision: 3, by: 'cy' });
     expect(v1).toMatchObject({ blueprint_id: 'bp.test.flow', version: 1, definition_sha256: third.definition_sha256, draft_id: first.draft_id, revision: 3, by: 'cy' });
     expect(v1.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(await book.promote(first.draft_id, { revision: 3, by: 'dee' })).toEqual(v1);
+    // The same definition from another draft is the active version already.
+    const other = await book.save({ text: text((bp) => (bp.name = 'Fixed flow')), file_name: FILE, by: 'eve' });
+    await book.validate(other.draft_id);
+    expect(await book.promote(other.draft_id, { revision: 1, by: 'eve' })).toEqual(v1);
+    await expect(book.promote(other.draft_id, { revision: 1, by: '' })).rejects.toMatchObject({ field: 'by' });
     expect(book.getBlueprint('bp.test.flow').definition.name).toBe('Fixed flow');
 
     // The report artifact is in the CAS under its sha256.

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { ValidationError, XynError } from '../../core/errors.ts';
 import { addCasRefs, Cas, casDb, casRefsDb, sha256Hex } from '../../store/cas.ts';
 import type { Store } from '../../store/env.ts';
 import { blueprintDigest, parseBlueprintText, validateBlueprint, type Blueprint, type BlueprintResult } from '../blueprint/index.ts';
@@ -100,7 +100,7 @@ export class DraftBook {
     if (typeof input.text !== 'string' || input.text.trim() === '') throw new ValidationError('text must be a non-empty string', 'text');
     const bytes = encoder.encode(input.text);
     if (bytes.length > MAX_DEFINITION_BYTES) throw new ValidationError(`text is ${bytes.length} bytes, more than ${MAX_DEFINITION_BYTES}`, 'text');
-    if (typeof input.by !== 'string' || input.by === '') throw new ValidationError('by must name who saves', 'by');
+    requireBy(input.by);
     const fileName = input.file_name ?? DEFAULT_FILE_NAME;
     const sha = sha256Hex(bytes);
     const blueprintId = idOf(input.text, fileName);
@@ -134,6 +134,8 @@ export class DraftBook {
     await this.store.write(() => {
       const record = this.draft(draftId);
       this.putBlob(`draft:${draftId}`, reportSha, bytes);
+      // A check of an older revision does not displace that of a newer one (which promotion needs).
+      if (rev.revision < (record.validated?.revision ?? 0)) return;
       void this.drafts.put(draftId, { ...record, validated: { revision: rev.revision, report_sha256: reportSha, is_valid: report.is_valid, issues: report.issues.length } });
     });
     return { report, report_sha256: reportSha };
@@ -145,6 +147,7 @@ export class DraftBook {
    * saying why; the definition already active is returned as it is.
    */
   async promote(draftId: string, opts: { revision: number; by: string }): Promise<BlueprintVersion> {
+    requireBy(opts.by);
     return this.store.write(() => {
       const record = this.draft(draftId);
       const rev = this.revisionOf(record, opts.revision);
@@ -231,7 +234,7 @@ export class DraftBook {
 
   private text(sha: string): string {
     const bytes = this.cas.get(sha);
-    if (!bytes) throw new ConflictError(`CAS blob ${sha} is missing`, { sha256: sha });
+    if (!bytes) throw new XynError(`CAS blob ${sha} is missing from the store`, 'MISSING_BLOB', { sha256: sha });
     return decoder.decode(bytes);
   }
 
@@ -244,6 +247,10 @@ export class DraftBook {
   private now(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+function requireBy(by: unknown): void {
+  if (typeof by !== 'string' || by === '') throw new ValidationError('by must name who acts', 'by');
 }
 
 function saved(draftId: string, rev: DraftRevision): Saved {
