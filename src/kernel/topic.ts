@@ -10,6 +10,9 @@ import { ValidationError } from '../core/errors.ts';
 
 const TOKEN_RE = /^[A-Za-z0-9_\-:]+$/;
 
+/** The longest event name an outsider (an API caller, a workflow) may emit. */
+export const EMIT_NAME_MAX = 200;
+
 /** Throws unless `name` is a concrete topic (no wildcards, no empty tokens). */
 export function assertTopic(name: string): void {
   const tokens = name.split('.');

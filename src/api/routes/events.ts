@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
 import { matchesFilter, seqOfEventId, type XynEvent } from '../../core/event.ts';
-import { compilePattern } from '../../kernel/topic.ts';
+import { EMIT_NAME_MAX, compilePattern } from '../../kernel/topic.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import type { StoreSpace } from '../../store/space.ts';
@@ -31,7 +31,7 @@ const PAGE = '{items, next_cursor}: next_cursor is null at the end';
 const TRUNCATED = 'since or cursor is below the oldest event kept (code truncated, details.oldest_seq)';
 
 const emitBody = z.strictObject({
-  event_name: z.string().min(1).max(200),
+  event_name: z.string().min(1).max(EMIT_NAME_MAX),
   data: z.record(z.string(), z.unknown()).default({}),
   resource: z.strictObject({ type: z.string().min(1), id: z.string().min(1) }).nullable().optional(),
   run_id: z.string().min(1).nullable().optional(),

@@ -4,12 +4,17 @@
  * the outputs are not fixed yet: any name is accepted there.
  *
  * Why here: the validator checks `action` and output templates against this
- * list, and the runner (next slice) will dispatch on the same names.
+ * list, and the runner (next slice) will dispatch on the same names. An
+ * action built as a plugin (src/xyn/actions/) gives its outputs from its
+ * output schema, so they are said once.
  */
+import { outputNames } from '../actions/action.ts';
+import { ACTION_PLUGINS } from '../actions/registry.ts';
+
 export const ACTIONS = {
-  'http.call': ['status', 'headers', 'body', 'json'],
+  'http.call': outputNames(ACTION_PLUGINS['http.call']),
   'hxo.submit': ['plan_id', 'merkle_root', 'total_shards', 'truth_certified'],
-  'events.emit': ['seq', 'event_id'],
+  'events.emit': outputNames(ACTION_PLUGINS['events.emit']),
   'drafts.save': null,
   'blueprints.validate': ['ok', 'issues'],
   'blueprints.promote': null,

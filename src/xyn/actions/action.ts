@@ -1,0 +1,69 @@
+/**
+ * The contract every action plugin keeps, so the runner can dispatch on a
+ * step's `action` without knowing any one of them: the input it takes (a
+ * step's `with`, templates resolved), what it gives (its object keys are the
+ * step's output names, for the blueprint validator too), whether re-running it
+ * is safe, and what of its input may be recorded.
+ *
+ *   const input = parseActionInput(httpCall, step.with);           // ActionInputError naming the field
+ *   const out = await httpCall.execute(input, ctx);
+ *   const retry = idempotentFor(httpCall, input);                   // GET yes, POST no
+ */
+import type { z } from 'zod';
+import { describeIssue, issuePath } from '../../core/errors.ts';
+import type { Bus } from '../../kernel/bus.ts';
+import type { Logger } from '../../kernel/log.ts';
+import { ActionInputError } from './errors.ts';
+
+export interface ActionContext {
+  runId: string;
+  stepId: string;
+  correlationId: string;
+  /** Aborted when the run is cancelled or the node stops: the action gives up at once. */
+  signal: AbortSignal;
+  bus: Bus;
+  log?: Logger;
+}
+
+export interface Action<I, O> {
+  /** As a blueprint names it: 'http.call'. */
+  name: string;
+  /** Checks a step's `with` once templates are resolved. */
+  input: z.ZodType<I>;
+  /** What it returns: an object schema, whose keys are the step's output names. */
+  output: z.ZodObject & z.ZodType<O>;
+  /** May it be retried / re-run after a restart, whatever its input (see isIdempotent). */
+  idempotent: boolean;
+  /** A finer answer for one input (an HTTP GET is safe to repeat, a POST is not); without it, `idempotent`. */
+  isIdempotent?: (input: I) => boolean;
+  /** Its input as it may be recorded (audit, logs): secrets replaced by '[redacted]'. */
+  redact?: (input: I) => I;
+  execute(input: I, ctx: ActionContext): Promise<O>;
+}
+
+/** An action of any input and output, as a registry holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry's entries differ in I and O; callers go through parseActionInput
+export type AnyAction = Action<any, Record<string, unknown>>;
+
+/** A step's resolved `with` as the action's input; throws ActionInputError naming the first field it refuses. */
+export function parseActionInput<I>(action: Action<I, unknown>, raw: unknown): I {
+  const parsed = action.input.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  throw new ActionInputError(`${action.name}: ${describeIssue('', issue, 'with')}`, issuePath('', issue.path) || 'with');
+}
+
+/** Whether re-running the action with this input is safe. */
+export function idempotentFor<I>(action: Action<I, unknown>, input: I): boolean {
+  return action.isIdempotent ? action.isIdempotent(input) : action.idempotent;
+}
+
+/** Its input as it may be recorded. */
+export function redactedInput<I>(action: Action<I, unknown>, input: I): I {
+  return action.redact ? action.redact(input) : input;
+}
+
+/** The step output names the action gives: its output schema's keys. */
+export function outputNames(action: Pick<Action<unknown, unknown>, 'output'>): string[] {
+  return Object.keys(action.output.shape);
+}

@@ -1,0 +1,6 @@
+/** Actions as plugins: the contract, its errors, and the built ones (registry.ts). */
+export { idempotentFor, outputNames, parseActionInput, redactedInput, type Action, type ActionContext, type AnyAction } from './action.ts';
+export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError } from './errors.ts';
+export { eventsEmit, workflowEmitProblem, type EventsEmitInput, type EventsEmitOutput } from './events-emit.ts';
+export { httpCall, isIdempotentCall, redactCall, type HttpCallInput, type HttpCallOutput } from './http-call.ts';
+export { ACTION_PLUGINS, actionPlugin, type PluginActionName } from './registry.ts';

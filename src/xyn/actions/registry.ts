@@ -1,0 +1,20 @@
+/**
+ * The action plugins built so far, by the name a blueprint's `action_task`
+ * gives: the runner dispatches here, and the blueprint validator takes their
+ * output names from here (blueprint/actions.ts), so each is said once.
+ */
+import type { AnyAction } from './action.ts';
+import { eventsEmit } from './events-emit.ts';
+import { httpCall } from './http-call.ts';
+
+export const ACTION_PLUGINS = {
+  'http.call': httpCall,
+  'events.emit': eventsEmit,
+} as const satisfies Record<string, AnyAction>;
+
+export type PluginActionName = keyof typeof ACTION_PLUGINS;
+
+/** The plugin for `name`, if it is built. */
+export function actionPlugin(name: string): AnyAction | undefined {
+  return Object.hasOwn(ACTION_PLUGINS, name) ? ACTION_PLUGINS[name as PluginActionName] : undefined;
+}

@@ -1,0 +1,52 @@
+/**
+ * Real HTTP servers on 127.0.0.1 for the action tests, and an action context
+ * over a real bus: what an action meets when a run executes it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { isRetryable } from '../../../src/core/errors.ts';
+import type { Bus } from '../../../src/kernel/bus.ts';
+import { ActionInputError, parseActionInput, type Action, type ActionContext } from '../../../src/xyn/actions/index.ts';
+
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a server on a free port of 127.0.0.1 answering with `handle`. */
+export async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+/** The whole request body as text. */
+export async function readRequest(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function actionContext(bus: Bus, signal: AbortSignal = new AbortController().signal): ActionContext {
+  return { runId: 'run-1', stepId: 'step-1', correlationId: 'corr-1', signal, bus };
+}
+
+/** The field parsing `raw` as the action's input is refused on (with a non-retryable ActionInputError); fails the test when accepted. */
+export function refusedField<I>(action: Action<I, unknown>, raw: unknown): string {
+  try {
+    parseActionInput(action, raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ActionInputError);
+    expect(isRetryable(err)).toBe(false);
+    return (err as ActionInputError).field;
+  }
+  return expect.fail(`accepted ${JSON.stringify(raw)}`);
+}
