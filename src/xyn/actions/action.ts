@@ -14,6 +14,7 @@ import { describeIssue, issuePath } from '../../core/errors.ts';
 import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
 import { ActionInputError } from './errors.ts';
+import type { HxoActionContext } from './hxo-submit.ts';
 
 export interface ActionContext {
   runId: string;
@@ -23,6 +24,8 @@ export interface ActionContext {
   signal: AbortSignal;
   bus: Bus;
   log?: Logger;
+  /** The node's HXO engine, for hxo.submit; absent on a node that runs none. */
+  hxo?: HxoActionContext;
 }
 
 export interface Action<I, O> {

@@ -63,6 +63,18 @@ export class HttpStatusError extends XynError {
   }
 }
 
-for (const cls of [ActionInputError, ActionTimeoutError, ActionAbortedError, ActionLimitError, ActionNetworkError, HttpStatusError]) {
+/** The plan a step submitted ended failed or aborted: no certified root for later steps; the same plan ends the same. */
+export class PlanFailedActionError extends NonRetryableError {
+  readonly planId: string;
+  readonly state: string;
+
+  constructor(planId: string, state: string, reason: string | undefined) {
+    super(`plan ${planId} ended ${state}${reason ? `: ${reason}` : ''}`, 'PLAN_FAILED', { plan_id: planId, state, reason: reason ?? null });
+    this.planId = planId;
+    this.state = state;
+  }
+}
+
+for (const cls of [ActionInputError, ActionTimeoutError, ActionAbortedError, ActionLimitError, ActionNetworkError, HttpStatusError, PlanFailedActionError]) {
   registerErrorClass(cls);
 }

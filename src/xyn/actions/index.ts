@@ -1,6 +1,7 @@
 /** Actions as plugins: the contract, its errors, and the built ones (registry.ts). */
 export { idempotentFor, outputNames, parseActionInput, redactedInput, type Action, type ActionContext, type AnyAction } from './action.ts';
-export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError } from './errors.ts';
+export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, PlanFailedActionError } from './errors.ts';
 export { eventsEmit, workflowEmitProblem, type EventsEmitInput, type EventsEmitOutput } from './events-emit.ts';
+export { hxoSubmit, type HxoActionContext, type HxoSubmitInput, type HxoSubmitOutput } from './hxo-submit.ts';
 export { httpCall, isIdempotentCall, redactCall, type HttpCallInput, type HttpCallOutput } from './http-call.ts';
 export { ACTION_PLUGINS, actionPlugin, type PluginActionName } from './registry.ts';

@@ -6,10 +6,12 @@
 import type { AnyAction } from './action.ts';
 import { eventsEmit } from './events-emit.ts';
 import { httpCall } from './http-call.ts';
+import { hxoSubmit } from './hxo-submit.ts';
 
 export const ACTION_PLUGINS = {
   'http.call': httpCall,
   'events.emit': eventsEmit,
+  'hxo.submit': hxoSubmit,
 } as const satisfies Record<string, AnyAction>;
 
 export type PluginActionName = keyof typeof ACTION_PLUGINS;

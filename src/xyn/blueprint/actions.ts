@@ -13,7 +13,7 @@ import { ACTION_PLUGINS } from '../actions/registry.ts';
 
 export const ACTIONS = {
   'http.call': outputNames(ACTION_PLUGINS['http.call']),
-  'hxo.submit': ['plan_id', 'merkle_root', 'total_shards', 'truth_certified'],
+  'hxo.submit': outputNames(ACTION_PLUGINS['hxo.submit']),
   'events.emit': outputNames(ACTION_PLUGINS['events.emit']),
   'drafts.save': null,
   'blueprints.validate': ['ok', 'issues'],

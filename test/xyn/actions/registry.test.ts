@@ -17,6 +17,7 @@ describe('action registry', () => {
   it("gives the blueprint validator the plugins' output names", () => {
     expect(ACTIONS['http.call']).toEqual(['status', 'headers', 'body', 'json']);
     expect(ACTIONS['events.emit']).toEqual(['seq', 'event_id']);
+    expect(ACTIONS['hxo.submit']).toEqual(['plan_id', 'merkle_root', 'total_shards', 'truth_certified', 'state']);
     for (const plugin of Object.values(ACTION_PLUGINS)) expect(ACTIONS[plugin.name as keyof typeof ACTIONS]).toEqual(outputNames(plugin));
   });
 
