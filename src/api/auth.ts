@@ -24,6 +24,9 @@ export const CAPABILITIES = [
   'xyn:events:read',
   'xyn:events:emit',
   'xyn:tokens',
+  'xyn:blueprints:read',
+  'xyn:blueprints:write',
+  'xyn:blueprints:promote',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -35,18 +38,20 @@ export type Role = (typeof ROLES)[number];
  * The seed's table: admirals do everything; captains view status (when
  * HXO_ALLOW_CAPTAIN_VIEW) and audit logs. Xyn's own roles: operators emit
  * and read events and view plans (emitting a control topic needs more:
- * CONTROL_CAPABILITIES); viewers read events.
+ * CONTROL_CAPABILITIES); viewers read events. Every role that reads events
+ * reads blueprints; operators save and validate drafts; only admirals
+ * promote one (make a version active).
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {
     case 'admiral':
       return new Set(CAPABILITIES);
     case 'captain':
-      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read']);
+      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read']);
     case 'operator':
-      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit']);
+      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write']);
     case 'viewer':
-      return new Set<Capability>(['xyn:events:read']);
+      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read']);
   }
 }
 

@@ -39,6 +39,11 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ValidationError) return new ApiError(400, 'bad_request', err.message, { field: err.field });
   // Not the caller's fault, and not a bug: the node's disk is full. Try again once it has room.
   if (err instanceof StorageFullError) return new ApiError(503, 'storage_full', err.message, { path: err.path });
+  // Codes the xyn services answer with (xyn/drafts/errors.ts), mapped by code, not by class.
+  if (err instanceof XynError && err.code === 'not_found') return new ApiError(404, 'not_found', err.message, err.details);
+  if (err instanceof XynError && err.code === 'conflict') return new ApiError(409, 'conflict', err.message, err.details);
+  // A stored record names a blob the CAS does not hold: not the caller's fault, but what it asked for is not there.
+  if (err instanceof XynError && err.code === 'MISSING_BLOB') return new ApiError(404, 'missing_blob', err.message, err.details);
   if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);
   return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');
 }

@@ -8,6 +8,7 @@
  * naming the parameter and the shape it must have.
  */
 import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan/plan-id.ts';
+import { BLUEPRINT_ID_MAX, BLUEPRINT_ID_PATTERN } from '../xyn/blueprint/shape.ts';
 import { badRequest } from './errors.ts';
 
 export interface ParamShape {
@@ -32,6 +33,14 @@ export const TOKEN_ID = hex(16, 'a token id (as GET /api/v1/tokens lists it)');
 /** Any case: artifact names are compared lowercased. */
 export const SHA256: ParamShape = { pattern: /^[0-9a-fA-F]{64}$/, expected: "an artifact's sha256: 64 hex digits", example: hex(64, '').example };
 export const EVENT_ID: ParamShape = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, expected: 'an event id: a UUID (8-4-4-4-12 lowercase hex digits)', example: UUID };
+
+export const DRAFT_ID: ParamShape = { pattern: /^draft_[0-9a-f]{16}$/, expected: 'a draft id: draft_ and 16 lowercase hex digits (the draft_id a save answered)', example: 'draft_0123456789abcdef' };
+/** The blueprint format's id rule (xyn/blueprint/shape.ts), its length included. */
+export const BLUEPRINT_ID: ParamShape = {
+  pattern: new RegExp(`^(?=.{1,${BLUEPRINT_ID_MAX}}$)${BLUEPRINT_ID_PATTERN.source.slice(1)}`),
+  expected: `a blueprint id: at most ${BLUEPRINT_ID_MAX} lowercase letters, digits, _ . - starting with a letter`,
+  example: 'nightly-health',
+};
 
 /** Throws the 400 for the first parameter whose value does not have its shape. */
 export function checkParams(params: Record<string, string>, shapes: Record<string, ParamShape>): void {

@@ -31,6 +31,8 @@ import { streamLimits } from './stream-limits.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
+import { draftRoutes } from './routes/drafts.ts';
+import { DraftBook } from '../xyn/drafts/index.ts';
 import { withOpenApi } from './openapi.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
@@ -56,6 +58,8 @@ export interface ApiServerOptions {
   ungatedPort?: number;
   /** How long a request may take to arrive once it began before it is answered 408 (default 10 s). */
   requestTimeoutMs?: number;
+  /** The node's drafts and promoted blueprints (default: a DraftBook over the kernel's store). */
+  drafts?: DraftBook;
 }
 
 export interface ApiServer {
@@ -115,6 +119,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...eventRoutes(kernel.bus, kernel.events, kernel.space, Date.now(), VERSION),
       ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
       ...actorRoutes(() => kernel.actors()),
+      ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

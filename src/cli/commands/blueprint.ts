@@ -5,11 +5,17 @@
  * one object: `{file, ok, blueprint_id?, steps?, digest?, issues}`. A file
  * that cannot be read is one line on stderr, exit 2. It needs no data dir
  * and no node: it only reads the file.
+ *
+ * `xyn blueprint apply FILE`: saves, validates and promotes it
+ * (blueprint-apply.ts).
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../core/errors.ts';
 import { blueprintDigest, parseBlueprintText, validateBlueprint, type BlueprintResult } from '../../xyn/blueprint/index.ts';
+import { withDataFlag } from '../config-flags.ts';
+import { withRemoteFlags } from './plans.ts';
+import { applyBlueprint, printIssues, type ApplyFlags } from './blueprint-apply.ts';
 
 export function registerBlueprint(program: Command): void {
   const blueprint = program.command('blueprint').description('workflow blueprints (docs/blueprints.md)');
@@ -30,19 +36,28 @@ export function registerBlueprint(program: Command): void {
         const n = result.blueprint.plan.length;
         process.stdout.write(`${file}: valid — blueprint ${result.blueprint.id}, ${n} step${n === 1 ? '' : 's'}\n`);
       } else {
-        for (const issue of result.issues) process.stdout.write(`${file}: ${issue.path}: ${issue.message}\n`);
+        printIssues(file, result.issues);
       }
       if (!result.ok) process.exitCode = 2;
     });
+
+  withRemoteFlags(withDataFlag(blueprint.command('apply')))
+    .argument('<file>', 'a blueprint file: YAML, or JSON when its name ends in .json')
+    .description("save, validate and promote a blueprint: its version becomes active (through a node with --url, else on the data dir); exit 2 with every issue if it is invalid")
+    .option('--json', 'print the result as one JSON object')
+    .action((file: string, flags: ApplyFlags) => applyBlueprint(file, readBlueprintFile(file), flags));
 }
 
-function validateFile(file: string): BlueprintResult {
-  let text: string;
+function readBlueprintFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ValidationError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'file');
   }
+}
+
+function validateFile(file: string): BlueprintResult {
+  const text = readBlueprintFile(file);
   const parsed = parseBlueprintText(text, file);
   return parsed.ok ? validateBlueprint(parsed.value) : parsed;
 }
