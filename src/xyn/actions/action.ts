@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { describeIssue, issuePath } from '../../core/errors.ts';
 import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
+import type { DraftBook } from '../drafts/book.ts';
 import { ActionInputError } from './errors.ts';
 import type { HxoActionContext } from './hxo-submit.ts';
 
@@ -26,6 +27,8 @@ export interface ActionContext {
   log?: Logger;
   /** The node's HXO engine, for hxo.submit; absent on a node that runs none. */
   hxo?: HxoActionContext;
+  /** The node's drafts and blueprints, for drafts.save, blueprints.validate and blueprints.promote; absent on a node that keeps none. */
+  drafts?: DraftBook;
 }
 
 export interface Action<I, O> {

@@ -1,6 +1,17 @@
 /** Actions as plugins: the contract, its errors, and the built ones (registry.ts). */
 export { idempotentFor, outputNames, parseActionInput, redactedInput, type Action, type ActionContext, type AnyAction } from './action.ts';
 export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, PlanFailedActionError } from './errors.ts';
+export {
+  blueprintsPromote,
+  blueprintsValidate,
+  draftsSave,
+  type BlueprintsPromoteInput,
+  type BlueprintsPromoteOutput,
+  type BlueprintsValidateInput,
+  type BlueprintsValidateOutput,
+  type DraftsSaveInput,
+  type DraftsSaveOutput,
+} from './drafts.ts';
 export { eventsEmit, workflowEmitProblem, type EventsEmitInput, type EventsEmitOutput } from './events-emit.ts';
 export { hxoSubmit, type HxoActionContext, type HxoSubmitInput, type HxoSubmitOutput } from './hxo-submit.ts';
 export { httpCall, isIdempotentCall, redactCall, type HttpCallInput, type HttpCallOutput } from './http-call.ts';

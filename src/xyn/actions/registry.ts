@@ -4,6 +4,7 @@
  * output names from here (blueprint/actions.ts), so each is said once.
  */
 import type { AnyAction } from './action.ts';
+import { blueprintsPromote, blueprintsValidate, draftsSave } from './drafts.ts';
 import { eventsEmit } from './events-emit.ts';
 import { httpCall } from './http-call.ts';
 import { hxoSubmit } from './hxo-submit.ts';
@@ -12,6 +13,9 @@ export const ACTION_PLUGINS = {
   'http.call': httpCall,
   'events.emit': eventsEmit,
   'hxo.submit': hxoSubmit,
+  'drafts.save': draftsSave,
+  'blueprints.validate': blueprintsValidate,
+  'blueprints.promote': blueprintsPromote,
 } as const satisfies Record<string, AnyAction>;
 
 export type PluginActionName = keyof typeof ACTION_PLUGINS;

@@ -15,9 +15,9 @@ export const ACTIONS = {
   'http.call': outputNames(ACTION_PLUGINS['http.call']),
   'hxo.submit': outputNames(ACTION_PLUGINS['hxo.submit']),
   'events.emit': outputNames(ACTION_PLUGINS['events.emit']),
-  'drafts.save': null,
-  'blueprints.validate': ['ok', 'issues'],
-  'blueprints.promote': null,
+  'drafts.save': outputNames(ACTION_PLUGINS['drafts.save']),
+  'blueprints.validate': outputNames(ACTION_PLUGINS['blueprints.validate']),
+  'blueprints.promote': outputNames(ACTION_PLUGINS['blueprints.promote']),
   'ssh.run': ['exit_code', 'stdout', 'stderr'],
   'container.exec': ['exit_code', 'stdout', 'stderr'],
 } as const satisfies Record<string, readonly string[] | null>;

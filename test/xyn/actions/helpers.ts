@@ -50,3 +50,16 @@ export function refusedField<I>(action: Action<I, unknown>, raw: unknown): strin
   }
   return expect.fail(`accepted ${JSON.stringify(raw)}`);
 }
+
+/** A blueprint of two action steps, the second's `with` using the first's outputs (to check templates against what an action gives). */
+export function twoActionBlueprint(first: { id: string; action: string; with: Record<string, unknown> }, second: { action: string; with: Record<string, unknown> }): Record<string, unknown> {
+  return {
+    id: 'bp.t',
+    name: 'T',
+    trigger: { event_type: 'x.y' },
+    plan: [
+      { kind: 'action_task', ...first },
+      { kind: 'action_task', id: 'second', ...second },
+    ],
+  };
+}
