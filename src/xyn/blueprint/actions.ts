@@ -1,7 +1,6 @@
 /**
  * The actions an `action_task` step may name, in one place, each with the
- * outputs it gives its step (`{{steps.<id>.outputs.<name>}}`). `null` means
- * the outputs are not fixed yet: any name is accepted there.
+ * outputs it gives its step (`{{steps.<id>.outputs.<name>}}`).
  *
  * Why here: the validator checks `action` and output templates against this
  * list, and the runner (next slice) will dispatch on the same names. An
@@ -20,7 +19,7 @@ export const ACTIONS = {
   'blueprints.promote': outputNames(ACTION_PLUGINS['blueprints.promote']),
   'ssh.run': ['exit_code', 'stdout', 'stderr'],
   'container.exec': ['exit_code', 'stdout', 'stderr'],
-} as const satisfies Record<string, readonly string[] | null>;
+} as const satisfies Record<string, readonly string[]>;
 
 export type ActionName = keyof typeof ACTIONS;
 

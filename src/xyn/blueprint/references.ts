@@ -24,7 +24,7 @@ export function stepOutputs(step: BlueprintStep): readonly string[] | undefined 
     case 'transform':
       return Object.keys(step.outputs);
     case 'action_task':
-      return ACTIONS[step.action] ?? undefined;
+      return ACTIONS[step.action];
     case 'gate':
       return undefined;
   }
