@@ -13,6 +13,7 @@ import { Supervisor } from '../../src/kernel/supervisor.ts';
 import { WorkerPool } from '../../src/kernel/worker-pool.ts';
 import { recorder, type Msg } from '../fixtures/actors.ts';
 import { ACTORS_FIXTURE, FUNCTIONS_FIXTURE, busOnLogPerTest, waitFor } from './helpers.ts';
+import { serve } from '../helpers/test-server.ts';
 
 function restartsSeen(): { notice: KernelNotice; restarted: () => number } {
   let n = 0;
@@ -142,9 +143,19 @@ describe('the shard-worker pool', () => {
 
     // A task on thread:0 while it runs: busy, with it on its mailbox.
     const first = pool.threads[0] as { threadId: number; terminate(): Promise<number> };
-    const running = pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n: 1, ms: 200 }]);
-    await waitFor(() => threads().some((c) => c.state === 'busy' && c.mailbox === 1), 5_000, 'a busy thread');
-    await running;
+    // Held until the test has seen it running: its thread answers only once the server does.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = await serve((_req, res) => void released.then(() => res.end('ok')));
+    try {
+      const running = pool.run(FUNCTIONS_FIXTURE, 'heldDouble', [{ n: 1, url: server.url }]);
+      await waitFor(() => threads().some((c) => c.state === 'busy' && c.mailbox === 1), 5_000, 'a busy thread');
+      release();
+      await running;
+    } finally {
+      release();
+      await server.close();
+    }
 
     const handledBefore = threads().map((c) => c.handled);
     await first.terminate();

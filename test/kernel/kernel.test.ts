@@ -37,7 +37,7 @@ describe('the kernel', () => {
     dirs.push(dir);
     const { kernel, lines } = await boot(dir.path);
     const running = kernel.pool.run(FUNCTIONS_FIXTURE, 'slowDouble', Array.from({ length: 30 }, (_, n) => ({ n, ms: 10 })));
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => (kernel.pool.info().children ?? []).some((t) => t.state === 'busy'), 5_000, 'the batch on a thread');
     await Promise.all(kernel.pool.threads.map((t) => t.terminate()));
     expect((await running).every((r) => r.ok)).toBe(true);
     await waitFor(() => kernel.bus.queryHistory({ topic: 'xyn.kernel.worker.replaced' }).length > 0, 5_000, 'replaced event');

@@ -48,7 +48,7 @@ describe('worker pool (Piscina)', () => {
     await pool.run(FUNCTIONS_FIXTURE, 'slowDouble', [{ n: 0, ms: 0 }]); // warm up the module
     const items = Array.from({ length: 40 }, (_, n) => ({ n, ms: 10 }));
     const running = pool.run<{ n: number }, number>(FUNCTIONS_FIXTURE, 'slowDouble', items);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => (pool.info().children ?? []).some((t) => t.state === 'busy'), 5_000, 'the batch on a thread');
     // Kill every thread: whichever holds the batch dies mid-way.
     await Promise.all(pool.threads.map((t) => t.terminate()));
     const results = await running;

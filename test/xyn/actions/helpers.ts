@@ -2,31 +2,13 @@
  * Real HTTP servers on 127.0.0.1 for the action tests, and an action context
  * over a real bus: what an action meets when a run executes it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { expect } from 'vitest';
 import { isRetryable } from '../../../src/core/errors.ts';
 import type { Bus } from '../../../src/kernel/bus.ts';
 import { ActionInputError, parseActionInput, type Action, type ActionContext } from '../../../src/xyn/actions/index.ts';
 
-export interface TestServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Starts a server on a free port of 127.0.0.1 answering with `handle`. */
-export async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
-}
+export { serve, type TestServer } from '../../helpers/test-server.ts';
 
 /** The whole request body as text. */
 export async function readRequest(req: IncomingMessage): Promise<string> {
