@@ -36,14 +36,12 @@ export interface ConclusionDeps {
 export async function concludeRun(deps: ConclusionDeps, run: PlanRun, startedAt: Date, t: RunTimes, replayed: ReplayedShard[]): Promise<{ report: PlanReport; badLeaves: number[] }> {
   const { kernel, checkpoints } = deps;
   const c = run.counts;
-  const base = reportBase(run, startedAt, replayed);
   if (run.state === 'aborted' || run.state === 'failed' || c.failed > 0) {
     const state = run.state === 'running' ? 'failed' : run.state;
     if (run.state === 'running') {
       await kernel.bus.publish('hxo.alert', { plan_id: run.planId, alert_type: 'shards_failed', severity: 'error', message: `${c.failed} shards failed for good; the plan is not certified` }, run.eventMeta);
     }
-    const report: PlanReport = { ...base, state, merkle_root: null, truth_certified: false, certificate: null, sample_proofs: [], ...(run.abortReason ? { reason: run.abortReason } : {}), timings: timingsOf(t, 0, 0), finished_at: new Date().toISOString() };
-    return { report, badLeaves: [] };
+    return { report: uncertifiedReport(run, startedAt, t, replayed, state, run.abortReason ? { reason: run.abortReason } : {}), badLeaves: [] };
   }
   run.send({ type: 'certify' });
   const m0 = performance.now();
@@ -52,7 +50,7 @@ export async function concludeRun(deps: ConclusionDeps, run: PlanRun, startedAt:
   const certifyMs = performance.now() - m0;
   const badLeaves = !outcome.certified && outcome.bad_leaves.length > 0 ? await findBadLeaves(run.planId, run.plan, run.layout, kernel.pool, checkpoints, leaves) : [];
   const report: PlanReport = {
-    ...base,
+    ...reportBase(run, startedAt, replayed),
     state: outcome.certified ? 'certified' : 'failed',
     merkle_root: outcome.merkle_root,
     truth_certified: outcome.certified,
@@ -67,15 +65,19 @@ export async function concludeRun(deps: ConclusionDeps, run: PlanRun, startedAt:
 
 /** The report of a plan whose actor kept crashing: failed, uncertified, with the reason and how many times it crashed. */
 export function crashedReport(run: PlanRun, startedAt: Date, t: RunTimes, replayed: ReplayedShard[], reason: string, crashes: number): PlanReport {
+  return uncertifiedReport(run, startedAt, t, replayed, 'failed', { reason, crashes });
+}
+
+/** A report with no root, certificate or proofs: the plan ended aborted or failed before certification. */
+function uncertifiedReport(run: PlanRun, startedAt: Date, t: RunTimes, replayed: ReplayedShard[], state: PlanReport['state'], why: Pick<PlanReport, 'reason' | 'crashes'>): PlanReport {
   return {
     ...reportBase(run, startedAt, replayed),
-    state: 'failed',
+    state,
     merkle_root: null,
     truth_certified: false,
     certificate: null,
     sample_proofs: [],
-    reason,
-    crashes,
+    ...why,
     timings: timingsOf(t, 0, 0),
     finished_at: new Date().toISOString(),
   };
