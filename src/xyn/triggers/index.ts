@@ -1,0 +1,5 @@
+/**
+ * What starts runs of blueprints on its own: cron triggers, fired exactly once
+ * per due time and once after downtime (state in `xyn_cron`).
+ */
+export { CronTriggers, MAX_COUNTED_MISSED, MAX_SLEEP_MS, type CronBlueprint, type CronFire, type CronRecord, type CronTriggersOptions } from './cron.ts';
