@@ -33,6 +33,7 @@ import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { draftRoutes } from './routes/drafts.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
+import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import { withOpenApi } from './openapi.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
@@ -60,6 +61,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** The node's drafts and promoted blueprints (default: a DraftBook over the kernel's store). */
   drafts?: DraftBook;
+  /** The node's workflow runs: the runs and hooks routes are served only with them. */
+  runs?: RunEngine;
 }
 
 export interface ApiServer {

@@ -148,8 +148,14 @@ export const configSchema = z.object({
   XYN_STREAM_MAX_SUBSCRIPTIONS: int(1, 1024).default(32),
   /** Bytes of encoded events the stream keeps for all its clients (each event encoded once, shared). */
   XYN_STREAM_CACHE_BYTES: int(MIN_STREAM_CACHE_BYTES).default(32 * 1024 ** 2),
+  /** Steps a workflow run may start (skipped ones included); the next fails the run (src/xyn/runs). */
   XYN_RUN_MAX_STEPS: int(1).default(200),
+  /** A run's wall clock, time waiting at a gate not counted: past it the run fails. */
   XYN_RUN_MAX_WALL_MS: int(1).default(60 * 60 * 1000),
+  /** Runs that go on at once; triggers past it wait (their events stay in the log) and `xyn.trigger.lagged` says so. */
+  XYN_RUNS_MAX_ACTIVE: int(1).default(1000),
+  /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
+  XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),

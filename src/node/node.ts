@@ -21,10 +21,13 @@ import { HxoEngine } from '../hxo/engine.ts';
 import { HXO_POOL_TASKS } from '../hxo/pool-tasks.ts';
 import type { JobKindRegistry } from '../hxo/plan/job-kinds.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
+import { DraftBook } from '../xyn/drafts/index.ts';
+import { RunEngine } from '../xyn/runs/run-engine.ts';
+import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
   /** Serve the API (host, port and the server's other options). */
-  api?: Omit<ApiServerOptions, 'kernel' | 'engine'>;
+  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs'>;
   /** A node that serves: plans a stop left unfinished resume, and retention runs every XYN_GC_INTERVAL_MS. */
   serving?: boolean;
   log?: Logger;
@@ -34,6 +37,10 @@ export interface NodeOptions {
   registry?: JobKindRegistry;
   /** Run the HXO engine whatever HXO_ENABLED says (`xyn run` is the engine). */
   engine?: boolean;
+  /** Run workflows (triggers, runs); default: a serving node does. */
+  workflows?: boolean;
+  /** The clock workflow runs and cron triggers go by (tests: a manual one, with no cron timer armed). */
+  clock?: Clock;
 }
 
 export interface XynNode {
@@ -41,8 +48,14 @@ export interface XynNode {
   /** Absent when HXO_ENABLED is false (and `engine` did not ask for it). */
   engine: HxoEngine | undefined;
   server: ApiServer | undefined;
+  /** The node's drafts and promoted blueprints. */
+  drafts: DraftBook;
+  /** Workflow runs; absent on a node that runs none (`xyn run`). */
+  runs: RunEngine | undefined;
   /** Plans resumed at start (a serving node). */
   resumed: string[];
+  /** Workflow runs resumed at start. */
+  resumedRuns: string[];
   stop(): Promise<void>;
 }
 
@@ -51,12 +64,17 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const kernel = await startKernel(config, { poolTasks: HXO_POOL_TASKS, ...(options.log ? { log: options.log } : {}), ...(options.waitForSpace !== undefined ? { waitForSpace: options.waitForSpace } : {}) });
   let engine: HxoEngine | undefined;
   let server: ApiServer | undefined;
+  let runs: RunEngine | undefined;
   let stopRetention = async (): Promise<void> => {};
   let resumed: string[] = [];
+  let resumedRuns: string[] = [];
+  const drafts = new DraftBook(kernel.store);
   const stop = async (): Promise<void> => {
     try {
       await server?.close();
     } finally {
+      // Runs stop before the plans they may wait on: a halted run's step is run again (or failed) at the next start.
+      await runs?.stop();
       await stopRetention();
       await kernel.stop();
     }
@@ -69,10 +87,14 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
       }
     }
-    if (options.api) server = await startApiServer({ kernel, ...(engine ? { engine } : {}), ...options.api });
+    if (options.workflows ?? options.serving ?? false) {
+      runs = new RunEngine({ kernel, drafts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      resumedRuns = await runs.start();
+    }
+    if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { kernel, engine, server, resumed, stop };
+  return { kernel, engine, server, drafts, runs, resumed, resumedRuns, stop };
 }

@@ -83,6 +83,7 @@ export class DraftBook {
   private readonly blobs;
   private readonly refs;
   private readonly cas: Cas;
+  private readonly promotedListeners = new Set<(version: BlueprintVersion) => void>();
 
   constructor(
     private readonly store: Store,
@@ -148,7 +149,8 @@ export class DraftBook {
    */
   async promote(draftId: string, opts: { revision: number; by: string }): Promise<BlueprintVersion> {
     requireBy(opts.by);
-    return this.store.write(() => {
+    let promoted: BlueprintVersion | undefined;
+    const version = await this.store.write(() => {
       const record = this.draft(draftId);
       const rev = this.revisionOf(record, opts.revision);
       const latest = record.revisions.at(-1) as DraftRevision;
@@ -177,8 +179,17 @@ export class DraftBook {
       void this.blueprints.put(versionKey(id, version), frozen);
       void this.blueprints.put(headKey(id), { blueprint_id: id, active_version: version, latest_version: version } satisfies BlueprintHead);
       void this.drafts.put(draftId, { ...record, promoted: { revision: rev.revision, blueprint_id: id, version, promoted_at: frozen.promoted_at } });
+      promoted = frozen;
       return frozen;
     });
+    if (promoted) for (const listener of this.promotedListeners) listener(promoted);
+    return version;
+  }
+
+  /** Calls `listener` with each version made active from now on (not with one that was already active); returns the way to stop. */
+  onPromoted(listener: (version: BlueprintVersion) => void): () => void {
+    this.promotedListeners.add(listener);
+    return () => this.promotedListeners.delete(listener);
   }
 
   getDraft(draftId: string): DraftRecord {

@@ -1,0 +1,396 @@
+/**
+ * A workflow run as an actor of the supervision tree: `xyn → xyn.runs →
+ * run:<id>` (its own supervisor) `→ run:<id>.steps` (this). Each incarnation
+ * reads the run from LMDB and goes on from its cursor — the first step not
+ * ended — so a restart, after a crash or a SIGKILL, is the same as going on:
+ *
+ * - a step that was `running` runs again only if it may (a transform; an
+ *   action idempotent for its input), else it fails saying why;
+ * - a gate that was waiting waits again (its decision is what ends it);
+ * - every change is written (step and run in one transaction) before its
+ *   event is published, so what the events say a run did, it did.
+ *
+ * The rails (seed 004 §38.2): at most XYN_RUN_MAX_STEPS steps started, at
+ * most XYN_RUN_MAX_WALL_MS of wall clock spent in steps (waiting at a gate is
+ * not counted: a person may take a night to approve). Passing either fails
+ * the run with the limit named.
+ *
+ *   const actor = new RunActor(runId, deps);
+ *   await supervisor.add(new Supervisor(`run:${runId}`, intensity, [actor]), { temporary: true });
+ *   await actor.decide('approve', { decision: 'approved', by: 'ana', reason: null });
+ */
+import type { ActorInfo, Supervisable } from '../../kernel/actor.ts';
+import type { Bus } from '../../kernel/bus.ts';
+import type { Logger } from '../../kernel/log.ts';
+import type { Clock } from '../../core/clock.ts';
+import { XynError } from '../../core/errors.ts';
+import type { ActionContext } from '../actions/action.ts';
+import { resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
+import { evaluateCondition } from './condition.ts';
+import type { RunBook } from './run-book.ts';
+import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
+import { runActionStep, runError, StepFailedError, transformOutputs } from './step-runner.ts';
+
+export interface RunLimits {
+  maxSteps: number;
+  maxWallMs: number;
+}
+
+export interface RunActorDeps {
+  book: RunBook;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  limits: RunLimits;
+  /** The context an action of this run runs with. */
+  actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext;
+  /** Told once the run has ended (its record and its event written). */
+  ended(run: RunRecord): void;
+}
+
+/** Why the run's signal was aborted. */
+type Stop = { kind: 'halt' } | { kind: 'cancel'; by: string; reason: string | null } | { kind: 'wall' };
+
+/** The run is not where a request needs it: a gate not waiting, a run already ended. */
+export class RunStateError extends XynError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'RUN_STATE', details);
+  }
+}
+
+interface GateWait {
+  stepId: string;
+  settle(outcome: { decision: GateDecision } | { stop: Stop }): void;
+}
+
+export class RunActor implements Supervisable {
+  readonly id: string;
+  private controller = new AbortController();
+  private stopReason: Stop | undefined;
+  private gate: GateWait | undefined;
+  private loop: Promise<void> | undefined;
+  private state: 'new' | 'running' | 'waiting' | 'halted' | 'ended' = 'new';
+  private incarnations = 0;
+  private startedAt: number | null = null;
+  private stepsHandled = 0;
+  private readonly crashListeners: ((error: Error) => void)[] = [];
+  private readonly decided = new Map<string, (step: StepRecord) => void>();
+
+  constructor(
+    readonly runId: string,
+    private readonly deps: RunActorDeps,
+  ) {
+    this.id = `run:${runId}.steps`;
+  }
+
+  async start(): Promise<void> {
+    if (this.loop || this.state === 'ended') return;
+    this.incarnations++;
+    this.controller = new AbortController();
+    this.stopReason = undefined;
+    this.state = 'running';
+    this.startedAt = Date.now();
+    const loop = this.go().catch((err: unknown) => {
+      if (this.stopReason?.kind === 'halt') return;
+      this.state = 'halted';
+      for (const listener of this.crashListeners) listener(err instanceof Error ? err : new Error(String(err)));
+    });
+    this.loop = loop;
+    void loop.finally(() => {
+      if (this.loop === loop) this.loop = undefined;
+    });
+  }
+
+  async halt(): Promise<void> {
+    await this.interrupt({ kind: 'halt' });
+    if (this.state !== 'ended') this.state = 'halted';
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
+  }
+
+  onCrash(listener: (error: Error) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  info(): ActorInfo {
+    const state = this.state === 'new' && this.incarnations > 0 ? 'halted' : this.state;
+    return { name: this.id, kind: 'run', state, mailbox: 0, handled: this.stepsHandled, restarts: Math.max(0, this.incarnations - 1), started_at: this.state === 'running' || this.state === 'waiting' ? this.startedAt : null };
+  }
+
+  /** Cancels the run: a waiting gate or a running action stops, the run ends `cancelled`. Resolves once that is recorded. */
+  async cancel(by: string, reason: string | null): Promise<void> {
+    await this.interrupt({ kind: 'cancel', by, reason });
+  }
+
+  /** Approves or rejects the gate the run waits at; resolves with the gate's step once recorded. */
+  decide(stepId: string, decision: GateDecision): Promise<StepRecord> {
+    const gate = this.gate;
+    if (!gate || gate.stepId !== stepId) {
+      throw new RunStateError(`run ${this.runId} does not wait at step ${stepId}${gate ? ` (it waits at ${gate.stepId})` : ''}`, { run_id: this.runId, step_id: stepId, waiting_on: gate?.stepId ?? null });
+    }
+    this.gate = undefined;
+    const recorded = new Promise<StepRecord>((resolve) => this.decided.set(stepId, resolve));
+    gate.settle({ decision });
+    return recorded;
+  }
+
+  /** The gate the run waits at now. */
+  get waitingOn(): string | undefined {
+    return this.gate?.stepId;
+  }
+
+  private async interrupt(stop: Stop): Promise<void> {
+    if (!this.loop) return;
+    this.stopReason ??= stop;
+    this.controller.abort();
+    const gate = this.gate;
+    this.gate = undefined;
+    gate?.settle({ stop: this.stopReason });
+    await this.loop;
+  }
+
+  private now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  private publish(name: string, run: RunRecord, data: Record<string, unknown>, stepId: string | null = null, actor = 'system'): void {
+    this.deps.bus
+      .publish(name, { run_id: run.run_id, blueprint_id: run.blueprint_id, ...data }, { run_id: run.run_id, step_id: stepId, correlation_id: run.correlation_id, actor, resource: { type: 'run', id: run.run_id } })
+      .catch((err: unknown) => this.deps.log.error({ err, event: name, run_id: run.run_id }, 'run event not recorded'));
+  }
+
+  private async go(): Promise<void> {
+    const { book } = this.deps;
+    let run = book.get(this.runId);
+    if (!run) throw new RunStateError(`run ${this.runId} is not in the store`);
+    if (ENDED_RUN.has(run.status)) return this.done(run);
+    if (run.cancel_requested) return this.end(run, 'cancelled', null, run.cancel_requested.by);
+    if (run.status === 'created') {
+      run = { ...run, status: 'running', started_at: this.now() };
+      await book.save(run);
+      this.publish('xyn.run.started', run, { status: 'running' });
+    }
+    const steps = book.stepsOf(this.runId);
+    const context: TemplateContext & { steps: Record<string, { outputs: Record<string, unknown> }> } = {
+      inputs: run.inputs,
+      steps: {},
+      ...(run.event ? { event: run.event } : {}),
+    };
+    for (const s of steps) if (s.status === 'completed' && s.outputs) context.steps[s.step_id] = { outputs: s.outputs };
+
+    for (let i = run.cursor; i < steps.length; i++) {
+      const step = steps[i] as StepRecord;
+      const stop = this.stopReason;
+      if (stop?.kind === 'halt') return;
+      if (stop?.kind === 'cancel') return this.end(run, 'cancelled', null, stop.by);
+      if (stop?.kind === 'wall') return this.end(run, 'failed', this.wallError(step));
+      const result = await this.runStep(run, step, context);
+      if (result === 'halted') return;
+      run = result.run;
+      this.stepsHandled++;
+      const ended = result.step;
+      if (ended.status === 'completed' && ended.outputs) context.steps[ended.step_id] = { outputs: ended.outputs };
+      if (result.stop) return this.end(run, result.stop.status, result.stop.error, result.stop.actor);
+    }
+    let outputs: Record<string, unknown>;
+    try {
+      outputs = Object.fromEntries(run.output_defs.map((o) => [o.name, resolveTemplates(o.value ?? null, context)]));
+    } catch (err) {
+      return this.end(run, 'failed', { ...runError(err), code: 'RUN_OUTPUTS' });
+    }
+    return this.end({ ...run, outputs }, 'completed', null);
+  }
+
+  /**
+   * One step from wherever it stands to its end, recorded. Answers the run as
+   * it is after, the step, and — when the run must end now — how.
+   */
+  private async runStep(
+    run: RunRecord,
+    step: StepRecord,
+    context: TemplateContext,
+  ): Promise<'halted' | { run: RunRecord; step: StepRecord; stop?: { status: 'failed' | 'cancelled'; error: RunError | null; actor?: string } }> {
+    const { limits } = this.deps;
+    const def = step.def;
+    const fail = async (error: RunError, status: 'failed' | 'skipped' = 'failed') => this.finishStep(run, step, status, null, error);
+    const resumed = step.status === 'running';
+
+    if (!resumed) {
+      if (run.steps_started >= limits.maxSteps) {
+        const error: RunError = { code: 'RUN_STEP_LIMIT', message: `the run reached its limit of ${limits.maxSteps} steps (XYN_RUN_MAX_STEPS) before step ${step.step_id}`, details: { max_steps: limits.maxSteps }, step_id: step.step_id };
+        return { run, step, stop: { status: 'failed', error } };
+      }
+      run = { ...run, steps_started: run.steps_started + 1 };
+      if (def.when !== undefined) {
+        let holds: boolean;
+        try {
+          holds = evaluateCondition(def.when, context);
+        } catch (err) {
+          const ended = await fail(runError(err, step.step_id));
+          return this.afterStep(ended.run, ended.step, def.on_failure);
+        }
+        if (!holds) {
+          const ended = await this.finishStep(run, step, 'skipped', null, null);
+          return { run: ended.run, step: ended.step };
+        }
+      }
+    } else if (def.kind === 'action_task' && !step.rerunnable) {
+      const error: RunError = {
+        code: 'STEP_NOT_RERUNNABLE',
+        message: `step ${step.step_id} (${def.action}) was running when the node stopped, and its action is not idempotent for this input: it is not run again (it may have done its work once)`,
+        details: { action: def.action, attempts: step.attempts },
+        step_id: step.step_id,
+      };
+      const ended = await this.finishStep(run, step, 'failed', null, error);
+      return this.afterStep(ended.run, ended.step, def.on_failure);
+    }
+
+    if (def.kind === 'gate') return this.waitAtGate(run, step, resumed);
+
+    const remaining = limits.maxWallMs - run.active_ms;
+    if (remaining <= 0) return { run, step, stop: { status: 'failed', error: this.wallError(step) } };
+    const began = this.deps.clock.now();
+    const wall = setTimeout(() => {
+      this.stopReason ??= { kind: 'wall' };
+      this.controller.abort();
+    }, remaining);
+    let current = { run, step };
+    try {
+      if (def.kind === 'transform') {
+        const outputs = transformOutputs(def, context);
+        current.step = { ...step, status: 'running', attempts: step.attempts + 1, started_at: step.started_at ?? this.now() };
+        return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
+      }
+      if (def.kind === 'agent_task') {
+        throw new StepFailedError({ code: 'AGENT_NOT_BUILT', message: `agent_task steps are validated but not run yet by this node (model calls come in a later release)`, details: { provider: def.provider, model: def.model } });
+      }
+      const outputs = await runActionStep(def, {
+        signal: this.controller.signal,
+        context,
+        firstAttempt: step.attempts + 1,
+        beginAttempt: async (a) => {
+          const first = current.step.status !== 'running';
+          current = {
+            run: { ...current.run, active_ms: current.run.active_ms },
+            step: { ...current.step, status: 'running', attempts: a.attempt, inputs: a.inputs, rerunnable: a.rerunnable, started_at: current.step.started_at ?? this.now(), error: null },
+          };
+          await this.deps.book.save(current.run, current.step);
+          if (first || a.attempt > 1) this.publish('xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, action: def.action, attempt: a.attempt }, step.step_id);
+        },
+        actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal),
+        sleep: (ms, signal) => sleep(ms, signal),
+      });
+      return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
+    } catch (err) {
+      const stop = this.stopReason;
+      if (stop?.kind === 'halt') return 'halted';
+      if (stop?.kind === 'cancel') {
+        const ended = await this.finishStep(current.run, current.step, 'failed', null, { code: 'RUN_CANCELLED', message: `cancelled by ${stop.by}${stop.reason ? `: ${stop.reason}` : ''}`, step_id: step.step_id }, began);
+        return { run: ended.run, step: ended.step, stop: { status: 'cancelled', error: null, actor: stop.by } };
+      }
+      if (stop?.kind === 'wall') {
+        const ended = await this.finishStep(current.run, current.step, 'failed', null, this.wallError(step), began);
+        return { run: ended.run, step: ended.step, stop: { status: 'failed', error: this.wallError(step) } };
+      }
+      return await this.completeOrFail(current.run, current.step, 'failed', null, runError(err, step.step_id), began, def.on_failure);
+    } finally {
+      clearTimeout(wall);
+    }
+  }
+
+  private wallError(step: StepRecord): RunError {
+    const { maxWallMs } = this.deps.limits;
+    return { code: 'RUN_WALL_CLOCK', message: `the run passed its wall-clock limit of ${maxWallMs} ms (XYN_RUN_MAX_WALL_MS) in step ${step.step_id}`, details: { max_wall_ms: maxWallMs }, step_id: step.step_id };
+  }
+
+  private async completeOrFail(run: RunRecord, step: StepRecord, status: 'completed' | 'failed', outputs: Record<string, unknown> | null, error: RunError | null, began: number, onFailure: 'fail' | 'continue' | undefined) {
+    const ended = await this.finishStep(run, step, status, outputs, error, began);
+    return this.afterStep(ended.run, ended.step, onFailure);
+  }
+
+  /** A failed step ends the run unless the step says `on_failure: continue`. */
+  private afterStep(run: RunRecord, step: StepRecord, onFailure: 'fail' | 'continue' | undefined) {
+    if (step.status !== 'failed' || onFailure === 'continue') return { run, step };
+    return { run, step, stop: { status: 'failed' as const, error: step.error } };
+  }
+
+  /** Records a step's end and moves the run's cursor past it, in one write; then says so. */
+  private async finishStep(run: RunRecord, step: StepRecord, status: 'completed' | 'failed' | 'skipped', outputs: Record<string, unknown> | null, error: RunError | null, began?: number, actor = 'system', gate?: GateDecision) {
+    const now = this.now();
+    const ended: StepRecord = { ...step, status, outputs, error, started_at: step.started_at ?? (status === 'skipped' ? null : now), completed_at: now, ...(gate ? { gate } : {}) };
+    delete ended.rerunnable;
+    const after: RunRecord = { ...run, cursor: step.index + 1, waiting_on: null, active_ms: run.active_ms + (began === undefined ? 0 : Math.max(0, this.deps.clock.now() - began)) };
+    await this.deps.book.save(after, ended);
+    const data: Record<string, unknown> = { step_id: step.step_id, kind: step.kind, status, ...(error ? { error } : {}), ...(gate ? { decision: gate.decision, by: gate.by, reason: gate.reason } : {}) };
+    this.publish(`xyn.step.${status}`, after, data, step.step_id, actor);
+    return { run: after, step: ended };
+  }
+
+  private async waitAtGate(run: RunRecord, step: StepRecord, resumed: boolean) {
+    if (!resumed) {
+      const waiting: StepRecord = { ...step, status: 'running', started_at: this.now(), attempts: 1 };
+      run = { ...run, waiting_on: step.step_id };
+      await this.deps.book.save(run, waiting);
+      step = waiting;
+      this.publish('xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id);
+    }
+    const outcome = await new Promise<{ decision: GateDecision } | { stop: Stop }>((settle) => {
+      if (this.stopReason) settle({ stop: this.stopReason });
+      else {
+        this.gate = { stepId: step.step_id, settle };
+        this.state = 'waiting';
+      }
+    });
+    this.state = 'running';
+    if ('stop' in outcome) {
+      if (outcome.stop.kind === 'halt') return 'halted' as const;
+      const stop = outcome.stop.kind === 'cancel' ? outcome.stop : { kind: 'cancel' as const, by: 'system', reason: null };
+      const ended = await this.finishStep(run, step, 'failed', null, { code: 'RUN_CANCELLED', message: `cancelled by ${stop.by} while waiting for approval${stop.reason ? `: ${stop.reason}` : ''}`, step_id: step.step_id });
+      return { run: ended.run, step: ended.step, stop: { status: 'cancelled' as const, error: null, actor: stop.by } };
+    }
+    const { decision } = outcome;
+    const approved = decision.decision === 'approved';
+    const ended = await this.finishStep(
+      run,
+      step,
+      approved ? 'completed' : 'failed',
+      approved ? { approved: true, by: decision.by, reason: decision.reason, decided_at: decision.at } : null,
+      approved ? null : { code: 'GATE_REJECTED', message: `rejected by ${decision.by}${decision.reason ? `: ${decision.reason}` : ''}`, details: { by: decision.by, reason: decision.reason }, step_id: step.step_id },
+      undefined,
+      decision.by,
+      decision,
+    );
+    this.decided.get(step.step_id)?.(ended.step);
+    this.decided.delete(step.step_id);
+    return this.afterStep(ended.run, ended.step, step.def.on_failure);
+  }
+
+  private async end(run: RunRecord, status: 'completed' | 'failed' | 'cancelled', error: RunError | null, actor = 'system'): Promise<void> {
+    const ended: RunRecord = { ...run, status, error, completed_at: this.now(), waiting_on: null };
+    delete ended.cancel_requested;
+    await this.deps.book.save(ended);
+    this.publish(`xyn.run.${status}`, ended, { status, ...(error ? { error } : {}), ...(status === 'completed' ? { outputs: ended.outputs } : {}) }, null, actor);
+    this.done(ended);
+  }
+
+  private done(run: RunRecord): void {
+    this.state = 'ended';
+    this.deps.ended(run);
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The runs' records in LMDB (records.ts): made in one transaction with all
+ * their steps, changed a step at a time (step and run together, indexes kept
+ * in step), read back in pages newest first.
+ *
+ *   const { run, created } = await book.create(run, steps, 'ev:42:bp.fix');
+ *   await book.save(run, step);
+ *   book.list({ status: 'running', limit: 50 });
+ */
+import { ValidationError } from '../../core/errors.ts';
+import type { Store } from '../../store/env.ts';
+import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import {
+  blueprintKey,
+  runIndexDb,
+  runsDb,
+  statusKey,
+  stepKey,
+  stepsDb,
+  triggerKey,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+} from './records.ts';
+
+export interface RunQuery {
+  status?: RunStatus;
+  blueprint_id?: string;
+  /** The last run_id of the page before. */
+  cursor?: string;
+  limit?: number;
+}
+
+export class RunBook {
+  private readonly runs;
+  private readonly steps;
+  private readonly index;
+
+  constructor(private readonly store: Store) {
+    this.runs = runsDb(store);
+    this.steps = stepsDb(store);
+    this.index = runIndexDb(store);
+  }
+
+  /**
+   * Stores a new run and its steps, unless `key` already made one: then that
+   * run is answered (`created: false`) and nothing is written.
+   */
+  async create(run: RunRecord, steps: StepRecord[], key?: string): Promise<{ run: RunRecord; created: boolean }> {
+    return this.store.write(() => {
+      if (key !== undefined) {
+        const made = this.index.get(triggerKey(key));
+        const existing = typeof made === 'string' ? this.runs.get(made) : undefined;
+        if (existing) return { run: existing, created: false };
+        void this.index.put(triggerKey(key), run.run_id);
+      }
+      void this.runs.put(run.run_id, run);
+      for (const step of steps) void this.steps.put(stepKey(run.run_id, step.index), step);
+      void this.index.put(statusKey(run.status, run.run_id), 1);
+      void this.index.put(blueprintKey(run.blueprint_id, run.run_id), 1);
+      return { run, created: true };
+    });
+  }
+
+  /** Writes the run (its status index moved if its status changed) and, if given, one of its steps, in one transaction. */
+  async save(run: RunRecord, step?: StepRecord): Promise<void> {
+    await this.store.write(() => {
+      const before = this.runs.get(run.run_id);
+      if (before && before.status !== run.status) {
+        void this.index.remove(statusKey(before.status, run.run_id));
+        void this.index.put(statusKey(run.status, run.run_id), 1);
+      }
+      void this.runs.put(run.run_id, run);
+      if (step) void this.steps.put(stepKey(run.run_id, step.index), step);
+    });
+  }
+
+  get(runId: string): RunRecord | undefined {
+    return this.runs.get(runId);
+  }
+
+  stepsOf(runId: string): StepRecord[] {
+    return [...this.steps.getRange({ start: `${runId}/`, end: `${runId}/\uffff` }).map(({ value }) => value)];
+  }
+
+  step(runId: string, index: number): StepRecord | undefined {
+    return this.steps.get(stepKey(runId, index));
+  }
+
+  /** The runs in a status, oldest first (all of them: for resuming the live ones at start). */
+  idsIn(status: RunStatus): string[] {
+    const prefix = statusKey(status, '');
+    return [...this.index.getKeys({ start: prefix, end: `${prefix}\uffff` }).map((k) => k.slice(prefix.length))];
+  }
+
+  /** A page of runs, newest first, filtered by status and/or blueprint. */
+  list(q: RunQuery = {}): Page<RunRecord> {
+    const limit = q.limit ?? DEFAULT_PAGE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
+    // The narrower index leads when both filters are given; the other is checked on each record.
+    const ids = this.newestFirst(q);
+    const items: RunRecord[] = [];
+    let more = false;
+    for (const id of ids) {
+      const run = this.runs.get(id);
+      if (!run) continue;
+      if (q.status !== undefined && run.status !== q.status) continue;
+      if (q.blueprint_id !== undefined && run.blueprint_id !== q.blueprint_id) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(run);
+    }
+    return { items, next_cursor: more ? (items.at(-1)?.run_id ?? null) : null };
+  }
+
+  private *newestFirst(q: RunQuery): Generator<string> {
+    const prefix = q.status !== undefined ? statusKey(q.status, '') : q.blueprint_id !== undefined ? blueprintKey(q.blueprint_id, '') : undefined;
+    if (prefix === undefined) {
+      const start = q.cursor ?? '\uffff';
+      for (const key of this.runs.getKeys({ start, end: '', reverse: true })) if (key !== q.cursor) yield key;
+      return;
+    }
+    const start = q.cursor !== undefined ? `${prefix}${q.cursor}` : `${prefix}\uffff`;
+    for (const key of this.index.getKeys({ start, end: prefix, reverse: true })) {
+      const id = key.slice(prefix.length);
+      if (id !== q.cursor) yield id;
+    }
+  }
+}

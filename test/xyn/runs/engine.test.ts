@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { workflowNodes } from './helpers.ts';
+
+const start = workflowNodes();
+
+const transformBp = {
+  id: 'bp.t.shape',
+  name: 'Shape',
+  trigger: { event_type: 'app.order.placed' },
+  inputs: [{ name: 'qty' }, { name: 'sku', required: false, default: 'x' }],
+  plan: [
+    { kind: 'transform', id: 'a', outputs: { qty: '{{inputs.qty}}', label: 'sku {{inputs.sku}}' } },
+    { kind: 'transform', id: 'b', outputs: { both: ['{{steps.a.outputs.qty}}', '{{steps.a.outputs.label}}'] } },
+    { kind: 'transform', id: 'c', outputs: { event: '{{event.name}}' } },
+  ],
+  outputs: [{ name: 'result', value: '{{steps.b.outputs.both}}' }],
+};
+
+describe('runs', () => {
+  it('an event starts a run of the matching blueprint, which completes with outputs', async () => {
+    const n = await start();
+    await n.promote(transformBp);
+    const ev = await n.node.kernel.bus.publish('app.order.placed', { qty: 3, extra: true });
+    let runId: string | undefined;
+    for await (const d of n.node.kernel.bus.subscribe('xyn.run.completed', { since: ev.seq })) {
+      if (d.type === 'event') {
+        runId = d.event.run_id ?? undefined;
+        break;
+      }
+    }
+    const run = await n.runs.ended(runId as string);
+    expect(run.status).toBe('completed');
+    expect(run.outputs).toEqual({ result: [3, 'sku x'] });
+    expect(run.correlation_id).toBe(ev.correlation_id);
+    const steps = n.runs.steps(run.run_id);
+    expect(steps.map((s) => [s.step_id, s.status])).toEqual([['a', 'completed'], ['b', 'completed'], ['c', 'completed']]);
+    expect(steps[2]?.outputs).toEqual({ event: 'app.order.placed' });
+  });
+
+  it('a gate waits until approved, a rejected gate fails the run', async () => {
+    const n = await start();
+    await n.promote({ ...transformBp, id: 'bp.t.gate', plan: [{ kind: 'gate', id: 'ok', mode: 'manual' }, { kind: 'transform', id: 'after', outputs: { by: '{{steps.ok.outputs.by}}' } }], outputs: [] });
+    const a = await n.runs.create({ blueprint_id: 'bp.t.gate', inputs: { qty: 1 }, actor: 'ana', trigger: { kind: 'manual' } });
+    const b = await n.runs.create({ blueprint_id: 'bp.t.gate', inputs: { qty: 2 }, actor: 'ana', trigger: { kind: 'manual' } });
+    const waiting = async (id: string) => {
+      for (;;) {
+        const r = n.runs.get(id);
+        if (r.waiting_on) return r;
+        await new Promise((res) => setImmediate(res));
+      }
+    };
+    await waiting(a.run_id);
+    await waiting(b.run_id);
+    const step = await n.runs.decide(a.run_id, 'ok', 'approved', 'bob', 'fine');
+    expect(step.status).toBe('completed');
+    expect((await n.runs.ended(a.run_id)).status).toBe('completed');
+    expect(n.runs.step(a.run_id, 'after').outputs).toEqual({ by: 'bob' });
+    await n.runs.decide(b.run_id, 'ok', 'rejected', 'bob', 'no');
+    const rb = await n.runs.ended(b.run_id);
+    expect(rb.status).toBe('failed');
+    expect(rb.error?.code).toBe('GATE_REJECTED');
+  });
+});
+
+describe('cron', () => {
+  it('a cron blueprint fires at its time on a manual clock, and once after a node was down over several', async () => {
+    const { ManualClock } = await import('../../../src/core/clock.ts');
+    const clock = new ManualClock(Date.parse('2026-12-01T10:00:30Z'));
+    const n = await start({}, { clock });
+    await n.promote({ id: 'bp.t.cron', name: 'Every minute', trigger: { cron: '* * * * *' }, plan: [{ kind: 'transform', id: 'x', outputs: { ok: true } }] });
+    expect(await n.runs.tickCron()).toEqual([]);
+    clock.advance(30_000);
+    const fired = await n.runs.tickCron();
+    expect(fired).toEqual([{ blueprint_id: 'bp.t.cron', version: 1, scheduled_at: Date.parse('2026-12-01T10:01:00Z'), missed: 0 }]);
+    const first = n.runs.list({ blueprint_id: 'bp.t.cron' }).items;
+    expect(first).toHaveLength(1);
+    expect(first[0]?.trigger).toEqual({ kind: 'cron', scheduled_at: '2026-12-01T10:01:00.000Z', missed: 0 });
+    await n.runs.ended(first[0]?.run_id as string);
+    await n.stop();
+    clock.advance(5 * 60_000);
+    const again = await start({}, { dir: n.dir, clock });
+    const caught = await again.runs.tickCron();
+    expect(caught).toEqual([]);
+    const runs = again.runs.list({ blueprint_id: 'bp.t.cron' }).items;
+    expect(runs).toHaveLength(2);
+    expect(runs[0]?.trigger).toEqual({ kind: 'cron', scheduled_at: '2026-12-01T10:06:00.000Z', missed: 4 });
+  });
+});
