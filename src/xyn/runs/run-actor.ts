@@ -51,10 +51,10 @@ export interface RunActorDeps {
 /** Why the run's signal was aborted. */
 type Stop = { kind: 'halt' } | { kind: 'cancel'; by: string; reason: string | null } | { kind: 'wall' };
 
-/** The run is not where a request needs it: a gate not waiting, a run already ended. */
+/** The run is not where a request needs it: a gate not waiting, a run already ended (the API's 409). */
 export class RunStateError extends XynError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message, 'RUN_STATE', details);
+    super(message, 'conflict', details);
   }
 }
 

@@ -62,13 +62,13 @@ export interface CreateRunRequest {
   chain_depth?: number;
 }
 
-/** The inputs given do not fit the blueprint's (issues name each). */
+/** The inputs given do not fit the blueprint's (issues name each; the API's 400). */
 export class RunInputsError extends XynError {
   constructor(
     readonly blueprintId: string,
     readonly issues: BlueprintIssue[],
   ) {
-    super(`inputs do not fit blueprint ${blueprintId}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, 'VALIDATION', { blueprint_id: blueprintId, issues });
+    super(`inputs do not fit blueprint ${blueprintId}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, 'invalid_inputs', { blueprint_id: blueprintId, issues });
   }
 }
 
