@@ -4,13 +4,17 @@
  * needs only the inputs (and the triggering event, when there is one), and
  * keeps the blueprint's digest, so a run goes on as it started even if the
  * blueprint is changed meanwhile. Templates naming step outputs are left for
- * the step's start (resolveTemplates with the outputs by then).
+ * the step's start (resolveStepFields with the outputs by then). A `when`
+ * reading only the inputs (and the event) is decided now: it becomes `true`
+ * or `false`; any other is left for the step's start (evaluateCondition).
  */
 import { canonicalEncode } from '../../core/canonical.ts';
 import { sha256Hex } from '../../store/cas.ts';
+import { evaluateCondition, parseCondition } from './conditions.ts';
+import { expressionPaths, ExpressionError } from './expressions.ts';
 import { TEMPLATE_FIELDS, type BlueprintIssue } from './references.ts';
 import type { Blueprint, BlueprintStep } from './shape.ts';
-import { resolveTemplates, TemplateError, type TemplateContext } from './templates.ts';
+import { resolveTemplates, TemplateError, type TemplateContext, type TemplateFilter } from './templates.ts';
 
 export interface CompiledRun {
   blueprint_id: string;
@@ -46,23 +50,44 @@ export function compileRun(bp: Blueprint, given: Record<string, unknown>, event?
   if (issues.length > 0) return { ok: false, issues };
 
   const context: TemplateContext = { inputs, ...(event ? { event } : {}) };
-  const now = (path: readonly string[]) => path[0] === 'inputs' || (event !== undefined && path[0] === 'event');
-  const fill = <T>(value: T, path: string): T => {
+  const now: TemplateFilter = (path) => path[0] === 'inputs' || (event !== undefined && path[0] === 'event');
+  const fill = <T>(value: T, path: string, how: (v: T) => T): T => {
     try {
-      return resolveTemplates(value, context, now) as T;
+      return how(value);
     } catch (err) {
       // An optional input with no default, not given: a template naming it has nothing to fill in.
-      if (!(err instanceof TemplateError)) throw err;
+      if (!(err instanceof TemplateError) && !(err instanceof ExpressionError)) throw err;
       issues.push({ path, message: err.message });
       return value;
     }
   };
+  const templates = <T>(value: T): T => resolveTemplates(value, context, now) as T;
+  const condition = (when: string): string => (expressionPaths(parseCondition(when)).every(now) ? String(evaluateCondition(when, context)) : when);
   const steps = bp.plan.map((step, i) => {
     const filled: Record<string, unknown> = { ...step };
-    for (const field of TEMPLATE_FIELDS) if (filled[field] !== undefined) filled[field] = fill(filled[field], `plan[${i}].${field}`);
+    for (const field of TEMPLATE_FIELDS) {
+      const value = filled[field];
+      if (value === undefined) continue;
+      const path = `plan[${i}].${field}`;
+      filled[field] = field === 'when' && typeof value === 'string' ? fill(value, path, condition) : fill(value, path, templates);
+    }
     return filled as BlueprintStep;
   });
-  const outputs = bp.outputs.map((o, i) => fill(o, `outputs[${i}]`));
+  const outputs = bp.outputs.map((o, i) => fill(o, `outputs[${i}]`, templates));
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, run: { blueprint_id: bp.id, digest: blueprintDigest(bp), inputs, steps, outputs } };
+}
+
+/**
+ * A step's fields with their templates filled in from `context` (the run
+ * engine's call when the step starts, with the outputs of the steps before).
+ * Its `when` is left as it is: decide it first, with evaluateCondition.
+ * Throws a TemplateError or ExpressionError as resolveTemplates does.
+ */
+export function resolveStepFields(step: BlueprintStep, context: TemplateContext): BlueprintStep {
+  const filled: Record<string, unknown> = { ...step };
+  for (const field of TEMPLATE_FIELDS) {
+    if (field !== 'when' && filled[field] !== undefined) filled[field] = resolveTemplates(filled[field], context);
+  }
+  return filled as BlueprintStep;
 }

@@ -1,12 +1,14 @@
 /**
  * The checks that need the whole blueprint, after its shape passed: unique
- * input, step and output names, and every template resolving — to an input
- * that is declared, a step that runs earlier, an output that step gives.
+ * input, step and output names, every template's and `when`'s expression
+ * parsing, and every path it reads resolving — to an input that is declared,
+ * a step that runs earlier, an output that step gives.
  */
 import { issuePath } from '../../core/errors.ts';
 import { ACTIONS, AGENT_OUTPUTS } from './actions.ts';
 import type { Blueprint, BlueprintStep } from './shape.ts';
-import { templatesIn, type TemplateUse } from './templates.ts';
+import { scanCondition } from './conditions.ts';
+import { scanTemplates, type TemplateScan, type TemplateUse } from './templates.ts';
 
 export interface BlueprintIssue {
   path: string;
@@ -41,19 +43,24 @@ export function referenceIssues(bp: Blueprint): BlueprintIssue[] {
     if (step.kind === 'agent_task' && step.schema !== undefined && step.output !== 'json') add(['plan', index, 'schema'], 'applies only with output: json');
     for (const field of TEMPLATE_FIELDS) {
       const value = (step as Record<string, unknown>)[field];
-      for (const use of templatesIn(value, ['plan', index, field])) {
-        const why = problemOf(use, bp, index);
-        if (why) add(use.at, why);
-      }
+      const at = ['plan', index, field];
+      // A when is one expression, bare or in one {{ }}; elsewhere only the templates in strings are read.
+      check(field === 'when' && typeof value === 'string' ? scanCondition(value, at) : scanTemplates(value, at), index);
     }
   });
-  bp.outputs.forEach((o, index) => {
-    for (const use of templatesIn(o.value, ['outputs', index, 'value'])) {
-      const why = problemOf(use, bp, bp.plan.length);
+  bp.outputs.forEach((o, index) => check(scanTemplates(o.value, ['outputs', index, 'value']), bp.plan.length));
+  return issues;
+
+  function check(scan: TemplateScan, index: number): void {
+    for (const bad of scan.invalid) {
+      const { reason, column } = bad.error;
+      add(bad.at, `${bad.text} is not a valid expression: ${reason}${column !== undefined ? ` at column ${column}` : ''}`);
+    }
+    for (const use of scan.uses) {
+      const why = problemOf(use, bp, index);
       if (why) add(use.at, why);
     }
-  });
-  return issues;
+  }
 }
 
 /** Indexes of the entries whose value came earlier in the list. */
@@ -66,7 +73,8 @@ const list = (names: readonly string[]) => names.join(', ');
 /** Why a template used in plan[index] (index = plan length: after the plan) does not resolve. */
 function problemOf(use: TemplateUse, bp: Blueprint, index: number): string | undefined {
   const [root, name, third, output] = use.path;
-  const bad = `${use.text} does not resolve`;
+  const subject = named(use);
+  const bad = `${subject} does not resolve`;
   if (root === 'event') {
     return (name === 'name' && use.path.length === 2) || name === 'data' ? undefined : `${bad} — the event gives event.name and event.data…`;
   }
@@ -80,11 +88,18 @@ function problemOf(use: TemplateUse, bp: Blueprint, index: number): string | und
     const at = bp.plan.findIndex((s) => s.id === name);
     const step = bp.plan[at];
     if (!step) return `${bad} — no step "${name}" (steps are ${list(bp.plan.map((s) => s.id))})`;
-    if (at === index) return `${use.text} names its own step: a step sees only the outputs of steps before it`;
-    if (at > index) return `${use.text} names a step that runs later (${name} is plan[${at}])`;
+    if (at === index) return `${subject} names its own step: a step sees only the outputs of steps before it`;
+    if (at > index) return `${subject} names a step that runs later (${name} is plan[${at}])`;
     const outputs = stepOutputs(step);
     if (outputs && !outputs.includes(output)) return `${bad} — ${name} (${step.kind}) has outputs ${list(outputs) || '(none)'}`;
     return undefined;
   }
   return `${bad} — a template starts with inputs., steps. or event.`;
+}
+
+/** How a message names the path: the template when it is only that path, else the template and the path. */
+function named(use: TemplateUse): string {
+  const inner = use.text.replace(/^\{\{\s*|\s*\}\}$/g, '');
+  const path = use.path.join('.');
+  return inner === path ? use.text : `${use.text}: ${path}`;
 }

@@ -1,53 +1,84 @@
 /**
- * The template language: `{{inputs.<name>}}`, `{{steps.<id>.outputs.<name>}}`
- * and `{{event.name}}` / `{{event.data...}}` inside string values. Deeper
- * paths go into the value (`{{steps.call.outputs.json.items.0}}`).
+ * Templates: `{{ expression }}` inside string values, the expression in the
+ * language of expressions.ts — most often a path: `{{inputs.host}}`,
+ * `{{steps.call.outputs.json.items[0]}}`, `{{event.data.severity}}`, but
+ * also `{{ inputs.port + 1 }}` or `{{ upper(inputs.host) }}`.
  *
- * `templatesIn` finds them (the validator checks each resolves);
- * `resolveTemplates` fills them in when a step starts. A string that is one
- * template and nothing else takes the value's own type (an object stays an
- * object); a template inside longer text is stringified into it.
+ * `scanTemplates` finds them, with every path each reads (the validator
+ * checks each resolves) and those that do not parse; `resolveTemplates`
+ * fills them in when a step starts. A string that is one template and
+ * nothing else takes the value's own type (an object stays an object); a
+ * template inside longer text is stringified into it.
  */
-import { XynError } from '../../core/errors.ts';
+import { evaluate, expressionPaths, ExpressionError, parseExpression, type Expr } from './expressions.ts';
+import { stringify } from './expression-values.ts';
+import type { TemplateContext } from './template-context.ts';
+
+export { TemplateError, type TemplateContext } from './template-context.ts';
 
 const TEMPLATE_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE_RE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
 
+/** One path a template reads: a template reading three paths is three uses. */
 export interface TemplateUse {
-  /** The template as written, braces included. */
+  /** The template as written, braces included (a bare `when`: its text). */
   text: string;
-  /** Its expression split at the dots: `['inputs', 'host']`. */
+  /** The path split in segments: `['inputs', 'host']`; `items[0]` is `'items', '0'`. */
   path: string[];
   /** Where in the value the string holding it is. */
   at: (string | number)[];
 }
 
-export class TemplateError extends XynError {
-  constructor(message: string) {
-    super(message, 'TEMPLATE');
+/** A template whose expression does not parse. */
+export interface InvalidTemplate {
+  text: string;
+  at: (string | number)[];
+  error: ExpressionError;
+}
+
+export interface TemplateScan {
+  uses: TemplateUse[];
+  invalid: InvalidTemplate[];
+}
+
+/** Every template in the strings of `value`, in document order: the paths they read, and those that do not parse. */
+export function scanTemplates(value: unknown, at: (string | number)[] = []): TemplateScan {
+  const scan: TemplateScan = { uses: [], invalid: [] };
+  const walk = (v: unknown, where: (string | number)[]): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(TEMPLATE_RE)) addExpression(scan, m[0], m[1] ?? '', where);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...where, i]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...where, k]);
+  };
+  walk(value, at);
+  return scan;
+}
+
+/** Adds the paths `source` reads (as uses of `text`) to `scan`, or `text` as invalid when it does not parse. */
+export function addExpression(scan: TemplateScan, text: string, source: string, at: (string | number)[]): void {
+  try {
+    for (const path of expressionPaths(parseExpression(source))) scan.uses.push({ text, path, at });
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    scan.invalid.push({ text, at, error: err });
   }
 }
 
-/** Every template in the strings of `value`, in document order. */
+/** The paths every template in `value` reads (scanTemplates' uses). */
 export function templatesIn(value: unknown, at: (string | number)[] = []): TemplateUse[] {
-  if (typeof value === 'string') {
-    return [...value.matchAll(TEMPLATE_RE)].map((m) => ({ text: m[0], path: (m[1] ?? '').split('.'), at }));
-  }
-  if (Array.isArray(value)) return value.flatMap((v, i) => templatesIn(v, [...at, i]));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templatesIn(v, [...at, k]));
-  return [];
+  return scanTemplates(value, at).uses;
 }
 
-export interface TemplateContext {
-  inputs?: Record<string, unknown>;
-  steps?: Record<string, { outputs: Record<string, unknown> }>;
-  event?: { name: string; data: unknown };
-}
-
-/** Which templates to fill in now; a string holding any other is left whole for later. */
+/** Which templates to fill in now, by the paths they read; a string holding any other is left whole for later. */
 export type TemplateFilter = (path: readonly string[]) => boolean;
 
-/** `value` with its templates filled in from `context`; throws a TemplateError naming a template that does not resolve. */
+/**
+ * `value` with its templates filled in from `context`. Throws a TemplateError
+ * naming a template whose path does not resolve, an ExpressionError naming one
+ * that does not parse or whose operator or function is given a value it does
+ * not take. With `only`, a string is filled in only when every path of every
+ * template in it passes (a template reading no path always does).
+ */
 export function resolveTemplates(value: unknown, context: TemplateContext, only?: TemplateFilter): unknown {
   if (typeof value === 'string') return resolveString(value, context, only);
   if (Array.isArray(value)) return value.map((v) => resolveTemplates(v, context, only));
@@ -58,34 +89,29 @@ export function resolveTemplates(value: unknown, context: TemplateContext, only?
 }
 
 function resolveString(s: string, context: TemplateContext, only: TemplateFilter | undefined): unknown {
-  const uses = templatesIn(s);
-  if (uses.length === 0) return s;
+  const found = [...s.matchAll(TEMPLATE_RE)].map((m) => ({ text: m[0], expr: parseTemplate(m[0], m[1] ?? '') }));
+  if (found.length === 0) return s;
   // All or nothing: a value filled in now is never read again as a template later.
-  if (only && !uses.every((u) => only(u.path))) return s;
-  const whole = WHOLE_RE.exec(s);
-  if (whole) return lookup((whole[1] ?? '').split('.'), s, context);
-  return s.replace(TEMPLATE_RE, (text, expr: string) => stringify(lookup(expr.split('.'), text, context)));
+  if (only && !found.every((t) => expressionPaths(t.expr).every(only))) return s;
+  if (WHOLE_RE.test(s)) return fill(found[0]?.expr as Expr, s, context);
+  let i = 0;
+  return s.replace(TEMPLATE_RE, (text) => stringify(fill(found[i++]?.expr as Expr, text, context)));
 }
 
-function stringify(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-function lookup(path: string[], text: string, context: TemplateContext): unknown {
-  let current: unknown = context;
-  for (const [i, key] of path.entries()) {
-    const next = child(current, key);
-    if (next === undefined) {
-      const where = i === 0 ? 'the context' : path.slice(0, i).join('.');
-      throw new TemplateError(`${text} does not resolve: ${where} has no "${key}"`);
-    }
-    current = next;
+function parseTemplate(text: string, source: string): Expr {
+  try {
+    return parseExpression(source);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw new ExpressionError(`${text} is not a valid expression: ${err.reason}`, err.column);
+    throw err;
   }
-  return current;
 }
 
-function child(value: unknown, key: string): unknown {
-  if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) return /^\d+$/.test(key) ? value[Number(key)] : undefined;
-  return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+function fill(expr: Expr, text: string, context: TemplateContext): unknown {
+  try {
+    return evaluate(expr, context, text);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw new ExpressionError(`${text}: ${err.reason}`, err.column);
+    throw err;
+  }
 }
