@@ -25,8 +25,8 @@ import type { Logger } from '../../kernel/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
 import type { ActionContext } from '../actions/action.ts';
-import { resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
-import { evaluateCondition } from './condition.ts';
+import { evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
+
 import type { RunBook } from './run-book.ts';
 import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
 import { runActionStep, runError, StepFailedError, transformOutputs } from './step-runner.ts';

@@ -99,8 +99,8 @@ describe('action steps', () => {
       w,
       blueprint([
         { kind: 'transform', id: 'a', outputs: { n: 2 } },
-        { kind: 'transform', id: 'skipped', when: '{{steps.a.outputs.n}} == 3', outputs: { x: 1 } },
-        { kind: 'transform', id: 'ran', when: 'steps.a.outputs.n', outputs: { x: 2 } },
+        { kind: 'transform', id: 'skipped', when: 'steps.a.outputs.n == 3', outputs: { x: 1 } },
+        { kind: 'transform', id: 'ran', when: '{{ steps.a.outputs.n >= 2 }}', outputs: { x: 2 } },
       ]),
     );
     const ended = await w.runs.ended(run.run_id);
