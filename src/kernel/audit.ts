@@ -39,7 +39,13 @@ export interface AuditRecord extends AuditEntry {
   hash: string;
 }
 
-export const AUDIT_TOPICS = ['hxo.audit', 'xyn.audit.>'];
+/**
+ * Privileged operations (`hxo.audit`, `xyn.audit.>`: who did what, as they
+ * said it), and every change of a workflow run and its steps (`xyn.run.>`,
+ * `xyn.step.>`: the event's data is the record's details).
+ */
+export const AUDIT_TOPICS = ['hxo.audit', 'xyn.audit.>', 'xyn.run.>', 'xyn.step.>'];
+const OPERATION_TOPICS = new Set(['hxo.audit']);
 const GENESIS_HASH = '0'.repeat(64);
 
 function compileAuditMatcher(): (e: XynEvent) => boolean {
@@ -146,7 +152,8 @@ export class AuditTrail implements Supervisable {
     let prev = this.last;
     for (const event of events) {
       if (prev && event.seq <= prev.event_seq) continue; // already recorded before a restart
-      const data = event.data as Partial<AuditEntry> & { timestamp?: string };
+      const said = OPERATION_TOPICS.has(event.event_name) || event.event_name.startsWith('xyn.audit.');
+      const data = (said ? event.data : { details: event.data }) as Partial<AuditEntry> & { timestamp?: string };
       const base: Omit<AuditRecord, 'hash'> = {
         n: (prev?.n ?? 0) + 1,
         event_seq: event.seq,

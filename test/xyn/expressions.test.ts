@@ -376,7 +376,7 @@ describe('the validator reads expressions', () => {
     ['a bare when on an earlier step', (bp: Bp) => (step(bp, 3).when = 'steps.analyze.outputs.json.ok == true && inputs.host != "prod"')],
     ['a wrapped when', (bp: Bp) => (step(bp, 3).when = '{{ contains(steps.analyze.outputs.text, "fix") }}')],
     ['an expression reading no path', (bp: Bp) => Object.assign(step(bp, 2).outputs as object, { n: '{{ round(10 / 3, 2) }}' })],
-    ['a gate output (not fixed yet) in a when', (bp: Bp) => (step(bp, 3).when = 'steps.approve.outputs.approved')],
+    ['a gate output in a when', (bp: Bp) => (step(bp, 3).when = 'steps.approve.outputs.approved')],
     ['bracket indexing into an output', (bp: Bp) => (step(bp, 3).with = { ct: "{{ steps.analyze.outputs.json.headers['content-type'] }}" })],
   ])('accepts %s', (_what, change) => {
     expect(issuesWith(change)).toEqual([]);

@@ -65,6 +65,7 @@ const ROWS: [rule: string, change: (bp: Bp) => void, path: string, message: stri
   ['action known', (bp) => (step(bp, 3).action = 'shell.run'), 'plan[3].action', 'must be one of http.call, hxo.submit'],
   ['action with required', (bp) => delete step(bp, 3).with, 'plan[3].with', 'required'],
   ['action with an object', (bp) => (step(bp, 3).with = 'host=a'), 'plan[3].with', 'must be an object'],
+  ['a gate output known', (bp) => (step(bp, 3).with = { host: '{{steps.approve.outputs.who}}' }), 'plan[3].with.host', 'approve (gate) has outputs approved, by, reason, decided_at'],
   ['transform outputs required', (bp) => delete step(bp, 2).outputs, 'plan[2].outputs', 'required'],
   ['transform output names identifiers', (bp) => (step(bp, 2).outputs = { 'a-b': 1 }), 'plan[2].outputs.a-b', 'identifier'],
   ['step unknown field', (bp) => (step(bp, 1).approvers = ['ops']), 'plan[1].approvers', 'unknown field "approvers"'],

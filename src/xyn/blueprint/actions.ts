@@ -25,5 +25,8 @@ export type ActionName = keyof typeof ACTIONS;
 
 export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 
+/** The outputs a `gate` gives once approved (a rejected gate fails its step: it gives none). */
+export const GATE_OUTPUTS = ['approved', 'by', 'reason', 'decided_at'] as const;
+
 /** The outputs an `agent_task` step gives. */
 export const AGENT_OUTPUTS = ['text', 'json', 'provider', 'model', 'usage'] as const;

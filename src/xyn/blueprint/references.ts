@@ -5,7 +5,7 @@
  * a step that runs earlier, an output that step gives.
  */
 import { issuePath } from '../../core/errors.ts';
-import { ACTIONS, AGENT_OUTPUTS } from './actions.ts';
+import { ACTIONS, AGENT_OUTPUTS, GATE_OUTPUTS } from './actions.ts';
 import type { Blueprint, BlueprintStep } from './shape.ts';
 import { scanCondition } from './conditions.ts';
 import { scanTemplates, type TemplateScan, type TemplateUse } from './templates.ts';
@@ -18,8 +18,8 @@ export interface BlueprintIssue {
 /** The fields of a step whose strings may hold templates (the rest are literal). */
 export const TEMPLATE_FIELDS = ['when', 'prompt_template', 'system', 'with', 'outputs'] as const;
 
-/** The output names a step gives, or undefined when they are not fixed. */
-export function stepOutputs(step: BlueprintStep): readonly string[] | undefined {
+/** The output names a step gives. */
+export function stepOutputs(step: BlueprintStep): readonly string[] {
   switch (step.kind) {
     case 'agent_task':
       return AGENT_OUTPUTS;
@@ -28,7 +28,7 @@ export function stepOutputs(step: BlueprintStep): readonly string[] | undefined 
     case 'action_task':
       return ACTIONS[step.action];
     case 'gate':
-      return undefined;
+      return GATE_OUTPUTS;
   }
 }
 
@@ -91,7 +91,7 @@ function problemOf(use: TemplateUse, bp: Blueprint, index: number): string | und
     if (at === index) return `${subject} names its own step: a step sees only the outputs of steps before it`;
     if (at > index) return `${subject} names a step that runs later (${name} is plan[${at}])`;
     const outputs = stepOutputs(step);
-    if (outputs && !outputs.includes(output)) return `${bad} — ${name} (${step.kind}) has outputs ${list(outputs) || '(none)'}`;
+    if (!outputs.includes(output)) return `${bad} — ${name} (${step.kind}) has outputs ${list(outputs) || '(none)'}`;
     return undefined;
   }
   return `${bad} — a template starts with inputs., steps. or event.`;

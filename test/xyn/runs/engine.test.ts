@@ -55,6 +55,13 @@ describe('runs', () => {
     expect(step.status).toBe('completed');
     expect((await n.runs.ended(a.run_id)).status).toBe('completed');
     expect(n.runs.step(a.run_id, 'after').outputs).toEqual({ by: 'bob' });
+    // Every change of the run is in the hash-chained audit trail; the decision with who and why.
+    const audit = n.node.kernel.audit;
+    await audit.caughtUp();
+    const trail = audit.list({}).filter((r) => (r.details as { run_id?: string }).run_id === a.run_id);
+    expect(trail.map((r) => r.operation)).toEqual(['xyn.run.created', 'xyn.run.started', 'xyn.step.waiting', 'xyn.step.completed', 'xyn.step.completed', 'xyn.run.completed']);
+    expect(trail[3]).toMatchObject({ user: 'bob', details: { step_id: 'ok', decision: 'approved', by: 'bob', reason: 'fine' } });
+    expect(audit.verify().ok).toBe(true);
     await n.runs.decide(b.run_id, 'ok', 'rejected', 'bob', 'no');
     const rb = await n.runs.ended(b.run_id);
     expect(rb.status).toBe('failed');
