@@ -28,7 +28,7 @@ describe('templates at validation', () => {
   it.each([
     ['event.name and event.data anywhere', (bp: Bp) => (step(bp, 0).prompt_template = '{{event.name}}: {{event.data}} {{event.data.host.addr}}')],
     ['a step before, deeper into its output', (bp: Bp) => (step(bp, 3).with = { n: '{{steps.analyze.outputs.json.items.0}}' })],
-    ['any output name of a gate (not fixed yet)', (bp: Bp) => (step(bp, 3).with = { who: '{{steps.approve.outputs.approved_by}}' })],
+    ['a gate output', (bp: Bp) => (step(bp, 3).with = { who: '{{steps.approve.outputs.by}}' })],
     ['an output the step\'s action gives', (bp: Bp) => Object.assign(step(bp, 3), { action: 'drafts.save' }) && (bp.outputs = [{ name: 'x', value: '{{steps.run_fix.outputs.draft_id}}' }])],
     ['blueprint outputs naming any step (they come after the plan)', (bp: Bp) => (bp.outputs = [{ name: 'x', value: '{{steps.run_fix.outputs.stdout}}' }])],
     ['spaces inside the braces', (bp: Bp) => (step(bp, 0).prompt_template = '{{ inputs.host }}')],
