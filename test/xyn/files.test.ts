@@ -52,8 +52,8 @@ describe('parseBlueprintText', () => {
 describe('the examples in blueprints/workflows/', () => {
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 
-  it('there are the three the docs name', () => {
-    expect(files.sort()).toEqual(['checkmk-remediate.yaml', 'fetch-and-certify.yaml', 'nightly-health.yaml']);
+  it('there are the four the docs name', () => {
+    expect(files.sort()).toEqual(['approve-and-certify.yaml', 'checkmk-remediate.yaml', 'fetch-and-certify.yaml', 'nightly-health.yaml']);
   });
 
   it.each(files)('%s is valid', (file) => {

@@ -25,7 +25,7 @@ import type { Logger } from '../../kernel/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
 import type { ActionContext } from '../actions/action.ts';
-import { evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
+import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
 
 import type { RunBook } from './run-book.ts';
 import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
@@ -58,9 +58,11 @@ export class RunStateError extends XynError {
   }
 }
 
+type GateOutcome = { decision: GateDecision } | { stop: Stop } | { expired: number };
+
 interface GateWait {
   stepId: string;
-  settle(outcome: { decision: GateDecision } | { stop: Stop }): void;
+  settle(outcome: GateOutcome): void;
 }
 
 export class RunActor implements Supervisable {
@@ -336,14 +338,29 @@ export class RunActor implements Supervisable {
       step = waiting;
       this.publish('xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id);
     }
-    const outcome = await new Promise<{ decision: GateDecision } | { stop: Stop }>((settle) => {
-      if (this.stopReason) settle({ stop: this.stopReason });
-      else {
-        this.gate = { stepId: step.step_id, settle };
-        this.state = 'waiting';
+    // A gate's `timeout` counts from when it began to wait, across restarts.
+    const timeoutMs = step.def.timeout === undefined ? undefined : durationMs(step.def.timeout);
+    const began = Date.parse(step.started_at ?? this.now());
+    let expiry: NodeJS.Timeout | undefined;
+    const outcome = await new Promise<GateOutcome>((settle) => {
+      if (this.stopReason) return settle({ stop: this.stopReason });
+      this.gate = { stepId: step.step_id, settle };
+      this.state = 'waiting';
+      if (timeoutMs !== undefined) {
+        expiry = setTimeout(() => {
+          if (this.gate?.stepId !== step.step_id) return;
+          this.gate = undefined;
+          settle({ expired: timeoutMs });
+        }, Math.max(0, began + timeoutMs - this.deps.clock.now()));
       }
     });
+    clearTimeout(expiry);
     this.state = 'running';
+    if ('expired' in outcome) {
+      const error: RunError = { code: 'GATE_TIMEOUT', message: `no decision within the gate's timeout (${step.def.timeout})`, details: { timeout_ms: outcome.expired }, step_id: step.step_id };
+      const ended = await this.finishStep(run, step, 'failed', null, error);
+      return this.afterStep(ended.run, ended.step, step.def.on_failure);
+    }
     if ('stop' in outcome) {
       if (outcome.stop.kind === 'halt') return 'halted' as const;
       const stop = outcome.stop.kind === 'cancel' ? outcome.stop : { kind: 'cancel' as const, by: 'system', reason: null };

@@ -137,6 +137,14 @@ describe('cancel and rails', () => {
     await expect(w.runs.decide(run.run_id, 'ok', 'approved', 'ana', null)).rejects.toThrow(/not waiting for a decision: the run has ended cancelled/);
   });
 
+  it("a gate with no decision within its timeout fails GATE_TIMEOUT", async () => {
+    const w = await start();
+    const run = await runOf(w, blueprint([{ kind: 'gate', id: 'ok', mode: 'manual', timeout: '100ms' }]));
+    const ended = await w.runs.ended(run.run_id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatchObject({ code: 'GATE_TIMEOUT', step_id: 'ok' });
+  });
+
   it('a run past XYN_RUN_MAX_STEPS fails naming the limit', async () => {
     const w = await start({ XYN_RUN_MAX_STEPS: '2' });
     const run = await runOf(w, blueprint([1, 2, 3].map((i) => ({ kind: 'transform', id: `s${i}`, outputs: { i } }))));
