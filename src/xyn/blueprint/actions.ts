@@ -3,7 +3,7 @@
  * outputs it gives its step (`{{steps.<id>.outputs.<name>}}`).
  *
  * Why here: the validator checks `action` and output templates against this
- * list, and the runner (next slice) will dispatch on the same names. An
+ * list, and the runner (src/xyn/runs/step-runner.ts) dispatches on the same names. An
  * action built as a plugin (src/xyn/actions/) gives its outputs from its
  * output schema, so they are said once.
  */

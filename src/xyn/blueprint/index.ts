@@ -1,6 +1,6 @@
 /**
  * Blueprints: the workflow file format (docs/blueprints.md). This slice reads
- * and validates them and compiles a run's plan; running them is not built yet.
+ * and validates them and compiles a run's plan; src/xyn/runs/ runs them.
  */
 export { ACTIONS, ACTION_NAMES, AGENT_OUTPUTS, type ActionName } from './actions.ts';
 export { blueprintDigest, compileRun, resolveStepFields, type CompiledRun, type CompileResult } from './compile.ts';
