@@ -69,6 +69,29 @@ describe('runs', () => {
   });
 });
 
+describe('runs started by runs', () => {
+  it("a run's end starts a run of a blueprint triggered by it, one level deeper; a loop stops at 8 levels", async () => {
+    const n = await start();
+    // Each run of it ends with xyn.run.completed, which starts the next: a loop the chain depth must stop.
+    await n.promote({ id: 'bp.t.loop', name: 'Loop', trigger: { event_type: 'xyn.run.completed' }, plan: [{ kind: 'transform', id: 'x', outputs: { ok: true } }] });
+    const first = await n.runs.create({ blueprint_id: 'bp.t.loop', actor: 'ana', trigger: { kind: 'manual' } });
+    const bus = n.node.kernel.bus;
+    let refused: { data: Record<string, unknown>; correlation_id: string } | undefined;
+    for await (const d of bus.subscribe('xyn.trigger.refused', { since: 0 })) {
+      if (d.type === 'event') {
+        refused = d.event;
+        break;
+      }
+    }
+    const chain = n.runs.list({ blueprint_id: 'bp.t.loop', limit: 100 }).items;
+    expect(chain).toHaveLength(9);
+    expect(chain.map((r) => r.chain_depth).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(chain.map((r) => r.correlation_id))).toEqual(new Set([first.correlation_id]));
+    expect(refused?.correlation_id).toBe(first.correlation_id);
+    expect(refused?.data.reason).toMatch(/8 deep/);
+  });
+});
+
 describe('cron', () => {
   it('a cron blueprint fires at its time on a manual clock, and once after a node was down over several', async () => {
     const { ManualClock } = await import('../../../src/core/clock.ts');
