@@ -21,7 +21,12 @@ export interface ActionContext {
   runId: string;
   stepId: string;
   correlationId: string;
-  /** Aborted when the run is cancelled or the node stops: the action gives up at once. */
+  /**
+   * Aborted when the run is cancelled, passes its wall clock, or the node
+   * stops: the action gives up at once. When the node stops, its reason is a
+   * RunHalted: the step will be run again at the next start (if idempotent),
+   * so work it started that outlives the node (an HXO plan) is left to go on.
+   */
   signal: AbortSignal;
   bus: Bus;
   log?: Logger;
@@ -45,6 +50,19 @@ export interface Action<I, O> {
   /** Its input as it may be recorded (audit, logs): secrets replaced by '[redacted]'. */
   redact?: (input: I) => I;
   execute(input: I, ctx: ActionContext): Promise<O>;
+}
+
+/** The abort reason of a run halted because its node stops (not cancelled: its step goes on at the next start). */
+export class RunHalted extends Error {
+  constructor() {
+    super('the node is stopping');
+    this.name = 'RunHalted';
+  }
+}
+
+/** Whether `signal` was aborted because the node stops, not because the run must end. */
+export function haltedOnly(signal: AbortSignal): boolean {
+  return signal.reason instanceof RunHalted;
 }
 
 /** An action of any input and output, as a registry holds it. */

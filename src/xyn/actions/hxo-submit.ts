@@ -14,7 +14,9 @@
  *   not retryable: the same plan ends the same) rather than returning
  *   `truth_certified: false`: later steps would use a root that does not exist.
  * - The run's signal aborting while the step waits aborts the plan too
- *   (recorded as the plan's abort), then the step fails ActionAbortedError.
+ *   (recorded as the plan's abort), then the step fails ActionAbortedError —
+ *   unless it aborts because the node stops (RunHalted): the plan is halted
+ *   with the node and resumes with it, and the step, run again, joins it.
  * - A plan validation refuses is the step's input error, naming the plan's
  *   field (`plan.stages[0].config.total`), never retried.
  * - `wait: false` returns at once with the plan's status as it is then.
@@ -27,7 +29,7 @@ import type { HxoEngine } from '../../hxo/engine.ts';
 import { PlanError } from '../../hxo/engine-errors.ts';
 import { readPlanFile } from '../../hxo/plan/plan.ts';
 import type { PlanReport } from '../../hxo/report.ts';
-import type { Action, ActionContext } from './action.ts';
+import { haltedOnly, type Action, type ActionContext } from './action.ts';
 import { ActionAbortedError, ActionInputError, PlanFailedActionError } from './errors.ts';
 
 const NAME = 'hxo.submit';
@@ -118,6 +120,8 @@ async function execute(sub: HxoSubmitInput, ctx: ActionContext): Promise<HxoSubm
   });
   const report = await Promise.race([finished, aborted]).finally(() => ctx.signal.removeEventListener('abort', onAbort));
   if (report === 'aborted') {
+    // A node that stops halts its plans too; they resume with it, and the step (idempotent) joins its plan again then.
+    if (haltedOnly(ctx.signal)) throw new ActionAbortedError(NAME);
     hxo.engine.abort(planId, submittedBy, hxo.role);
     // Its abort is recorded (the report stored) before the step says it is aborted.
     await finished.catch(() => undefined);

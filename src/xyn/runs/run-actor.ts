@@ -24,7 +24,7 @@ import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
-import type { ActionContext } from '../actions/action.ts';
+import { RunHalted, type ActionContext } from '../actions/action.ts';
 import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
 
 import type { RunBook } from './run-book.ts';
@@ -146,7 +146,7 @@ export class RunActor implements Supervisable {
   private async interrupt(stop: Stop): Promise<void> {
     if (!this.loop) return;
     this.stopReason ??= stop;
-    this.controller.abort();
+    this.controller.abort(this.stopReason.kind === 'halt' ? new RunHalted() : undefined);
     const gate = this.gate;
     this.gate = undefined;
     gate?.settle({ stop: this.stopReason });

@@ -36,7 +36,8 @@ export function workflowNodes(): (env?: Record<string, string>, opts?: { dir?: s
       dir = tmp.path;
     }
     const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '1', ...env } });
-    const node = await startNode(config, { log: createLogger('warn', 'stderr'), workflows: true, engine: opts.engine ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
+    // With the engine, serving: plans a stop left unfinished resume, as on `xyn serve`.
+    const node = await startNode(config, { log: createLogger('warn', 'stderr'), workflows: true, engine: opts.engine ?? false, serving: opts.engine ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
     let stopped = false;
     const handle: WorkflowNode = {
       node,

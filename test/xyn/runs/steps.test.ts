@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serve, type TestServer } from '../../helpers/test-server.ts';
 import { waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes, type WorkflowNode } from './helpers.ts';
+import { computeHashPlan, specComputeHashRoot } from '../../hxo/helpers.ts';
 
 const start = workflowNodes();
 let server: TestServer | undefined;
@@ -167,6 +168,25 @@ describe('cancel and rails', () => {
 });
 
 describe('a node stopped mid-run', () => {
+  it('during hxo.submit: the plan resumes with the node, the step joins it, the run completes with its certified root', async () => {
+    const w = await start({}, { engine: true });
+    const total = 300_000;
+    const run = await runOf(w, blueprint([{ kind: 'action_task', id: 'certify', action: 'hxo.submit', with: { plan: computeHashPlan('halted-proof', total) } }], { outputs: [{ name: 'root', value: '{{steps.certify.outputs.merkle_root}}' }] }));
+    // Stopped once the plan has shards done: it is unfinished, not aborted.
+    let planId: string | undefined;
+    await waitFor(() => {
+      planId = w.node.kernel.bus.queryHistory({ topic: 'hxo.plan' }).find((e) => e.correlation_id === run.correlation_id)?.data.plan_id as string | undefined;
+      return planId !== undefined && (w.node.engine?.status(planId).done_shards ?? 0) > 0;
+    }, 30_000, 'the plan under way');
+    await w.stop();
+    const again = await start({}, { dir: w.dir, engine: true });
+    const ended = await again.runs.ended(run.run_id);
+    expect(ended.status).toBe('completed');
+    expect(ended.outputs).toEqual({ root: specComputeHashRoot(total) });
+    expect(again.runs.step(run.run_id, 'certify').attempts).toBe(2);
+    expect(again.node.engine?.status(planId as string).state).toBe('certified');
+  }, 120_000);
+
   it('goes on after a restart: a GET step runs again, a POST step fails as not re-runnable, a gate still waits', async () => {
     const h = await holding();
     server = h.server;
