@@ -13,9 +13,8 @@ import type { z } from 'zod';
 import { describeIssue, issuePath } from '../../core/errors.ts';
 import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
-import type { DraftBook } from '../drafts/book.ts';
 import { ActionInputError } from './errors.ts';
-import type { HxoActionContext } from './hxo-submit.ts';
+import type { HxoEngine } from '../../hxo/engine.ts';
 
 export interface ActionContext {
   runId: string;
@@ -33,7 +32,30 @@ export interface ActionContext {
   /** The node's HXO engine, for hxo.submit; absent on a node that runs none. */
   hxo?: HxoActionContext;
   /** The node's drafts and blueprints, for drafts.save, blueprints.validate and blueprints.promote; absent on a node that keeps none. */
-  drafts?: DraftBook;
+  drafts?: DraftsPort;
+}
+
+/** What the runner gives an action that runs plans: the node's engine, and whom the plans are submitted as. */
+export interface HxoActionContext {
+  engine: HxoEngine;
+  /** Where `file` and a plan's relative module paths are resolved against. */
+  baseDir: string;
+  /** Who submits (audit, `submitted_by`); default `xyn:run:<runId>`. */
+  principal?: string;
+  role?: string;
+  /** The submitter's capabilities, checked by the plan's safety policy; none given: not restricted. */
+  capabilities?: ReadonlySet<string>;
+}
+
+/**
+ * What the drafts actions need of the node's drafts — the node's DraftBook
+ * (src/xyn/drafts/) has it. Said here, not imported from there, so actions
+ * do not depend on drafts, which depend on blueprints, which list actions.
+ */
+export interface DraftsPort {
+  save(input: { draft_id?: string | undefined; text: string; file_name?: string | undefined; by: string }): Promise<{ draft_id: string; revision: number; definition_sha256: string }>;
+  validate(draftId: string, opts?: { revision?: number | undefined }): Promise<{ report: { draft_id: string; revision: number; is_valid: boolean; issues: { path: string; message: string }[] }; report_sha256: string }>;
+  promote(draftId: string, opts: { revision: number; by: string }): Promise<{ blueprint_id: string; version: number; definition_sha256: string }>;
 }
 
 export interface Action<I, O> {

@@ -1,7 +1,7 @@
 /**
  * `drafts.save`, `blueprints.validate`, `blueprints.promote`: a workflow step
  * writes a blueprint draft, checks it, and promotes it, through the node's
- * DraftBook (`ctx.drafts`) — the same service the drafts routes call.
+ * DraftBook (`ctx.drafts`, a DraftsPort) — the same service the drafts routes call.
  *
  *   const { draft_id, revision } = await draftsSave.execute({ text }, ctx);
  *   const { is_valid, issues } = await blueprintsValidate.execute({ draft_id }, ctx);
@@ -23,10 +23,8 @@
  * - Saved `by` `xyn:run:<runId>`, so the audit names the run.
  */
 import { z } from 'zod';
-import { NonRetryableError, ValidationError } from '../../core/errors.ts';
-import type { DraftBook } from '../drafts/book.ts';
-import { ConflictError, DraftNotFoundError } from '../drafts/errors.ts';
-import type { Action, ActionContext } from './action.ts';
+import { NonRetryableError, ValidationError, XynError } from '../../core/errors.ts';
+import type { Action, ActionContext, DraftsPort } from './action.ts';
 import { ActionAbortedError, ActionInputError } from './errors.ts';
 
 const draftId = z.string().min(1);
@@ -54,7 +52,7 @@ export type BlueprintsPromoteInput = z.output<typeof promoteInput>;
 export type BlueprintsPromoteOutput = z.output<typeof promoteOutput>;
 
 /** One of these actions: `run` against the node's DraftBook, the book's refusals made not retryable. */
-function draftAction<I, O>(name: string, input: z.ZodType<I>, output: z.ZodObject & z.ZodType<O>, run: (book: DraftBook, input: I, ctx: ActionContext) => Promise<O>): Action<I, O> {
+function draftAction<I, O>(name: string, input: z.ZodType<I>, output: z.ZodObject & z.ZodType<O>, run: (book: DraftsPort, input: I, ctx: ActionContext) => Promise<O>): Action<I, O> {
   return {
     name,
     input,
@@ -68,7 +66,8 @@ function draftAction<I, O>(name: string, input: z.ZodType<I>, output: z.ZodObjec
         return await run(book, sub, ctx);
       } catch (err) {
         if (err instanceof ValidationError) throw new ActionInputError(`${name}: with.${err.field}: ${err.message}`, err.field);
-        if (err instanceof ConflictError || err instanceof DraftNotFoundError) throw new NonRetryableError(err.message, err.code, { ...err.details, action: name });
+        // The book's refusals (ConflictError, DraftNotFoundError), known by their codes: the same call is refused again.
+        if (err instanceof XynError && (err.code === 'conflict' || err.code === 'not_found')) throw new NonRetryableError(err.message, err.code, { ...err.details, action: name });
         throw err;
       }
     },

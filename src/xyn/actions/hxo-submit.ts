@@ -25,26 +25,14 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { NonRetryableError } from '../../core/errors.ts';
-import type { HxoEngine } from '../../hxo/engine.ts';
 import { PlanError } from '../../hxo/engine-errors.ts';
 import { readPlanFile } from '../../hxo/plan/plan.ts';
 import type { PlanReport } from '../../hxo/report.ts';
 import { haltedOnly, type Action, type ActionContext } from './action.ts';
+export type { HxoActionContext } from './action.ts';
 import { ActionAbortedError, ActionInputError, PlanFailedActionError } from './errors.ts';
 
 const NAME = 'hxo.submit';
-
-/** What the runner gives an action that runs plans: the node's engine, and whom the plans are submitted as. */
-export interface HxoActionContext {
-  engine: HxoEngine;
-  /** Where `file` and a plan's relative module paths are resolved against. */
-  baseDir: string;
-  /** Who submits (audit, `submitted_by`); default `xyn:run:<runId>`. */
-  principal?: string;
-  role?: string;
-  /** The submitter's capabilities, checked by the plan's safety policy; none given: not restricted. */
-  capabilities?: ReadonlySet<string>;
-}
 
 const input = z
   .strictObject({
