@@ -18,12 +18,10 @@
  *   npm run bench:api
  *   npm run bench:api -- --shards 200000
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { getPriority, setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/kernel/config.ts';
 import { createLogger } from '../src/kernel/log.ts';
@@ -36,89 +34,11 @@ import { Router } from '../src/api/router.ts';
 import { TokenStore, roleCapabilities } from '../src/api/auth.ts';
 import { ApiError } from '../src/api/errors.ts';
 import { startNodeHttp } from './api/node-http.ts';
+import { CLIENT_NICE, cannon, linesOf, type Cannon } from './api/cannon.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const at = process.argv.indexOf('--shards');
 const shards = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
-
-interface Cannon {
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  /** At a fixed rate: p99 with what coordinated omission hides added back (bench/api/load.ts). */
-  p99_corrected: number;
-  /** autocannon's own p99, whose correction is off at a fixed rate (bench/api/load.ts). */
-  autocannon_p99: number;
-  non2xx: number;
-}
-
-/**
- * The load generator gets a higher priority where that is allowed (root), so
- * that on a machine whose cores the plan saturates it measures the server,
- * not its own wait for a CPU. Said in the output.
- */
-const CLIENT_NICE = canRaisePriority() ? ['nice', '-n', '-10'] : [];
-
-function canRaisePriority(): boolean {
-  try {
-    const before = getPriority();
-    setPriority(before - 1);
-    setPriority(before);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * autocannon in its own process (bench/api/load.ts): `rate` fixes the
- * requests/s, else as many as it can. The load starts once the process has
- * loaded, on `url` — or on what `start` gives (it may submit the plan to
- * measure), and then runs until what `start` returned as `until` settles.
- */
-async function cannon(
-  target: string | (() => Promise<{ url: string; until: Promise<unknown> }>),
-  token: string,
-  connections: number,
-  seconds: number,
-  rate?: number,
-): Promise<Cannon> {
-  const argv = [process.execPath, '--import', 'tsx', join(root, 'bench/api/load.ts'), token, String(connections), String(seconds), ...(rate ? [String(rate)] : [])];
-  const [command, ...rest] = [...CLIENT_NICE, ...argv] as [string, ...string[]];
-  const child = spawn(command, rest, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-  // A plan under load may run for minutes on a slow machine: the answer may take as long.
-  const next = linesOf(child, 'the load generator', (seconds + 60) * 1000);
-  if ((await next()) !== 'ready') throw new Error('the load generator did not start');
-  const { url, until } = typeof target === 'string' ? { url: target, until: undefined } : await target();
-  child.stdin.write(`${url}\n`);
-  void until?.finally(() => child.stdin.write('stop\n'));
-  return JSON.parse(await next()) as Cannon;
-}
-
-/**
- * The lines a child process prints, one per call. Never waits forever: a
- * child that exits, or says nothing for `silentMs`, is a failure of the bench.
- */
-function linesOf(child: ChildProcessByStdio<Writable | null, Readable, null>, name: string, silentMs: number): () => Promise<string> {
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill();
-        reject(new Error(`${name}: no answer within ${silentMs / 1000} s`));
-      }, silentMs);
-    });
-    try {
-      const line = await Promise.race([lines.next(), silent]);
-      if (line.done) throw new Error(`${name} exited (${child.exitCode}) before answering`);
-      return line.value;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}
 
 /**
  * The default plan (memo on, as users write it). Each is submitted with the

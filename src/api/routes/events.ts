@@ -173,7 +173,8 @@ function page(log: EventLog, from: number | undefined, limit: number, match: (e:
   let cursor = after;
   const last = log.lastSeq;
   while (items.length < limit && cursor < last && cursor - after < PAGE_SCAN) {
-    const chunk = log.read({ since: cursor, limit: 1000 });
+    // The first read asks for the page's size (a page of every event decodes no more than it answers), then reads on in chunks when the filter passes few.
+    const chunk = log.read({ since: cursor, limit: cursor === after ? Math.min(limit, 1000) : 1000 });
     if (chunk.length === 0) break;
     for (const e of chunk) {
       cursor = e.seq;
