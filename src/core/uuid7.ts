@@ -10,7 +10,9 @@ import { randomFillSync } from 'node:crypto';
 
 let lastMs = -1;
 let counter = 0;
-const random = new Uint8Array(8);
+/** Random bytes drawn 4 KiB at a time (one call into the system's generator per 512 ids). */
+const pool = new Uint8Array(4096);
+let taken = pool.length;
 
 export function uuid7(ms: number = Date.now()): string {
   if (ms <= lastMs) {
@@ -24,7 +26,11 @@ export function uuid7(ms: number = Date.now()): string {
     lastMs = ms;
     counter = 0;
   }
-  randomFillSync(random);
+  if (taken + 8 > pool.length) {
+    randomFillSync(pool);
+    taken = 0;
+  }
+  const random = pool.subarray(taken, (taken += 8));
   const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
   const time = hex(lastMs, 12);
   const variant = hex(0x8000 | ((random[0] ?? 0) << 6) | ((random[1] ?? 0) >> 2 & 0x3f), 4);

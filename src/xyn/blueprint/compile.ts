@@ -33,7 +33,8 @@ export function blueprintDigest(bp: Blueprint): string {
   return sha256Hex(canonicalEncode(bp));
 }
 
-export function compileRun(bp: Blueprint, given: Record<string, unknown>, event?: TemplateContext['event']): CompileResult {
+/** `digest`: the blueprint's, when the caller has it already (a promoted version keeps it), so each run does not hash the blueprint again. */
+export function compileRun(bp: Blueprint, given: Record<string, unknown>, event?: TemplateContext['event'], digest?: string): CompileResult {
   const issues: BlueprintIssue[] = [];
   const inputs: Record<string, unknown> = {};
   for (const input of bp.inputs) {
@@ -75,7 +76,7 @@ export function compileRun(bp: Blueprint, given: Record<string, unknown>, event?
   });
   const outputs = bp.outputs.map((o, i) => fill(o, `outputs[${i}]`, templates));
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, run: { blueprint_id: bp.id, digest: blueprintDigest(bp), inputs, steps, outputs } };
+  return { ok: true, run: { blueprint_id: bp.id, digest: digest ?? blueprintDigest(bp), inputs, steps, outputs } };
 }
 
 /**

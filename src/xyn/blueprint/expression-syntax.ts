@@ -116,7 +116,20 @@ const TERNARY_BP = 1;
 const KEYWORDS: Record<string, boolean | null> = { true: true, false: false, null: null };
 
 /** Parses an expression; an ExpressionError naming the column when it does not parse or breaks a limit. */
+/** Parsed expressions by their text: every run of a blueprint evaluates the same ones (trees are never changed once made). */
+const parsed = new Map<string, Expr>();
+const PARSED_MAX = 4096;
+
 export function parseExpression(text: string): Expr {
+  let expr = parsed.get(text);
+  if (expr) return expr;
+  expr = parseUncached(text);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(text, expr);
+  return expr;
+}
+
+function parseUncached(text: string): Expr {
   if (text.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`is longer than ${MAX_EXPRESSION_LENGTH} characters`);
   const tokens = tokenize(text);
   let pos = 0;

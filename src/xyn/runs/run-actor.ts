@@ -58,6 +58,9 @@ export class RunStateError extends XynError {
   }
 }
 
+/** An event to publish once what it reports is written: name, run, data, step id, actor. */
+type PendingEvent = [string, RunRecord, Record<string, unknown>, string | null, string];
+
 type GateOutcome = { decision: GateDecision } | { stop: Stop } | { expired: number };
 
 interface GateWait {
@@ -77,6 +80,12 @@ export class RunActor implements Supervisable {
   private stepsHandled = 0;
   private readonly crashListeners: ((error: Error) => void)[] = [];
   private readonly decided = new Map<string, (step: StepRecord) => void>();
+  /** Changes recorded and not yet written (record()): the run as it is now, its steps by index, their events. */
+  private latest: RunRecord | undefined;
+  private readonly unwritten = new Map<number, StepRecord>();
+  private readonly unpublished: PendingEvent[] = [];
+  /** The run's status as the store has it (for its status index). */
+  private writtenStatus: RunRecord['status'] | undefined;
 
   constructor(
     readonly runId: string,
@@ -157,10 +166,37 @@ export class RunActor implements Supervisable {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  private publish(name: string, run: RunRecord, data: Record<string, unknown>, stepId: string | null = null, actor = 'system'): void {
-    this.deps.bus
-      .publish(name, { run_id: run.run_id, blueprint_id: run.blueprint_id, ...data }, { run_id: run.run_id, step_id: stepId, correlation_id: run.correlation_id, actor, resource: { type: 'run', id: run.run_id } })
-      .catch((err: unknown) => this.deps.log.error({ err, event: name, run_id: run.run_id }, 'run event not recorded'));
+  /**
+   * Records a change of the run (and maybe of one step) and its event. A
+   * `durable` change is written at once — with whatever lazy changes came
+   * before it, in one transaction — and its events are published after. A
+   * lazy one (what a pure step did: a transform, a skip, the run's start)
+   * waits for the next durable one: a crash loses only work that is done the
+   * same way again.
+   */
+  private async record(run: RunRecord, step: StepRecord | undefined, event: PendingEvent | undefined, durable: boolean): Promise<void> {
+    if (step) this.unwritten.set(step.index, step);
+    if (event) this.unpublished.push(event);
+    this.latest = run;
+    if (!durable) return;
+    await this.flush();
+  }
+
+  /** Writes what is recorded and not yet written, then publishes its events in order. */
+  private async flush(): Promise<void> {
+    const run = this.latest;
+    if (!run) return;
+    const steps = [...this.unwritten.values()];
+    const events = this.unpublished.splice(0);
+    this.unwritten.clear();
+    this.latest = undefined;
+    await this.deps.book.save(run, steps, this.writtenStatus);
+    this.writtenStatus = run.status;
+    for (const [name, r, data, stepId, actor] of events) {
+      this.deps.bus
+        .publish(name, { run_id: r.run_id, blueprint_id: r.blueprint_id, ...data }, { run_id: r.run_id, step_id: stepId, correlation_id: r.correlation_id, actor, resource: { type: 'run', id: r.run_id } })
+        .catch((err: unknown) => this.deps.log.error({ err, event: name, run_id: r.run_id }, 'run event not recorded'));
+    }
   }
 
   private async go(): Promise<void> {
@@ -169,10 +205,10 @@ export class RunActor implements Supervisable {
     if (!run) throw new RunStateError(`run ${this.runId} is not in the store`);
     if (ENDED_RUN.has(run.status)) return this.done(run);
     if (run.cancel_requested) return this.end(run, 'cancelled', null, run.cancel_requested.by);
+    this.writtenStatus = run.status;
     if (run.status === 'created') {
       run = { ...run, status: 'running', started_at: this.now() };
-      await book.save(run);
-      this.publish('xyn.run.started', run, { status: 'running' });
+      await this.record(run, undefined, ['xyn.run.started', run, { status: 'running' }, null, 'system'], false);
     }
     const steps = book.stepsOf(this.runId);
     const context: TemplateContext & { steps: Record<string, { outputs: Record<string, unknown> }> } = {
@@ -278,8 +314,8 @@ export class RunActor implements Supervisable {
             run: { ...current.run, active_ms: current.run.active_ms },
             step: { ...current.step, status: 'running', attempts: a.attempt, inputs: a.inputs, rerunnable: a.rerunnable, started_at: current.step.started_at ?? this.now(), error: null },
           };
-          await this.deps.book.save(current.run, current.step);
-          if (first || a.attempt > 1) this.publish('xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, action: def.action, attempt: a.attempt }, step.step_id);
+          const event: PendingEvent = ['xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, action: def.action, attempt: a.attempt }, step.step_id, 'system'];
+          await this.record(current.run, current.step, first || a.attempt > 1 ? event : undefined, true);
         },
         actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal),
         sleep: (ms, signal) => sleep(ms, signal),
@@ -324,9 +360,10 @@ export class RunActor implements Supervisable {
     const ended: StepRecord = { ...step, status, outputs, error, started_at: step.started_at ?? (status === 'skipped' ? null : now), completed_at: now, ...(gate ? { gate } : {}) };
     delete ended.rerunnable;
     const after: RunRecord = { ...run, cursor: step.index + 1, waiting_on: null, active_ms: run.active_ms + (began === undefined ? 0 : Math.max(0, this.deps.clock.now() - began)) };
-    await this.deps.book.save(after, ended);
     const data: Record<string, unknown> = { step_id: step.step_id, kind: step.kind, status, ...(error ? { error } : {}), ...(gate ? { decision: gate.decision, by: gate.by, reason: gate.reason } : {}) };
-    this.publish(`xyn.step.${status}`, after, data, step.step_id, actor);
+    // What a transform or a skip did is done again the same way after a crash: it waits for the next write.
+    const pure = step.kind === 'transform' || status === 'skipped';
+    await this.record(after, ended, [`xyn.step.${status}`, after, data, step.step_id, actor], !pure);
     return { run: after, step: ended };
   }
 
@@ -334,9 +371,8 @@ export class RunActor implements Supervisable {
     if (!resumed) {
       const waiting: StepRecord = { ...step, status: 'running', started_at: this.now(), attempts: 1 };
       run = { ...run, waiting_on: step.step_id };
-      await this.deps.book.save(run, waiting);
       step = waiting;
-      this.publish('xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id);
+      await this.record(run, waiting, ['xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id, 'system'], true);
     }
     // A gate's `timeout` counts from when it began to wait, across restarts.
     const timeoutMs = step.def.timeout === undefined ? undefined : durationMs(step.def.timeout);
@@ -387,8 +423,7 @@ export class RunActor implements Supervisable {
   private async end(run: RunRecord, status: 'completed' | 'failed' | 'cancelled', error: RunError | null, actor = 'system'): Promise<void> {
     const ended: RunRecord = { ...run, status, error, completed_at: this.now(), waiting_on: null };
     delete ended.cancel_requested;
-    await this.deps.book.save(ended);
-    this.publish(`xyn.run.${status}`, ended, { status, ...(error ? { error } : {}), ...(status === 'completed' ? { outputs: ended.outputs } : {}) }, null, actor);
+    await this.record(ended, undefined, [`xyn.run.${status}`, ended, { status, ...(error ? { error } : {}), ...(status === 'completed' ? { outputs: ended.outputs } : {}) }, null, actor], true);
     this.done(ended);
   }
 

@@ -4,7 +4,7 @@
  * in step), read back in pages newest first.
  *
  *   const { run, created } = await book.create(run, steps, 'ev:42:bp.fix');
- *   await book.save(run, step);
+ *   await book.save(run, [step]);
  *   book.list({ status: 'running', limit: 50 });
  */
 import { ValidationError } from '../../core/errors.ts';
@@ -62,16 +62,20 @@ export class RunBook {
     });
   }
 
-  /** Writes the run (its status index moved if its status changed) and, if given, one of its steps, in one transaction. */
-  async save(run: RunRecord, step?: StepRecord): Promise<void> {
+  /**
+   * Writes the run and some of its steps in one transaction, its status index
+   * moved if its status changed — from `before` when the caller knows what
+   * the store holds, else read.
+   */
+  async save(run: RunRecord, steps: StepRecord[] = [], before?: RunStatus): Promise<void> {
     await this.store.write(() => {
-      const before = this.runs.get(run.run_id);
-      if (before && before.status !== run.status) {
-        void this.index.remove(statusKey(before.status, run.run_id));
+      const was = before ?? this.runs.get(run.run_id)?.status;
+      if (was !== undefined && was !== run.status) {
+        void this.index.remove(statusKey(was, run.run_id));
         void this.index.put(statusKey(run.status, run.run_id), 1);
       }
       void this.runs.put(run.run_id, run);
-      if (step) void this.steps.put(stepKey(run.run_id, step.index), step);
+      for (const step of steps) void this.steps.put(stepKey(run.run_id, step.index), step);
     });
   }
 

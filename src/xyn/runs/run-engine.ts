@@ -164,7 +164,7 @@ export class RunEngine {
   async create(req: CreateRunRequest): Promise<RunRecord> {
     const { record, definition } = this.blueprint(req.blueprint_id, req.version);
     const event = req.event ? { name: req.event.event_name, data: req.event.data } : undefined;
-    const compiled = compileRun(definition, req.inputs ?? {}, event);
+    const compiled = compileRun(definition, req.inputs ?? {}, event, record.digest);
     if (!compiled.ok) throw new RunInputsError(definition.id, compiled.issues);
     const now = new Date(this.clock.now()).toISOString();
     const runId = uuid7(this.clock.now());

@@ -38,6 +38,7 @@ export const MAX_CHAIN_DEPTH = 8;
 const LAG_REPORT_EVERY_MS = 10_000;
 const CURSOR_KEY = 'router:seq';
 const BATCH = 256;
+const MAX_STARTING = 1024;
 
 /** The engine's own events about runs and triggers: never the start of a run. */
 const QUIET = /^xyn\.(step\.|trigger\.|run\.(created|started)$)/;
@@ -79,6 +80,10 @@ export class EventRouter implements Supervisable {
   private seq: number;
   private startedAt: number | null = null;
   private lastLagReport = -Infinity;
+  /** Runs asked for and not yet made; the last one asked for; the write of the seq after the runs before it. */
+  private starting = 0;
+  private started: Promise<void> = Promise.resolve();
+  private kept: Promise<void> = Promise.resolve();
   private readonly crashListeners: ((error: Error) => void)[] = [];
 
   constructor(private readonly deps: EventRouterDeps) {
@@ -116,7 +121,7 @@ export class EventRouter implements Supervisable {
     return { name: this.id, kind: 'router', state: this.running ? 'running' : 'halted', mailbox: Math.max(0, this.deps.bus.lastSeq - this.seq), handled: this.handled, restarts: 0, started_at: this.startedAt };
   }
 
-  /** The seq of the last event handled. */
+  /** The seq of the last event handled (its runs made). */
   get position(): number {
     return this.seq;
   }
@@ -127,6 +132,7 @@ export class EventRouter implements Supervisable {
     this.sub = null;
     this.loop = null;
     await loop;
+    await this.kept;
   }
 
   private async resubscribe(): Promise<void> {
@@ -164,6 +170,12 @@ export class EventRouter implements Supervisable {
     }
   }
 
+  /**
+   * Asks for the runs a batch of events makes, and goes on to the next batch
+   * without waiting for them to be made (at most MAX_STARTING at a time):
+   * the kept seq moves past a batch only once its runs, and those of every
+   * batch before it, are made.
+   */
   private async handle(events: XynEvent[]): Promise<void> {
     const starts: Promise<void>[] = [];
     for (const event of events) {
@@ -179,17 +191,24 @@ export class EventRouter implements Supervisable {
       }
       for (const t of matching) {
         await this.deps.admit();
-        starts.push(this.deps.start(t, event, `ev:${event.seq}:${t.blueprint_id}`, depth));
+        while (this.starting >= MAX_STARTING) await this.started;
+        this.starting++;
+        const start = this.deps.start(t, event, `ev:${event.seq}:${t.blueprint_id}`, depth).finally(() => this.starting--);
+        this.started = start;
+        starts.push(start);
       }
       this.reportLag(event.seq);
     }
-    await Promise.all(starts);
     const last = events.at(-1);
-    if (last) {
-      this.seq = last.seq;
-      this.handled += events.length;
-      await this.deps.db.put(CURSOR_KEY, this.seq);
-    }
+    if (!last) return;
+    this.handled += events.length;
+    // Never rejects: a place not kept is read again at the next start (the runs' keys make nothing twice).
+    this.kept = Promise.all([this.kept, ...starts])
+      .then(async () => {
+        this.seq = Math.max(this.seq, last.seq);
+        await this.deps.db.put(CURSOR_KEY, this.seq);
+      })
+      .catch((err: unknown) => this.deps.log.error({ err, seq: last.seq }, 'the workflow trigger router could not keep its place in the log; it reads on from the last place kept at its next start'));
   }
 
   private reportLag(at: number): void {
