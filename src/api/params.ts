@@ -57,7 +57,7 @@ export const STEP_ID: ParamShape = {
 export const HOOK_PREFIX = 'xyn.hook.';
 /** A hook's name: topic tokens (letters, digits, _ - :) separated by single dots, so that `xyn.hook.<name>` is an event name. */
 export const HOOK_NAME: ParamShape = {
-  pattern: new RegExp(`^(?=.{1,${EMIT_NAME_MAX - HOOK_PREFIX.length}}$)[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*$`),
+  pattern: new RegExp(`^(?=.{1,${EMIT_NAME_MAX - HOOK_PREFIX.length}}$)[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$`),
   expected: `a hook name: topic tokens (letters, digits, _ - :) separated by single dots, at most ${EMIT_NAME_MAX - HOOK_PREFIX.length} characters`,
   example: 'deploy.done',
 };

@@ -40,7 +40,7 @@ const EXPECTED: Record<Role, Set<string>> = {
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startApi({}, { maxBodyBytes: 64 * 1024 });
+  api = await startApi({}, { maxBodyBytes: 64 * 1024, runs: true });
 });
 afterAll(async () => {
   await api?.close();
@@ -292,7 +292,7 @@ describe('the HTTP layer', () => {
     const planId = (api.node.engine.list()[0] as { plan_id: string }).plan_id;
     /** Each route's probes: its path, body, and what a caller needs besides the route's capability. */
     const probesFor = (r: Route): { path: string; body?: unknown; also?: string }[] => {
-      const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef');
+      const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef').replace(':step_id', 'approve').replace(':name', 'matrix');
       if (r.method === 'GET') return [{ path }];
       // Collecting is not undone: ask for a plan that is not there (404 past the capability check).
       if (r.method === 'DELETE') return [{ path: r.path.replace(':id', 'no-such-plan') }];
