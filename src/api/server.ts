@@ -124,7 +124,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
       ...actorRoutes(() => kernel.actors()),
       ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
-      ...(options.runs ? runRoutes(options.runs, kernel.bus) : []),
+      ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

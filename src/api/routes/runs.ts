@@ -15,10 +15,11 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.ts';
+import type { StoreSpace } from '../../store/space.ts';
 import { publishAudit } from '../../kernel/audit.ts';
 import { RUN_STATUSES, runDto, stepDto } from '../../xyn/runs/records.ts';
 import type { RunEngine } from '../../xyn/runs/run-engine.ts';
-import { badRequest } from '../errors.ts';
+import { ApiError, badRequest } from '../errors.ts';
 import { BLUEPRINT_ID, HOOK_NAME, HOOK_PREFIX, RUN_ID, STEP_ID } from '../params.ts';
 import { route, type ApiRequest, type Route } from '../router.ts';
 
@@ -54,7 +55,7 @@ function parseRef(ref: string): { blueprint_id: string; version?: number } {
   return { blueprint_id: m[1] as string, ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
 }
 
-export function runRoutes(runs: RunEngine, bus: Bus): Route[] {
+export function runRoutes(runs: RunEngine, bus: Bus, space: StoreSpace): Route[] {
   const runId = (req: ApiRequest): string => req.params.id as string;
   const stepId = (req: ApiRequest): string => req.params.step_id as string;
   const audit = (req: ApiRequest, operation: string, details: Record<string, unknown>) =>
@@ -173,8 +174,14 @@ export function runRoutes(runs: RunEngine, bus: Bus): Route[] {
         if (!parsed.success) throw badRequest('body: expected a JSON object (the event\'s data)', { field: 'body' });
         return parsed.data;
       },
-      answers: { 202: '{event_name, seq, event_id, correlation_id}: the event published; runs it triggers start on their own' },
+      answers: {
+        202: '{event_name, seq, event_id, correlation_id}: the event published; runs it triggers start on their own',
+        503: "the node's store is full (code storage_full): send it again once there is room",
+      },
       async handle(req) {
+        // As POST /api/v1/events: while the disk is full a caller is told now, not kept waiting for room.
+        const full = space.condition;
+        if (full) throw new ApiError(503, 'storage_full', `the node's store at ${full.path} is full (${full.reason}): hooks are not taken until space is freed there; send it again then`, { path: full.path, free_bytes: full.free_bytes });
         const name = `${HOOK_PREFIX}${req.params.name as string}`;
         const event = await bus.publish(name, req.body, { actor: req.principal.id, correlation_id: req.correlationId });
         return { status: 202, body: { event_name: event.event_name, seq: event.seq, event_id: event.event_id, correlation_id: event.correlation_id } };
