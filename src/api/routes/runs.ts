@@ -38,7 +38,7 @@ const createBody = z.strictObject({
   priority: z.number().int().min(-1_000_000).max(1_000_000).optional().describe('higher starts first when runs wait for a slot (default 0)'),
 });
 
-const reasonBody = z.strictObject({ reason: z.string().max(REASON_MAX).optional().describe('why: kept with the run and on the audit trail') });
+const reasonBody = z.strictObject({ reason: z.string().max(REASON_MAX).optional().describe("why: on the audit trail, and with the step it decides or stops (a gate's decision, a cancelled step's error)") });
 
 const listQuery = z.object({
   status: z.enum(RUN_STATUSES, { error: `expected one of ${RUN_STATUSES.join(', ')}` }).optional().describe('only runs in this status'),
