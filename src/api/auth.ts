@@ -27,6 +27,9 @@ export const CAPABILITIES = [
   'xyn:blueprints:read',
   'xyn:blueprints:write',
   'xyn:blueprints:promote',
+  'xyn:runs:read',
+  'xyn:runs:write',
+  'xyn:runs:approve',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -39,19 +42,21 @@ export type Role = (typeof ROLES)[number];
  * HXO_ALLOW_CAPTAIN_VIEW) and audit logs. Xyn's own roles: operators emit
  * and read events and view plans (emitting a control topic needs more:
  * CONTROL_CAPABILITIES); viewers read events. Every role that reads events
- * reads blueprints; operators save and validate drafts; only admirals
- * promote one (make a version active).
+ * reads blueprints and runs; operators save and validate drafts; only
+ * admirals promote one (make a version active). Operators (and admirals)
+ * start and cancel runs and approve or reject their gates; viewers and
+ * captains only read them.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {
     case 'admiral':
       return new Set(CAPABILITIES);
     case 'captain':
-      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read']);
+      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']);
     case 'operator':
-      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write']);
+      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve']);
     case 'viewer':
-      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read']);
+      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']);
   }
 }
 

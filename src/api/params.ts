@@ -8,7 +8,8 @@
  * naming the parameter and the shape it must have.
  */
 import { PLAN_ID_PATTERN, PLAN_ID_SHAPE } from '../hxo/plan/plan-id.ts';
-import { BLUEPRINT_ID_MAX, BLUEPRINT_ID_PATTERN } from '../xyn/blueprint/shape.ts';
+import { BLUEPRINT_ID_MAX, BLUEPRINT_ID_PATTERN, IDENTIFIER_PATTERN } from '../xyn/blueprint/shape.ts';
+import { EMIT_NAME_MAX } from '../kernel/topic.ts';
 import { badRequest } from './errors.ts';
 
 export interface ParamShape {
@@ -26,6 +27,7 @@ const hex = (digits: number, what: string): ParamShape => ({
 });
 
 const UUID = '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b';
+const STEP_ID_MAX = 256;
 
 export const PLAN_ID: ParamShape = { pattern: PLAN_ID_PATTERN, expected: `a plan id: ${PLAN_ID_SHAPE} (the plan_id a submit answered)`, example: UUID };
 export const CAS_ID = hex(16, 'a cas_id');
@@ -40,6 +42,24 @@ export const BLUEPRINT_ID: ParamShape = {
   pattern: new RegExp(`^(?=.{1,${BLUEPRINT_ID_MAX}}$)${BLUEPRINT_ID_PATTERN.source.slice(1)}`),
   expected: `a blueprint id: at most ${BLUEPRINT_ID_MAX} lowercase letters, digits, _ . - starting with a letter`,
   example: 'nightly-health',
+};
+
+/** Run ids are UUIDv7 (the run_id a create answered). */
+export const RUN_ID: ParamShape = { pattern: EVENT_ID.pattern, expected: 'a run id: a UUID (8-4-4-4-12 lowercase hex digits, the run_id a create answered)', example: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' };
+/** A blueprint step's id (the format's identifier rule), within a bound. */
+export const STEP_ID: ParamShape = {
+  pattern: new RegExp(`^(?=.{1,${STEP_ID_MAX}}$)${IDENTIFIER_PATTERN.source.slice(1)}`),
+  expected: `a step id: a letter or _, then letters, digits or _ (at most ${STEP_ID_MAX} characters)`,
+  example: 'approve',
+};
+
+/** The hook prefix: `POST /api/v1/hooks/{name}` publishes `xyn.hook.<name>`. */
+export const HOOK_PREFIX = 'xyn.hook.';
+/** A hook's name: topic tokens (letters, digits, _ - :) separated by single dots, so that `xyn.hook.<name>` is an event name. */
+export const HOOK_NAME: ParamShape = {
+  pattern: new RegExp(`^(?=.{1,${EMIT_NAME_MAX - HOOK_PREFIX.length}}$)[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$`),
+  expected: `a hook name: topic tokens (letters, digits, _ - :) separated by single dots, at most ${EMIT_NAME_MAX - HOOK_PREFIX.length} characters`,
+  example: 'deploy.done',
 };
 
 /** Throws the 400 for the first parameter whose value does not have its shape. */

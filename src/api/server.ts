@@ -32,6 +32,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { draftRoutes } from './routes/drafts.ts';
+import { runRoutes } from './routes/runs.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import { withOpenApi } from './openapi.ts';
@@ -123,6 +124,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...tokenRoutes(tokens, kernel.bus, (tokenId) => stream.closeToken(tokenId)),
       ...actorRoutes(() => kernel.actors()),
       ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
+      ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

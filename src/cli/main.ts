@@ -18,6 +18,8 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['events'], async () => (await import('./commands/events.ts')).registerEvents],
   [['run'], async () => (await import('./commands/run.ts')).registerRun],
   [['blueprint'], async () => (await import('./commands/blueprint.ts')).registerBlueprint],
+  [['runs'], async () => (await import('./commands/runs.ts')).registerRuns],
+  [['emit'], async () => (await import('./commands/emit.ts')).registerEmit],
   [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
   [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],
   [['plans'], async () => (await import('./commands/plan-list.ts')).registerPlanList],

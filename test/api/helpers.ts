@@ -4,12 +4,16 @@
  * client over fetch.
  */
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import { DraftBook } from '../../src/xyn/drafts/index.ts';
+import { RunEngine } from '../../src/xyn/runs/run-engine.ts';
 import { ROLES, type Role } from '../../src/api/auth.ts';
 import { startNode, type TestNode } from '../hxo/helpers.ts';
 
 export interface TestApi {
   node: TestNode;
   server: ApiServer;
+  /** The node's workflow runs, when `runs` asked for them. */
+  runs: RunEngine | undefined;
   url: string;
   /** A live token of each role. */
   tokens: Record<Role, string>;
@@ -31,10 +35,16 @@ export interface Answer {
   headers: Headers;
 }
 
-export async function startApi(env: Record<string, string> = {}, options: { hxo?: boolean; maxBodyBytes?: number } = {}): Promise<TestApi> {
+/** `runs`: a run engine too (its routes served), over the node's drafts, as a serving node has. */
+export async function startApi(env: Record<string, string> = {}, options: { hxo?: boolean; maxBodyBytes?: number; runs?: boolean } = {}): Promise<TestApi> {
   const node = await startNode(env);
+  const drafts = new DraftBook(node.kernel.store);
+  const runs = options.runs ? new RunEngine({ kernel: node.kernel, drafts }) : undefined;
+  await runs?.start();
   const server = await startApiServer({
     kernel: node.kernel,
+    drafts,
+    ...(runs ? { runs } : {}),
     ...(options.hxo === false ? {} : { engine: node.engine }),
     host: '127.0.0.1',
     port: 0,
@@ -64,11 +74,13 @@ export async function startApi(env: Record<string, string> = {}, options: { hxo?
   return {
     node,
     server,
+    runs,
     url,
     tokens,
     call,
     async close() {
       await server.close();
+      await runs?.stop();
       await node.close();
     },
   };

@@ -33,14 +33,14 @@ const CONTROL: Record<string, { capability: string; data: Record<string, unknown
 /** The capability table as the seed (001 "Capabilities") and DESIGN.md §6 give it, written out independently of the code. */
 const EXPECTED: Record<Role, Set<string>> = {
   admiral: new Set(CAPABILITIES),
-  captain: new Set(['hxo:view', 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read']),
-  operator: new Set(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write']),
-  viewer: new Set(['xyn:events:read', 'xyn:blueprints:read']),
+  captain: new Set(['hxo:view', 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']),
+  operator: new Set(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve']),
+  viewer: new Set(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']),
 };
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startApi({}, { maxBodyBytes: 64 * 1024 });
+  api = await startApi({}, { maxBodyBytes: 64 * 1024, runs: true });
 });
 afterAll(async () => {
   await api?.close();
@@ -292,7 +292,7 @@ describe('the HTTP layer', () => {
     const planId = (api.node.engine.list()[0] as { plan_id: string }).plan_id;
     /** Each route's probes: its path, body, and what a caller needs besides the route's capability. */
     const probesFor = (r: Route): { path: string; body?: unknown; also?: string }[] => {
-      const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef');
+      const path = r.path.replace(':id', planId).replace(':cas_id', '0123456789abcdef').replace(':step_id', 'approve').replace(':name', 'matrix');
       if (r.method === 'GET') return [{ path }];
       // Collecting is not undone: ask for a plan that is not there (404 past the capability check).
       if (r.method === 'DELETE') return [{ path: r.path.replace(':id', 'no-such-plan') }];

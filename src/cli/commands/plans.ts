@@ -118,7 +118,7 @@ export async function awaitReport(flags: RemoteFlags, planId: string): Promise<P
 const DEFAULT_NODE = 'http://XYN_HOST:XYN_PORT, by default http://127.0.0.1:8000';
 
 /** --url and --token of a command that only talks to a node (submit, abort). */
-function withNodeFlags(cmd: Command): Command {
+export function withNodeFlags(cmd: Command): Command {
   return cmd.option('--url <url>', `a running node (XYN_URL; default ${DEFAULT_NODE})`).option('--token <token>', 'API token (XYN_TOKEN)');
 }
 
