@@ -181,9 +181,8 @@ describe('a workflow over HTTP on a real node', () => {
     let planId: string | undefined;
     await waitFor(
       async () => {
-        const events = (await ok('GET', `/api/genesis/events?topic=hxo.plan&correlation_id=${corr}`)) as unknown as { items?: { data: { plan_id: string } }[] } | { data: { plan_id: string } }[];
-        const list = Array.isArray(events) ? events : (events.items ?? []);
-        planId = list[0]?.data.plan_id;
+        const events = (await ok('GET', '/api/v1/events?event_name=hxo.plan&limit=500')).items as { correlation_id: string; data: { plan_id: string } }[];
+        planId = events.find((e) => e.correlation_id === corr)?.data.plan_id;
         return planId !== undefined;
       },
       30_000,
