@@ -42,10 +42,21 @@ export interface AuditRecord extends AuditEntry {
 /**
  * Privileged operations (`hxo.audit`, `xyn.audit.>`: who did what, as they
  * said it), and every change of a workflow run and its steps (`xyn.run.>`,
- * `xyn.step.>`: the event's data is the record's details).
+ * `xyn.step.>`: the record's details are what changed — CHANGE_FIELDS of the
+ * event's data; its outputs stay in the event log and the run's record).
  */
 export const AUDIT_TOPICS = ['hxo.audit', 'xyn.audit.>', 'xyn.run.>', 'xyn.step.>'];
 const OPERATION_TOPICS = new Set(['hxo.audit']);
+const CHANGE_FIELDS = ['run_id', 'blueprint_id', 'step_id', 'kind', 'status', 'decision', 'by', 'reason', 'trigger', 'blueprint_version'] as const;
+
+/** What a workflow event changed, for its audit record: who decided what, and why; an error's code and message. */
+function changeOf(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of CHANGE_FIELDS) if (data[f] !== undefined) out[f] = data[f];
+  const error = data.error as { code?: unknown; message?: unknown } | undefined;
+  if (error) out.error = { code: error.code, message: error.message };
+  return out;
+}
 const GENESIS_HASH = '0'.repeat(64);
 
 function compileAuditMatcher(): (e: XynEvent) => boolean {
@@ -153,7 +164,7 @@ export class AuditTrail implements Supervisable {
     for (const event of events) {
       if (prev && event.seq <= prev.event_seq) continue; // already recorded before a restart
       const said = OPERATION_TOPICS.has(event.event_name) || event.event_name.startsWith('xyn.audit.');
-      const data = (said ? event.data : { details: event.data }) as Partial<AuditEntry> & { timestamp?: string };
+      const data = (said ? event.data : { details: changeOf(event.data) }) as Partial<AuditEntry> & { timestamp?: string };
       const base: Omit<AuditRecord, 'hash'> = {
         n: (prev?.n ?? 0) + 1,
         event_seq: event.seq,

@@ -39,6 +39,7 @@ const LAG_REPORT_EVERY_MS = 10_000;
 const CURSOR_KEY = 'router:seq';
 const BATCH = 256;
 const MAX_STARTING = 1024;
+const YIELD_EVERY = 32;
 
 /** The engine's own events about runs and triggers: never the start of a run. */
 const QUIET = /^xyn\.(step\.|trigger\.|run\.(created|started)$)/;
@@ -190,6 +191,8 @@ export class EventRouter implements Supervisable {
         continue;
       }
       for (const t of matching) {
+        // Making a run is synchronous work up to its write: a batch yields now and then, so the API's requests are not kept waiting behind it.
+        if (starts.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
         await this.deps.admit();
         while (this.starting >= MAX_STARTING) await this.started;
         this.starting++;
