@@ -73,8 +73,6 @@ export interface RunRecord {
   waiting_on: string | null;
   /** How many runs' events led to this one (a run started by an event a run emitted is one deeper). */
   chain_depth: number;
-  /** A cancel asked for and not yet carried out (the run was not live then): carried out at its next start. */
-  cancel_requested?: { by: string; reason: string | null; at: string };
 }
 
 export interface GateDecision {

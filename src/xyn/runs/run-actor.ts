@@ -29,6 +29,7 @@ import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext }
 
 import type { RunBook } from './run-book.ts';
 import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
+import { cancelError, publishRunEvent } from './run-events.ts';
 import { runActionStep, runError, StepFailedError, transformOutputs } from './step-runner.ts';
 
 export interface RunLimits {
@@ -192,11 +193,7 @@ export class RunActor implements Supervisable {
     this.latest = undefined;
     await this.deps.book.save(run, steps, this.writtenStatus);
     this.writtenStatus = run.status;
-    for (const [name, r, data, stepId, actor] of events) {
-      this.deps.bus
-        .publish(name, { run_id: r.run_id, blueprint_id: r.blueprint_id, ...data }, { run_id: r.run_id, step_id: stepId, correlation_id: r.correlation_id, actor, resource: { type: 'run', id: r.run_id } })
-        .catch((err: unknown) => this.deps.log.error({ err, event: name, run_id: r.run_id }, 'run event not recorded'));
-    }
+    for (const [name, r, data, stepId, actor] of events) publishRunEvent(this.deps.bus, this.deps.log, name, r, data, stepId, actor);
   }
 
   private async go(): Promise<void> {
@@ -204,7 +201,6 @@ export class RunActor implements Supervisable {
     let run = book.get(this.runId);
     if (!run) throw new RunStateError(`run ${this.runId} is not in the store`);
     if (ENDED_RUN.has(run.status)) return this.done(run);
-    if (run.cancel_requested) return this.end(run, 'cancelled', null, run.cancel_requested.by);
     this.writtenStatus = run.status;
     if (run.status === 'created') {
       run = { ...run, status: 'running', started_at: this.now() };
@@ -222,7 +218,7 @@ export class RunActor implements Supervisable {
       const step = steps[i] as StepRecord;
       const stop = this.stopReason;
       if (stop?.kind === 'halt') return;
-      if (stop?.kind === 'cancel') return this.end(run, 'cancelled', null, stop.by);
+      if (stop?.kind === 'cancel') return this.end(run, 'cancelled', cancelError(stop.by, stop.reason), stop.by);
       if (stop?.kind === 'wall') return this.end(run, 'failed', this.wallError(step));
       const result = await this.runStep(run, step, context);
       if (result === 'halted') return;
@@ -325,8 +321,9 @@ export class RunActor implements Supervisable {
       const stop = this.stopReason;
       if (stop?.kind === 'halt') return 'halted';
       if (stop?.kind === 'cancel') {
-        const ended = await this.finishStep(current.run, current.step, 'failed', null, { code: 'RUN_CANCELLED', message: `cancelled by ${stop.by}${stop.reason ? `: ${stop.reason}` : ''}`, step_id: step.step_id }, began);
-        return { run: ended.run, step: ended.step, stop: { status: 'cancelled', error: null, actor: stop.by } };
+        const error = cancelError(stop.by, stop.reason, step.step_id);
+        const ended = await this.finishStep(current.run, current.step, 'failed', null, error, began);
+        return { run: ended.run, step: ended.step, stop: { status: 'cancelled', error, actor: stop.by } };
       }
       if (stop?.kind === 'wall') {
         const ended = await this.finishStep(current.run, current.step, 'failed', null, this.wallError(step), began);
@@ -369,16 +366,15 @@ export class RunActor implements Supervisable {
 
   private async waitAtGate(run: RunRecord, step: StepRecord, resumed: boolean) {
     if (!resumed) {
-      const waiting: StepRecord = { ...step, status: 'running', started_at: this.now(), attempts: 1 };
+      step = { ...step, status: 'running', started_at: this.now(), attempts: 1 };
       run = { ...run, waiting_on: step.step_id };
-      step = waiting;
-      await this.record(run, waiting, ['xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id, 'system'], true);
     }
     // A gate's `timeout` counts from when it began to wait, across restarts.
     const timeoutMs = step.def.timeout === undefined ? undefined : durationMs(step.def.timeout);
     const began = Date.parse(step.started_at ?? this.now());
     let expiry: NodeJS.Timeout | undefined;
-    const outcome = await new Promise<GateOutcome>((settle) => {
+    // Open to decisions before anything says the run waits: a decision that comes first is taken once the wait is written.
+    const outcome = new Promise<GateOutcome>((settle) => {
       if (this.stopReason) return settle({ stop: this.stopReason });
       this.gate = { stepId: step.step_id, settle };
       this.state = 'waiting';
@@ -390,20 +386,23 @@ export class RunActor implements Supervisable {
         }, Math.max(0, began + timeoutMs - this.deps.clock.now()));
       }
     });
+    if (!resumed) await this.record(run, step, ['xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id, 'system'], true);
+    const settled = await outcome;
     clearTimeout(expiry);
     this.state = 'running';
-    if ('expired' in outcome) {
-      const error: RunError = { code: 'GATE_TIMEOUT', message: `no decision within the gate's timeout (${step.def.timeout})`, details: { timeout_ms: outcome.expired }, step_id: step.step_id };
+    if ('expired' in settled) {
+      const error: RunError = { code: 'GATE_TIMEOUT', message: `no decision within the gate's timeout (${step.def.timeout})`, details: { timeout_ms: settled.expired }, step_id: step.step_id };
       const ended = await this.finishStep(run, step, 'failed', null, error);
       return this.afterStep(ended.run, ended.step, step.def.on_failure);
     }
-    if ('stop' in outcome) {
-      if (outcome.stop.kind === 'halt') return 'halted' as const;
-      const stop = outcome.stop.kind === 'cancel' ? outcome.stop : { kind: 'cancel' as const, by: 'system', reason: null };
-      const ended = await this.finishStep(run, step, 'failed', null, { code: 'RUN_CANCELLED', message: `cancelled by ${stop.by} while waiting for approval${stop.reason ? `: ${stop.reason}` : ''}`, step_id: step.step_id });
-      return { run: ended.run, step: ended.step, stop: { status: 'cancelled' as const, error: null, actor: stop.by } };
+    if ('stop' in settled) {
+      if (settled.stop.kind === 'halt') return 'halted' as const;
+      const stop = settled.stop.kind === 'cancel' ? settled.stop : { kind: 'cancel' as const, by: 'system', reason: null };
+      const error = cancelError(stop.by, stop.reason, step.step_id, ' while waiting for approval');
+      const ended = await this.finishStep(run, step, 'failed', null, error);
+      return { run: ended.run, step: ended.step, stop: { status: 'cancelled' as const, error, actor: stop.by } };
     }
-    const { decision } = outcome;
+    const { decision } = settled;
     const approved = decision.decision === 'approved';
     const ended = await this.finishStep(
       run,
@@ -422,7 +421,6 @@ export class RunActor implements Supervisable {
 
   private async end(run: RunRecord, status: 'completed' | 'failed' | 'cancelled', error: RunError | null, actor = 'system'): Promise<void> {
     const ended: RunRecord = { ...run, status, error, completed_at: this.now(), waiting_on: null };
-    delete ended.cancel_requested;
     await this.record(ended, undefined, [`xyn.run.${status}`, ended, { status, ...(error ? { error } : {}), ...(status === 'completed' ? { outputs: ended.outputs } : {}) }, null, actor], true);
     this.done(ended);
   }

@@ -29,6 +29,7 @@ import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
 import { RunActor, RunStateError } from './run-actor.ts';
 import { RunBook, type RunQuery } from './run-book.ts';
+import { cancelError, publishRunEvent } from './run-events.ts';
 import { ENDED_RUN, runIndexDb, type RunRecord, type RunTrigger, type StepRecord } from './records.ts';
 
 const RUN_MAX_RESTARTS = 3;
@@ -101,6 +102,7 @@ export class RunEngine {
   private queue: { runId: string; priority: number }[] = [];
   private readonly endWaiters = new Map<string, ((run: RunRecord) => void)[]>();
   private slotWaiters: (() => void)[] = [];
+  private creating = 0;
   private active = new Map<string, Active>();
   private stopped = false;
   private unwatch: () => void = () => undefined;
@@ -147,12 +149,13 @@ export class RunEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unwatch();
+    // A router waiting for a slot is let go first (it starts nothing more once halted).
+    for (const wake of this.slotWaiters.splice(0)) wake();
     await this.cron.stop();
     await this.router.stop();
     this.kernel.xyn.remove(this.router);
     await this.runs.stop();
     this.kernel.xyn.remove(this.runs);
-    for (const wake of this.slotWaiters.splice(0)) wake();
   }
 
   /** Fires the cron triggers due at the clock's now (what the timer does; tests call it on a manual clock). */
@@ -208,7 +211,13 @@ export class RunEngine {
       error: null,
       def,
     }));
-    const made = await this.book.create(run, steps, req.key);
+    this.creating++;
+    let made;
+    try {
+      made = await this.book.create(run, steps, req.key);
+    } finally {
+      this.creating--;
+    }
     if (!made.created) return made.run;
     this.publish('xyn.run.created', run, { status: 'created', blueprint_version: run.blueprint_version, trigger: run.trigger, name: run.name }, req.actor);
     this.enqueue(runId, run.priority);
@@ -246,9 +255,9 @@ export class RunEngine {
     } else {
       // Not started yet (waiting for a slot): it ends here, and its actor, when it starts, finds it ended.
       this.queue = this.queue.filter((q) => q.runId !== runId);
-      const ended: RunRecord = { ...run, status: 'cancelled', completed_at: new Date(this.clock.now()).toISOString() };
+      const ended: RunRecord = { ...run, status: 'cancelled', completed_at: new Date(this.clock.now()).toISOString(), error: cancelError(by, reason) };
       await this.book.save(ended);
-      this.publish('xyn.run.cancelled', ended, { status: 'cancelled' }, by);
+      this.publish('xyn.run.cancelled', ended, { status: 'cancelled', error: ended.error }, by);
       this.wake(ended);
     }
     return this.get(runId);
@@ -348,9 +357,14 @@ export class RunEngine {
     });
   }
 
-  /** Resolves when fewer than XYN_RUNS_MAX_ACTIVE runs go on or wait. */
+  /** Runs going on, waiting for a slot, or being written. */
+  private get load(): number {
+    return this.live.size + this.queue.length + this.creating;
+  }
+
+  /** Resolves when fewer than XYN_RUNS_MAX_ACTIVE runs go on, wait or are being made. */
   private admit(): Promise<void> {
-    if (this.stopped || this.live.size + this.queue.length < this.kernel.config.XYN_RUNS_MAX_ACTIVE) return Promise.resolve();
+    if (this.stopped || this.load < this.kernel.config.XYN_RUNS_MAX_ACTIVE) return Promise.resolve();
     return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
 
@@ -367,7 +381,7 @@ export class RunEngine {
       const { runId } = this.queue.shift() as { runId: string };
       this.launch(runId);
     }
-    while (this.slotWaiters.length > 0 && this.live.size + this.queue.length < this.kernel.config.XYN_RUNS_MAX_ACTIVE) this.slotWaiters.shift()?.();
+    while (this.slotWaiters.length > 0 && this.load < this.kernel.config.XYN_RUNS_MAX_ACTIVE) this.slotWaiters.shift()?.();
   }
 
   private launch(runId: string): void {
@@ -428,9 +442,7 @@ export class RunEngine {
   }
 
   private publish(name: string, run: RunRecord, data: Record<string, unknown>, actor: string): void {
-    this.kernel.bus
-      .publish(name, { run_id: run.run_id, blueprint_id: run.blueprint_id, ...data }, { run_id: run.run_id, correlation_id: run.correlation_id, actor, resource: { type: 'run', id: run.run_id } })
-      .catch((err: unknown) => this.kernel.log.error({ err, event: name, run_id: run.run_id }, 'run event not recorded'));
+    publishRunEvent(this.kernel.bus, this.kernel.log, name, run, data, null, actor);
   }
 }
 

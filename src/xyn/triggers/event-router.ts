@@ -36,6 +36,8 @@ import { compilePattern } from '../../kernel/topic.ts';
 
 export const MAX_CHAIN_DEPTH = 8;
 const LAG_REPORT_EVERY_MS = 10_000;
+/** How often a router kept waiting for a slot looks at how far behind it falls. */
+const LAG_CHECK_MS = 1_000;
 const CURSOR_KEY = 'router:seq';
 const BATCH = 256;
 const MAX_STARTING = 1024;
@@ -179,39 +181,53 @@ export class EventRouter implements Supervisable {
    */
   private async handle(events: XynEvent[]): Promise<void> {
     const starts: Promise<void>[] = [];
-    for (const event of events) {
-      if (QUIET.test(event.event_name)) continue;
-      const matching = this.triggers.filter((t) => t.matches(event.event_name) && event.occurred_at >= t.active_from);
-      if (matching.length === 0) continue;
-      const depth = event.run_id ? this.deps.depthOf(event) + 1 : 0;
+    /** The last event whose runs were all asked for. */
+    let upTo: number | undefined;
+    handling: for (const event of events) {
+      const matching = QUIET.test(event.event_name) ? [] : this.triggers.filter((t) => t.matches(event.event_name) && event.occurred_at >= t.active_from);
+      const depth = matching.length > 0 && event.run_id ? this.deps.depthOf(event) + 1 : 0;
       if (depth > MAX_CHAIN_DEPTH) {
         this.deps.bus
           .publish('xyn.trigger.refused', { event_seq: event.seq, event_name: event.event_name, blueprints: matching.map((t) => t.blueprint_id), reason: `runs triggered by runs' events ${MAX_CHAIN_DEPTH} deep: not one more` }, { correlation_id: event.correlation_id })
           .catch(() => undefined);
-        continue;
+      } else {
+        for (const t of matching) {
+          // Making a run is synchronous work up to its write: a batch yields now and then, so the API's requests are not kept waiting behind it.
+          if (starts.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+          await this.admitted(event.seq);
+          // Halted while it waited: this event and the rest are read again at the next start.
+          if (!this.running) break handling;
+          while (this.starting >= MAX_STARTING) await this.started;
+          this.starting++;
+          const start = this.deps.start(t, event, `ev:${event.seq}:${t.blueprint_id}`, depth).finally(() => this.starting--);
+          this.started = start;
+          starts.push(start);
+        }
       }
-      for (const t of matching) {
-        // Making a run is synchronous work up to its write: a batch yields now and then, so the API's requests are not kept waiting behind it.
-        if (starts.length % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
-        await this.deps.admit();
-        while (this.starting >= MAX_STARTING) await this.started;
-        this.starting++;
-        const start = this.deps.start(t, event, `ev:${event.seq}:${t.blueprint_id}`, depth).finally(() => this.starting--);
-        this.started = start;
-        starts.push(start);
-      }
-      this.reportLag(event.seq);
+      upTo = event.seq;
     }
-    const last = events.at(-1);
-    if (!last) return;
+    if (upTo === undefined) return;
+    const seq = upTo;
     this.handled += events.length;
     // Never rejects: a place not kept is read again at the next start (the runs' keys make nothing twice).
     this.kept = Promise.all([this.kept, ...starts])
       .then(async () => {
-        this.seq = Math.max(this.seq, last.seq);
+        this.seq = Math.max(this.seq, seq);
         await this.deps.db.put(CURSOR_KEY, this.seq);
       })
-      .catch((err: unknown) => this.deps.log.error({ err, seq: last.seq }, 'the workflow trigger router could not keep its place in the log; it reads on from the last place kept at its next start'));
+      .catch((err: unknown) => this.deps.log.error({ err, seq }, 'the workflow trigger router could not keep its place in the log; it reads on from the last place kept at its next start'));
+  }
+
+  /** Waits for the engine to take another run; while it waits, says how far behind the log that leaves the router. */
+  private async admitted(at: number): Promise<void> {
+    const admit = this.deps.admit();
+    this.reportLag(at);
+    const watch = setInterval(() => this.reportLag(at), LAG_CHECK_MS);
+    try {
+      await admit;
+    } finally {
+      clearInterval(watch);
+    }
   }
 
   private reportLag(at: number): void {

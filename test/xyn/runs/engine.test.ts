@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes } from './helpers.ts';
 
 const start = workflowNodes();
@@ -66,6 +67,46 @@ describe('runs', () => {
     const rb = await n.runs.ended(b.run_id);
     expect(rb.status).toBe('failed');
     expect(rb.error?.code).toBe('GATE_REJECTED');
+  });
+});
+
+describe('backpressure', () => {
+  it('past XYN_RUNS_MAX_ACTIVE the router waits, says xyn.trigger.lagged, and makes every run once slots free up', async () => {
+    const n = await start({ XYN_RUNS_MAX_ACTIVE: '2', XYN_TRIGGER_LAG_EVENTS: '5' });
+    await n.promote({ id: 'bp.t.held', name: 'Held', trigger: { event_type: 'app.held.go' }, plan: [{ kind: 'gate', id: 'ok', mode: 'manual' }] });
+    const bus = n.node.kernel.bus;
+    const first = await bus.publish('app.held.go', {});
+    for (let i = 1; i < 20; i++) await bus.publish('app.held.go', {});
+    let lagged: Record<string, unknown> | undefined;
+    for await (const d of bus.subscribe('xyn.trigger.lagged', { since: first.seq })) {
+      if (d.type === 'event') {
+        lagged = d.event.data;
+        break;
+      }
+    }
+    expect(lagged?.behind as number).toBeGreaterThanOrEqual(5);
+    // Two run, none more is made while they wait at their gates.
+    const made = () => n.runs.list({ blueprint_id: 'bp.t.held', limit: 100 }).items;
+    await waitFor(() => made().filter((r) => r.waiting_on === 'ok').length === 2, 5_000, 'two runs at their gates');
+    expect(made().length).toBeLessThanOrEqual(3);
+    // Each decision frees a slot: all twenty are made, one run per event.
+    const decided = new Set<string>();
+    await waitFor(
+      async () => {
+        for (const r of made()) {
+          if (r.waiting_on === 'ok' && !decided.has(r.run_id)) {
+            decided.add(r.run_id);
+            await n.runs.decide(r.run_id, 'ok', 'approved', 'ana', null);
+          }
+        }
+        return decided.size === 20;
+      },
+      20_000,
+      'twenty runs decided',
+    );
+    const all = made();
+    expect(all).toHaveLength(20);
+    expect(new Set(all.map((r) => r.trigger.event_seq)).size).toBe(20);
   });
 });
 

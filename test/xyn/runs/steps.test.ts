@@ -125,8 +125,8 @@ describe('cancel and rails', () => {
     const run = await runOf(w, blueprint([{ kind: 'action_task', id: 'wait', action: 'http.call', with: { url: '{{inputs.url}}' } }]), { url: server.url });
     await waitFor(() => h.arrivals.length === 1, 5_000, 'the request');
     const cancelled = await w.runs.cancel(run.run_id, 'ana', 'changed my mind');
-    expect(cancelled.status).toBe('cancelled');
-    expect(w.runs.step(run.run_id, 'wait')).toMatchObject({ status: 'failed', error: { code: 'RUN_CANCELLED' } });
+    expect(cancelled).toMatchObject({ status: 'cancelled', error: { code: 'RUN_CANCELLED', details: { by: 'ana', reason: 'changed my mind' } } });
+    expect(w.runs.step(run.run_id, 'wait')).toMatchObject({ status: 'failed', error: { code: 'RUN_CANCELLED', step_id: 'wait' } });
     await expect(w.runs.cancel(run.run_id, 'ana', null)).rejects.toThrow(/already ended cancelled/);
   });
 
