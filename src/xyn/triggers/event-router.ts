@@ -121,7 +121,7 @@ export class EventRouter implements Supervisable {
   }
 
   info(): ActorInfo {
-    return { name: this.id, kind: 'router', state: this.running ? 'running' : 'halted', mailbox: Math.max(0, this.deps.bus.lastSeq - this.seq), handled: this.handled, restarts: 0, started_at: this.startedAt };
+    return { name: this.id, kind: 'router', state: this.running ? 'running' : 'halted', mailbox: (this.sub?.stats().queued ?? 0) + this.starting, handled: this.handled, restarts: 0, started_at: this.startedAt };
   }
 
   /** The seq of the last event handled (its runs made). */
