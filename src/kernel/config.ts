@@ -152,8 +152,8 @@ export const configSchema = z.object({
   XYN_RUN_MAX_STEPS: int(1).default(200),
   /** A run's wall clock, time waiting at a gate not counted: past it the run fails. */
   XYN_RUN_MAX_WALL_MS: int(1).default(60 * 60 * 1000),
-  /** Runs that go on at once; triggers past it wait (their events stay in the log) and `xyn.trigger.lagged` says so. */
-  XYN_RUNS_MAX_ACTIVE: int(1).default(1000),
+  /** Runs that go on at once (not counting runs waiting at a gate); triggers past it wait (their events stay in the log) and `xyn.trigger.lagged` says so. */
+  XYN_RUNS_MAX_ACTIVE: int(1).default(256),
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
   // LLM providers

@@ -47,6 +47,8 @@ export interface RunActorDeps {
   actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext;
   /** Told once the run has ended (its record and its event written). */
   ended(run: RunRecord): void;
+  /** Told when the run starts and stops waiting at a gate (a waiting run holds no slot of XYN_RUNS_MAX_ACTIVE). */
+  parked(waiting: boolean): void;
 }
 
 /** Why the run's signal was aborted. */
@@ -378,6 +380,7 @@ export class RunActor implements Supervisable {
       if (this.stopReason) return settle({ stop: this.stopReason });
       this.gate = { stepId: step.step_id, settle };
       this.state = 'waiting';
+      this.deps.parked(true);
       if (timeoutMs !== undefined) {
         expiry = setTimeout(() => {
           if (this.gate?.stepId !== step.step_id) return;
@@ -389,6 +392,7 @@ export class RunActor implements Supervisable {
     if (!resumed) await this.record(run, step, ['xyn.step.waiting', run, { step_id: step.step_id, kind: 'gate' }, step.step_id, 'system'], true);
     const settled = await outcome;
     clearTimeout(expiry);
+    if (this.state === 'waiting') this.deps.parked(false);
     this.state = 'running';
     if ('expired' in settled) {
       const error: RunError = { code: 'GATE_TIMEOUT', message: `no decision within the gate's timeout (${step.def.timeout})`, details: { timeout_ms: settled.expired }, step_id: step.step_id };

@@ -12,8 +12,9 @@
  * The tree: `xyn → xyn.triggers` (the event router), `xyn → xyn.runs →
  * run:<id>` (each live run's supervisor: a run whose actor crashes is
  * restarted from its last ended step, up to 3 times a minute, then failed)
- * `→ run:<id>.steps`. At most XYN_RUNS_MAX_ACTIVE runs go on at once; more
- * are kept `created` and started in order of priority as others end.
+ * `→ run:<id>.steps`. At most XYN_RUNS_MAX_ACTIVE runs go on at once (a run
+ * waiting at a gate does not count); more are kept `created` and started in
+ * order of priority as others end or park at a gate.
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -103,6 +104,8 @@ export class RunEngine {
   private readonly endWaiters = new Map<string, ((run: RunRecord) => void)[]>();
   private slotWaiters: (() => void)[] = [];
   private creating = 0;
+  /** Live runs waiting at a gate: they hold no slot. */
+  private readonly parked = new Set<string>();
   private active = new Map<string, Active>();
   private stopped = false;
   private unwatch: () => void = () => undefined;
@@ -288,8 +291,8 @@ export class RunEngine {
   }
 
   /** Live runs and runs waiting for a slot. */
-  stats(): { live: number; queued: number; router_seq: number } {
-    return { live: this.live.size, queued: this.queue.length, router_seq: this.router.position };
+  stats(): { live: number; waiting: number; queued: number; router_seq: number } {
+    return { live: this.live.size, waiting: this.parked.size, queued: this.queue.length, router_seq: this.router.position };
   }
 
   /** The active versions of the promoted blueprints, by id. */
@@ -357,9 +360,14 @@ export class RunEngine {
     });
   }
 
+  /** Runs going on (not waiting at a gate). */
+  private get busy(): number {
+    return this.live.size - this.parked.size;
+  }
+
   /** Runs going on, waiting for a slot, or being written. */
   private get load(): number {
-    return this.live.size + this.queue.length + this.creating;
+    return this.busy + this.queue.length + this.creating;
   }
 
   /** Resolves when fewer than XYN_RUNS_MAX_ACTIVE runs go on, wait or are being made. */
@@ -377,7 +385,7 @@ export class RunEngine {
   }
 
   private launchQueued(): void {
-    while (!this.stopped && this.queue.length > 0 && this.live.size < this.kernel.config.XYN_RUNS_MAX_ACTIVE) {
+    while (!this.stopped && this.queue.length > 0 && this.busy < this.kernel.config.XYN_RUNS_MAX_ACTIVE) {
       const { runId } = this.queue.shift() as { runId: string };
       this.launch(runId);
     }
@@ -394,6 +402,11 @@ export class RunEngine {
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
       actionContext: (run, step, signal) => this.actionContext(run, step, signal),
       ended: (run) => this.retire(runId, run),
+      parked: (waiting) => {
+        if (waiting) this.parked.add(runId);
+        else this.parked.delete(runId);
+        if (waiting) this.launchQueued();
+      },
     });
     const supervisor = new Supervisor(`run:${runId}`, { strategy: 'one_for_one', maxRestarts: RUN_MAX_RESTARTS, withinMs: RUN_RESTART_WINDOW_MS, notice: kernel.notice }, [actor]);
     supervisor.onCrash((error) => void this.crashedOut(runId, error));
@@ -415,6 +428,7 @@ export class RunEngine {
     const live = this.live.get(runId);
     if (live) {
       this.live.delete(runId);
+      this.parked.delete(runId);
       this.runs.remove(live.supervisor);
     }
     this.wake(run);

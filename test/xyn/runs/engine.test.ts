@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { serve } from '../../helpers/test-server.ts';
 import { waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes } from './helpers.ts';
 
@@ -72,41 +74,47 @@ describe('runs', () => {
 
 describe('backpressure', () => {
   it('past XYN_RUNS_MAX_ACTIVE the router waits, says xyn.trigger.lagged, and makes every run once slots free up', async () => {
-    const n = await start({ XYN_RUNS_MAX_ACTIVE: '2', XYN_TRIGGER_LAG_EVENTS: '5' });
-    await n.promote({ id: 'bp.t.held', name: 'Held', trigger: { event_type: 'app.held.go' }, plan: [{ kind: 'gate', id: 'ok', mode: 'manual' }] });
-    const bus = n.node.kernel.bus;
-    const first = await bus.publish('app.held.go', {});
-    for (let i = 1; i < 20; i++) await bus.publish('app.held.go', {});
-    let lagged: Record<string, unknown> | undefined;
-    for await (const d of bus.subscribe('xyn.trigger.lagged', { since: first.seq })) {
-      if (d.type === 'event') {
-        lagged = d.event.data;
-        break;
-      }
-    }
-    expect(lagged?.behind as number).toBeGreaterThanOrEqual(5);
-    // Two run, none more is made while they wait at their gates.
-    const made = () => n.runs.list({ blueprint_id: 'bp.t.held', limit: 100 }).items;
-    await waitFor(() => made().filter((r) => r.waiting_on === 'ok').length === 2, 5_000, 'two runs at their gates');
-    expect(made().length).toBeLessThanOrEqual(3);
-    // Each decision frees a slot: all twenty are made, one run per event.
-    const decided = new Set<string>();
-    await waitFor(
-      async () => {
-        for (const r of made()) {
-          if (r.waiting_on === 'ok' && !decided.has(r.run_id)) {
-            decided.add(r.run_id);
-            await n.runs.decide(r.run_id, 'ok', 'approved', 'ana', null);
-          }
+    const held: ServerResponse[] = [];
+    const server = await serve((_req, res) => held.push(res));
+    try {
+      const n = await start({ XYN_RUNS_MAX_ACTIVE: '2', XYN_TRIGGER_LAG_EVENTS: '5' });
+      await n.promote({ id: 'bp.t.busy', name: 'Busy', trigger: { event_type: 'app.busy.go' }, plan: [{ kind: 'action_task', id: 'call', action: 'http.call', with: { url: server.url } }] });
+      const bus = n.node.kernel.bus;
+      const first = await bus.publish('app.busy.go', {});
+      for (let i = 1; i < 20; i++) await bus.publish('app.busy.go', {});
+      let lagged: Record<string, unknown> | undefined;
+      for await (const d of bus.subscribe('xyn.trigger.lagged', { since: first.seq })) {
+        if (d.type === 'event') {
+          lagged = d.event.data;
+          break;
         }
-        return decided.size === 20;
-      },
-      20_000,
-      'twenty runs decided',
-    );
-    const all = made();
-    expect(all).toHaveLength(20);
-    expect(new Set(all.map((r) => r.trigger.event_seq)).size).toBe(20);
+      }
+      expect(lagged?.behind as number).toBeGreaterThanOrEqual(5);
+      // Two runs call out; no third is made while they do.
+      await waitFor(() => held.length === 2, 5_000, 'two calls in flight');
+      const made = () => n.runs.list({ blueprint_id: 'bp.t.busy', limit: 100 }).items;
+      expect(made()).toHaveLength(2);
+      // Each answer frees a slot: all twenty are made and end, one run per event.
+      await waitFor(
+        () => {
+          for (const res of held.splice(0)) res.writeHead(200).end('ok');
+          return made().filter((r) => r.status === 'completed').length === 20;
+        },
+        20_000,
+        'twenty runs completed',
+      );
+      expect(new Set(made().map((r) => r.trigger.event_seq)).size).toBe(20);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a run waiting at a gate holds no slot', async () => {
+    const n = await start({ XYN_RUNS_MAX_ACTIVE: '1' });
+    await n.promote({ id: 'bp.t.parked', name: 'Parked', trigger: { event_type: 'app.parked.go' }, plan: [{ kind: 'gate', id: 'ok', mode: 'manual' }] });
+    for (let i = 0; i < 3; i++) await n.node.kernel.bus.publish('app.parked.go', {});
+    await waitFor(() => n.runs.list({ blueprint_id: 'bp.t.parked' }).items.filter((r) => r.waiting_on === 'ok').length === 3, 5_000, 'three runs at their gates');
+    expect(n.runs.stats()).toMatchObject({ live: 3, waiting: 3, queued: 0 });
   });
 });
 
