@@ -102,6 +102,10 @@ export class RunActor implements Supervisable {
     this.incarnations++;
     this.controller = new AbortController();
     this.stopReason = undefined;
+    // What the last incarnation did lazily and never wrote is done again from the store's state.
+    this.latest = undefined;
+    this.unwritten.clear();
+    this.unpublished.length = 0;
     this.state = 'running';
     this.startedAt = Date.now();
     const loop = this.go().catch((err: unknown) => {
