@@ -11,14 +11,14 @@
  */
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { decode, encode } from '../src/core/codec.ts';
 import { serializeError } from '../src/core/errors.ts';
 import { importOnce } from '../src/kernel/worker-entry.ts';
 import { ProgressBoard } from '../src/kernel/progress-board.ts';
 import { native } from '../src/kernel/native.ts';
-import type { BatchResult, ItemsTask, PoolTask, PoolThread, PoolWorkerData, TaskHandler } from '../src/kernel/pool-protocol.ts';
+import { THREAD_UP, type BatchResult, type ItemsTask, type PoolTask, type PoolThread, type PoolWorkerData, type TaskHandler } from '../src/kernel/pool-protocol.ts';
 
 const data = workerData as PoolWorkerData;
 const board = new ProgressBoard(data.progress);
@@ -38,6 +38,9 @@ for (const [t, url] of Object.entries(data.tasks)) {
   handler.catch(() => {});
   loading.set(t, handler);
 }
+
+// Up once every module has loaded (or failed to): the pool does not end a thread before that (see WorkerPool.close).
+void Promise.allSettled(loading.values()).then(() => parentPort?.postMessage({ [THREAD_UP]: threadId }));
 
 async function handlerOf(t: string): Promise<TaskHandler> {
   const handler = loading.get(t);

@@ -11,6 +11,9 @@
 import type { SerializedError } from '../core/errors.ts';
 import type { ProgressBoard } from './progress-board.ts';
 
+/** The key of the message a thread posts once its task modules are loaded: `{[THREAD_UP]: threadId}`. */
+export const THREAD_UP = 'xyn_thread_up';
+
 /** Given to every pool thread at start. */
 export interface PoolWorkerData {
   xyn_entry: string;

@@ -34,7 +34,7 @@ import { WorkerExitError, type ActorInfo, type KernelNotice } from './actor.ts';
 import { workerEntry, type WorkerEntry } from './worker-entry.ts';
 import { ProgressBoard } from './progress-board.ts';
 import { PoolThreads, type PoolThread } from './pool-threads.ts';
-import type { BatchResult, ItemsTask, PoolTask, PoolWorkerData } from './pool-protocol.ts';
+import { THREAD_UP, type BatchResult, type ItemsTask, type PoolTask, type PoolWorkerData } from './pool-protocol.ts';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -102,6 +102,8 @@ export interface RunTaskOptions {
 }
 
 const WATCHDOG_MS = 100;
+/** How long close() lets threads that are still starting finish loading. */
+const BOOT_WAIT_MS = 10_000;
 
 export class WorkerPool {
   private readonly pool: Piscina;
@@ -121,6 +123,10 @@ export class WorkerPool {
   private tasksDone = 0;
   private readonly threadSlots = new PoolThreads();
   private readonly startedAt = Date.now();
+  /** Threads made and not yet up (their modules, LMDB's native one among them, still loading); ids of threads up. */
+  private readonly booting = new Set<PoolThread>();
+  private readonly up = new Set<number>();
+  private bootWaiters: (() => void)[] = [];
 
   constructor(readonly options: WorkerPoolOptions) {
     const entry = options.entry ?? workerEntry('pool-worker');
@@ -144,8 +150,17 @@ export class WorkerPool {
       // Callers bound themselves (slots); Piscina's own queue may hold them all.
       maxQueue: Number.POSITIVE_INFINITY,
     });
-    this.pool.on('workerCreate', (thread: PoolThread) => this.threadSlots.created(thread));
-    this.pool.on('workerDestroy', () => {
+    this.pool.on('workerCreate', (thread: PoolThread) => {
+      this.threadSlots.created(thread);
+      if (!this.up.has(thread.id)) this.booting.add(thread);
+    });
+    this.pool.on('message', (message: unknown) => {
+      const id = (message as { [THREAD_UP]?: unknown } | null)?.[THREAD_UP];
+      if (typeof id === 'number') this.booted(id);
+    });
+    this.pool.on('workerDestroy', (thread: PoolThread) => {
+      this.booting.delete(thread);
+      this.booted(-1);
       this.threadSlots.destroyed();
       if (this.closed) return;
       this.replaced++;
@@ -269,10 +284,27 @@ export class WorkerPool {
     return this.pool.queueSize + this.slotWaiters.length;
   }
 
+  /**
+   * Ends the threads. A thread still loading its modules is let finish first
+   * (at most BOOT_WAIT_MS): terminating one while a native addon registers
+   * (LMDB's) aborts the whole process — a node stopped right after it started.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
+    if (this.booting.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((resolve) => this.bootWaiters.push(resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, BOOT_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     await this.pool.destroy();
+  }
+
+  /** A thread is up (-1: none, but one that was booting may have gone). */
+  private booted(threadId: number): void {
+    if (threadId >= 0) this.up.add(threadId);
+    for (const t of this.booting) if (t.id === threadId || t.destroyed) this.booting.delete(t);
+    if (this.booting.size === 0) for (const wake of this.bootWaiters.splice(0)) wake();
   }
 
   private acquireSlot(): Promise<number> {
