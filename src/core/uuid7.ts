@@ -37,5 +37,3 @@ export function uuid7(ms: number = Date.now()): string {
   const tail = Buffer.from(random.subarray(2)).toString('hex');
   return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(counter, 3)}-${variant}-${tail}`;
 }
-
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

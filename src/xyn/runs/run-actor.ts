@@ -320,7 +320,6 @@ export class RunActor implements Supervisable {
           await this.record(current.run, current.step, first || a.attempt > 1 ? event : undefined, true);
         },
         actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal),
-        sleep: (ms, signal) => sleep(ms, signal),
       });
       return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
     } catch (err) {
@@ -437,18 +436,4 @@ export class RunActor implements Supervisable {
     this.state = 'ended';
     this.deps.ended(run);
   }
-}
-
-/** Waits `ms`, or less if `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

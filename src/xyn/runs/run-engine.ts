@@ -295,11 +295,6 @@ export class RunEngine {
     return { live: this.live.size, waiting: this.parked.size, queued: this.queue.length, router_seq: this.router.position };
   }
 
-  /** The active versions of the promoted blueprints, by id. */
-  activeBlueprints(): BlueprintVersion[] {
-    return [...this.active.values()].map((a) => a.record);
-  }
-
   private blueprint(id: string, version?: number): Active {
     const active = this.active.get(id);
     if (active && (version === undefined || version === active.record.version)) return active;

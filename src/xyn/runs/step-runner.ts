@@ -10,6 +10,7 @@
  * wait doubles from `backoff` (default 1 s), at most 5 minutes, and gives up
  * at once when the run is cancelled.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetryable, NonRetryableError, serializeError, XynError } from '../../core/errors.ts';
 import { idempotentFor, parseActionInput, redactedInput, type ActionContext } from '../actions/action.ts';
 import { ActionTimeoutError } from '../actions/errors.ts';
@@ -56,8 +57,6 @@ export interface ActionRun {
   /** Told before each attempt, which it may record first (resolves before the action starts). */
   beginAttempt(a: AttemptStart): Promise<void>;
   actionContext(signal: AbortSignal): ActionContext;
-  /** Waits `ms` unless `signal` aborts first. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 /** Runs an action_task's action to its outputs, with its timeout and retries; throws why it failed. */
@@ -81,7 +80,8 @@ export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action
         }
         throw err;
       }
-      await run.sleep(Math.min(MAX_BACKOFF_MS, backoff * 2 ** (attempt - run.firstAttempt)), run.signal);
+      // Cut short when the run is cancelled: the next attempt then sees the signal and gives up.
+      await sleep(Math.min(MAX_BACKOFF_MS, backoff * 2 ** (attempt - run.firstAttempt)), undefined, { signal: run.signal }).catch(() => undefined);
     }
   }
 }
