@@ -13,6 +13,7 @@
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import { EventBatcher } from '../kernel/event-batcher.ts';
+import { StorageFullError } from '../store/errors.ts';
 import { RestartIntensityError, Supervisor } from '../kernel/supervisor.ts';
 import type { Clock } from '../core/clock.ts';
 import { PlanActor, type PlanIncarnation } from './run/plan-actor.ts';
@@ -110,7 +111,9 @@ export class PlanLauncher {
       meta: { correlation_id: correlationId },
       onLogged: onFinalEventsLogged(book.checkpoints, planId),
       // Said once per plan: a store that refuses one batch usually refuses the ones after it too.
+      // A full store is not said here: the kernel's space watch (or `xyn run`'s last line) says it once.
       onError: (err) => {
+        if (err instanceof StorageFullError) return;
         if (unrecorded++ === 0) log.error({ err, plan_id: planId }, 'shard events not recorded (later batches that fail are not logged again)');
       },
     });

@@ -56,7 +56,7 @@ describe('xyn run on a disk that fills', () => {
     expect(full.status).toBe(1);
     expect(full.stdout).toBe('');
     const lines = full.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
+    expect(lines, full.stderr).toHaveLength(1);
     const said = /^xyn: storage full at (\S+): plan (\S+) stopped with (\d+) of 100000 shards done and about ([\d.]+) MiB more needed \([\d.]+ MiB free\); free space on that file system and run the same command again/.exec(lines[0] as string);
     expect(said, lines[0]).not.toBeNull();
     const [, path, , done, needed] = said as RegExpExecArray;

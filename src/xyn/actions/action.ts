@@ -33,6 +33,54 @@ export interface ActionContext {
   hxo?: HxoActionContext;
   /** The node's drafts and blueprints, for drafts.save, blueprints.validate and blueprints.promote; absent on a node that keeps none. */
   drafts?: DraftsPort;
+  /** Secrets by reference (`*_ref` fields), for this run: every value resolved is scrubbed from what the run records. */
+  secrets?: SecretsPort;
+  /** Artifacts of this run and step (a prompt, an answer, a command's full output). */
+  artifacts?: ArtifactsPort;
+  /** Footprints of this step (bytes in and out, tokens, requests). */
+  footprints?: FootprintsPort;
+  /** The step's log: JSON lines kept as the step's log artifact (`logs_artifact_id`). */
+  stepLog?: StepLogPort;
+  /** A directory of this run's own, the only one a container may mount. */
+  workspace?: string;
+}
+
+/** Secrets by reference: `private_key_ref: deploy-key` names a secret, never holds its value. */
+export interface SecretsPort {
+  /** The value of the secret `ref`; throws a SECRET_NOT_FOUND error naming the ref and where it was looked for. */
+  resolve(ref: string): Promise<string>;
+  /** `value` with every secret this run resolved replaced by '[redacted]' (strings, deep in objects and arrays). */
+  scrub<T>(value: T): T;
+}
+
+/** Bytes kept as an artifact of the run and step the port was made for. */
+export interface ArtifactsPort {
+  put(input: {
+    name: string;
+    /** log | prompt | response | report | file … */
+    kind: string;
+    content_type: string;
+    body: string | Uint8Array | AsyncIterable<Uint8Array>;
+    metadata?: Record<string, unknown>;
+  }): Promise<{ artifact_id: string; sha256: string; byte_length: number }>;
+}
+
+/** One measured consumption (seed 004 §5.3): `{metric: 'tokens_in', quantity: 812, unit: 'tokens', dims: {provider, model}}`. */
+export interface FootprintInput {
+  metric: string;
+  quantity: number;
+  unit: string;
+  /** Low-cardinality dimensions only (provider, model, action), per §5.3.3. */
+  dims?: Record<string, string | number | boolean>;
+}
+
+export interface FootprintsPort {
+  record(footprint: FootprintInput): void;
+}
+
+export interface StepLogPort {
+  /** One JSON line of the step's log; secrets the run resolved are scrubbed from it. */
+  write(entry: { msg: string; level?: 'debug' | 'info' | 'warn' | 'error' } & Record<string, unknown>): void;
 }
 
 /** What the runner gives an action that runs plans: the node's engine, and whom the plans are submitted as. */
