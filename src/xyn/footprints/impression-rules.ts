@@ -90,6 +90,8 @@ export function parseImpressionRules(text: string, source: string): ImpressionRu
       const fields = FIELDS[root];
       if (field === undefined) refuse(`${at}: "${root}" alone is not a value: name one of its fields (${fields ? fields.join(', ') : 'a metric'})`);
       if (fields && !fields.includes(field as string)) refuse(`${at}: "${path.join('.')}": ${root} has no field "${field}" (it has ${fields.join(', ')})`);
+      // Every value a rule reads is a number, string or null: a longer path is a dotted metric name misread.
+      if (path.length > 2) refuse(`${at}: "${path.join('.')}" reads into ${root}.${field}, which holds no fields${fields ? '' : `: a metric with dots in its name is read as footprints["${path.slice(1).join('.')}"]`}`);
     }
     return { ...rule, expr };
   });

@@ -97,6 +97,12 @@ describe('impression rules', () => {
     expect(labels(runScope({ wall_ms: 99_999 }, {}, { runs: 4, p95_wall_ms: 1000 }))).toEqual({});
   });
 
+  it('reads a metric with a dot in its name by its quoted key', () => {
+    const rules = parseImpressionRules('impressions: [{label: many, when: \'footprints["step.count"] > 2\'}]', 'r.yaml');
+    expect(evaluateImpressions(rules, runScope({}, { 'step.count': 3 })).impressions).toEqual([{ label: 'many', value: true, rule: 0 }]);
+    expect(evaluateImpressions(rules, runScope({}, { 'step.count': 2 })).impressions).toEqual([]);
+  });
+
   it('a rule that fails on a run gives no label and says why; the others still judge', () => {
     const rules = parseImpressionRules('impressions: [{label: big, when: "footprints.tokens_in > 10"}, {label: failed, when: "run.status == \\"failed\\""}]', 'r.yaml');
     const out = evaluateImpressions(rules, runScope({ status: 'failed' }));
@@ -120,6 +126,7 @@ describe('impression rules', () => {
     expect(refused('impressions: [{label: a, when: "true"}, {label: slow, when: "run.wall_ms >"}]')).toMatch(/^XYN_IMPRESSION_RULES: \/etc\/xyn\/rules\.yaml: impressions\[1\]\.when \(rule slow\): /);
     expect(refused('impressions: [{label: x, when: "inputs.a"}]')).toMatch(/impressions\[0\]\.when \(rule x\): "inputs\.a" starts with "inputs": a rule reads run, footprints or blueprint/);
     expect(refused('impressions: [{label: x, when: "blueprint.p99 > 1"}]')).toMatch(/blueprint has no field "p99"/);
+    expect(refused('impressions: [{label: x, when: "footprints.run.count > 1"}]')).toMatch(/"footprints\.run\.count" reads into footprints\.run, which holds no fields: a metric with dots in its name is read as footprints\["run\.count"\]/);
     expect(refused('impressions: [{label: sev, value: "{{ run.status }}", when: "true"}]')).toMatch(/impressions\[0\]\.value: is a literal, not a template.*\(rule sev\)/);
     expect(refused('impressions: [{label: "bad label", when: "true"}]')).toMatch(/impressions\[0\]\.label: must be an identifier/);
     expect(refused('impressions: [{label: x}]')).toMatch(/impressions\[0\]\.when: .*\(rule x\)/);
