@@ -11,7 +11,7 @@
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import { DEFAULT_PAGE, MAX_PAGE, newestIds, type Page } from '../drafts/records.ts';
 import {
   blueprintKey,
   footprintIndexDb,
@@ -19,6 +19,7 @@ import {
   impressionsDb,
   metricKey,
   rollupKey,
+  rollupPrefix,
   runKey,
   wallSamplesKey,
   type FootprintRow,
@@ -103,7 +104,7 @@ export class FootprintBook {
    * (whole days: rollups are kept by day), filtered as the rows are.
    */
   rollups(q: Pick<FootprintQuery, 'metric' | 'blueprint_id' | 'since'> = {}): RollupTotal[] {
-    const prefix = q.blueprint_id !== undefined ? `u:${q.blueprint_id}:` : 'u:';
+    const prefix = rollupPrefix(q.blueprint_id);
     const fromDay = q.since?.slice(0, 10);
     const totals = new Map<string, RollupTotal>();
     for (const { key, value } of this.index.getRange({ start: prefix, end: `${prefix}\uffff` })) {
@@ -144,16 +145,8 @@ export class FootprintBook {
     });
   }
 
-  private *newestFirst(q: FootprintQuery): Generator<string> {
+  private newestFirst(q: FootprintQuery): Generator<string> {
     const prefix = q.metric !== undefined ? metricKey(q.metric, '') : q.blueprint_id !== undefined ? blueprintKey(q.blueprint_id, '') : undefined;
-    if (prefix === undefined) {
-      for (const key of this.rows.getKeys({ start: q.cursor ?? '\uffff', end: '', reverse: true })) if (key !== q.cursor) yield key;
-      return;
-    }
-    const start = q.cursor !== undefined ? `${prefix}${q.cursor}` : `${prefix}\uffff`;
-    for (const key of this.index.getKeys({ start, end: prefix, reverse: true })) {
-      const id = key.slice(prefix.length);
-      if (id !== q.cursor) yield id;
-    }
+    return newestIds(this.rows, this.index, prefix, q.cursor);
   }
 }

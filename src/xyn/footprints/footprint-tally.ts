@@ -11,7 +11,7 @@
 import { NonRetryableError } from '../../core/errors.ts';
 import { uuid7 } from '../../core/uuid7.ts';
 import type { FootprintInput, FootprintsPort } from '../actions/action.ts';
-import { METRIC_PATTERN, type Dims, type FootprintRow, type SourceKind } from './records.ts';
+import { METRIC_PATTERN, type FootprintRow, type Measure, type SourceKind } from './records.ts';
 
 /** Dimensions are for grouping (provider, model, action): few keys, short values (§5.3.3). */
 const MAX_DIMS = 8;
@@ -24,15 +24,6 @@ export interface TallyScope {
   blueprint_id: string;
 }
 
-interface Entry {
-  source_kind: SourceKind;
-  source_ref: string;
-  metric: string;
-  quantity: number;
-  unit: string;
-  dims: Dims;
-}
-
 /** A footprint an action cannot record as given: what is wrong with it (a plugin's bug, not worth a retry). */
 export class FootprintError extends NonRetryableError {
   constructor(message: string, details: Record<string, unknown>) {
@@ -41,7 +32,7 @@ export class FootprintError extends NonRetryableError {
 }
 
 export class FootprintTally {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Measure>();
   private closed = false;
 
   constructor(private readonly scope: TallyScope) {}

@@ -19,13 +19,8 @@ export const METRIC_PATTERN = /^[a-z][a-z0-9_.]{0,63}$/;
 
 export type Dims = Record<string, string | number | boolean>;
 
-/** One measured consumption, one per (source_kind, source_ref, metric) per step (§5.3.3). */
-export interface FootprintRow {
-  footprint_id: string;
-  run_id: string;
-  /** Null for what the run itself counts (run.count). */
-  step_id: string | null;
-  blueprint_id: string;
+/** What a footprint measured and of what (a step's tally sums these). */
+export interface Measure {
   source_kind: SourceKind;
   /** What it is of: the run's id, the step's id, the action's name. */
   source_ref: string;
@@ -33,6 +28,15 @@ export interface FootprintRow {
   quantity: number;
   unit: string;
   dims: Dims;
+}
+
+/** One measured consumption, one per (source_kind, source_ref, metric) per step (§5.3.3). */
+export interface FootprintRow extends Measure {
+  footprint_id: string;
+  run_id: string;
+  /** Null for what the run itself counts (run.count). */
+  step_id: string | null;
+  blueprint_id: string;
   recorded_at: string;
 }
 
@@ -67,6 +71,8 @@ export const runKey = (runId: string, id: string): string => `r:${runId}:${id}`;
 export const metricKey = (metric: string, id: string): string => `m:${metric}:${id}`;
 export const blueprintKey = (blueprintId: string, id: string): string => `b:${blueprintId}:${id}`;
 export const rollupKey = (blueprintId: string, metric: string, day: string): string => `u:${blueprintId}:${metric}:${day}`;
+/** The rollups of one blueprint, or of all. */
+export const rollupPrefix = (blueprintId?: string): string => (blueprintId === undefined ? 'u:' : `u:${blueprintId}:`);
 export const wallSamplesKey = (blueprintId: string): string => `w:${blueprintId}`;
 
 export function footprintsDb(store: Store): Database<FootprintRow, string> {

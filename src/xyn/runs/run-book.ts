@@ -9,7 +9,7 @@
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import { DEFAULT_PAGE, MAX_PAGE, newestIds, type Page } from '../drafts/records.ts';
 import {
   blueprintKey,
   runIndexDb,
@@ -123,17 +123,8 @@ export class RunBook {
     return { items, next_cursor: more ? (items.at(-1)?.run_id ?? null) : null };
   }
 
-  private *newestFirst(q: RunQuery): Generator<string> {
+  private newestFirst(q: RunQuery): Generator<string> {
     const prefix = q.status !== undefined ? statusKey(q.status, '') : q.blueprint_id !== undefined ? blueprintKey(q.blueprint_id, '') : undefined;
-    if (prefix === undefined) {
-      const start = q.cursor ?? '\uffff';
-      for (const key of this.runs.getKeys({ start, end: '', reverse: true })) if (key !== q.cursor) yield key;
-      return;
-    }
-    const start = q.cursor !== undefined ? `${prefix}${q.cursor}` : `${prefix}\uffff`;
-    for (const key of this.index.getKeys({ start, end: prefix, reverse: true })) {
-      const id = key.slice(prefix.length);
-      if (id !== q.cursor) yield id;
-    }
+    return newestIds(this.runs, this.index, prefix, q.cursor);
   }
 }

@@ -14,6 +14,7 @@ import type { FootprintRow } from '../../../src/xyn/footprints/records.ts';
 import { serve, type TestServer } from '../../helpers/test-server.ts';
 import { tempDir, waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes, type WorkflowNode } from '../runs/helpers.ts';
+import { EXAMPLE_RULES } from './example-rules.ts';
 
 const start = workflowNodes();
 const files = tempDir();
@@ -114,24 +115,11 @@ describe('footprints of a run', () => {
   });
 });
 
-const RULES = `
-impressions:
-  - label: billable
-    when: (footprints.tokens_in ?? 0) + (footprints.tokens_out ?? 0) > 1000
-  - label: severity
-    value: high
-    when: run.error_code == "HTTP_STATUS"
-  - label: severity
-    value: med
-    when: run.error_code == "GATE_REJECTED"
-  - label: anomaly
-    when: blueprint.runs >= 3 && run.wall_ms > blueprint.p95_wall_ms * 3
-`;
 
 describe('impressions of ended runs', () => {
   it('severity by failure, anomaly past three times the p95 of the runs before; judged once, with their basis; an event says so', async () => {
     const rules = join(files.path, 'rules.yaml');
-    writeFileSync(rules, RULES);
+    writeFileSync(rules, EXAMPLE_RULES);
     const clock = new ManualClock(T0);
     const w = await start({ XYN_IMPRESSION_RULES: rules }, { clock });
     const book = w.runs.footprints;
@@ -149,7 +137,7 @@ describe('impressions of ended runs', () => {
     };
     for (let i = 0; i < 3; i++) expect((await gatedRun(10, 'approved'))?.impressions).toEqual([]);
     const slow = await gatedRun(60_000, 'approved');
-    expect(slow?.impressions).toEqual([{ label: 'anomaly', value: true, rule: 3 }]);
+    expect(slow?.impressions).toEqual([{ label: 'anomaly', value: true, rule: 4 }]);
     expect(slow?.basis).toMatchObject({ run: { status: 'completed', wall_ms: 60_000 }, blueprint: { runs: 3, p95_wall_ms: 10 }, footprints: { 'run.count': 1, 'step.count': 1, wall_ms: 60_000 } });
     expect(slow?.errors).toEqual([]);
     expect((await gatedRun(10, 'rejected'))?.impressions).toEqual([{ label: 'severity', value: 'med', rule: 2 }]);
@@ -157,7 +145,7 @@ describe('impressions of ended runs', () => {
 
     await waitFor(() => w.node.kernel.events.read({ names: (n) => n === 'xyn.impression.recorded', match: (e) => e.run_id === slow?.run_id }).length === 1, 5000, 'the impression event');
     const [event] = w.node.kernel.events.read({ names: (n) => n === 'xyn.impression.recorded', match: (e) => e.run_id === slow?.run_id });
-    expect(event?.data).toEqual({ run_id: slow?.run_id, blueprint_id: gated.id, impressions: [{ label: 'anomaly', value: true, rule: 3 }] });
+    expect(event?.data).toEqual({ run_id: slow?.run_id, blueprint_id: gated.id, impressions: [{ label: 'anomaly', value: true, rule: 4 }] });
 
     server = await serve((_req, res) => res.writeHead(404).end('no'));
     const failed = await runOf(w, { id: 'imp.http', name: 'http', trigger: { event_type: 'app.never' }, inputs: [{ name: 'url' }], plan: [{ kind: 'action_task', id: 'get', action: 'http.call', with: { url: '{{inputs.url}}' } }] }, { url: server.url });
