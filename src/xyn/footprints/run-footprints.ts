@@ -5,8 +5,8 @@
  * measured) — one tally per step, closed when the step ends, its rows written
  * in the same transaction as the step's end (RunActor's flush).
  *
- *   ctx.footprints = meter.portFor(run, step, 'http.call');  // for the action
- *   const rows = meter.stepEnded(run, endedStep);             // written with the step
+ *   ctx.footprints = meter.portFor(run, step);    // for the step's action (or agent)
+ *   const rows = meter.stepEnded(run, endedStep);  // written with the step
  */
 import type { Clock } from '../../core/clock.ts';
 import { uuid7 } from '../../core/uuid7.ts';
@@ -25,9 +25,16 @@ export class RunFootprints {
     private readonly clock: Clock,
   ) {}
 
-  /** The port an action of this step records through: its rows are the action's (source_ref its name). */
-  portFor(run: RunRecord, step: StepRecord, action: string): FootprintsPort {
-    return this.tally(run, step).port('action', action);
+  /**
+   * The port the step's work records through: an action's rows are the
+   * action's (source_ref its name), an agent's the agent's (its provider).
+   */
+  portFor(run: RunRecord, step: StepRecord): FootprintsPort {
+    const def = step.def;
+    const tally = this.tally(run, step);
+    if (def.kind === 'action_task') return tally.port('action', def.action);
+    if (def.kind === 'agent_task') return tally.port('agent', def.provider);
+    return tally.port('step', step.step_id);
   }
 
   /** The run's own row: every run has one (§5.3.2). */

@@ -469,7 +469,7 @@ export class RunEngine {
       bus: kernel.bus,
       log: kernel.log,
       drafts: this.drafts,
-      ...(this.meter && step.def.kind === 'action_task' ? { footprints: this.meter.portFor(run, step, step.def.action) } : {}),
+      ...(this.meter ? { footprints: this.meter.portFor(run, step) } : {}),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
     };
   }
