@@ -33,6 +33,7 @@ import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { draftRoutes } from './routes/drafts.ts';
 import { runRoutes } from './routes/runs.ts';
+import { footprintRoutes } from './routes/footprints.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import { withOpenApi } from './openapi.ts';
@@ -125,6 +126,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...actorRoutes(() => kernel.actors()),
       ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
       ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
+      ...(options.runs?.footprints ? footprintRoutes(options.runs, options.runs.footprints) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

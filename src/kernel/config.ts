@@ -156,6 +156,8 @@ export const configSchema = z.object({
   XYN_RUNS_MAX_ACTIVE: int(1).default(256),
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
+  /** A YAML/JSON file of impression rules (src/xyn/footprints): the labels an ended run is given. */
+  XYN_IMPRESSION_RULES: z.string().min(1).optional(),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),

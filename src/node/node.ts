@@ -14,6 +14,7 @@
  * The data dir's lock is the caller's (withDataDirLock): it must be held
  * before the store opens, and it outlives the node's stop.
  */
+import { resolve } from 'node:path';
 import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/log.ts';
 import { startKernel, type Kernel } from '../kernel/kernel.ts';
@@ -23,6 +24,8 @@ import type { JobKindRegistry } from '../hxo/plan/job-kinds.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import { RunEngine } from '../xyn/runs/run-engine.ts';
+import { FootprintBook } from '../xyn/footprints/footprint-book.ts';
+import { loadImpressionRules } from '../xyn/footprints/impression-rules.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
@@ -60,6 +63,8 @@ export interface XynNode {
 }
 
 export async function startNode(config: Config, options: NodeOptions = {}): Promise<XynNode> {
+  // Read before anything starts: a rule file with a mistake stops the start (a config error) having opened nothing.
+  const impressionRules = config.XYN_IMPRESSION_RULES ? loadImpressionRules(resolve(config.XYN_IMPRESSION_RULES)) : [];
   // The pool runs hxo's tasks whether or not this node runs the engine (its threads load them as they start).
   const kernel = await startKernel(config, { poolTasks: HXO_POOL_TASKS, ...(options.log ? { log: options.log } : {}), ...(options.waitForSpace !== undefined ? { waitForSpace: options.waitForSpace } : {}) });
   let engine: HxoEngine | undefined;
@@ -88,7 +93,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       }
     }
     if (options.workflows ?? options.serving ?? false) {
-      runs = new RunEngine({ kernel, drafts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      runs = new RunEngine({ kernel, drafts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
       resumedRuns = await runs.start();
     }
     if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });

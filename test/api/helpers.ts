@@ -6,6 +6,7 @@
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { DraftBook } from '../../src/xyn/drafts/index.ts';
 import { RunEngine } from '../../src/xyn/runs/run-engine.ts';
+import { FootprintBook } from '../../src/xyn/footprints/footprint-book.ts';
 import { ROLES, type Role } from '../../src/api/auth.ts';
 import { startNode, type TestNode } from '../hxo/helpers.ts';
 
@@ -39,7 +40,7 @@ export interface Answer {
 export async function startApi(env: Record<string, string> = {}, options: { hxo?: boolean; maxBodyBytes?: number; runs?: boolean } = {}): Promise<TestApi> {
   const node = await startNode(env);
   const drafts = new DraftBook(node.kernel.store);
-  const runs = options.runs ? new RunEngine({ kernel: node.kernel, drafts }) : undefined;
+  const runs = options.runs ? new RunEngine({ kernel: node.kernel, drafts, footprints: new FootprintBook(node.kernel.store) }) : undefined;
   await runs?.start();
   const server = await startApiServer({
     kernel: node.kernel,

@@ -142,6 +142,7 @@ describe('the OpenAPI document', () => {
     expect(names('/api/hxo/plans')).toEqual(['cursor', 'limit']);
     expect(names('/api/hxo/plans/{id}/shards')).toEqual(['cursor', 'limit', 'phase']);
     expect(names('/api/hxo/outputs/{id}')).toEqual(['cursor', 'limit', 'stage']);
+    expect(names('/api/v1/footprints')).toEqual(['blueprint', 'cursor', 'limit', 'metric', 'since']);
     const limit = parametersOf(doc.paths['/api/hxo/plans']?.get as Operation).find((p) => p.name === 'limit');
     expect(limit).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } });
   });

@@ -12,7 +12,7 @@
 import type { BinaryOp, Expr } from './expression-syntax.ts';
 import { FUNCTIONS } from './expression-functions.ts';
 import { deepEqual, ExpressionError, limited, stringify, truthy, typeName } from './expression-values.ts';
-import { lookup, tryLookup, type TemplateContext } from './template-context.ts';
+import { lookup, tryLookup, type PathScope } from './template-context.ts';
 
 export { parseExpression, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, type Expr } from './expression-syntax.ts';
 export { ExpressionError, MAX_SPLIT_ENTRIES, MAX_STRING_LENGTH, truthy } from './expression-values.ts';
@@ -45,7 +45,7 @@ export function expressionPaths(expr: Expr): string[][] {
  * where it is undefined. An operator or function given a value it does not
  * take is an ExpressionError.
  */
-export function evaluate(expr: Expr, context: TemplateContext, label?: string): unknown {
+export function evaluate(expr: Expr, context: PathScope, label?: string): unknown {
   const at = (e: Expr): unknown => {
     switch (e.type) {
       case 'literal':

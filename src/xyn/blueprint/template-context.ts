@@ -13,8 +13,12 @@ export interface TemplateContext {
   event?: { name: string; data: unknown };
 }
 
-/** The names a path may start with. */
-export const ROOTS = ['inputs', 'steps', 'event'] as const;
+/**
+ * What a path is read in: a template's context, or another set of roots an
+ * expression is evaluated over (an impression rule's `run`, `footprints`,
+ * `blueprint`). Its own properties are the roots a path may start with.
+ */
+export type PathScope = TemplateContext | Readonly<Record<string, unknown>>;
 
 /** A template or expression reads a path that is not there. */
 export class TemplateError extends XynError {
@@ -25,7 +29,7 @@ export class TemplateError extends XynError {
 registerErrorClass(TemplateError);
 
 /** The value at `path`; a TemplateError `<label> does not resolve: <where> has no "<key>"` when it is not there. */
-export function lookup(path: readonly string[], label: string, context: TemplateContext): unknown {
+export function lookup(path: readonly string[], label: string, context: PathScope): unknown {
   const found = tryLookup(path, context);
   if (found.ok) return found.value;
   const { stoppedAt: i } = found;
@@ -34,10 +38,10 @@ export function lookup(path: readonly string[], label: string, context: Template
 }
 
 /** The value at `path`, or where it stopped (the index of the segment that is not there). */
-export function tryLookup(path: readonly string[], context: TemplateContext): { ok: true; value: unknown } | { ok: false; stoppedAt: number } {
+export function tryLookup(path: readonly string[], context: PathScope): { ok: true; value: unknown } | { ok: false; stoppedAt: number } {
   let current: unknown = context;
   for (const [i, key] of path.entries()) {
-    const next = i === 0 && !(ROOTS as readonly string[]).includes(key) ? undefined : child(current, key);
+    const next = child(current, key);
     if (next === undefined) return { ok: false, stoppedAt: i };
     current = next;
   }

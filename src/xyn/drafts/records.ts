@@ -86,6 +86,23 @@ export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
 /**
+ * Record ids newest first (their keys are UUIDv7: key order is age), after
+ * `cursor`: the keys of `records` themselves, or, given a `prefix`, the ids
+ * of `index` entries `<prefix><id>` (a filtered list's index).
+ */
+export function* newestIds(records: Database<unknown, string>, index: Database<unknown, string>, prefix: string | undefined, cursor: string | undefined): Generator<string> {
+  if (prefix === undefined) {
+    for (const key of records.getKeys({ start: cursor ?? '\uffff', end: '', reverse: true })) if (key !== cursor) yield key;
+    return;
+  }
+  const start = cursor !== undefined ? `${prefix}${cursor}` : `${prefix}\uffff`;
+  for (const key of index.getKeys({ start, end: prefix, reverse: true })) {
+    const id = key.slice(prefix.length);
+    if (id !== cursor) yield id;
+  }
+}
+
+/**
  * One page of the keys from `prefix` on, in key order, after `cursor` (a key
  * without the prefix, as the last page's `next_cursor` gave it).
  */

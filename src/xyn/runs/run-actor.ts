@@ -26,6 +26,8 @@ import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
 import { RunHalted, type ActionContext } from '../actions/action.ts';
 import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
+import type { FootprintRow } from '../footprints/records.ts';
+import type { RunFootprints } from '../footprints/run-footprints.ts';
 
 import type { RunBook } from './run-book.ts';
 import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
@@ -49,6 +51,8 @@ export interface RunActorDeps {
   ended(run: RunRecord): void;
   /** Told when the run starts and stops waiting at a gate (a waiting run holds no slot of XYN_RUNS_MAX_ACTIVE). */
   parked(waiting: boolean): void;
+  /** The node's footprints: each ended step's rows are written with its end. */
+  footprints?: RunFootprints;
 }
 
 /** Why the run's signal was aborted. */
@@ -87,6 +91,7 @@ export class RunActor implements Supervisable {
   private latest: RunRecord | undefined;
   private readonly unwritten = new Map<number, StepRecord>();
   private readonly unpublished: PendingEvent[] = [];
+  private readonly unwrittenFootprints: FootprintRow[] = [];
   /** The run's status as the store has it (for its status index). */
   private writtenStatus: RunRecord['status'] | undefined;
 
@@ -106,6 +111,7 @@ export class RunActor implements Supervisable {
     this.latest = undefined;
     this.unwritten.clear();
     this.unpublished.length = 0;
+    this.unwrittenFootprints.length = 0;
     this.state = 'running';
     this.startedAt = Date.now();
     const loop = this.go().catch((err: unknown) => {
@@ -179,11 +185,17 @@ export class RunActor implements Supervisable {
    * before it, in one transaction — and its events are published after. A
    * lazy one (what a pure step did: a transform, a skip, the run's start)
    * waits for the next durable one: a crash loses only work that is done the
-   * same way again.
+   * same way again. A step's footprints go with it, said in one event after
+   * its own (one per step, not per row: one message to a listener however
+   * many metrics the step's action measured).
    */
-  private async record(run: RunRecord, step: StepRecord | undefined, event: PendingEvent | undefined, durable: boolean): Promise<void> {
+  private async record(run: RunRecord, step: StepRecord | undefined, event: PendingEvent | undefined, durable: boolean, footprints: FootprintRow[] = []): Promise<void> {
     if (step) this.unwritten.set(step.index, step);
     if (event) this.unpublished.push(event);
+    if (step && footprints.length > 0) {
+      this.unwrittenFootprints.push(...footprints);
+      this.unpublished.push(['xyn.footprint.recorded', run, { step_id: step.step_id, footprints }, step.step_id, 'system']);
+    }
     this.latest = run;
     if (!durable) return;
     await this.flush();
@@ -195,9 +207,11 @@ export class RunActor implements Supervisable {
     if (!run) return;
     const steps = [...this.unwritten.values()];
     const events = this.unpublished.splice(0);
+    const rows = this.unwrittenFootprints.splice(0);
     this.unwritten.clear();
     this.latest = undefined;
-    await this.deps.book.save(run, steps, this.writtenStatus);
+    const meter = this.deps.footprints;
+    await this.deps.book.save(run, steps, this.writtenStatus, meter && rows.length > 0 ? () => meter.write(rows) : undefined);
     this.writtenStatus = run.status;
     for (const [name, r, data, stepId, actor] of events) publishRunEvent(this.deps.bus, this.deps.log, name, r, data, stepId, actor);
   }
@@ -365,7 +379,7 @@ export class RunActor implements Supervisable {
     const data: Record<string, unknown> = { step_id: step.step_id, kind: step.kind, status, ...(error ? { error } : {}), ...(gate ? { decision: gate.decision, by: gate.by, reason: gate.reason } : {}) };
     // What a transform or a skip did is done again the same way after a crash: it waits for the next write.
     const pure = step.kind === 'transform' || status === 'skipped';
-    await this.record(after, ended, [`xyn.step.${status}`, after, data, step.step_id, actor], !pure);
+    await this.record(after, ended, [`xyn.step.${status}`, after, data, step.step_id, actor], !pure, this.deps.footprints?.stepEnded(after, ended));
     return { run: after, step: ended };
   }
 

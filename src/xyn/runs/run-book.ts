@@ -9,7 +9,7 @@
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import { DEFAULT_PAGE, MAX_PAGE, newestIds, type Page } from '../drafts/records.ts';
 import {
   blueprintKey,
   runIndexDb,
@@ -44,9 +44,10 @@ export class RunBook {
 
   /**
    * Stores a new run and its steps, unless `key` already made one: then that
-   * run is answered (`created: false`) and nothing is written.
+   * run is answered (`created: false`) and nothing is written. `also` writes
+   * more in the same transaction (the run's footprint), when it is made.
    */
-  async create(run: RunRecord, steps: StepRecord[], key?: string): Promise<{ run: RunRecord; created: boolean }> {
+  async create(run: RunRecord, steps: StepRecord[], key?: string, also?: () => void): Promise<{ run: RunRecord; created: boolean }> {
     return this.store.write(() => {
       if (key !== undefined) {
         const made = this.index.get(triggerKey(key));
@@ -58,6 +59,7 @@ export class RunBook {
       for (const step of steps) void this.steps.put(stepKey(run.run_id, step.index), step);
       void this.index.put(statusKey(run.status, run.run_id), 1);
       void this.index.put(blueprintKey(run.blueprint_id, run.run_id), 1);
+      also?.();
       return { run, created: true };
     });
   }
@@ -65,9 +67,10 @@ export class RunBook {
   /**
    * Writes the run and some of its steps in one transaction, its status index
    * moved if its status changed — from `before` when the caller knows what
-   * the store holds, else read.
+   * the store holds, else read. `also` writes more in the same transaction
+   * (the footprints of the steps it ends).
    */
-  async save(run: RunRecord, steps: StepRecord[] = [], before?: RunStatus): Promise<void> {
+  async save(run: RunRecord, steps: StepRecord[] = [], before?: RunStatus, also?: () => void): Promise<void> {
     await this.store.write(() => {
       const was = before ?? this.runs.get(run.run_id)?.status;
       if (was !== undefined && was !== run.status) {
@@ -76,6 +79,7 @@ export class RunBook {
       }
       void this.runs.put(run.run_id, run);
       for (const step of steps) void this.steps.put(stepKey(run.run_id, step.index), step);
+      also?.();
     });
   }
 
@@ -119,17 +123,8 @@ export class RunBook {
     return { items, next_cursor: more ? (items.at(-1)?.run_id ?? null) : null };
   }
 
-  private *newestFirst(q: RunQuery): Generator<string> {
+  private newestFirst(q: RunQuery): Generator<string> {
     const prefix = q.status !== undefined ? statusKey(q.status, '') : q.blueprint_id !== undefined ? blueprintKey(q.blueprint_id, '') : undefined;
-    if (prefix === undefined) {
-      const start = q.cursor ?? '\uffff';
-      for (const key of this.runs.getKeys({ start, end: '', reverse: true })) if (key !== q.cursor) yield key;
-      return;
-    }
-    const start = q.cursor !== undefined ? `${prefix}${q.cursor}` : `${prefix}\uffff`;
-    for (const key of this.index.getKeys({ start, end: prefix, reverse: true })) {
-      const id = key.slice(prefix.length);
-      if (id !== q.cursor) yield id;
-    }
+    return newestIds(this.runs, this.index, prefix, q.cursor);
   }
 }

@@ -28,6 +28,10 @@ import type { ActionContext } from '../actions/action.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
+import type { FootprintBook } from '../footprints/footprint-book.ts';
+import type { ImpressionRule } from '../footprints/impression-rules.ts';
+import { ImpressionJudge } from '../footprints/impressions.ts';
+import { RunFootprints } from '../footprints/run-footprints.ts';
 import { RunActor, RunStateError } from './run-actor.ts';
 import { RunBook, type RunQuery } from './run-book.ts';
 import { cancelError, publishRunEvent } from './run-events.ts';
@@ -44,6 +48,10 @@ export interface RunEngineOptions {
   clock?: Clock;
   /** Arm a real timer for cron triggers (default true; tests drive `tickCron()` on a manual clock). */
   cronTimers?: boolean;
+  /** Where the runs' footprints are kept; without it none are recorded. */
+  footprints?: FootprintBook;
+  /** The rules that give an ended run its impressions (XYN_IMPRESSION_RULES); none: no impressions. */
+  impressionRules?: readonly ImpressionRule[];
 }
 
 export interface CreateRunRequest {
@@ -92,6 +100,10 @@ interface Active {
 
 export class RunEngine {
   readonly book: RunBook;
+  /** The runs' footprints and impressions, for the API. */
+  readonly footprints: FootprintBook | undefined;
+  private readonly meter: RunFootprints | undefined;
+  private readonly judge: ImpressionJudge | undefined;
   private readonly kernel: Kernel;
   private readonly drafts: DraftBook;
   private readonly clock: Clock;
@@ -116,6 +128,10 @@ export class RunEngine {
     this.drafts = options.drafts;
     this.clock = options.clock ?? systemClock;
     this.book = new RunBook(kernel.store);
+    this.footprints = options.footprints;
+    this.meter = options.footprints ? new RunFootprints(options.footprints, this.clock) : undefined;
+    const rules = options.impressionRules ?? [];
+    this.judge = options.footprints && rules.length > 0 ? new ImpressionJudge({ book: options.footprints, rules, bus: kernel.bus, log: kernel.log, clock: this.clock }) : undefined;
     this.runs = new Supervisor('xyn.runs', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, []);
     this.router = new EventRouter({
       bus: kernel.bus,
@@ -214,15 +230,18 @@ export class RunEngine {
       error: null,
       def,
     }));
+    const meter = this.meter;
+    const footprints = meter?.runCreated(run) ?? [];
     this.creating++;
     let made;
     try {
-      made = await this.book.create(run, steps, req.key);
+      made = await this.book.create(run, steps, req.key, meter ? () => meter.write(footprints) : undefined);
     } finally {
       this.creating--;
     }
     if (!made.created) return made.run;
     this.publish('xyn.run.created', run, { status: 'created', blueprint_version: run.blueprint_version, trigger: run.trigger, name: run.name }, req.actor);
+    if (footprints.length > 0) this.publish('xyn.footprint.recorded', run, { step_id: null, footprints }, 'system');
     this.enqueue(runId, run.priority);
     return run;
   }
@@ -396,6 +415,7 @@ export class RunEngine {
       log: kernel.log,
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
       actionContext: (run, step, signal) => this.actionContext(run, step, signal),
+      ...(this.meter ? { footprints: this.meter } : {}),
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);
@@ -430,9 +450,12 @@ export class RunEngine {
     this.launchQueued();
   }
 
+  /** Tells who waits for the run's end, and judges its impressions (after: a waiter reads the run, not them). */
   private wake(run: RunRecord): void {
     for (const resolve of this.endWaiters.get(run.run_id) ?? []) resolve(run);
     this.endWaiters.delete(run.run_id);
+    this.meter?.runEnded(run.run_id);
+    this.judge?.runEnded(run).catch((err: unknown) => this.kernel.log.error({ err, run_id: run.run_id }, 'impressions of an ended run not recorded'));
   }
 
   private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext {
@@ -446,6 +469,7 @@ export class RunEngine {
       bus: kernel.bus,
       log: kernel.log,
       drafts: this.drafts,
+      ...(this.meter ? { footprints: this.meter.portFor(run, step) } : {}),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
     };
   }

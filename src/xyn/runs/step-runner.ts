@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetryable, NonRetryableError, serializeError, XynError } from '../../core/errors.ts';
-import { idempotentFor, parseActionInput, redactedInput, type ActionContext } from '../actions/action.ts';
+import { idempotentFor, parseActionInput, redactedInput, type ActionContext, type AnyAction } from '../actions/action.ts';
 import { ActionTimeoutError } from '../actions/errors.ts';
 import { actionPlugin } from '../actions/registry.ts';
 import { durationMs, resolveTemplates, type BlueprintStep, type TemplateContext } from '../blueprint/index.ts';
@@ -71,7 +71,7 @@ export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action
   for (let attempt = run.firstAttempt; ; attempt++) {
     await run.beginAttempt({ attempt, inputs: redactedInput(action, input) as Record<string, unknown>, rerunnable });
     try {
-      const out = await withTimeout(action.name, timeoutMs, run.signal, (signal) => action.execute(input, run.actionContext(signal)));
+      const out = await withTimeout(action.name, timeoutMs, run.signal, (signal) => timedExecute(action, input, run.actionContext(signal)));
       return action.output.parse(out) as Record<string, unknown>;
     } catch (err) {
       if (run.signal.aborted || !isRetryable(err) || attempt >= run.firstAttempt + attempts - 1) {
@@ -83,6 +83,16 @@ export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action
       // Cut short when the run is cancelled: the next attempt then sees the signal and gives up.
       await sleep(Math.min(MAX_BACKOFF_MS, backoff * 2 ** (attempt - run.firstAttempt)), undefined, { signal: run.signal }).catch(() => undefined);
     }
+  }
+}
+
+/** Runs the action, its wall_ms recorded as its footprint (§6.3) however it ends: each attempt adds to the step's one row. */
+async function timedExecute(action: AnyAction, input: unknown, ctx: ActionContext): Promise<unknown> {
+  const began = performance.now();
+  try {
+    return await action.execute(input, ctx);
+  } finally {
+    ctx.footprints?.record({ metric: 'wall_ms', quantity: Math.round(performance.now() - began), unit: 'ms', dims: { action: action.name } });
   }
 }
 
