@@ -156,6 +156,10 @@ export const configSchema = z.object({
   XYN_RUNS_MAX_ACTIVE: int(1).default(256),
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
+  /** Where container.exec finds a Docker-compatible API: unix:///path/to/socket or tcp://host:port; unset: DOCKER_HOST, then unix:///var/run/docker.sock. */
+  XYN_DOCKER_HOST: z.string().regex(/^(unix:\/\/\/|tcp:\/\/)\S+$/, { error: 'expected unix:///path/to/docker.sock or tcp://host:port' }).optional(),
+  /** Docker's own variable, read when XYN_DOCKER_HOST is unset. */
+  DOCKER_HOST: z.string().min(1).optional(),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),
