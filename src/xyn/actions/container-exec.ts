@@ -158,6 +158,8 @@ async function runContainer(docker: Docker, call: ContainerExecInput, ctx: Actio
     await untilAborted(container.start(), signal);
     const kept = new CappedOutput(call.max_output_bytes);
     const reading = readOutput(container, kept, ctx, signal);
+    // Awaited below once the container has exited; an abort before then ends it with an AbortError the abort already explains.
+    reading.catch(() => undefined);
     const { StatusCode: exitCode } = (await untilAborted(container.wait(), signal)) as { StatusCode: number };
     await untilAborted(reading, signal);
     const oomKilled = (await container.inspect()).State.OOMKilled;
