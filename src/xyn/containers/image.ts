@@ -22,10 +22,20 @@ async function localImageId(docker: Docker, image: string): Promise<string | und
   }
 }
 
+/** One line of a pull's progress stream. */
+interface PullProgress {
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
 async function pull(docker: Docker, image: string, signal: AbortSignal): Promise<void> {
   try {
-    const progress = await docker.pull(image, { abortSignal: signal });
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())));
+    const stream = await docker.pull(image, { abortSignal: signal });
+    const progress = await new Promise<PullProgress[]>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: PullProgress[]) => (err ? reject(err) : resolve(out))));
+    // A pull that fails after it began says so in a progress message, not in the HTTP status.
+    const failed = progress.find((p) => p.error !== undefined || p.errorDetail !== undefined);
+    if (failed) throw new Error(failed.errorDetail?.message ?? failed.error);
   } catch (err) {
     if (signal.aborted) throw err;
     throw new ContainerImageUnavailableError(image, `the engine could not pull it: ${(err as Error).message}`);

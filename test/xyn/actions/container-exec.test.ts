@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetryable } from '../../../src/core/errors.ts';
 import { ActionAbortedError, ActionInputError, ActionTimeoutError, containerExec, parseActionInput, type ActionContext, type ContainerExecOutput, type ContainersPort } from '../../../src/xyn/actions/index.ts';
 import type { FootprintInput } from '../../../src/xyn/actions/action.ts';
-import { ContainerEngine } from '../../../src/xyn/containers/index.ts';
+import { loadConfig } from '../../../src/kernel/config.ts';
+import { ContainerEngine, DEFAULT_ENGINE_ADDRESS, engineAddress } from '../../../src/xyn/containers/index.ts';
 import { busOnLogPerTest, tempDir, waitFor } from '../../kernel/helpers.ts';
 import { startPodman, type TestPodman } from '../../helpers/podman.ts';
 import { workflowNodes } from '../runs/helpers.ts';
@@ -212,6 +213,19 @@ describe('container.exec', () => {
     const err = await failure(exec({ image: 'localhost/xyn-no-such-image:1', command: 'true', pull: 'never' }));
     expect(err).toMatchObject({ code: 'CONTAINER_IMAGE_UNAVAILABLE', details: { image: 'localhost/xyn-no-such-image:1' } });
     expect(isRetryable(err)).toBe(false);
+  });
+
+  it('an image that cannot be pulled is CONTAINER_IMAGE_UNAVAILABLE with the engine\'s reason', async () => {
+    const err = await failure(exec({ image: 'localhost:1/xyn/nowhere:1', command: 'true', pull: 'if_missing' }));
+    expect(err).toMatchObject({ code: 'CONTAINER_IMAGE_UNAVAILABLE', details: { image: 'localhost:1/xyn/nowhere:1' } });
+    expect(err.message).toMatch(/could not pull it: \S/);
+  });
+
+  it('finds the engine at XYN_DOCKER_HOST, else DOCKER_HOST, else the standard socket; a malformed XYN_DOCKER_HOST stops the start', () => {
+    expect(engineAddress(loadConfig({ env: { XYN_DOCKER_HOST: 'tcp://10.0.0.2:2375', DOCKER_HOST: 'unix:///d.sock' } }))).toBe('tcp://10.0.0.2:2375');
+    expect(engineAddress(loadConfig({ env: { DOCKER_HOST: 'unix:///d.sock' } }))).toBe('unix:///d.sock');
+    expect(engineAddress(loadConfig({ env: {} }))).toBe(DEFAULT_ENGINE_ADDRESS);
+    expect(() => loadConfig({ env: { XYN_DOCKER_HOST: '/var/run/docker.sock' } })).toThrow(/XYN_DOCKER_HOST: expected unix:\/\/\/path/);
   });
 
   it('an engine that does not answer is CONTAINER_ENGINE_UNAVAILABLE, naming the address and how to set it', async () => {
