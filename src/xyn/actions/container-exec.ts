@@ -16,11 +16,12 @@
  *   // { exit_code: 0, stdout: 'hi\n', stderr: '', truncated: false, oom_killed: false, image_id: 'sha256:…' }
  */
 import type Docker from 'dockerode';
+import type { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Action, ActionContext } from './action.ts';
 import { ActionAbortedError, ActionInputError, ActionTimeoutError } from './errors.ts';
-import { CappedOutput, ContainerEngineUnavailableError, ContainerExitError, ContainerOomError, OutputFrames, PULL_POLICIES, presentImage, workspaceMounts } from '../containers/index.ts';
+import { attachStdin, CappedOutput, ContainerEngineUnavailableError, ContainerExitError, ContainerOomError, OutputFrames, PULL_POLICIES, presentImage, workspaceMounts } from '../containers/index.ts';
 
 const NAME = 'container.exec';
 const MiB = 1024 * 1024;
@@ -45,6 +46,8 @@ const input = z
     memory_mb: z.number().int().min(6).max(1024 * 1024).default(512),
     pull: z.enum(PULL_POLICIES).default('if_missing'),
     max_output_bytes: z.number().int().min(0).max(64 * MiB).default(MiB),
+    /** Written to the command's standard input, which is then closed. */
+    stdin: z.string().max(64 * MiB).optional(),
     /** A non-zero exit fails the step (CONTAINER_EXIT_NONZERO, or CONTAINER_OOM); false: it is given as outputs. */
     check: z.boolean().default(true),
   })
@@ -80,6 +83,7 @@ function createOptions(call: ContainerExecInput, ctx: ActionContext, env: string
     Env: env,
     ...(call.workdir ? { WorkingDir: call.workdir } : {}),
     Tty: false,
+    ...(call.stdin === undefined ? {} : { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
     Labels: { 'xyn.managed': 'true', 'xyn.run_id': ctx.runId, 'xyn.step_id': ctx.stepId },
     HostConfig: {
       ...(call.network === 'none' ? { NetworkMode: 'none' } : {}),
@@ -101,7 +105,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Follows the container's output to its end, keeping what fits and writing it to the step's log. */
+/** Reads the exited container's output, keeping what fits and writing it to the step's log. */
 async function readOutput(container: Docker.Container, kept: CappedOutput, ctx: ActionContext, signal: AbortSignal): Promise<void> {
   const stream = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: signal });
   const frames = new OutputFrames();
@@ -153,15 +157,16 @@ function exitHint(exitCode: number, memoryMb: number): string {
 async function runContainer(docker: Docker, call: ContainerExecInput, ctx: ActionContext, signal: AbortSignal, create: Docker.ContainerCreateOptions): Promise<ContainerExecOutput> {
   const imageId = await untilAborted(presentImage(docker, call.image, call.pull, signal), signal);
   const container = await docker.createContainer(create);
+  let stdin: Socket | undefined;
   try {
     ctx.stepLog?.write({ msg: 'container created', container_id: container.id, image: call.image, image_id: imageId });
+    stdin = call.stdin === undefined ? undefined : await attachStdin(docker, container.id);
     await untilAborted(container.start(), signal);
-    const kept = new CappedOutput(call.max_output_bytes);
-    const reading = readOutput(container, kept, ctx, signal);
-    // Awaited below once the container has exited; an abort before then ends it with an AbortError the abort already explains.
-    reading.catch(() => undefined);
+    stdin?.end(call.stdin ?? '');
     const { StatusCode: exitCode } = (await untilAborted(container.wait(), signal)) as { StatusCode: number };
-    await untilAborted(reading, signal);
+    // Read once it has exited: a log followed while stdin is attached is not ended by Podman when the container exits.
+    const kept = new CappedOutput(call.max_output_bytes);
+    await untilAborted(readOutput(container, kept, ctx, signal), signal);
     const oomKilled = (await container.inspect()).State.OOMKilled;
     ctx.stepLog?.write({ msg: 'container exited', exit_code: exitCode, oom_killed: oomKilled, truncated: kept.truncated });
     await keepLog(container, call, exitCode, ctx);
@@ -171,6 +176,7 @@ async function runContainer(docker: Docker, call: ContainerExecInput, ctx: Actio
     if (call.check && exitCode !== 0) throw new ContainerExitError(exitCode, out.stderr.slice(-STDERR_TAIL_CHARS), exitHint(exitCode, call.memory_mb));
     return out;
   } finally {
+    stdin?.destroy();
     await removeContainer(container, ctx);
   }
 }

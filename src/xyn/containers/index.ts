@@ -3,4 +3,5 @@ export { ContainerEngine, DEFAULT_ENGINE_ADDRESS, engineAddress } from './engine
 export { ContainerEngineUnavailableError, ContainerExitError, ContainerImageUnavailableError, ContainerOomError } from './errors.ts';
 export { PULL_POLICIES, presentImage, type PullPolicy } from './image.ts';
 export { workspaceMounts, type BindMount, type MountSpec } from './mounts.ts';
+export { attachStdin } from './stdin.ts';
 export { CappedOutput, OutputFrames, type OutputFrame } from './output.ts';

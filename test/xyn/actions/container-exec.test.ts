@@ -123,6 +123,13 @@ describe('container.exec', () => {
     expect(await managed()).toEqual([]);
   });
 
+  it('writes stdin to the command and closes it: the command reads it to its end', async () => {
+    const text = `line one\n${'x'.repeat(100_000)}\nlast line\n`;
+    const out = await exec({ command: 'cat; echo done', stdin: text });
+    expect(out.stdout).toBe(`${text}done\n`);
+    expect(await exec({ command: ['echo', 'ignores stdin'], stdin: 'unread' })).toMatchObject({ exit_code: 0, stdout: 'ignores stdin\n' });
+  });
+
   it('sets env, and env_refs from the run secrets, scrubbed from the outputs', async () => {
     const secret = 's3cr3t-value';
     const resolved: string[] = [];
@@ -186,7 +193,7 @@ describe('container.exec', () => {
     const abort = new AbortController();
     const rec = context({ signal: abort.signal });
     const done = failure(exec({ command: ['sleep', '30'] }, rec.ctx));
-    await waitFor(async () => (await managed(`xyn.run_id=${rec.ctx.runId}`)).some((c) => c.State === 'running'), 30_000, 'the container to run');
+    await waitFor(async () => (await managed(`xyn.run_id=${rec.ctx.runId}`)).some((c) => c.State === 'running'), 20_000, 'the container to run');
     abort.abort();
     expect(await done).toBeInstanceOf(ActionAbortedError);
     expect(await managed()).toEqual([]);
@@ -284,7 +291,7 @@ describe('container.exec in a workflow run', () => {
     const bp = blueprint([{ kind: 'action_task', id: 'wait', action: 'container.exec', with: { image: podman.image, pull: 'never', command: ['sleep', '60'] } }]);
     await w.promote(bp);
     const run = await w.runs.create({ blueprint_id: bp.id, actor: 'test', trigger: { kind: 'manual' } });
-    await waitFor(async () => (await managed(`xyn.run_id=${run.run_id}`)).some((c) => c.State === 'running'), 30_000, 'the step container to run');
+    await waitFor(async () => (await managed(`xyn.run_id=${run.run_id}`)).some((c) => c.State === 'running'), 20_000, 'the step container to run');
     await w.runs.cancel(run.run_id, 'test', 'not needed');
     expect((await w.runs.ended(run.run_id)).status).toBe('cancelled');
     await waitFor(async () => (await managed(`xyn.run_id=${run.run_id}`)).length === 0, 15_000, 'the container to be removed');
