@@ -74,7 +74,8 @@ export async function startPodman(): Promise<TestPodman> {
   try {
     await busyboxTarball(dir);
     await run('podman', [...flags, 'import', join(dir, 'busybox.tar'), BUSYBOX_IMAGE], { env });
-    service = spawn('podman', [...flags, 'system', 'service', '--time=0', `unix://${socketPath}`], { env, stdio: 'ignore' });
+    // Run from the temp dir: conmon writes a file named `oom` into its working directory when a container passes its memory limit.
+    service = spawn('podman', [...flags, 'system', 'service', '--time=0', `unix://${socketPath}`], { env, stdio: 'ignore', cwd: dir });
     await waitFor(() => pings(socketPath), 30_000, 'podman to answer /_ping');
   } catch (err) {
     await stop();

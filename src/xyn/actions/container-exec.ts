@@ -21,7 +21,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Action, ActionContext } from './action.ts';
 import { ActionAbortedError, ActionInputError, ActionTimeoutError } from './errors.ts';
-import { attachStdin, CappedOutput, ContainerEngineUnavailableError, ContainerExitError, ContainerOomError, OutputFrames, PULL_POLICIES, presentImage, workspaceMounts } from '../containers/index.ts';
+import { attachStdin, type BindMount, CappedOutput, containerOutput, ContainerEngineUnavailableError, ContainerExitError, ContainerOomError, PULL_POLICIES, presentImage, workspaceMounts } from '../containers/index.ts';
 
 const NAME = 'container.exec';
 const MiB = 1024 * 1024;
@@ -76,7 +76,7 @@ async function containerEnv(call: ContainerExecInput, ctx: ActionContext): Promi
   return env;
 }
 
-function createOptions(call: ContainerExecInput, ctx: ActionContext, env: string[], mounts: Awaited<ReturnType<typeof workspaceMounts>>): Docker.ContainerCreateOptions {
+function createOptions(call: ContainerExecInput, ctx: ActionContext, env: string[], mounts: BindMount[]): Docker.ContainerCreateOptions {
   return {
     Image: call.image,
     Cmd: typeof call.command === 'string' ? ['sh', '-c', call.command] : call.command,
@@ -96,6 +96,7 @@ function createOptions(call: ContainerExecInput, ctx: ActionContext, env: string
 
 /** `work`, or a rejection as soon as `signal` aborts (the caller then removes the container, which ends the work). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Its rejection reaches the caller below; one that comes after the abort has no one left to tell.
   work.catch(() => undefined);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
@@ -107,25 +108,17 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /** Reads the exited container's output, keeping what fits and writing it to the step's log. */
 async function readOutput(container: Docker.Container, kept: CappedOutput, ctx: ActionContext, signal: AbortSignal): Promise<void> {
-  const stream = await container.logs({ follow: true, stdout: true, stderr: true, abortSignal: signal });
-  const frames = new OutputFrames();
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    for (const frame of frames.push(chunk)) {
-      const part = kept.add(frame);
-      if (part.length > 0) ctx.stepLog?.write({ msg: 'container output', stream: frame.stream, text: part.toString('utf8') });
-    }
+  for await (const frame of containerOutput(container, signal)) {
+    const part = kept.add(frame);
+    if (part.length > 0) ctx.stepLog?.write({ msg: 'container output', stream: frame.stream, text: part.toString('utf8') });
   }
 }
 
 /** The container's whole output, stdout and stderr as they came, scrubbed of the run's secrets: the log artifact's body. */
 async function* fullOutput(container: Docker.Container, ctx: ActionContext): AsyncGenerator<Uint8Array> {
-  const stream = await container.logs({ follow: true, stdout: true, stderr: true });
-  const frames = new OutputFrames();
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    for (const frame of frames.push(chunk)) {
-      const text = frame.payload.toString('utf8');
-      yield Buffer.from(ctx.secrets ? ctx.secrets.scrub(text) : text);
-    }
+  for await (const { payload } of containerOutput(container)) {
+    const text = payload.toString('utf8');
+    yield Buffer.from(ctx.secrets ? ctx.secrets.scrub(text) : text);
   }
 }
 

@@ -2,6 +2,6 @@
 export { ContainerEngine, DEFAULT_ENGINE_ADDRESS, engineAddress } from './engine.ts';
 export { ContainerEngineUnavailableError, ContainerExitError, ContainerImageUnavailableError, ContainerOomError } from './errors.ts';
 export { PULL_POLICIES, presentImage, type PullPolicy } from './image.ts';
-export { workspaceMounts, type BindMount, type MountSpec } from './mounts.ts';
+export { workspaceMounts, type BindMount } from './mounts.ts';
 export { attachStdin } from './stdin.ts';
-export { CappedOutput, OutputFrames, type OutputFrame } from './output.ts';
+export { CappedOutput, containerOutput } from './output.ts';

@@ -5,9 +5,9 @@
  * chunks into frames whatever their boundaries; `CappedOutput` keeps the
  * first `max` bytes of each stream and says whether more was cut.
  *
- *   const frames = new OutputFrames();
- *   for await (const chunk of logs) for (const f of frames.push(chunk)) kept.add(f);
+ *   for await (const frame of containerOutput(container)) kept.add(frame);
  */
+import type Docker from 'dockerode';
 
 export interface OutputFrame {
   stream: 'stdout' | 'stderr';
@@ -32,6 +32,13 @@ export class OutputFrames {
     }
     return frames;
   }
+}
+
+/** The output of an exited container, frame by frame, from its start. */
+export async function* containerOutput(container: Docker.Container, signal?: AbortSignal): AsyncGenerator<OutputFrame> {
+  const stream = await container.logs({ follow: true, stdout: true, stderr: true, ...(signal ? { abortSignal: signal } : {}) });
+  const frames = new OutputFrames();
+  for await (const chunk of stream as AsyncIterable<Buffer>) yield* frames.push(chunk);
 }
 
 /** The first `max` bytes of each stream. */
