@@ -158,6 +158,10 @@ export const configSchema = z.object({
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
   /** A YAML/JSON file of impression rules (src/xyn/footprints): the labels an ended run is given. */
   XYN_IMPRESSION_RULES: z.string().min(1).optional(),
+  /** Where container.exec finds a Docker-compatible API: unix:///path/to/socket or tcp://host:port; unset: DOCKER_HOST, then unix:///var/run/docker.sock. */
+  XYN_DOCKER_HOST: z.string().regex(/^(unix:\/\/\/|tcp:\/\/)\S+$/, { error: 'expected unix:///path/to/docker.sock or tcp://host:port' }).optional(),
+  /** Docker's own variable, read when XYN_DOCKER_HOST is unset. */
+  DOCKER_HOST: z.string().min(1).optional(),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),

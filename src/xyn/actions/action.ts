@@ -9,6 +9,7 @@
  *   const out = await httpCall.execute(input, ctx);
  *   const retry = idempotentFor(httpCall, input);                   // GET yes, POST no
  */
+import type Dockerode from 'dockerode';
 import type { z } from 'zod';
 import { describeIssue, issuePath } from '../../core/errors.ts';
 import type { Bus } from '../../kernel/bus.ts';
@@ -43,6 +44,16 @@ export interface ActionContext {
   stepLog?: StepLogPort;
   /** A directory of this run's own, the only one a container may mount. */
   workspace?: string;
+  /** The node's container engine (a Docker-compatible API), for container.exec. */
+  containers?: ContainersPort;
+}
+
+/** The node's container engine: one client for the node, checked to answer before each use. */
+export interface ContainersPort {
+  /** Where it is, for messages: unix:///var/run/docker.sock, tcp://host:2375. */
+  readonly address: string;
+  /** The client, once the engine answers; throws CONTAINER_ENGINE_UNAVAILABLE naming the address and how to set it. */
+  connect(): Promise<Dockerode>;
 }
 
 /** Secrets by reference: `private_key_ref: deploy-key` names a secret, never holds its value. */

@@ -1,5 +1,5 @@
 /** Actions as plugins: the contract, its errors, and the built ones (registry.ts). */
-export { haltedOnly, idempotentFor, outputNames, parseActionInput, redactedInput, RunHalted, type Action, type ActionContext, type AnyAction } from './action.ts';
+export { haltedOnly, idempotentFor, outputNames, parseActionInput, redactedInput, RunHalted, type Action, type ActionContext, type AnyAction, type ContainersPort } from './action.ts';
 export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, PlanFailedActionError } from './errors.ts';
 export {
   blueprintsPromote,
@@ -12,6 +12,7 @@ export {
   type DraftsSaveInput,
   type DraftsSaveOutput,
 } from './drafts.ts';
+export { containerExec, type ContainerExecInput, type ContainerExecOutput } from './container-exec.ts';
 export { eventsEmit, workflowEmitProblem, type EventsEmitInput, type EventsEmitOutput } from './events-emit.ts';
 export { hxoSubmit, type HxoActionContext, type HxoSubmitInput, type HxoSubmitOutput } from './hxo-submit.ts';
 export { httpCall, isIdempotentCall, redactCall, type HttpCallInput, type HttpCallOutput } from './http-call.ts';

@@ -4,6 +4,7 @@
  * output names from here (blueprint/actions.ts), so each is said once.
  */
 import type { AnyAction } from './action.ts';
+import { containerExec } from './container-exec.ts';
 import { blueprintsPromote, blueprintsValidate, draftsSave } from './drafts.ts';
 import { eventsEmit } from './events-emit.ts';
 import { httpCall } from './http-call.ts';
@@ -16,6 +17,7 @@ export const ACTION_PLUGINS = {
   'drafts.save': draftsSave,
   'blueprints.validate': blueprintsValidate,
   'blueprints.promote': blueprintsPromote,
+  'container.exec': containerExec,
 } as const satisfies Record<string, AnyAction>;
 
 export type PluginActionName = keyof typeof ACTION_PLUGINS;

@@ -18,7 +18,7 @@ export const ACTIONS = {
   'blueprints.validate': outputNames(ACTION_PLUGINS['blueprints.validate']),
   'blueprints.promote': outputNames(ACTION_PLUGINS['blueprints.promote']),
   'ssh.run': ['exit_code', 'stdout', 'stderr'],
-  'container.exec': ['exit_code', 'stdout', 'stderr'],
+  'container.exec': outputNames(ACTION_PLUGINS['container.exec']),
 } as const satisfies Record<string, readonly string[]>;
 
 export type ActionName = keyof typeof ACTIONS;

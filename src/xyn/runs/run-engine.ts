@@ -17,6 +17,7 @@
  * order of priority as others end or park at a gate.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import type { XynEvent } from '../../core/event.ts';
 import { XynError } from '../../core/errors.ts';
@@ -25,6 +26,7 @@ import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
 import type { ActionContext } from '../actions/action.ts';
+import { ContainerEngine, engineAddress } from '../containers/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
@@ -121,6 +123,8 @@ export class RunEngine {
   private active = new Map<string, Active>();
   private stopped = false;
   private unwatch: () => void = () => undefined;
+  /** One client for the node's container engine, for container.exec (it connects at a step's first use). */
+  private readonly containers: ContainerEngine;
 
   constructor(private readonly options: RunEngineOptions) {
     const { kernel } = options;
@@ -132,6 +136,7 @@ export class RunEngine {
     this.meter = options.footprints ? new RunFootprints(options.footprints, this.clock) : undefined;
     const rules = options.impressionRules ?? [];
     this.judge = options.footprints && rules.length > 0 ? new ImpressionJudge({ book: options.footprints, rules, bus: kernel.bus, log: kernel.log, clock: this.clock }) : undefined;
+    this.containers = new ContainerEngine(engineAddress(kernel.config));
     this.runs = new Supervisor('xyn.runs', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, []);
     this.router = new EventRouter({
       bus: kernel.bus,
@@ -470,6 +475,9 @@ export class RunEngine {
       log: kernel.log,
       drafts: this.drafts,
       ...(this.meter ? { footprints: this.meter.portFor(run, step) } : {}),
+      containers: this.containers,
+      // Made by the first action that uses it; kept after the run ends, for what its steps left there.
+      workspace: join(kernel.config.dataDir, 'workspaces', run.run_id),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
     };
   }
