@@ -43,6 +43,22 @@ export interface ActionContext {
   stepLog?: StepLogPort;
   /** A directory of this run's own, the only one a container may mount. */
   workspace?: string;
+  /** The SSH host keys the node trusts (its known_hosts), for ssh.run. */
+  knownHosts?: KnownHostsPort;
+}
+
+/** What a host key check found: the key was the one pinned, or none was and it now is. */
+export interface HostKeyCheck {
+  outcome: 'known' | 'pinned';
+  /** `SHA256:…`, as OpenSSH prints it. */
+  fingerprint: string;
+  key_type: string;
+}
+
+/** SSH host keys by trust on first use: a host's first key is pinned, another one refused. */
+export interface KnownHostsPort {
+  /** Checks the key host:port offers (SSH wire encoding); throws SSH_HOST_KEY_CHANGED, naming both fingerprints and the line to remove, when another is pinned. */
+  verify(host: string, port: number, key: Uint8Array): Promise<HostKeyCheck>;
 }
 
 /** Secrets by reference: `private_key_ref: deploy-key` names a secret, never holds its value. */

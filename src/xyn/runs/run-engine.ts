@@ -24,7 +24,7 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext } from '../actions/action.ts';
+import type { ActionContext, KnownHostsPort } from '../actions/action.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
@@ -41,6 +41,8 @@ export interface RunEngineOptions {
   drafts: DraftBook;
   /** The node's HXO engine, for `hxo.submit`; plan files are read relative to baseDir. */
   hxo?: { engine: HxoEngine; baseDir: string };
+  /** The node's known_hosts, for `ssh.run`. */
+  knownHosts?: KnownHostsPort;
   clock?: Clock;
   /** Arm a real timer for cron triggers (default true; tests drive `tickCron()` on a manual clock). */
   cronTimers?: boolean;
@@ -447,6 +449,7 @@ export class RunEngine {
       log: kernel.log,
       drafts: this.drafts,
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
+      ...(this.options.knownHosts ? { knownHosts: this.options.knownHosts } : {}),
     };
   }
 
