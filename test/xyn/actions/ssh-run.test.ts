@@ -5,7 +5,7 @@
  * failures (refused, bad password, bad key), the known_hosts pinning, and
  * what reaches the step log, the artifact and the footprints.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -71,8 +71,8 @@ async function failure(p: Promise<unknown>): Promise<Error & { code: string; det
 }
 
 /** Whether a process of the test user runs with `marker` in its command line. */
-function remoteRuns(marker: string): boolean {
-  return spawnSync('pgrep', ['-u', sshd.user, '-f', marker]).status === 0;
+function remoteRuns(marker: string): Promise<boolean> {
+  return new Promise((resolve) => execFile('pgrep', ['-u', sshd.user, '-f', marker], (err) => resolve(!err)));
 }
 
 describe('ssh.run', () => {
@@ -127,7 +127,7 @@ describe('ssh.run', () => {
     expect(err).toBeInstanceOf(ActionTimeoutError);
     expect(isRetryable(err)).toBe(true);
     expect(Date.now() - began).toBeLessThan(10_000);
-    await waitFor(() => !remoteRuns(marker), 5_000, 'the remote sleep to end');
+    await waitFor(async () => !(await remoteRuns(marker)), 5_000, 'the remote sleep to end');
   });
 
   it('stops at once when its signal aborts: the remote command is killed', async () => {
@@ -137,7 +137,7 @@ describe('ssh.run', () => {
     await waitFor(() => remoteRuns(marker), 10_000, 'the remote sleep to start');
     abort.abort();
     expect(await pending).toBeInstanceOf(ActionAbortedError);
-    await waitFor(() => !remoteRuns(marker), 5_000, 'the remote sleep to be killed');
+    await waitFor(async () => !(await remoteRuns(marker)), 5_000, 'the remote sleep to be killed');
   });
 
   it('fails SSH_CONNECT_FAILED (retryable) where no server listens', async () => {
