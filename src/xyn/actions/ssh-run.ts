@@ -16,7 +16,8 @@
  *   // { exit_code: 0, signal: null, stdout: '', stderr: '', truncated: false }
  */
 import { z } from 'zod';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS whose `utils` Node's ESM loader cannot name: taken from the default export.
+import ssh2 from 'ssh2';
 import type { Action, ActionContext, KnownHostsPort, SecretsPort } from './action.ts';
 import { ActionAbortedError, ActionTimeoutError } from './errors.ts';
 import { SshExitError, SshKeyError, SshPortMissingError } from '../ssh/errors.ts';
@@ -77,7 +78,7 @@ async function resolveAuth(call: SshRunInput, secrets: SecretsPort): Promise<Ssh
   const keyRef = call.private_key_ref as string;
   const privateKey = await secrets.resolve(keyRef);
   const passphrase = call.passphrase_ref === undefined ? undefined : await secrets.resolve(call.passphrase_ref);
-  const parsed = utils.parseKey(privateKey, passphrase);
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) throw new SshKeyError(keyRef, parsed.message);
   return passphrase === undefined ? { privateKey } : { privateKey, passphrase };
 }
