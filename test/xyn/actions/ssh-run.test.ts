@@ -45,7 +45,7 @@ beforeEach(() => {
   const footprints: FootprintInput[] = [];
   const ctx: ActionContext = {
     ...actionContext(t.bus),
-    secrets: mapSecrets({ 'deploy-key': sshd.privateKey, 'locked-key': sshd.encryptedKey, 'key-passphrase': KEY_PASSPHRASE, 'deploy-password': sshd.password, 'wrong-password': 'not-the-password', 'not-a-key': 'hello' }),
+    secrets: mapSecrets({ 'deploy-key': sshd.privateKey, 'locked-key': sshd.encryptedKey, 'key-passphrase': KEY_PASSPHRASE, 'deploy-password': sshd.password, 'wrong-password': 'not-the-password', 'wrong-passphrase': 'not the passphrase', 'not-a-key': 'hello' }),
     knownHosts: new KnownHostsFile(knownHostsFile),
     stepLog: { write: (entry) => logs.push(entry) },
     artifacts: {
@@ -149,7 +149,7 @@ describe('ssh.run', () => {
     expect(isRetryable(err)).toBe(true);
   });
 
-  it('fails SSH_AUTH_FAILED (not retryable) on a wrong password, and SSH_KEY_INVALID on a secret that is no key', async () => {
+  it('fails SSH_AUTH_FAILED (not retryable) on a wrong password, and SSH_KEY_INVALID on a secret that is no key or a key it cannot open', async () => {
     const err = await failure(run({ private_key_ref: undefined, password_ref: 'wrong-password', cmd: 'true' }));
     expect(err.code).toBe('SSH_AUTH_FAILED');
     expect(err.message).toContain('password_ref');
@@ -159,6 +159,8 @@ describe('ssh.run', () => {
     expect(bad.message).not.toContain('hello');
     const locked = await failure(run({ private_key_ref: 'locked-key', cmd: 'true' }));
     expect(locked.code).toBe('SSH_KEY_INVALID');
+    const misopened = await failure(run({ private_key_ref: 'locked-key', passphrase_ref: 'wrong-passphrase', cmd: 'true' }));
+    expect(misopened.code).toBe('SSH_KEY_INVALID');
   });
 
   it('pins the host key on first use (event, known_hosts line OpenSSH reads), then refuses a changed one naming the line to remove', async () => {
