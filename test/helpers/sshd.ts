@@ -16,6 +16,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { freePort } from './free-port.ts';
 
 const USER = 'xyntest';
 const PASSWORD_FILE = '/root/.xyn-test-sshd-password';
-const SETUP_LOCK = '/run/lock/xyn-test-sshd.lock';
+const SETUP_LOCK = join(tmpdir(), 'xyn-test-sshd.lock');
 export const KEY_PASSPHRASE = 'correct horse battery';
 
 export interface TestSshd {
@@ -45,6 +46,19 @@ export interface TestSshd {
   /** Stops it; the temp dir stays until `stop`. */
   halt(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Whether a process runs with `marker` in its command line (the server is on
+ * this machine: a command it started is one of ours to see). Read from /proc
+ * without blocking, so an action running in this process goes on meanwhile.
+ */
+export async function processRuns(marker: string): Promise<boolean> {
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').join(' ').includes(marker)) return true;
+  }
+  return false;
 }
 
 /** The test user, made if missing, and its password (made with it). */

@@ -5,7 +5,7 @@
  * failures (refused, bad password, bad key), the known_hosts pinning, and
  * what reaches the step log, the artifact and the footprints.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { ActionAbortedError, ActionTimeoutError, idempotentFor, outputNames, par
 import { KnownHostsFile } from '../../../src/xyn/ssh/index.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { mapSecrets } from '../../helpers/map-secrets.ts';
-import { KEY_PASSPHRASE, startSshd, type TestSshd } from '../../helpers/sshd.ts';
+import { KEY_PASSPHRASE, processRuns, startSshd, type TestSshd } from '../../helpers/sshd.ts';
 import { busOnLogPerTest, waitFor } from '../../kernel/helpers.ts';
 import { actionContext, refusedField } from './helpers.ts';
 
@@ -68,11 +68,6 @@ async function failure(p: Promise<unknown>): Promise<Error & { code: string; det
     () => expect.fail('the command succeeded'),
     (err: unknown) => err as Error & { code: string; details: Record<string, unknown> },
   );
-}
-
-/** Whether a process of the test user runs with `marker` in its command line. */
-function remoteRuns(marker: string): Promise<boolean> {
-  return new Promise((resolve) => execFile('pgrep', ['-u', sshd.user, '-f', marker], (err) => resolve(!err)));
 }
 
 describe('ssh.run', () => {
@@ -127,17 +122,17 @@ describe('ssh.run', () => {
     expect(err).toBeInstanceOf(ActionTimeoutError);
     expect(isRetryable(err)).toBe(true);
     expect(Date.now() - began).toBeLessThan(10_000);
-    await waitFor(async () => !(await remoteRuns(marker)), 5_000, 'the remote sleep to end');
+    await waitFor(async () => !(await processRuns(marker)), 5_000, 'the remote sleep to end');
   });
 
   it('stops at once when its signal aborts: the remote command is killed', async () => {
     const marker = `sleep 30.${process.pid}2`;
     const abort = new AbortController();
     const pending = failure(run({ cmd: marker }, { ...r.ctx, signal: abort.signal }));
-    await waitFor(() => remoteRuns(marker), 10_000, 'the remote sleep to start');
+    await waitFor(() => processRuns(marker), 10_000, 'the remote sleep to start');
     abort.abort();
     expect(await pending).toBeInstanceOf(ActionAbortedError);
-    await waitFor(async () => !(await remoteRuns(marker)), 5_000, 'the remote sleep to be killed');
+    await waitFor(async () => !(await processRuns(marker)), 5_000, 'the remote sleep to be killed');
   });
 
   it('fails SSH_CONNECT_FAILED (retryable) where no server listens', async () => {

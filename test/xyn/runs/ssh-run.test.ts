@@ -8,14 +8,13 @@
  * given a Map-backed SecretsPort (test/helpers/map-secrets.ts) in place of
  * the engine's own `secrets`, for this file only.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../../src/xyn/actions/index.ts';
 import { RunEngine } from '../../../src/xyn/runs/run-engine.ts';
 import { mapSecrets } from '../../helpers/map-secrets.ts';
-import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
+import { processRuns, startSshd, type TestSshd } from '../../helpers/sshd.ts';
 import { waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes, type WorkflowNode } from './helpers.ts';
 
@@ -45,10 +44,6 @@ async function runOf(w: WorkflowNode, plan: Record<string, unknown>[], extra: Re
   const id = `bp.ssh.t${++n}`;
   await w.promote({ id, name: 'ssh test', trigger: { event_type: `app.never.${n}` }, inputs: [{ name: 'host' }, { name: 'port' }, { name: 'user' }], plan, ...extra });
   return w.runs.create({ blueprint_id: id, inputs: { host: sshd.host, port: sshd.port, user: sshd.user }, actor: 'test', trigger: { kind: 'manual' } });
-}
-
-function remoteRuns(marker: string): Promise<boolean> {
-  return new Promise((resolve) => execFile('pgrep', ['-u', sshd.user, '-f', marker], (err) => resolve(!err)));
 }
 
 describe('ssh.run in a workflow run', () => {
@@ -104,11 +99,11 @@ describe('ssh.run in a workflow run', () => {
     const w = await start();
     const marker = `sleep 30.${process.pid}3`;
     const run = await runOf(w, [sshStep('long', { cmd: marker })]);
-    await waitFor(() => remoteRuns(marker), 10_000, 'the remote sleep to start');
+    await waitFor(() => processRuns(marker), 10_000, 'the remote sleep to start');
     await w.runs.cancel(run.run_id, 'ana', 'wrong host');
     const ended = await w.runs.ended(run.run_id);
     expect(ended.status).toBe('cancelled');
-    await waitFor(async () => !(await remoteRuns(marker)), 5_000, 'the remote sleep to be killed');
+    await waitFor(async () => !(await processRuns(marker)), 5_000, 'the remote sleep to be killed');
   }, 30_000);
 
   it('a node stopped mid-command: at its next start the step runs again only if it says idempotent: true', async () => {
@@ -119,10 +114,10 @@ describe('ssh.run in a workflow run', () => {
     try {
       const plain = await runOf(w, [sshStep('deploy', { cmd: markerA })]);
       const safe = await runOf(w, [sshStep('probe', { cmd: `if [ -e ${flag} ]; then echo resumed; else touch ${flag}; ${markerB}; fi` }, { idempotent: true })], { outputs: [{ name: 'out', value: '{{steps.probe.outputs.stdout}}' }] });
-      await waitFor(async () => (await remoteRuns(markerA)) && (await remoteRuns(markerB)), 10_000, 'both remote commands to start');
+      await waitFor(async () => (await processRuns(markerA)) && (await processRuns(markerB)), 10_000, 'both remote commands to start');
       await w.stop();
       // The stop cut the connections: neither command goes on unwatched.
-      await waitFor(async () => !(await remoteRuns(markerA)) && !(await remoteRuns(markerB)), 5_000, 'the remote commands to be killed');
+      await waitFor(async () => !(await processRuns(markerA)) && !(await processRuns(markerB)), 5_000, 'the remote commands to be killed');
 
       const again = await start({}, { dir: w.dir });
       const failed = await again.runs.ended(plain.run_id);
