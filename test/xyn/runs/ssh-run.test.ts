@@ -61,6 +61,11 @@ describe('ssh.run in a workflow run', () => {
     const ended = await w.runs.ended(run.run_id);
     expect(ended.error).toBeNull();
     expect(ended.outputs).toEqual({ user: `${sshd.user}\n`, code: 4, err: 'warn\n', echoed: 'via 4' });
+    // The steps' recorded inputs name the secrets; their values are nowhere in the records.
+    expect(w.runs.step(run.run_id, 'pw').inputs).toMatchObject({ password_ref: 'deploy-password' });
+    const records = JSON.stringify([w.runs.get(run.run_id), w.runs.steps(run.run_id)]);
+    expect(records).not.toContain(sshd.password);
+    expect(records).not.toContain(sshd.privateKey.split('\n')[1]);
     const pinned = w.node.kernel.bus.queryHistory({ topic: 'xyn.ssh.host_key_pinned' });
     expect(pinned).toHaveLength(1);
     expect(pinned[0]).toMatchObject({ run_id: run.run_id, step_id: 'who', data: { host: '127.0.0.1', port: sshd.port, fingerprint: sshd.hostFingerprint } });
