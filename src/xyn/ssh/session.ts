@@ -21,6 +21,8 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { SshAuthError, SshConnectError } from './errors.ts';
 
 const KEEPALIVE_MS = 15_000;
+/** How long an aborted command's exec answer is waited for (to kill it) before the connection is dropped all the same. */
+const EXEC_ANSWER_WAIT_MS = 5_000;
 
 export type SshAuth = { privateKey: string; passphrase?: string } | { password: string };
 export type OutputStream = 'stdout' | 'stderr';
@@ -129,7 +131,10 @@ export function runSshCommand(c: SshCommand): Promise<SshCommandResult> {
       settle(() => {
         reject(c.signal.reason);
         // Asked but not yet answered: the command may run already; it is killed when its channel comes (below).
-        if (execAsked && !channel) return;
+        if (execAsked && !channel) {
+          setTimeout(() => conn.destroy(), EXEC_ANSWER_WAIT_MS).unref();
+          return;
+        }
         if (channel) killCommand(channel);
         conn.end();
       });
