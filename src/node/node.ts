@@ -14,7 +14,7 @@
  * The data dir's lock is the caller's (withDataDirLock): it must be held
  * before the store opens, and it outlives the node's stop.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/log.ts';
 import { startKernel, type Kernel } from '../kernel/kernel.ts';
@@ -26,6 +26,7 @@ import { DraftBook } from '../xyn/drafts/index.ts';
 import { RunEngine } from '../xyn/runs/run-engine.ts';
 import { FootprintBook } from '../xyn/footprints/footprint-book.ts';
 import { loadImpressionRules } from '../xyn/footprints/impression-rules.ts';
+import { KnownHostsFile } from '../xyn/ssh/index.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
@@ -94,6 +95,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     }
     if (options.workflows ?? options.serving ?? false) {
       runs = new RunEngine({ kernel, drafts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      // The host keys ssh.run trusts: a file operators can read and edit (OpenSSH's format).
+      const knownHosts = new KnownHostsFile(join(config.dataDir, 'known_hosts'));
+      runs = new RunEngine({ kernel, drafts, knownHosts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
       resumedRuns = await runs.start();
     }
     if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });

@@ -46,6 +46,8 @@ export interface ActionContext {
   workspace?: string;
   /** The node's container engine (a Docker-compatible API), for container.exec. */
   containers?: ContainersPort;
+  /** The SSH host keys the node trusts (its known_hosts), for ssh.run. */
+  knownHosts?: KnownHostsPort;
 }
 
 /** The node's container engine: one client for the node, checked to answer before each use. */
@@ -54,6 +56,20 @@ export interface ContainersPort {
   readonly address: string;
   /** The client, once the engine answers; throws CONTAINER_ENGINE_UNAVAILABLE naming the address and how to set it. */
   connect(): Promise<Dockerode>;
+}
+
+/** What a host key check found: the key was the one pinned, or none was and it now is. */
+export interface HostKeyCheck {
+  outcome: 'known' | 'pinned';
+  /** `SHA256:…`, as OpenSSH prints it. */
+  fingerprint: string;
+  key_type: string;
+}
+
+/** SSH host keys by trust on first use: a host's first key is pinned, another one refused. */
+export interface KnownHostsPort {
+  /** Checks the key host:port offers (SSH wire encoding); throws SSH_HOST_KEY_CHANGED, naming both fingerprints and the line to remove, when another is pinned. */
+  verify(host: string, port: number, key: Uint8Array): Promise<HostKeyCheck>;
 }
 
 /** Secrets by reference: `private_key_ref: deploy-key` names a secret, never holds its value. */

@@ -9,6 +9,7 @@ import { blueprintsPromote, blueprintsValidate, draftsSave } from './drafts.ts';
 import { eventsEmit } from './events-emit.ts';
 import { httpCall } from './http-call.ts';
 import { hxoSubmit } from './hxo-submit.ts';
+import { sshRun } from './ssh-run.ts';
 
 export const ACTION_PLUGINS = {
   'http.call': httpCall,
@@ -17,6 +18,7 @@ export const ACTION_PLUGINS = {
   'drafts.save': draftsSave,
   'blueprints.validate': blueprintsValidate,
   'blueprints.promote': blueprintsPromote,
+  'ssh.run': sshRun,
   'container.exec': containerExec,
 } as const satisfies Record<string, AnyAction>;
 

@@ -17,7 +17,7 @@ export const ACTIONS = {
   'drafts.save': outputNames(ACTION_PLUGINS['drafts.save']),
   'blueprints.validate': outputNames(ACTION_PLUGINS['blueprints.validate']),
   'blueprints.promote': outputNames(ACTION_PLUGINS['blueprints.promote']),
-  'ssh.run': ['exit_code', 'stdout', 'stderr'],
+  'ssh.run': outputNames(ACTION_PLUGINS['ssh.run']),
   'container.exec': outputNames(ACTION_PLUGINS['container.exec']),
 } as const satisfies Record<string, readonly string[]>;
 

@@ -71,6 +71,8 @@ const actionTask = z.strictObject({
   ...common,
   action: z.enum(ACTION_NAMES),
   with: z.record(z.string(), z.unknown()),
+  /** Overrides the action's own answer: may this step be retried, and run again after a restart (a command safe to repeat)? */
+  idempotent: z.boolean().optional(),
 });
 
 const gate = z.strictObject({ kind: z.literal('gate'), ...common, mode: z.literal('manual') });

@@ -5,7 +5,8 @@
  * ended — so a restart, after a crash or a SIGKILL, is the same as going on:
  *
  * - a step that was `running` runs again only if it may (a transform; an
- *   action idempotent for its input), else it fails saying why;
+ *   action idempotent for its input, or a step that says `idempotent: true`),
+ *   else it fails saying why;
  * - a gate that was waiting waits again (its decision is what ends it);
  * - every change is written (step and run in one transaction) before its
  *   event is published, so what the events say a run did, it did.
@@ -293,7 +294,7 @@ export class RunActor implements Supervisable {
     } else if (def.kind === 'action_task' && !step.rerunnable) {
       const error: RunError = {
         code: 'STEP_NOT_RERUNNABLE',
-        message: `step ${step.step_id} (${def.action}) was running when the node stopped, and its action is not idempotent for this input: it is not run again (it may have done its work once)`,
+        message: `step ${step.step_id} (${def.action}) was running when the node stopped, and neither its action (for this input) nor the step (idempotent: true) says it may be repeated: it is not run again (it may have done its work once)`,
         details: { action: def.action, attempts: step.attempts },
         step_id: step.step_id,
       };

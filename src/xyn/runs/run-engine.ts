@@ -25,7 +25,7 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext } from '../actions/action.ts';
+import type { ActionContext, KnownHostsPort } from '../actions/action.ts';
 import { ContainerEngine, engineAddress } from '../containers/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
@@ -47,6 +47,8 @@ export interface RunEngineOptions {
   drafts: DraftBook;
   /** The node's HXO engine, for `hxo.submit`; plan files are read relative to baseDir. */
   hxo?: { engine: HxoEngine; baseDir: string };
+  /** The node's known_hosts, for `ssh.run`. */
+  knownHosts?: KnownHostsPort;
   clock?: Clock;
   /** Arm a real timer for cron triggers (default true; tests drive `tickCron()` on a manual clock). */
   cronTimers?: boolean;
@@ -479,6 +481,7 @@ export class RunEngine {
       // Made by the first action that uses it; kept after the run ends, for what its steps left there.
       workspace: join(kernel.config.dataDir, 'workspaces', run.run_id),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
+      ...(this.options.knownHosts ? { knownHosts: this.options.knownHosts } : {}),
     };
   }
 

@@ -5,7 +5,9 @@
  * reason (model calls come in a later release).
  *
  * Retries are only for what may be repeated: an action idempotent for this
- * input (an HTTP GET, not a POST), failing with an error a later try may mend
+ * input (an HTTP GET, not a POST), or a step that says `idempotent: true`
+ * (its author knows the command is safe to repeat; `false` forbids it even
+ * for a GET), failing with an error a later try may mend
  * (a timeout, a 5xx, a refused connection — not a 4xx or a bad input). The
  * wait doubles from `backoff` (default 1 s), at most 5 minutes, and gives up
  * at once when the run is cancelled.
@@ -64,7 +66,7 @@ export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action
   const action = actionPlugin(step.action);
   if (!action) throw new NonRetryableError(`${step.action} is not built yet: this node cannot run it (it comes in a later release)`, 'ACTION_NOT_BUILT', { action: step.action });
   const input = parseActionInput(action, resolveTemplates(step.with, run.context));
-  const rerunnable = idempotentFor(action, input);
+  const rerunnable = step.idempotent ?? idempotentFor(action, input);
   const attempts = 1 + (rerunnable ? (step.retries ?? 0) : 0);
   const timeoutMs = step.timeout === undefined ? undefined : durationMs(step.timeout);
   const backoff = (step.backoff === undefined ? undefined : durationMs(step.backoff)) ?? DEFAULT_BACKOFF_MS;
@@ -76,7 +78,7 @@ export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action
     } catch (err) {
       if (run.signal.aborted || !isRetryable(err) || attempt >= run.firstAttempt + attempts - 1) {
         if (!rerunnable && (step.retries ?? 0) > 0 && isRetryable(err) && err instanceof XynError) {
-          throw new StepFailedError({ ...runError(err), details: { ...err.details, not_retried: `${action.name} is not idempotent for this input: retrying could do it twice` } });
+          throw new StepFailedError({ ...runError(err), details: { ...err.details, not_retried: `${action.name} is not idempotent for this input: retrying could do it twice (a step safe to repeat may say idempotent: true)` } });
         }
         throw err;
       }

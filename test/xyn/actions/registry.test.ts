@@ -11,7 +11,7 @@ describe('action registry', () => {
       expect(ACTION_NAMES).toContain(name);
       expect(actionPlugin(name)).toBe(plugin);
     }
-    expect(actionPlugin('ssh.run')).toBeUndefined();
+    expect(actionPlugin('no.such.action')).toBeUndefined();
     expect(actionPlugin('toString')).toBeUndefined();
   });
 
@@ -22,6 +22,7 @@ describe('action registry', () => {
     expect(ACTIONS['drafts.save']).toEqual(['draft_id', 'revision', 'definition_sha256']);
     expect(ACTIONS['blueprints.validate']).toEqual(['draft_id', 'revision', 'is_valid', 'issues', 'report_sha256']);
     expect(ACTIONS['blueprints.promote']).toEqual(['blueprint_id', 'version', 'definition_sha256']);
+    expect(ACTIONS['ssh.run']).toEqual(['exit_code', 'signal', 'stdout', 'stderr', 'truncated']);
     for (const plugin of Object.values(ACTION_PLUGINS)) expect(ACTIONS[plugin.name as keyof typeof ACTIONS]).toEqual(outputNames(plugin));
   });
 
