@@ -5,33 +5,11 @@
  *   const { items } = await node.notifications.list({ status: 'open', severity: 'critical' });
  *   await node.notifications.ack(items[0].notification_id, 'disk replaced');
  */
+import type { notificationDto } from '../xyn/notifications/records.ts';
 import { callNode, type NodeAddress } from './http.ts';
 
 /** A notification as the node gives it (docs/workflows.md, "Notifications"). */
-export interface NotificationInfo {
-  notification_id: string;
-  status: 'open' | 'acked';
-  severity: 'critical' | 'error' | 'warning';
-  title: string;
-  summary: string;
-  event_name: string;
-  event_seq: number;
-  run_id: string | null;
-  step_id: string | null;
-  plan_id: string | null;
-  blueprint_id: string | null;
-  correlation_id: string;
-  created_at: string;
-  /** Like events counted into it; the last of them. */
-  count: number;
-  last_event_seq: number;
-  last_seen_at: string;
-  acked_at: string | null;
-  acked_by: string | null;
-  ack_note: string | null;
-  /** Its delivery to the node's webhook target; null when the node has none. */
-  webhook: { status: 'pending' | 'delivered' | 'failed'; attempts: number; last_error: string | null; delivered_at: string | null } | null;
-}
+export type NotificationInfo = ReturnType<typeof notificationDto>;
 
 export interface NotificationListQuery {
   status?: NotificationInfo['status'];
