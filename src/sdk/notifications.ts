@@ -6,7 +6,7 @@
  *   await node.notifications.ack(items[0].notification_id, 'disk replaced');
  */
 import type { notificationDto } from '../xyn/notifications/records.ts';
-import { callNode, type NodeAddress } from './http.ts';
+import { callNode, withQuery, type NodeAddress } from './http.ts';
 
 /** A notification as the node gives it (docs/workflows.md, "Notifications"). */
 export type NotificationInfo = ReturnType<typeof notificationDto>;
@@ -23,9 +23,7 @@ export class NotificationsClient {
 
   /** A page of notifications, newest first; pass `next_cursor` as `cursor` for the next. */
   list(query: NotificationListQuery = {}): Promise<{ items: NotificationInfo[]; next_cursor: string | null }> {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
-    const qs = params.toString();
-    return callNode(this.node, 'GET', `/api/v1/notifications${qs ? `?${qs}` : ''}`);
+    return callNode(this.node, 'GET', withQuery('/api/v1/notifications', query));
   }
 
   get(notificationId: string): Promise<NotificationInfo> {
