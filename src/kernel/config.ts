@@ -157,7 +157,7 @@ export const configSchema = z.object({
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
   /** Where each new notification is POSTed as JSON (src/xyn/notifications); unset: notifications stay in the node. */
-  XYN_NOTIFY_WEBHOOK_URL: url.optional(),
+  XYN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** Signs each webhook body: X-Xyn-Signature: sha256=<hex HMAC-SHA256>. */
   XYN_NOTIFY_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** A webhook attempt that takes longer is given up and tried again. */

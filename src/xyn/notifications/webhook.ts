@@ -97,7 +97,8 @@ export class WebhookDeliverer {
       if (!this.running) return;
       if (entry.next_at <= this.clock.now()) await this.deliver(id, entry);
     }
-    const next = Math.min(...this.book.outbox().map(({ entry }) => entry.next_at));
+    let next = Infinity;
+    for (const { entry } of this.book.outbox()) next = Math.min(next, entry.next_at);
     if (this.running && Number.isFinite(next)) this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.clock.now()));
   }
 

@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/kernel/config.ts';
 import { ApiRefusedError } from '../../../src/sdk/client.ts';
 import { webhookSignature, type NotificationRecord } from '../../../src/xyn/notifications/index.ts';
 import { serve, type TestServer } from '../../helpers/test-server.ts';
@@ -209,5 +210,13 @@ describe('lists', () => {
     expect(await bad.text()).toMatch(/critical, error, warning/);
     const captain = await fetch(`${w.url}/api/v1/notifications`, { headers: { authorization: `Bearer ${w.tokens.captain}` } });
     expect(captain.status).toBe(200);
+  });
+});
+
+describe('configuration', () => {
+  it('refuses a webhook URL that is not http(s), and a bad attempt count, naming the variable', () => {
+    expect(() => loadConfig({ env: { XYN_NOTIFY_WEBHOOK_URL: 'ftp://example.com/hook' } })).toThrow(/XYN_NOTIFY_WEBHOOK_URL: expected an http:\/\/ or https:\/\/ URL/);
+    expect(() => loadConfig({ env: { XYN_NOTIFY_WEBHOOK_ATTEMPTS: '0' } })).toThrow(/XYN_NOTIFY_WEBHOOK_ATTEMPTS: must be at least 1/);
+    expect(loadConfig({ env: { XYN_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/T0/B0/x' } }).XYN_NOTIFY_WEBHOOK_URL).toBe('https://hooks.example.com/T0/B0/x');
   });
 });
