@@ -2,8 +2,9 @@
  * What survives a stop: a node started again on the same data dir raises no
  * notification twice (nor publishes its `xyn.notify.raised` twice), and
  * raises one for an event the notifier had not read when it stopped; a
- * webhook target that is down gets the notification once it is up, the
- * attempts in between recorded on it (waiting on those records, not on time).
+ * webhook target that is down gets the notification once it is up — by the
+ * same node, or by the node started again — the attempts in between recorded
+ * on it (waiting on those records, not on time).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,12 +48,41 @@ describe('a node stopped and started again', () => {
   });
 });
 
+/** A free loopback port, closed again: nothing listens there until a target starts on it. */
+async function freePort(): Promise<number> {
+  const probe = await serve(() => undefined);
+  const port = Number(new URL(probe.url).port);
+  await probe.close();
+  return port;
+}
+
+/** A webhook target on `port` keeping the bodies it receives. */
+async function targetOn(port: number): Promise<{ bodies: string[]; close(): Promise<void> }> {
+  const bodies: string[] = [];
+  const target: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => target.listen(port, '127.0.0.1', resolve));
+  expect((target.address() as AddressInfo).port).toBe(port);
+  return {
+    bodies,
+    close: () => {
+      target.closeAllConnections();
+      return new Promise<void>((resolve) => target.close(() => resolve()));
+    },
+  };
+}
+
+const idsIn = (bodies: string[]) => bodies.map((b) => (JSON.parse(b) as { notification_id: string }).notification_id);
+
 describe('a webhook target that is down', () => {
   it('gets the notification once it is up; the failed attempts are recorded on it, and never name the URL', async () => {
-    // A free port, closed again: nothing listens there until the target starts.
-    const probe = await serve(() => undefined);
-    const port = Number(new URL(probe.url).port);
-    await probe.close();
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}/hook/s3cr3t-path`;
     const w = await start({ XYN_NOTIFY_WEBHOOK_URL: url, XYN_NOTIFY_WEBHOOK_BACKOFF_MS: '5', XYN_NOTIFY_WEBHOOK_ATTEMPTS: '1000' });
     const alert = await w.node.kernel.bus.publish('hxo.alert', { plan_id: 'plan-w', alert_type: 'plan_crashed', severity: 'critical', message: 'crashed' });
@@ -64,25 +94,40 @@ describe('a webhook target that is down', () => {
     expect(pending?.last_error).toMatch(/ECONNREFUSED|fetch failed/);
     expect(pending?.last_error).not.toContain('s3cr3t');
 
-    const bodies: string[] = [];
-    const target: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        bodies.push(body);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => target.listen(port, '127.0.0.1', resolve));
+    const target = await targetOn(port);
     try {
-      expect((target.address() as AddressInfo).port).toBe(port);
       await waitFor(() => w.notifier.book.get(id).webhook?.status === 'delivered', 10_000, 'the delivery once the target is up');
-      expect(bodies.map((b) => (JSON.parse(b) as { notification_id: string }).notification_id)).toEqual([id]);
+      expect(idsIn(target.bodies)).toEqual([id]);
       expect(w.notifier.book.get(id).webhook).toMatchObject({ status: 'delivered', last_error: null });
       expect(w.notifier.webhook?.stats().owed).toBe(0);
     } finally {
-      target.closeAllConnections();
-      await new Promise<void>((resolve) => target.close(() => resolve()));
+      await target.close();
+    }
+  });
+
+  it('a delivery owed when the node stops is made by the node started again', async () => {
+    const dir = tempDir();
+    try {
+      const port = await freePort();
+      const env = { XYN_NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`, XYN_NOTIFY_WEBHOOK_BACKOFF_MS: '5', XYN_NOTIFY_WEBHOOK_ATTEMPTS: '1000' };
+      const first = await start(env, dir.path);
+      const alert = await first.node.kernel.bus.publish('hxo.alert', { plan_id: 'plan-o', alert_type: 'plan_crashed', severity: 'critical', message: 'crashed' });
+      await first.settled();
+      const id = (first.notifier.book.list({}).items.find((n) => n.event_seq === alert.seq) as { notification_id: string }).notification_id;
+      await waitFor(() => (first.notifier.book.get(id).webhook?.attempts ?? 0) >= 1, 10_000, 'a failed attempt');
+      await first.stop();
+
+      const target = await targetOn(port);
+      try {
+        const second = await start(env, dir.path);
+        await waitFor(() => second.notifier.book.get(id).webhook?.status === 'delivered', 10_000, 'the delivery after the restart');
+        expect(idsIn(target.bodies)).toEqual([id]);
+        await second.stop();
+      } finally {
+        await target.close();
+      }
+    } finally {
+      dir.cleanup();
     }
   });
 
