@@ -46,6 +46,8 @@ export const BLUEPRINT_ID: ParamShape = {
 
 /** Run ids are UUIDv7 (the run_id a create answered). */
 export const RUN_ID: ParamShape = { pattern: EVENT_ID.pattern, expected: 'a run id: a UUID (8-4-4-4-12 lowercase hex digits, the run_id a create answered)', example: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' };
+/** Notification ids are UUIDv7 (the notification_id a list answered). */
+export const NOTIFICATION_ID: ParamShape = { pattern: EVENT_ID.pattern, expected: 'a notification id: a UUID (8-4-4-4-12 lowercase hex digits, the notification_id a list answered)', example: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' };
 /** A blueprint step's id (the format's identifier rule), within a bound. */
 export const STEP_ID: ParamShape = {
   pattern: new RegExp(`^(?=.{1,${STEP_ID_MAX}}$)${IDENTIFIER_PATTERN.source.slice(1)}`),

@@ -34,8 +34,10 @@ import { actorRoutes } from './routes/actors.ts';
 import { draftRoutes } from './routes/drafts.ts';
 import { runRoutes } from './routes/runs.ts';
 import { footprintRoutes } from './routes/footprints.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
+import type { NotificationBook } from '../xyn/notifications/index.ts';
 import { withOpenApi } from './openapi.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
@@ -65,6 +67,8 @@ export interface ApiServerOptions {
   drafts?: DraftBook;
   /** The node's workflow runs: the runs and hooks routes are served only with them. */
   runs?: RunEngine;
+  /** The node's notifications: their routes are served only with them. */
+  notifications?: NotificationBook;
 }
 
 export interface ApiServer {
@@ -127,6 +131,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
       ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
       ...(options.runs?.footprints ? footprintRoutes(options.runs, options.runs.footprints) : []),
+      ...(options.notifications ? notificationRoutes(options.notifications, kernel.bus) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

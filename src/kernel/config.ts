@@ -162,6 +162,18 @@ export const configSchema = z.object({
   XYN_DOCKER_HOST: z.string().regex(/^(unix:\/\/\/|tcp:\/\/)\S+$/, { error: 'expected unix:///path/to/docker.sock or tcp://host:port' }).optional(),
   /** Docker's own variable, read when XYN_DOCKER_HOST is unset. */
   DOCKER_HOST: z.string().min(1).optional(),
+  /** Where each new notification is POSTed as JSON (src/xyn/notifications); unset: notifications stay in the node. */
+  XYN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+  /** Signs each webhook body: X-Xyn-Signature: sha256=<hex HMAC-SHA256>. */
+  XYN_NOTIFY_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** A webhook attempt that takes longer is given up and tried again. */
+  XYN_NOTIFY_WEBHOOK_TIMEOUT_MS: int(1).default(10_000),
+  /** Attempts per notification before its delivery is `failed`. */
+  XYN_NOTIFY_WEBHOOK_ATTEMPTS: int(1, 1000).default(10),
+  /** Wait before the second attempt, doubling each time after (at most 5 minutes). */
+  XYN_NOTIFY_WEBHOOK_BACKOFF_MS: int(1).default(1000),
+  /** Like failures within this long of the last one count into its open notification instead of raising another. */
+  XYN_NOTIFY_COLLAPSE_MS: int(0).default(10 * 60 * 1000),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),
@@ -177,7 +189,7 @@ export interface Config extends ConfigValues, DataPaths {
   sources: Record<keyof ConfigValues, 'env' | 'file' | 'default'>;
 }
 
-export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']);
+export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'XYN_NOTIFY_WEBHOOK_URL', 'XYN_NOTIFY_WEBHOOK_SECRET']);
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;

@@ -15,7 +15,7 @@ export function createLogger(level: string = 'info', destination?: DestinationSt
       base: { service: 'xyn' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['*.token', '*.authorization', '*.api_key', '*.OPENAI_API_KEY', '*.ANTHROPIC_API_KEY', 'token'],
+        paths: ['*.token', '*.authorization', '*.api_key', '*.OPENAI_API_KEY', '*.ANTHROPIC_API_KEY', '*.XYN_NOTIFY_WEBHOOK_URL', '*.XYN_NOTIFY_WEBHOOK_SECRET', 'token'],
         censor: '[redacted]',
       },
     },

@@ -27,11 +27,12 @@ import { RunEngine } from '../xyn/runs/run-engine.ts';
 import { FootprintBook } from '../xyn/footprints/footprint-book.ts';
 import { loadImpressionRules } from '../xyn/footprints/impression-rules.ts';
 import { KnownHostsFile } from '../xyn/ssh/index.ts';
+import { Notifier } from '../xyn/notifications/index.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
   /** Serve the API (host, port and the server's other options). */
-  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs'>;
+  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs' | 'notifications'>;
   /** A node that serves: plans a stop left unfinished resume, and retention runs every XYN_GC_INTERVAL_MS. */
   serving?: boolean;
   log?: Logger;
@@ -56,6 +57,8 @@ export interface XynNode {
   drafts: DraftBook;
   /** Workflow runs; absent on a node that runs none (`xyn run`). */
   runs: RunEngine | undefined;
+  /** Failures and critical events raised as notifications; with the runs. */
+  notifier: Notifier | undefined;
   /** Plans resumed at start (a serving node). */
   resumed: string[];
   /** Workflow runs resumed at start. */
@@ -71,6 +74,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   let engine: HxoEngine | undefined;
   let server: ApiServer | undefined;
   let runs: RunEngine | undefined;
+  let notifier: Notifier | undefined;
   let stopRetention = async (): Promise<void> => {};
   let resumed: string[] = [];
   let resumedRuns: string[] = [];
@@ -81,6 +85,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     } finally {
       // Runs stop before the plans they may wait on: a halted run's step is run again (or failed) at the next start.
       await runs?.stop();
+      if (notifier) {
+        await notifier.stop();
+        kernel.xyn.remove(notifier);
+      }
       await stopRetention();
       await kernel.stop();
     }
@@ -94,16 +102,18 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       }
     }
     if (options.workflows ?? options.serving ?? false) {
-      runs = new RunEngine({ kernel, drafts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
       // The host keys ssh.run trusts: a file operators can read and edit (OpenSSH's format).
       const knownHosts = new KnownHostsFile(join(config.dataDir, 'known_hosts'));
-      runs = new RunEngine({ kernel, drafts, knownHosts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      runs = new RunEngine({ kernel, drafts, knownHosts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      // The notifier first: what the runs resumed publish is read by it.
+      notifier = new Notifier({ kernel, runs: runs.book, ...(options.clock ? { clock: options.clock } : {}) });
+      await kernel.xyn.add(notifier);
       resumedRuns = await runs.start();
     }
-    if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });
+    if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...(notifier ? { notifications: notifier.book } : {}), ...options.api });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { kernel, engine, server, drafts, runs, resumed, resumedRuns, stop };
+  return { kernel, engine, server, drafts, runs, notifier, resumed, resumedRuns, stop };
 }

@@ -50,6 +50,12 @@ export async function callNode<T>(node: NodeAddress, method: 'GET' | 'POST', pat
   throw refusal(method, path, res.status, parsed, text);
 }
 
+/** `path?k=v&…` with the query's defined fields (a list's filters and page), or `path` when there are none. */
+export function withQuery(path: string, query: object): string {
+  const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
 /** A GET whose answer is read as it comes (NDJSON, bytes): the response once it is a 2xx, its body unread. */
 export async function openNode(node: NodeAddress, path: string, accept: string): Promise<Response> {
   const res = await request(node, 'GET', path, undefined, { accept });

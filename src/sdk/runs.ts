@@ -7,7 +7,7 @@
  *   await node.runs.approve(run.run_id, 'confirm', 'checked the diff');
  */
 import type { XynEvent } from '../core/event.ts';
-import { callNode, type NodeAddress } from './http.ts';
+import { callNode, withQuery, type NodeAddress } from './http.ts';
 
 /** A run as the node gives it (seed 004 §45.4). */
 export interface RunInfo {
@@ -85,9 +85,7 @@ export class RunsClient {
 
   /** A page of runs, newest first; pass `next_cursor` as `cursor` for the next. */
   list(query: RunListQuery = {}): Promise<{ items: RunInfo[]; next_cursor: string | null }> {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
-    const qs = params.toString();
-    return callNode(this.node, 'GET', `/api/v1/runs${qs ? `?${qs}` : ''}`);
+    return callNode(this.node, 'GET', withQuery('/api/v1/runs', query));
   }
 
   get(runId: string): Promise<RunInfo> {

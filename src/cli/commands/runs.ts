@@ -33,7 +33,7 @@ function statusArg(value: string): RunInfo['status'] {
   return value as RunInfo['status'];
 }
 
-function limitArg(value: string): number {
+export function limitArg(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 500) throw new InvalidArgumentError(`--limit must be a whole number from 1 to 500, got ${shown(value)}`);
   return Number(value);
 }
@@ -63,7 +63,7 @@ function inputsArg(value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function shown(value: string): string {
+export function shown(value: string): string {
   return value.length > 40 ? `"${value.slice(0, 40)}…" (${value.length} characters)` : `"${value}"`;
 }
 

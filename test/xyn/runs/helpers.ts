@@ -1,6 +1,7 @@
 /**
  * A workflow node for the run tests: a kernel and its run engine in a temp
- * data dir (no HTTP), and `promote` to make a blueprint active on it.
+ * data dir (the API on a free loopback port when `api` asks for it), and
+ * `promote` to make a blueprint active on it.
  */
 import { afterAll } from 'vitest';
 import { stringify } from 'yaml';
@@ -21,7 +22,7 @@ export interface WorkflowNode {
 }
 
 /** Starts workflow nodes for one test file; all are stopped and their dirs removed after it. */
-export function workflowNodes(): (env?: Record<string, string>, opts?: { dir?: string; clock?: Clock; engine?: boolean }) => Promise<WorkflowNode> {
+export function workflowNodes(): (env?: Record<string, string>, opts?: { dir?: string; clock?: Clock; engine?: boolean; api?: boolean }) => Promise<WorkflowNode> {
   const started: { stop(): Promise<void> }[] = [];
   const dirs: { cleanup(): void }[] = [];
   afterAll(async () => {
@@ -37,7 +38,7 @@ export function workflowNodes(): (env?: Record<string, string>, opts?: { dir?: s
     }
     const config = loadConfig({ env: { XYN_DATA_DIR: dir, XYN_WORKERS: '1', ...env } });
     // With the engine, serving: plans a stop left unfinished resume, as on `xyn serve`.
-    const node = await startNode(config, { log: createLogger('warn', 'stderr'), workflows: true, engine: opts.engine ?? false, serving: opts.engine ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
+    const node = await startNode(config, { log: createLogger('warn', 'stderr'), workflows: true, engine: opts.engine ?? false, serving: opts.engine ?? false, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.api ? { api: { host: '127.0.0.1', port: 0 } } : {}) });
     let stopped = false;
     const handle: WorkflowNode = {
       node,
