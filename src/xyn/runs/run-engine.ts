@@ -24,7 +24,8 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext } from '../actions/action.ts';
+import type { ActionContext, AnyAction } from '../actions/action.ts';
+import { agentSettings, agentTask } from '../agents/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
@@ -109,6 +110,8 @@ export class RunEngine {
   private active = new Map<string, Active>();
   private stopped = false;
   private unwatch: () => void = () => undefined;
+  /** Runs agent_task steps, routed by the node's configuration. */
+  private readonly agent: AnyAction;
 
   constructor(private readonly options: RunEngineOptions) {
     const { kernel } = options;
@@ -116,6 +119,7 @@ export class RunEngine {
     this.drafts = options.drafts;
     this.clock = options.clock ?? systemClock;
     this.book = new RunBook(kernel.store);
+    this.agent = agentTask(agentSettings(kernel.config));
     this.runs = new Supervisor('xyn.runs', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, []);
     this.router = new EventRouter({
       bus: kernel.bus,
@@ -396,6 +400,7 @@ export class RunEngine {
       log: kernel.log,
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
       actionContext: (run, step, signal) => this.actionContext(run, step, signal),
+      agent: this.agent,
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);
