@@ -39,6 +39,8 @@ export const anthropicClient: ProviderClient = {
           answer.finish_reason = event.delta.stop_reason;
         }
       }
+      // The SDK ends a stream cut by the signal as if it were done: what came so far is no answer.
+      signal.throwIfAborted();
       return answer;
     } catch (err) {
       throw callFailure(err, signal);

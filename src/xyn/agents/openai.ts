@@ -33,6 +33,8 @@ export const openaiClient: ProviderClient = {
         if (choice?.finish_reason) answer.finish_reason = choice.finish_reason;
         if (chunk.usage) answer.usage = { tokens_in: chunk.usage.prompt_tokens, tokens_out: chunk.usage.completion_tokens };
       }
+      // The SDK ends a stream cut by the signal as if it were done: what came so far is no answer.
+      signal.throwIfAborted();
       return answer;
     } catch (err) {
       throw callFailure(err, signal);
