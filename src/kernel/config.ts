@@ -170,7 +170,7 @@ export const configSchema = z.object({
   /** Each provider's model when a step is routed to it without one of its own (fallback, or XYN_AGENT_PROVIDER naming the other provider). */
   XYN_OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   XYN_ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
-  /** One model request's time limit (ms): past it the provider counts as down and the other is tried. */
+  /** One model request's time limit (ms), its streamed answer included: past it the provider counts as down and the other is tried. */
   XYN_AGENT_REQUEST_TIMEOUT_MS: int(1).default(120_000),
   /** Times a provider answering 429 is waited out and asked again before the other is tried. */
   XYN_AGENT_RATE_LIMIT_RETRIES: int(0, 10).default(2),

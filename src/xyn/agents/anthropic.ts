@@ -14,7 +14,7 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 export const anthropicClient: ProviderClient = {
   async complete(request: ModelRequest, access: ProviderAccess, signal: AbortSignal): Promise<ModelAnswer> {
     // A key or base URL left out is the SDK's to find (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).
-    const client = new Anthropic({ ...(access.apiKey ? { apiKey: access.apiKey } : {}), ...(access.baseURL ? { baseURL: access.baseURL } : {}), maxRetries: 0, timeout: access.timeoutMs });
+    const client = new Anthropic({ ...(access.apiKey ? { apiKey: access.apiKey } : {}), ...(access.baseURL ? { baseURL: access.baseURL } : {}), maxRetries: 0 });
     try {
       const stream = await client.messages.create(
         {

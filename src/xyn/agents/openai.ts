@@ -11,7 +11,7 @@ import { callFailure, type ModelAnswer, type ModelRequest, type ProviderAccess, 
 export const openaiClient: ProviderClient = {
   async complete(request: ModelRequest, access: ProviderAccess, signal: AbortSignal): Promise<ModelAnswer> {
     // A key or base URL left out is the SDK's to find (OPENAI_API_KEY, OPENAI_BASE_URL).
-    const client = new OpenAI({ ...(access.apiKey ? { apiKey: access.apiKey } : {}), ...(access.baseURL ? { baseURL: access.baseURL } : {}), maxRetries: 0, timeout: access.timeoutMs });
+    const client = new OpenAI({ ...(access.apiKey ? { apiKey: access.apiKey } : {}), ...(access.baseURL ? { baseURL: access.baseURL } : {}), maxRetries: 0 });
     const messages: ChatCompletionMessageParam[] = [...(request.system ? [{ role: 'system' as const, content: request.system }] : []), ...request.messages];
     try {
       const stream = await client.chat.completions.create(

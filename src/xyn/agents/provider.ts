@@ -32,7 +32,6 @@ export interface ModelAnswer {
 export interface ProviderAccess {
   apiKey?: string;
   baseURL?: string;
-  timeoutMs: number;
 }
 
 export interface ProviderClient {

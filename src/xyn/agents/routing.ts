@@ -64,11 +64,14 @@ export async function ask(targets: Target[], request: Omit<ModelRequest, 'model'
     const full: ModelRequest = { ...request, model: target.model };
     for (let waits = 0; ; waits++) {
       const call = await deps.calls.sent(target.provider, full, phase);
+      // The whole request, its stream too, within XYN_AGENT_REQUEST_TIMEOUT_MS (the SDKs' own timeout stops at the headers).
+      const expiry = AbortSignal.timeout(deps.settings.requestTimeoutMs);
       try {
-        const answer = await deps.clients[target.provider].complete(full, access, deps.signal);
+        const answer = await deps.clients[target.provider].complete(full, access, AbortSignal.any([deps.signal, expiry]));
         await deps.calls.received(call, target.provider, full, { answer });
         return { answer, target };
-      } catch (err) {
+      } catch (thrown) {
+        const err = expiry.aborted && !deps.signal.aborted ? new ProviderCallFailure('unavailable', `no complete answer within ${deps.settings.requestTimeoutMs} ms (XYN_AGENT_REQUEST_TIMEOUT_MS)`, null, null) : thrown;
         if (!(err instanceof ProviderCallFailure)) throw err;
         await deps.calls.received(call, target.provider, full, { failure: err.message, status: err.status });
         if (err.kind === 'refused') throw new AgentRequestRefusedError(target.provider, target.model, err.status ?? 0, err.message);

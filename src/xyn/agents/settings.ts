@@ -53,7 +53,7 @@ export function keyVariables(provider: Provider): string[] {
 /** How to reach `provider` now; throws AgentProviderUnconfiguredError when it has no key anywhere. */
 export async function providerAccess(provider: Provider, settings: AgentSettings, secrets: SecretsPort | undefined): Promise<ProviderAccess> {
   const own = settings.providers[provider];
-  const base: ProviderAccess = { timeoutMs: settings.requestTimeoutMs, ...(own.baseURL ? { baseURL: own.baseURL } : {}) };
+  const base: ProviderAccess = own.baseURL ? { baseURL: own.baseURL } : {};
   const [sdkVariable, refVariable] = keyVariables(provider) as [string, string];
   if (own.apiKeyRef) {
     if (!secrets) throw new AgentProviderUnconfiguredError(provider, [sdkVariable], `${refVariable} is set but this node resolves no secrets`);

@@ -214,6 +214,16 @@ describe('routing', () => {
     expect(isRetryable(err)).toBe(true);
   });
 
+  it('a request past XYN_AGENT_REQUEST_TIMEOUT_MS (its stream stalled) counts as down', async () => {
+    openai.script({ hang: 'Once' });
+    anthropic.script({ text: 'in time' });
+    const rec = context();
+    const out = await agent({ XYN_AGENT_REQUEST_TIMEOUT_MS: '300' }).execute(ask(), rec.ctx);
+    expect(out).toMatchObject({ text: 'in time', provider: 'anthropic' });
+    await waitFor(() => openai.requests[0]?.aborted === true, 5_000, 'the stalled request dropped');
+    expect(bodies(rec, 'response')[0]).toMatchObject({ provider: 'openai', error: 'no complete answer within 300 ms (XYN_AGENT_REQUEST_TIMEOUT_MS)' });
+  });
+
   it('a connection refused counts as down', async () => {
     anthropic.script({ text: 'still here' });
     const out = await agent({ OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }).execute(ask(), context().ctx);
