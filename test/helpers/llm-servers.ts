@@ -12,6 +12,7 @@
  *   // OPENAI_BASE_URL = openai.baseURL … then: openai.requests[1].at - openai.requests[0].at >= 1000
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AddressInfo } from 'node:net';
 
 export type LlmAnswer =
@@ -81,6 +82,22 @@ export async function llmServer(provider: 'openai' | 'anthropic'): Promise<LlmSe
       return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
   };
+}
+
+/** Both providers' servers for one test file: started before it, closed after it, their recorded requests cleared after each test. */
+export function llmServersPerFile(): { openai: LlmServer; anthropic: LlmServer } {
+  const servers = {} as { openai: LlmServer; anthropic: LlmServer };
+  beforeAll(async () => {
+    [servers.openai, servers.anthropic] = await Promise.all([llmServer('openai'), llmServer('anthropic')]);
+  });
+  afterAll(async () => {
+    await Promise.all([servers.openai.close(), servers.anthropic.close()]);
+  });
+  afterEach(() => {
+    servers.openai.requests.length = 0;
+    servers.anthropic.requests.length = 0;
+  });
+  return servers;
 }
 
 function sendError(res: ServerResponse, provider: 'openai' | 'anthropic', answer: { status: number; headers?: Record<string, string>; message?: string }): void {

@@ -5,29 +5,21 @@
  * every provider is down, invalid JSON, cancel mid-stream, and the SDKs'
  * own environment variables.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { llmServer, type LlmServer } from '../../helpers/llm-servers.ts';
+import { describe, expect, it } from 'vitest';
+import { llmServersPerFile } from '../../helpers/llm-servers.ts';
 import { waitFor } from '../../kernel/helpers.ts';
 import { workflowNodes, type WorkflowNode } from './helpers.ts';
 
 const start = workflowNodes();
-let openai: LlmServer;
-let anthropic: LlmServer;
+const servers = llmServersPerFile();
 let node: WorkflowNode | undefined;
-beforeAll(async () => {
-  [openai, anthropic] = await Promise.all([llmServer('openai'), llmServer('anthropic')]);
-});
-afterAll(async () => {
-  await Promise.all([openai.close(), anthropic.close()]);
-});
-afterEach(() => {
-  openai.requests.length = 0;
-  anthropic.requests.length = 0;
-});
 
-/** One node for the file (its provider settings are the local servers); made on first use. */
+/** The node settings that point at the local servers. */
+const providerEnv = () => ({ OPENAI_API_KEY: 'sk-openai-run', OPENAI_BASE_URL: servers.openai.baseURL, ANTHROPIC_API_KEY: 'sk-ant-run', ANTHROPIC_BASE_URL: servers.anthropic.baseURL, XYN_ANTHROPIC_MODEL: 'claude-fallback' });
+
+/** One node for the file, made on first use. */
 async function providersNode(): Promise<WorkflowNode> {
-  node ??= await start({ OPENAI_API_KEY: 'sk-openai-run', OPENAI_BASE_URL: openai.baseURL, ANTHROPIC_API_KEY: 'sk-ant-run', ANTHROPIC_BASE_URL: anthropic.baseURL, XYN_ANTHROPIC_MODEL: 'claude-fallback' });
+  node ??= await start(providerEnv());
   return node;
 }
 
@@ -42,7 +34,7 @@ const askStep = (over: Record<string, unknown> = {}) => ({ kind: 'agent_task', i
 
 describe('agent_task in a run', () => {
   it('sends the templated prompt; its outputs feed later steps and the run', async () => {
-    openai.script({ text: 'yes, healthy', usage: { input: 30, output: 3 } });
+    servers.openai.script({ text: 'yes, healthy', usage: { input: 30, output: 3 } });
     const w = await providersNode();
     const run = await runOf(w, [askStep({ system: 'You check {{inputs.host}}.' }), { kind: 'transform', id: 'say', outputs: { line: 'answer: {{steps.ask.outputs.text}}' } }], {
       outputs: [
@@ -54,7 +46,7 @@ describe('agent_task in a run', () => {
     const ended = await w.runs.ended(run.run_id);
     expect(ended.status).toBe('completed');
     expect(ended.outputs).toEqual({ line: 'answer: yes, healthy', who: 'openai', tokens: 30 });
-    expect(openai.requests[0]?.body.messages).toEqual([
+    expect(servers.openai.requests[0]?.body.messages).toEqual([
       { role: 'system', content: 'You check web7.' },
       { role: 'user', content: 'Is web7 healthy?' },
     ]);
@@ -62,8 +54,8 @@ describe('agent_task in a run', () => {
   });
 
   it('openai answering 500 falls back to anthropic: the step says anthropic answered', async () => {
-    openai.script({ status: 500 });
-    anthropic.script({ text: 'fallback answer' });
+    servers.openai.script({ status: 500 });
+    servers.anthropic.script({ text: 'fallback answer' });
     const w = await providersNode();
     const run = await runOf(w, [askStep()]);
     const ended = await w.runs.ended(run.run_id);
@@ -72,20 +64,20 @@ describe('agent_task in a run', () => {
   });
 
   it('both providers down: the step is retried as its retries allow, then fails naming both reasons', async () => {
-    openai.script({ status: 503, message: 'openai is down' }, { status: 503, message: 'openai is down' });
-    anthropic.script({ status: 500, message: 'anthropic is down' }, { status: 500, message: 'anthropic is down' });
+    servers.openai.script({ status: 503, message: 'openai is down' }, { status: 503, message: 'openai is down' });
+    servers.anthropic.script({ status: 500, message: 'anthropic is down' }, { status: 500, message: 'anthropic is down' });
     const w = await providersNode();
     const run = await runOf(w, [askStep({ retries: 1, backoff: '1ms' })]);
     const ended = await w.runs.ended(run.run_id);
     expect(ended.status).toBe('failed');
     expect(ended.error).toMatchObject({ code: 'AGENT_UNAVAILABLE', step_id: 'ask', message: expect.stringMatching(/openai \(gpt-run\): 503.*openai is down.*anthropic \(claude-fallback\): 500.*anthropic is down/) });
     expect(w.runs.step(run.run_id, 'ask').attempts).toBe(2);
-    expect([openai.requests.length, anthropic.requests.length]).toEqual([2, 2]);
+    expect([servers.openai.requests.length, servers.anthropic.requests.length]).toEqual([2, 2]);
   });
 
   it('a JSON answer invalid twice fails the run AGENT_OUTPUT_INVALID; a valid one is the json output', async () => {
     const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
-    openai.script({ text: 'maybe' }, { text: '{"ok": "perhaps"}' }, { text: '{"ok": true}' });
+    servers.openai.script({ text: 'maybe' }, { text: '{"ok": "perhaps"}' }, { text: '{"ok": true}' });
     const w = await providersNode();
     const bad = await runOf(w, [askStep({ output: 'json', schema, retries: 2, backoff: '1ms' })]);
     const failed = await w.runs.ended(bad.run_id);
@@ -97,29 +89,44 @@ describe('agent_task in a run', () => {
   });
 
   it('cancel mid-stream aborts the request; the run ends cancelled', async () => {
-    anthropic.script({ hang: 'Let me think' });
+    servers.anthropic.script({ hang: 'Let me think' });
     const w = await providersNode();
     const run = await runOf(w, [askStep({ provider: 'anthropic', model: 'claude-run' })]);
-    await waitFor(() => anthropic.requests.length === 1, 10_000, 'the model request');
+    await waitFor(() => servers.anthropic.requests.length === 1, 10_000, 'the model request');
     const cancelled = await w.runs.cancel(run.run_id, 'ana', 'too slow');
     expect(cancelled).toMatchObject({ status: 'cancelled', error: { code: 'RUN_CANCELLED' } });
-    await waitFor(() => anthropic.requests[0]?.aborted === true, 5_000, 'the request to be dropped');
-    expect(openai.requests).toHaveLength(0);
+    await waitFor(() => servers.anthropic.requests[0]?.aborted === true, 5_000, 'the request to be dropped');
+    expect(servers.openai.requests).toHaveLength(0);
+  });
+});
+
+describe('a node stopped mid-call', () => {
+  it('asks again at the next start (a model call is safe to repeat), and the run completes', async () => {
+    servers.openai.script({ hang: 'Halfway' }, { text: 'asked again' });
+    const w = await start(providerEnv());
+    const run = await runOf(w, [askStep()]);
+    await waitFor(() => servers.openai.requests.length === 1, 10_000, 'the model request');
+    await w.stop();
+    await waitFor(() => servers.openai.requests[0]?.aborted === true, 5_000, 'the request dropped by the stop');
+    const again = await start(providerEnv(), { dir: w.dir });
+    const ended = await again.runs.ended(run.run_id);
+    expect(ended.status).toBe('completed');
+    expect(again.runs.step(run.run_id, 'ask')).toMatchObject({ attempts: 2, outputs: { text: 'asked again' } });
   });
 });
 
 describe('keys from the SDK environment', () => {
   it('OPENAI_BASE_URL and OPENAI_API_KEY in the process environment are used when the node configures neither', async () => {
     const saved = { url: process.env.OPENAI_BASE_URL, key: process.env.OPENAI_API_KEY };
-    process.env.OPENAI_BASE_URL = openai.baseURL;
+    process.env.OPENAI_BASE_URL = servers.openai.baseURL;
     process.env.OPENAI_API_KEY = 'sk-from-process-env';
     try {
-      openai.script({ text: 'found by the SDK' });
+      servers.openai.script({ text: 'found by the SDK' });
       // The node's own config has no provider settings: only the SDK's reading of its variables can find the server.
       const w = await start();
       const run = await runOf(w, [askStep()]);
       expect(await w.runs.ended(run.run_id)).toMatchObject({ status: 'completed' });
-      expect(openai.requests[0]?.headers.authorization).toBe('Bearer sk-from-process-env');
+      expect(servers.openai.requests[0]?.headers.authorization).toBe('Bearer sk-from-process-env');
     } finally {
       for (const [name, value] of [['OPENAI_BASE_URL', saved.url], ['OPENAI_API_KEY', saved.key]] as const) {
         if (value === undefined) delete process.env[name];
@@ -136,7 +143,7 @@ describe('keys from the SDK environment', () => {
       const run = await runOf(w, [askStep({ provider: 'anthropic', model: 'claude-run' })]);
       const ended = await w.runs.ended(run.run_id);
       expect(ended.error).toMatchObject({ code: 'AGENT_PROVIDER_UNCONFIGURED', step_id: 'ask', message: expect.stringMatching(/ANTHROPIC_API_KEY or XYN_ANTHROPIC_API_KEY_REF/) });
-      expect(anthropic.requests).toHaveLength(0);
+      expect(servers.anthropic.requests).toHaveLength(0);
     } finally {
       if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
     }
