@@ -5,7 +5,7 @@
  * ended — so a restart, after a crash or a SIGKILL, is the same as going on:
  *
  * - a step that was `running` runs again only if it may (a transform; an
- *   action idempotent for its input), else it fails saying why;
+ *   agent_task; an action idempotent for its input), else it fails saying why;
  * - a gate that was waiting waits again (its decision is what ends it);
  * - every change is written (step and run in one transaction) before its
  *   event is published, so what the events say a run did, it did.
