@@ -249,7 +249,12 @@ describe('routing', () => {
   });
 });
 
-describe('keys', () => {
+describe('keys and settings', () => {
+  it('a wrong agent setting stops the node naming it', () => {
+    expect(() => loadConfig({ env: { XYN_AGENT_PROVIDER: 'gemini' } })).toThrow('XYN_AGENT_PROVIDER: expected "openai" or "anthropic", got "gemini"');
+    expect(() => loadConfig({ env: { XYN_AGENT_RATE_LIMIT_RETRIES: '99' } })).toThrow(/XYN_AGENT_RATE_LIMIT_RETRIES: must be at most 10/);
+  });
+
   it('no key anywhere: AGENT_PROVIDER_UNCONFIGURED naming the variables', async () => {
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
