@@ -179,6 +179,21 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: url.optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: url.optional(),
+  /** The API keys as secret refs (resolved through the run's secrets), instead of OPENAI_API_KEY / ANTHROPIC_API_KEY. */
+  XYN_OPENAI_API_KEY_REF: z.string().min(1).optional(),
+  XYN_ANTHROPIC_API_KEY_REF: z.string().min(1).optional(),
+  /** agent_task routing (src/xyn/agents): the provider and model every step uses, over what its blueprint says. */
+  XYN_AGENT_PROVIDER: z.enum(['openai', 'anthropic'], { error: 'expected "openai" or "anthropic"' }).optional(),
+  XYN_AGENT_MODEL: z.string().min(1).optional(),
+  /** Each provider's model when a step is routed to it without one of its own (fallback, or XYN_AGENT_PROVIDER naming the other provider). */
+  XYN_OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+  XYN_ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  /** One model request's time limit (ms), its streamed answer included: past it the provider counts as down and the other is tried. */
+  XYN_AGENT_REQUEST_TIMEOUT_MS: int(1).default(120_000),
+  /** Times a provider answering 429 is waited out and asked again before the other is tried. */
+  XYN_AGENT_RATE_LIMIT_RETRIES: int(0, 10).default(2),
+  /** The longest `retry-after` waited out (ms); a provider asking for longer counts as down. */
+  XYN_AGENT_MAX_RETRY_AFTER_MS: int(0).default(60_000),
 });
 
 export type ConfigValues = z.infer<typeof configSchema>;

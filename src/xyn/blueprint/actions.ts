@@ -9,6 +9,7 @@
  */
 import { outputNames } from '../actions/action.ts';
 import { ACTION_PLUGINS } from '../actions/registry.ts';
+import { agentOutput } from '../agents/outputs.ts';
 
 export const ACTIONS = {
   'http.call': outputNames(ACTION_PLUGINS['http.call']),
@@ -28,5 +29,5 @@ export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 /** The outputs a `gate` gives once approved (a rejected gate fails its step: it gives none). */
 export const GATE_OUTPUTS = ['approved', 'by', 'reason', 'decided_at'] as const;
 
-/** The outputs an `agent_task` step gives. */
-export const AGENT_OUTPUTS = ['text', 'json', 'provider', 'model', 'usage'] as const;
+/** The outputs an `agent_task` step gives (src/xyn/agents/outputs.ts). */
+export const AGENT_OUTPUTS = outputNames({ output: agentOutput });

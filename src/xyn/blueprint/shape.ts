@@ -5,6 +5,7 @@
  * resolve — is checked after this, in references.ts.
  */
 import { z } from 'zod';
+import { PROVIDERS } from '../agents/provider.ts';
 import { ACTION_NAMES } from './actions.ts';
 import { DURATION_RULE, durationMs } from './duration.ts';
 import { cronProblem, eventPatternProblem, timezoneProblem } from './trigger.ts';
@@ -14,7 +15,6 @@ export const BLUEPRINT_ID_MAX = 128;
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_STEPS = 200;
 export const STEP_KINDS = ['agent_task', 'action_task', 'gate', 'transform'] as const;
-export const PROVIDERS = ['openai', 'anthropic'] as const;
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must be an identifier: a letter or _, then letters, digits or _');
 const duration = z.custom<string | number>((v) => durationMs(v) !== undefined, DURATION_RULE);

@@ -5,8 +5,8 @@
  * ended — so a restart, after a crash or a SIGKILL, is the same as going on:
  *
  * - a step that was `running` runs again only if it may (a transform; an
- *   action idempotent for its input, or a step that says `idempotent: true`),
- *   else it fails saying why;
+ *   agent_task; an action idempotent for its input, or a step that says
+ *   `idempotent: true`), else it fails saying why;
  * - a gate that was waiting waits again (its decision is what ends it);
  * - every change is written (step and run in one transaction) before its
  *   event is published, so what the events say a run did, it did.
@@ -25,7 +25,7 @@ import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
-import { RunHalted, type ActionContext } from '../actions/action.ts';
+import { RunHalted, type ActionContext, type AnyAction } from '../actions/action.ts';
 import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
 import type { FootprintRow } from '../footprints/records.ts';
 import type { RunFootprints } from '../footprints/run-footprints.ts';
@@ -33,7 +33,7 @@ import type { RunFootprints } from '../footprints/run-footprints.ts';
 import type { RunBook } from './run-book.ts';
 import { ENDED_RUN, type GateDecision, type RunError, type RunRecord, type StepRecord } from './records.ts';
 import { cancelError, publishRunEvent } from './run-events.ts';
-import { runActionStep, runError, StepFailedError, transformOutputs } from './step-runner.ts';
+import { runActionStep, runAgentStep, runError, transformOutputs, type ActionRun } from './step-runner.ts';
 
 export interface RunLimits {
   maxSteps: number;
@@ -46,8 +46,10 @@ export interface RunActorDeps {
   clock: Clock;
   log: Logger;
   limits: RunLimits;
-  /** The context an action of this run runs with. */
+  /** The context an action (or an agent_task) of this run runs with. */
   actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext;
+  /** What runs agent_task steps: the node's agent action (src/xyn/agents), made from its configuration. */
+  agent: AnyAction;
   /** Told once the run has ended (its record and its event written). */
   ended(run: RunRecord): void;
   /** Told when the run starts and stops waiting at a gate (a waiting run holds no slot of XYN_RUNS_MAX_ACTIVE). */
@@ -318,10 +320,8 @@ export class RunActor implements Supervisable {
         current.step = { ...step, status: 'running', attempts: step.attempts + 1, started_at: step.started_at ?? this.now() };
         return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
       }
-      if (def.kind === 'agent_task') {
-        throw new StepFailedError({ code: 'AGENT_NOT_BUILT', message: `agent_task steps are validated but not run yet by this node (model calls come in a later release)`, details: { provider: def.provider, model: def.model } });
-      }
-      const outputs = await runActionStep(def, {
+      const what = def.kind === 'agent_task' ? { provider: def.provider, model: def.model } : { action: def.action };
+      const stepRun: ActionRun = {
         signal: this.controller.signal,
         context,
         firstAttempt: step.attempts + 1,
@@ -331,11 +331,12 @@ export class RunActor implements Supervisable {
             run: { ...current.run, active_ms: current.run.active_ms },
             step: { ...current.step, status: 'running', attempts: a.attempt, inputs: a.inputs, rerunnable: a.rerunnable, started_at: current.step.started_at ?? this.now(), error: null },
           };
-          const event: PendingEvent = ['xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, action: def.action, attempt: a.attempt }, step.step_id, 'system'];
+          const event: PendingEvent = ['xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, ...what, attempt: a.attempt }, step.step_id, 'system'];
           await this.record(current.run, current.step, first || a.attempt > 1 ? event : undefined, true);
         },
         actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal),
-      });
+      };
+      const outputs = def.kind === 'agent_task' ? await runAgentStep(def, this.deps.agent, stepRun) : await runActionStep(def, stepRun);
       return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
     } catch (err) {
       const stop = this.stopReason;

@@ -25,7 +25,8 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext, KnownHostsPort } from '../actions/action.ts';
+import type { ActionContext, AnyAction, KnownHostsPort } from '../actions/action.ts';
+import { agentSettings, agentTask } from '../agents/index.ts';
 import { ContainerEngine, engineAddress } from '../containers/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
@@ -127,6 +128,8 @@ export class RunEngine {
   private unwatch: () => void = () => undefined;
   /** One client for the node's container engine, for container.exec (it connects at a step's first use). */
   private readonly containers: ContainerEngine;
+  /** Runs agent_task steps, routed by the node's configuration. */
+  private readonly agent: AnyAction;
 
   constructor(private readonly options: RunEngineOptions) {
     const { kernel } = options;
@@ -139,6 +142,7 @@ export class RunEngine {
     const rules = options.impressionRules ?? [];
     this.judge = options.footprints && rules.length > 0 ? new ImpressionJudge({ book: options.footprints, rules, bus: kernel.bus, log: kernel.log, clock: this.clock }) : undefined;
     this.containers = new ContainerEngine(engineAddress(kernel.config));
+    this.agent = agentTask(agentSettings(kernel.config));
     this.runs = new Supervisor('xyn.runs', { strategy: 'one_for_one', maxRestarts: 5, withinMs: 10_000, notice: kernel.notice }, []);
     this.router = new EventRouter({
       bus: kernel.bus,
@@ -423,6 +427,7 @@ export class RunEngine {
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
       actionContext: (run, step, signal) => this.actionContext(run, step, signal),
       ...(this.meter ? { footprints: this.meter } : {}),
+      agent: this.agent,
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);

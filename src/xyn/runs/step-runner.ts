@@ -1,8 +1,8 @@
 /**
  * One step's work, apart from where it is recorded: a transform's outputs
- * from its expressions, an action's call with its timeout and retries. A
- * gate is the run's to wait on (run-actor.ts); an agent_task fails with the
- * reason (model calls come in a later release).
+ * from its expressions, an action's call — or an agent_task's model call,
+ * which runs as an action too (src/xyn/agents) — with its timeout and
+ * retries. A gate is the run's to wait on (run-actor.ts).
  *
  * Retries are only for what may be repeated: an action idempotent for this
  * input (an HTTP GET, not a POST), or a step that says `idempotent: true`
@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetryable, NonRetryableError, serializeError, XynError } from '../../core/errors.ts';
-import { idempotentFor, parseActionInput, redactedInput, type ActionContext, type AnyAction } from '../actions/action.ts';
+import { idempotentFor, parseActionInput, redactedInput, type Action, type ActionContext, type AnyAction } from '../actions/action.ts';
 import { ActionTimeoutError } from '../actions/errors.ts';
 import { actionPlugin } from '../actions/registry.ts';
 import { durationMs, resolveTemplates, type BlueprintStep, type TemplateContext } from '../blueprint/index.ts';
@@ -65,7 +65,31 @@ export interface ActionRun {
 export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action_task' }>, run: ActionRun): Promise<Record<string, unknown>> {
   const action = actionPlugin(step.action);
   if (!action) throw new NonRetryableError(`${step.action} is not built yet: this node cannot run it (it comes in a later release)`, 'ACTION_NOT_BUILT', { action: step.action });
-  const input = parseActionInput(action, resolveTemplates(step.with, run.context));
+  return runAttempts(action, parseActionInput(action, resolveTemplates(step.with, run.context)), step, run);
+}
+
+/** Runs an agent_task step through the node's agent action (its prompt and system templated), with its timeout and retries. */
+export async function runAgentStep(step: Extract<BlueprintStep, { kind: 'agent_task' }>, agent: AnyAction, run: ActionRun): Promise<Record<string, unknown>> {
+  const templated = (template: string) => {
+    const value = resolveTemplates(template, run.context);
+    // A prompt that is one whole template of an object (`{{steps.a.outputs.json}}`) is sent as its JSON.
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  const raw = {
+    provider: step.provider,
+    model: step.model,
+    prompt: templated(step.prompt_template),
+    output: step.output,
+    ...(step.system !== undefined ? { system: templated(step.system) } : {}),
+    ...(step.max_tokens !== undefined ? { max_tokens: step.max_tokens } : {}),
+    ...(step.temperature !== undefined ? { temperature: step.temperature } : {}),
+    ...(step.schema !== undefined ? { schema: step.schema } : {}),
+  };
+  return runAttempts(agent, parseActionInput(agent, raw), step, run);
+}
+
+/** `action` run on `input` to its outputs, under the step's timeout, retried as the step's `retries` and the action allow. */
+async function runAttempts<I>(action: Action<I, Record<string, unknown>>, input: I, step: Pick<BlueprintStep, 'retries' | 'timeout' | 'backoff'> & { idempotent?: boolean | undefined }, run: ActionRun): Promise<Record<string, unknown>> {
   const rerunnable = step.idempotent ?? idempotentFor(action, input);
   const attempts = 1 + (rerunnable ? (step.retries ?? 0) : 0);
   const timeoutMs = step.timeout === undefined ? undefined : durationMs(step.timeout);

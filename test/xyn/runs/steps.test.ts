@@ -108,13 +108,6 @@ describe('action steps', () => {
     expect(ended.status).toBe('completed');
     expect(w.runs.steps(run.run_id).map((s) => s.status)).toEqual(['completed', 'skipped', 'completed']);
   });
-
-  it('an agent_task fails saying model calls are not built yet', async () => {
-    const w = await start();
-    const run = await runOf(w, blueprint([{ kind: 'agent_task', id: 'ask', provider: 'openai', model: 'gpt-5', prompt_template: 'hi' }]));
-    const ended = await w.runs.ended(run.run_id);
-    expect(ended.error).toMatchObject({ code: 'AGENT_NOT_BUILT', step_id: 'ask' });
-  });
 });
 
 describe('cancel and rails', () => {
