@@ -30,6 +30,8 @@ export const CAPABILITIES = [
   'xyn:runs:read',
   'xyn:runs:write',
   'xyn:runs:approve',
+  'xyn:secrets:read',
+  'xyn:secrets:write',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -45,7 +47,9 @@ export type Role = (typeof ROLES)[number];
  * reads blueprints and runs; operators save and validate drafts; only
  * admirals promote one (make a version active). Operators (and admirals)
  * start and cancel runs and approve or reject their gates; viewers and
- * captains only read them.
+ * captains only read them. Secrets: only admirals set or remove them
+ * (`xyn:secrets:write`) or list their names (`xyn:secrets:read`) — no role
+ * reads a value over the API: runs resolve them on the node.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {

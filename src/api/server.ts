@@ -33,6 +33,8 @@ import { outputRoutes } from './routes/outputs.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { draftRoutes } from './routes/drafts.ts';
 import { runRoutes } from './routes/runs.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import type { SecretStore } from '../xyn/secrets/index.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import { withOpenApi } from './openapi.ts';
@@ -64,6 +66,8 @@ export interface ApiServerOptions {
   drafts?: DraftBook;
   /** The node's workflow runs: the runs and hooks routes are served only with them. */
   runs?: RunEngine;
+  /** The node's secrets: the secrets routes are served only with them. */
+  secrets?: SecretStore;
 }
 
 export interface ApiServer {
@@ -125,6 +129,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...actorRoutes(() => kernel.actors()),
       ...draftRoutes(options.drafts ?? new DraftBook(kernel.store), kernel.bus),
       ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
+      ...(options.secrets ? secretRoutes(options.secrets, kernel.bus) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

@@ -156,6 +156,8 @@ export const configSchema = z.object({
   XYN_RUNS_MAX_ACTIVE: int(1).default(256),
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
+  /** The key of DATA_DIR/secrets.enc: 32 bytes as 64 hex digits or base64, or a passphrase (src/xyn/secrets/secrets-key.ts). */
+  XYN_SECRETS_KEY: z.string().min(1).optional(),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),
@@ -171,7 +173,7 @@ export interface Config extends ConfigValues, DataPaths {
   sources: Record<keyof ConfigValues, 'env' | 'file' | 'default'>;
 }
 
-export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']);
+export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'XYN_SECRETS_KEY']);
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;

@@ -5,7 +5,7 @@
  * one that takes them; a secret found nowhere is a SecretNotFoundError that
  * names every place looked at, in order.
  *
- *   const secrets = nodeSecretStore(join(dataDir, SECRETS_FILE), process.env);
+ *   const secrets = nodeSecretStore(config.secretsFile, process.env, config.XYN_SECRETS_KEY);
  *   await secrets.get('deploy-key');   // no secret deploy-key: XYN_SECRET_DEPLOY_KEY not set, not in /data/secrets.enc
  */
 import { EnvSecretStore } from './env-store.ts';
@@ -52,8 +52,8 @@ export class ChainSecretStore implements SecretStore {
   }
 }
 
-/** The node's store: `env` (XYN_SECRET_*), then `file` opened with `env.XYN_SECRETS_KEY`; changes go to the file. */
-export function nodeSecretStore(file: string, env: NodeJS.ProcessEnv, key: string | undefined = env.XYN_SECRETS_KEY): ChainSecretStore {
+/** The node's store: `env` (XYN_SECRET_*), then `file` opened with `key` (XYN_SECRETS_KEY); changes go to the file. */
+export function nodeSecretStore(file: string, env: NodeJS.ProcessEnv, key: string | undefined): ChainSecretStore {
   const encrypted = new FileSecretStore(file, key);
   return new ChainSecretStore([new EnvSecretStore(env), encrypted], encrypted);
 }

@@ -1,8 +1,8 @@
 /**
- * Secrets in one file of the data dir (`<dataDir>/secrets.enc`), encrypted at
- * rest with AES-256-GCM under XYN_SECRETS_KEY (secrets-key.ts). Paths and
- * metadata are inside the ciphertext too: a copy of the file says nothing
- * but its size. The envelope is JSON:
+ * Secrets in one file of the data dir (`<dataDir>/secrets.enc`, DataPaths'
+ * secretsFile), encrypted at rest with AES-256-GCM under XYN_SECRETS_KEY
+ * (secrets-key.ts). Paths and metadata are inside the ciphertext too: a copy
+ * of the file says nothing but its size. The envelope is JSON:
  *
  *   {"format":"xyn-secrets/1","kdf":{"name":"none"},"iv":"…","tag":"…","ciphertext":"…"}
  *
@@ -14,7 +14,7 @@
  * the new, never half of one. Changes in one process go one at a time; across
  * processes the data dir's lock keeps one writer (the node, or the CLI).
  *
- *   const store = new FileSecretStore(join(dataDir, 'secrets.enc'), process.env.XYN_SECRETS_KEY);
+ *   const store = new FileSecretStore(config.secretsFile, config.XYN_SECRETS_KEY);
  *   await store.put('deploy-key', pem);
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -28,7 +28,6 @@ import { secretPath } from './paths.ts';
 import { fileKey, newKdf, type Kdf } from './secrets-key.ts';
 import type { SecretEntry, SecretMetadata, SecretStore } from './store.ts';
 
-export const SECRETS_FILE = 'secrets.enc';
 const FORMAT = 'xyn-secrets/1';
 
 const envelopeSchema = z.strictObject({
