@@ -23,7 +23,7 @@ const MAX_VALUE_CHARS = 64 * 1024;
 const SECRET_PATH: ParamShape = {
   pattern: new RegExp(`^(?=.{1,${SECRET_PATH_MAX}}$)${SECRET_PATH_PATTERN.source.slice(1)}`),
   expected: `a secret path, its slashes percent-encoded (%2F): ${SECRET_PATH_RULE}`,
-  example: 'sys%2Flocal%2Fproviders%2Fopenai',
+  example: 'sys/local/providers/openai',
 };
 
 const putBody = z.strictObject({
