@@ -22,7 +22,7 @@
 import { z } from 'zod';
 import type { Action, ActionContext } from './action.ts';
 import { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, SecretsUnavailableError } from './errors.ts';
-import { SECRET_PATH_RULE, secretPathProblem } from '../secrets/paths.ts';
+import { SECRET_PATH_RULE, secretPathProblem } from '../secrets/index.ts';
 
 const NAME = 'http.call';
 const MiB = 1024 * 1024;

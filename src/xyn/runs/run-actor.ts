@@ -237,7 +237,8 @@ export class RunActor implements Supervisable {
       run = result.run;
       this.stepsHandled++;
       const ended = result.step;
-      if (ended.status === 'completed' && ended.outputs) context.steps[ended.step_id] = { outputs: ended.outputs };
+      // Later steps see its outputs scrubbed, as they would after a restart (read from the store): a secret reaches a step only through its ref.
+      if (ended.status === 'completed' && ended.outputs) context.steps[ended.step_id] = { outputs: this.deps.scrub(ended.outputs) };
       if (result.stop) return this.end(run, result.stop.status, result.stop.error, result.stop.actor);
     }
     let outputs: Record<string, unknown>;

@@ -138,6 +138,8 @@ describe('secrets through a real node', () => {
         { kind: 'action_task', id: 'call', action: 'http.call', with: { url: `${upstream.url}/ok`, auth: { bearer_ref: 'api-token' } } },
         { kind: 'action_task', id: 'fail', action: 'http.call', on_failure: 'continue', with: { url: `${upstream.url}/fail`, auth: { bearer_ref: 'api-token' } } },
         { kind: 'transform', id: 'echo', outputs: { said: '{{steps.call.outputs.json.you_sent}}' } },
+        // An action that publishes by itself sees the earlier outputs scrubbed, as a step after a restart would.
+        { kind: 'action_task', id: 'tell', action: 'events.emit', with: { name: 'test.told', data: { body: '{{steps.call.outputs.body}}' } } },
       ],
       outputs: [{ name: 'said', value: '{{steps.echo.outputs.said}}' }],
     };
@@ -156,9 +158,11 @@ describe('secrets through a real node', () => {
     const byId = Object.fromEntries((steps.items as { step_id: string }[]).map((s) => [s.step_id, s as Record<string, unknown>]));
     expect(byId.call).toMatchObject({ status: 'completed', inputs: { auth: { bearer_ref: 'api-token' } }, outputs: { json: { you_sent: 'Bearer [redacted]' } } });
     expect(byId.fail).toMatchObject({ status: 'failed', error: { code: 'HTTP_STATUS', details: { body_excerpt: '{"you_sent":"Bearer [redacted]"}' } } });
-    for (const id of ['call', 'fail', 'echo']) await ok('GET', `/api/v1/runs/${runId}/steps/${id}`);
+    for (const id of ['call', 'fail', 'echo', 'tell']) await ok('GET', `/api/v1/runs/${runId}/steps/${id}`);
     const events = await ok('GET', `/api/v1/events?run_id=${runId}&limit=1000`);
     expect((events.items as unknown[]).length).toBeGreaterThan(5);
+    const told = (events.items as { event_name: string; data: unknown }[]).find((e) => e.event_name === 'test.told');
+    expect(told?.data).toMatchObject({ body: '{"you_sent":"Bearer [redacted]"}' });
     // The audit records (hxo.audit: secret.put, token.create ...) and every other event.
     const all = await ok('GET', '/api/v1/events?limit=1000');
     expect((all.items as { event_name: string; data: { operation?: string } }[]).filter((e) => e.event_name === 'hxo.audit').map((e) => e.data.operation)).toEqual(expect.arrayContaining(['secret.put', 'secret.delete']));
