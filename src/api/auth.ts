@@ -32,6 +32,8 @@ export const CAPABILITIES = [
   'xyn:runs:approve',
   'xyn:notifications:read',
   'xyn:notifications:ack',
+  'xyn:secrets:read',
+  'xyn:secrets:write',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -49,6 +51,9 @@ export type Role = (typeof ROLES)[number];
  * start and cancel runs and approve or reject their gates; viewers and
  * captains only read them. Notifications likewise: every role reads them,
  * operators (and admirals), who act on failures, acknowledge them.
+ * captains only read them. Secrets: only admirals set or remove them
+ * (`xyn:secrets:write`) or list their names (`xyn:secrets:read`) — no role
+ * reads a value over the API: runs resolve them on the node.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {

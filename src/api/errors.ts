@@ -45,6 +45,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof XynError && err.code === 'invalid_inputs') return new ApiError(400, 'invalid_inputs', err.message, err.details);
   // A stored record names a blob the CAS does not hold: not the caller's fault, but what it asked for is not there.
   if (err instanceof XynError && err.code === 'MISSING_BLOB') return new ApiError(404, 'missing_blob', err.message, err.details);
+  // The node cannot open its secrets file (no XYN_SECRETS_KEY, another key's file): not the caller's fault, and not a bug either.
+  if (err instanceof XynError && (err.code === 'SECRETS_KEY_MISSING' || err.code === 'SECRETS_KEY_WRONG' || err.code === 'SECRETS_FILE')) return new ApiError(503, 'secrets_unavailable', err.message, err.details);
   if (err instanceof XynError) return new ApiError(500, err.code.toLowerCase(), err.message);
   return new ApiError(500, 'internal', 'internal error (logged with this correlation id)');
 }

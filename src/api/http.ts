@@ -24,7 +24,7 @@ import type { Logger } from '../kernel/log.ts';
 import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import type { ApiResponse, Router, StreamResponse } from './router.ts';
+import { BODY_METHODS, type ApiResponse, type Router, type StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
 import { checkParams } from './params.ts';
 import { routeInput } from './validate.ts';
@@ -139,7 +139,7 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
     principal = who;
   }
   if (route.params) checkParams(params, route.params);
-  const raw = route.method === 'POST' ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
+  const raw = BODY_METHODS.has(route.method) ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
   const input = routeInput(route, query, raw);
   const result = await route.handle({ method: route.method, path: incoming.rawPath, params, ...input, principal, correlationId: incoming.correlationId, accept: incoming.accept });
   await reply.send(result);
@@ -265,7 +265,7 @@ class Reply {
         return;
       }
       // A body that was not read (an early error) is not waited for: the connection closes after.
-      this.res.end(body, this.bodyWaiter === undefined && this.incoming.method === 'POST' && status >= 400);
+      this.res.end(body, this.bodyWaiter === undefined && BODY_METHODS.has(this.incoming.method) && status >= 400);
     });
   }
 

@@ -9,7 +9,10 @@ import type { z } from 'zod';
 import type { Capability, Principal } from './auth.ts';
 import type { ParamShape } from './params.ts';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Methods whose requests carry a JSON body (every route of them declares its schema). */
+export const BODY_METHODS: ReadonlySet<string> = new Set<Method>(['POST', 'PUT']);
 
 export interface ApiRequest<Body = unknown, Query = unknown> {
   method: Method;
@@ -18,7 +21,7 @@ export interface ApiRequest<Body = unknown, Query = unknown> {
   params: Record<string, string>;
   /** The query's fields as the route's `query` schema made them (numbers coerced, defaults filled); as strings when it declares none. */
   query: Query;
-  /** The JSON body (POST) as the route's `body` schema made it; undefined for other methods. */
+  /** The JSON body (POST, PUT) as the route's `body` schema made it; undefined for other methods. */
   body: Body;
   principal: Principal;
   correlationId: string;
@@ -73,7 +76,7 @@ export interface Route<Body extends z.ZodType = z.ZodType, Query extends z.ZodTy
   capability: Capability | 'public';
   /** What the route does, for the docs and the route listing. */
   summary: string;
-  /** The JSON body a POST takes (every POST declares one). */
+  /** The JSON body a POST or PUT takes (every one declares it). */
   body?: Body;
   /** Checks the body against `body` when its refusal is not that 400: a plan's is a 422 naming the field (hxo/plan/plan.ts). */
   checkBody?(raw: unknown): z.output<Body>;
@@ -103,7 +106,7 @@ export class Router {
         if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`route ${route.method} ${route.path} declares no shape for ${s}`);
       }
       // Found at start too: an undocumented body, or a route whose docs say nothing of how it succeeds.
-      if (route.method === 'POST' && !route.body) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
+      if (BODY_METHODS.has(route.method) && !route.body) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
       if (!Object.keys(route.answers).some((status) => status.startsWith('2'))) throw new Error(`route ${route.method} ${route.path} declares no 2xx answer`);
       return { route, segments };
     });

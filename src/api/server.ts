@@ -35,6 +35,8 @@ import { draftRoutes } from './routes/drafts.ts';
 import { runRoutes } from './routes/runs.ts';
 import { footprintRoutes } from './routes/footprints.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import type { SecretStore } from '../xyn/secrets/index.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import type { NotificationBook } from '../xyn/notifications/index.ts';
@@ -69,6 +71,8 @@ export interface ApiServerOptions {
   runs?: RunEngine;
   /** The node's notifications: their routes are served only with them. */
   notifications?: NotificationBook;
+  /** The node's secrets: the secrets routes are served only with them. */
+  secrets?: SecretStore;
 }
 
 export interface ApiServer {
@@ -132,6 +136,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...(options.runs ? runRoutes(options.runs, kernel.bus, kernel.space) : []),
       ...(options.runs?.footprints ? footprintRoutes(options.runs, options.runs.footprints) : []),
       ...(options.notifications ? notificationRoutes(options.notifications, kernel.bus) : []),
+      ...(options.secrets ? secretRoutes(options.secrets, kernel.bus) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],

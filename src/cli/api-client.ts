@@ -5,7 +5,7 @@
  * else — a 5xx, no node at the URL — is exit 1.
  */
 import { ValidationError } from '../core/errors.ts';
-import { callNode, openNode } from '../sdk/http.ts';
+import { callNode, openNode, type NodeMethod } from '../sdk/http.ts';
 
 export interface RemoteFlags {
   url?: string;
@@ -18,7 +18,7 @@ export function remoteOf(flags: RemoteFlags): { url: string; token: string | und
   return { url, token: flags.token ?? process.env.XYN_TOKEN };
 }
 
-export function callApi<T>(flags: RemoteFlags, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export function callApi<T>(flags: RemoteFlags, method: NodeMethod, path: string, body?: unknown): Promise<T> {
   return callNode<T>(remoteOf(flags), method, path, body);
 }
 

@@ -19,6 +19,11 @@ const BAD_INPUT = new Set([
   'PLAN_IN_USE',
   'CHECKPOINT_FORMAT',
   'DATA_DIR_LOCKED',
+  'SECRET_PATH',
+  'SECRET_NOT_FOUND',
+  'SECRETS_KEY_MISSING',
+  'SECRETS_KEY_WRONG',
+  'SECRETS_FILE',
 ]);
 
 export function exitCodeFor(err: unknown): number {

@@ -30,6 +30,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['gc', 'compact'], async () => (await import('./commands/store.ts')).registerStoreCommands],
   [['bench'], async () => (await import('./commands/bench.ts')).registerBench],
   [['token'], async () => (await import('./commands/token.ts')).registerToken],
+  [['secret'], async () => (await import('./commands/secret.ts')).registerSecret],
 ];
 
 const program = new Command('xyn')

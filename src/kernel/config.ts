@@ -174,6 +174,8 @@ export const configSchema = z.object({
   XYN_NOTIFY_WEBHOOK_BACKOFF_MS: int(1).default(1000),
   /** Like failures within this long of the last one count into its open notification instead of raising another. */
   XYN_NOTIFY_COLLAPSE_MS: int(0).default(10 * 60 * 1000),
+  /** The key of DATA_DIR/secrets.enc: 32 bytes as 64 hex digits or base64, or a passphrase (src/xyn/secrets/secrets-key.ts). */
+  XYN_SECRETS_KEY: z.string().min(1).optional(),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),
@@ -204,7 +206,7 @@ export interface Config extends ConfigValues, DataPaths {
   sources: Record<keyof ConfigValues, 'env' | 'file' | 'default'>;
 }
 
-export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'XYN_NOTIFY_WEBHOOK_URL', 'XYN_NOTIFY_WEBHOOK_SECRET']);
+export const SECRET_KEYS = new Set<keyof ConfigValues>(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'XYN_NOTIFY_WEBHOOK_URL', 'XYN_NOTIFY_WEBHOOK_SECRET', 'XYN_SECRETS_KEY']);
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;

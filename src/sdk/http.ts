@@ -36,8 +36,11 @@ export class NodeUnreachableError extends XynError {
   }
 }
 
+/** The methods of the node's API. */
+export type NodeMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /** A JSON call: the parsed answer of a 2xx, or the error its refusal says. */
-export async function callNode<T>(node: NodeAddress, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function callNode<T>(node: NodeAddress, method: NodeMethod, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await request(node, method, path, body, headers);
   const text = await res.text();
   let parsed: unknown;
@@ -76,10 +79,10 @@ const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
 /**
  * One call; a GET that finds its pooled connection closed under it (the
  * node closes idle connections, and a reuse can cross that close) is sent
- * once more on a new one — a GET changes nothing, so twice is safe. A POST
- * is never sent twice.
+ * once more on a new one — a GET changes nothing, so twice is safe. Any
+ * other method is never sent twice.
  */
-async function request(node: NodeAddress, method: 'GET' | 'POST', path: string, body: unknown, extra: Record<string, string>): Promise<Response> {
+async function request(node: NodeAddress, method: NodeMethod, path: string, body: unknown, extra: Record<string, string>): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fetch(node.url + path, {

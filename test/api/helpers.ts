@@ -7,6 +7,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { DraftBook } from '../../src/xyn/drafts/index.ts';
 import { RunEngine } from '../../src/xyn/runs/run-engine.ts';
 import { FootprintBook } from '../../src/xyn/footprints/footprint-book.ts';
+import { nodeSecretStore } from '../../src/xyn/secrets/index.ts';
 import { ROLES, type Role } from '../../src/api/auth.ts';
 import { startNode, type TestNode } from '../hxo/helpers.ts';
 
@@ -45,6 +46,8 @@ export async function startApi(env: Record<string, string> = {}, options: { hxo?
   const server = await startApiServer({
     kernel: node.kernel,
     drafts,
+    // Its secrets routes served too (in the roles × routes matrix and the OpenAPI checks), over a file in the node's data dir.
+    secrets: nodeSecretStore(node.kernel.config.secretsFile, {}, 'ab'.repeat(32)),
     ...(runs ? { runs } : {}),
     ...(options.hxo === false ? {} : { engine: node.engine }),
     host: '127.0.0.1',

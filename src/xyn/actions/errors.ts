@@ -75,6 +75,13 @@ export class PlanFailedActionError extends NonRetryableError {
   }
 }
 
-for (const cls of [ActionInputError, ActionTimeoutError, ActionAbortedError, ActionLimitError, ActionNetworkError, HttpStatusError, PlanFailedActionError]) {
+/** A step names a secret (a `*_ref` field) and its run has no secret store to resolve it from. */
+export class SecretsUnavailableError extends NonRetryableError {
+  constructor(action: string, field: string) {
+    super(`${action}: ${field} names a secret, and this node runs workflows without a secret store (a node started by startNode has one: XYN_SECRET_* variables, then <data dir>/secrets.enc)`, 'SECRETS_UNAVAILABLE', { action, field });
+  }
+}
+
+for (const cls of [SecretsUnavailableError, ActionInputError, ActionTimeoutError, ActionAbortedError, ActionLimitError, ActionNetworkError, HttpStatusError, PlanFailedActionError]) {
   registerErrorClass(cls);
 }

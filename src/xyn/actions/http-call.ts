@@ -12,10 +12,17 @@
  *
  *   await httpCall.execute({ method: 'GET', url: 'https://x/health', ... }, ctx)
  *   // { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}', json: { ok: true } }
+ *
+ * Credentials by reference: `auth: { bearer_ref: api-token }` or
+ * `auth: { basic: { user: ci, password_ref: ci-password } }` sets the
+ * Authorization header from a secret resolved through the run's secrets
+ * (ctx.secrets) as the request is made: the recorded input holds only the
+ * names, and the run scrubs the values from whatever else it records.
  */
 import { z } from 'zod';
 import type { Action, ActionContext } from './action.ts';
-import { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError } from './errors.ts';
+import { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, SecretsUnavailableError } from './errors.ts';
+import { SECRET_PATH_RULE, secretPathProblem } from '../secrets/index.ts';
 
 const NAME = 'http.call';
 const MiB = 1024 * 1024;
@@ -31,6 +38,15 @@ function isHttpUrl(value: string): boolean {
   return protocol === 'http:' || protocol === 'https:';
 }
 
+const secretRef = z.string().refine((ref) => secretPathProblem(ref) === undefined, `must name a secret: ${SECRET_PATH_RULE}`);
+
+const auth = z
+  .strictObject({
+    bearer_ref: secretRef.optional(),
+    basic: z.strictObject({ user: z.string(), password_ref: secretRef }).optional(),
+  })
+  .refine((a) => (a.bearer_ref === undefined) !== (a.basic === undefined), 'give one of bearer_ref or basic');
+
 const input = z
   .strictObject({
     method: z.enum(HTTP_METHODS).default('GET'),
@@ -40,8 +56,14 @@ const input = z
     timeout_ms: z.number().int().min(1).max(600_000).default(30_000),
     max_response_bytes: z.number().int().min(0).max(100 * MiB).default(10 * MiB),
     expect_status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    /** The Authorization header, from a secret. */
+    auth: auth.optional(),
   })
-  .refine((i) => i.body === undefined || (i.method !== 'GET' && i.method !== 'HEAD'), { path: ['body'], message: 'GET and HEAD requests have no body' });
+  .refine((i) => i.body === undefined || (i.method !== 'GET' && i.method !== 'HEAD'), { path: ['body'], message: 'GET and HEAD requests have no body' })
+  .refine((i) => i.auth === undefined || !Object.keys(i.headers ?? {}).some((k) => k.toLowerCase() === 'authorization'), {
+    path: ['auth'],
+    message: 'auth sets the Authorization header: remove it from headers',
+  });
 
 const output = z.object({
   status: z.number().int(),
@@ -51,6 +73,7 @@ const output = z.object({
 });
 
 export type HttpCallInput = z.output<typeof input>;
+type HttpAuth = NonNullable<HttpCallInput['auth']>;
 export type HttpCallOutput = z.output<typeof output>;
 
 /** Whether repeating this request is safe: its method is idempotent by HTTP's definition. */
@@ -75,6 +98,15 @@ function requestHeaders(call: HttpCallInput): Headers {
   }
   if (call.body !== undefined && typeof call.body !== 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   return headers;
+}
+
+/** The Authorization header's value, its secret resolved through the run (which then scrubs it from what it records). */
+async function authorization(auth: HttpAuth, ctx: ActionContext): Promise<string> {
+  const field = auth.bearer_ref !== undefined ? 'auth.bearer_ref' : 'auth.basic.password_ref';
+  if (!ctx.secrets) throw new SecretsUnavailableError(NAME, field);
+  if (auth.bearer_ref !== undefined) return `Bearer ${await ctx.secrets.resolve(auth.bearer_ref)}`;
+  const basic = auth.basic as NonNullable<HttpAuth['basic']>;
+  return `Basic ${Buffer.from(`${basic.user}:${await ctx.secrets.resolve(basic.password_ref)}`, 'utf8').toString('base64')}`;
 }
 
 function requestBody(body: unknown): string | undefined {
@@ -134,6 +166,7 @@ function accepted(status: number, expect: readonly number[] | undefined): boolea
 
 async function execute(call: HttpCallInput, ctx: ActionContext): Promise<HttpCallOutput> {
   const headers = requestHeaders(call);
+  if (call.auth) headers.set('authorization', await authorization(call.auth, ctx));
   if (ctx.signal.aborted) throw new ActionAbortedError(NAME);
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), call.timeout_ms);

@@ -1,6 +1,6 @@
 /** Actions as plugins: the contract, its errors, and the built ones (registry.ts). */
 export { haltedOnly, idempotentFor, outputNames, parseActionInput, redactedInput, RunHalted, type Action, type ActionContext, type AnyAction, type ContainersPort, type HostKeyCheck, type KnownHostsPort } from './action.ts';
-export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, PlanFailedActionError } from './errors.ts';
+export { ActionAbortedError, ActionInputError, ActionLimitError, ActionNetworkError, ActionTimeoutError, HttpStatusError, PlanFailedActionError, SecretsUnavailableError } from './errors.ts';
 export {
   blueprintsPromote,
   blueprintsValidate,

@@ -9,7 +9,10 @@
  *   `idempotent: true`), else it fails saying why;
  * - a gate that was waiting waits again (its decision is what ends it);
  * - every change is written (step and run in one transaction) before its
- *   event is published, so what the events say a run did, it did.
+ *   event is published, so what the events say a run did, it did;
+ * - what is written and published (step inputs, outputs, errors, the run's
+ *   outputs and error, events) is scrubbed first of every secret the run's
+ *   actions resolved: those values live only in memory, in the step using them.
  *
  * The rails (seed 004 §38.2): at most XYN_RUN_MAX_STEPS steps started, at
  * most XYN_RUN_MAX_WALL_MS of wall clock spent in steps (waiting at a gate is
@@ -50,6 +53,8 @@ export interface RunActorDeps {
   actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext;
   /** What runs agent_task steps: the node's agent action (src/xyn/agents), made from its configuration. */
   agent: AnyAction;
+  /** What is written or published with the secrets the run's actions resolved taken out (its RunSecrets' scrub). */
+  scrub<T>(value: T): T;
   /** Told once the run has ended (its record and its event written). */
   ended(run: RunRecord): void;
   /** Told when the run starts and stops waiting at a gate (a waiting run holds no slot of XYN_RUNS_MAX_ACTIVE). */
@@ -213,10 +218,11 @@ export class RunActor implements Supervisable {
     const rows = this.unwrittenFootprints.splice(0);
     this.unwritten.clear();
     this.latest = undefined;
+    const { scrub } = this.deps;
     const meter = this.deps.footprints;
-    await this.deps.book.save(run, steps, this.writtenStatus, meter && rows.length > 0 ? () => meter.write(rows) : undefined);
+    await this.deps.book.save(scrub(run), steps.map((step) => scrub(step)), this.writtenStatus, meter && rows.length > 0 ? () => meter.write(scrub(rows)) : undefined);
     this.writtenStatus = run.status;
-    for (const [name, r, data, stepId, actor] of events) publishRunEvent(this.deps.bus, this.deps.log, name, r, data, stepId, actor);
+    for (const [name, r, data, stepId, actor] of events) publishRunEvent(this.deps.bus, this.deps.log, name, scrub(r), scrub(data), stepId, actor);
   }
 
   private async go(): Promise<void> {
@@ -248,7 +254,8 @@ export class RunActor implements Supervisable {
       run = result.run;
       this.stepsHandled++;
       const ended = result.step;
-      if (ended.status === 'completed' && ended.outputs) context.steps[ended.step_id] = { outputs: ended.outputs };
+      // Later steps see its outputs scrubbed, as they would after a restart (read from the store): a secret reaches a step only through its ref.
+      if (ended.status === 'completed' && ended.outputs) context.steps[ended.step_id] = { outputs: this.deps.scrub(ended.outputs) };
       if (result.stop) return this.end(run, result.stop.status, result.stop.error, result.stop.actor);
     }
     let outputs: Record<string, unknown>;
@@ -437,7 +444,7 @@ export class RunActor implements Supervisable {
       decision.by,
       decision,
     );
-    this.decided.get(step.step_id)?.(ended.step);
+    this.decided.get(step.step_id)?.(this.deps.scrub(ended.step));
     this.decided.delete(step.step_id);
     return this.afterStep(ended.run, ended.step, step.def.on_failure);
   }
@@ -445,7 +452,8 @@ export class RunActor implements Supervisable {
   private async end(run: RunRecord, status: 'completed' | 'failed' | 'cancelled', error: RunError | null, actor = 'system'): Promise<void> {
     const ended: RunRecord = { ...run, status, error, completed_at: this.now(), waiting_on: null };
     await this.record(ended, undefined, [`xyn.run.${status}`, ended, { status, ...(error ? { error } : {}), ...(status === 'completed' ? { outputs: ended.outputs } : {}) }, null, actor], true);
-    this.done(ended);
+    // Those waiting on the run's end get it as it was written.
+    this.done(this.deps.scrub(ended));
   }
 
   private done(run: RunRecord): void {

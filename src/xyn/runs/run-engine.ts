@@ -30,6 +30,7 @@ import { agentSettings, agentTask } from '../agents/index.ts';
 import { ContainerEngine, engineAddress } from '../containers/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
+import { RunSecrets, type SecretStore } from '../secrets/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
 import type { FootprintBook } from '../footprints/footprint-book.ts';
 import type { ImpressionRule } from '../footprints/impression-rules.ts';
@@ -57,6 +58,8 @@ export interface RunEngineOptions {
   footprints?: FootprintBook;
   /** The rules that give an ended run its impressions (XYN_IMPRESSION_RULES); none: no impressions. */
   impressionRules?: readonly ImpressionRule[];
+  /** Where actions' `*_ref` fields are resolved (the node's chain: environment, then the encrypted file); without it, a step using a secret fails saying so. */
+  secrets?: SecretStore;
 }
 
 export interface CreateRunRequest {
@@ -96,6 +99,8 @@ export class RunNotFoundError extends XynError {
 interface LiveRun {
   actor: RunActor;
   supervisor: Supervisor;
+  /** The secrets its actions resolved, scrubbed from all it records; kept while it runs, not after. */
+  secrets: RunSecrets | undefined;
 }
 
 interface Active {
@@ -419,6 +424,7 @@ export class RunEngine {
 
   private launch(runId: string): void {
     const { kernel } = this;
+    const secrets = this.options.secrets ? new RunSecrets(this.options.secrets) : undefined;
     const actor = new RunActor(runId, {
       book: this.book,
       bus: kernel.bus,
@@ -428,6 +434,7 @@ export class RunEngine {
       actionContext: (run, step, signal) => this.actionContext(run, step, signal),
       ...(this.meter ? { footprints: this.meter } : {}),
       agent: this.agent,
+      scrub: (value) => (secrets ? secrets.scrub(value) : value),
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);
@@ -437,7 +444,7 @@ export class RunEngine {
     });
     const supervisor = new Supervisor(`run:${runId}`, { strategy: 'one_for_one', maxRestarts: RUN_MAX_RESTARTS, withinMs: RUN_RESTART_WINDOW_MS, notice: kernel.notice }, [actor]);
     supervisor.onCrash((error) => void this.crashedOut(runId, error));
-    this.live.set(runId, { actor, supervisor });
+    this.live.set(runId, { actor, supervisor, secrets });
     this.runs.add(supervisor, { temporary: true }).catch((err: unknown) => this.crashedOut(runId, err as Error));
   }
 
@@ -445,7 +452,9 @@ export class RunEngine {
   private async crashedOut(runId: string, error: Error): Promise<void> {
     const run = this.book.get(runId);
     if (!run || ENDED_RUN.has(run.status)) return;
-    const failed: RunRecord = { ...run, status: 'failed', completed_at: new Date(this.clock.now()).toISOString(), waiting_on: null, error: { code: 'RUN_CRASHED', message: `the run's actor kept crashing (${RUN_MAX_RESTARTS} restarts within ${RUN_RESTART_WINDOW_MS / 1000} s): ${error.message}` } };
+    const crash = { code: 'RUN_CRASHED', message: `the run's actor kept crashing (${RUN_MAX_RESTARTS} restarts within ${RUN_RESTART_WINDOW_MS / 1000} s): ${error.message}` };
+    const secrets = this.live.get(runId)?.secrets;
+    const failed: RunRecord = { ...run, status: 'failed', completed_at: new Date(this.clock.now()).toISOString(), waiting_on: null, error: secrets ? secrets.scrub(crash) : crash };
     await this.book.save(failed);
     this.publish('xyn.run.failed', failed, { status: 'failed', error: failed.error }, 'system');
     this.retire(runId, failed);
@@ -473,6 +482,7 @@ export class RunEngine {
   private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext {
     const { kernel } = this;
     const hxo = this.options.hxo;
+    const secrets = this.live.get(run.run_id)?.secrets;
     return {
       runId: run.run_id,
       stepId: step.step_id,
@@ -485,6 +495,7 @@ export class RunEngine {
       containers: this.containers,
       // Made by the first action that uses it; kept after the run ends, for what its steps left there.
       workspace: join(kernel.config.dataDir, 'workspaces', run.run_id),
+      ...(secrets ? { secrets } : {}),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
       ...(this.options.knownHosts ? { knownHosts: this.options.knownHosts } : {}),
     };
