@@ -156,6 +156,10 @@ export const configSchema = z.object({
   XYN_RUNS_MAX_ACTIVE: int(1).default(256),
   /** Events the trigger router may be behind the log before it reports `xyn.trigger.lagged`. */
   XYN_TRIGGER_LAG_EVENTS: int(1).default(10_000),
+  /** Largest single artifact in bytes (seed 004 §38.1: 250 MB); an upload past it is refused 413 as it streams. */
+  XYN_ARTIFACT_MAX_BYTES: int(1).default(250 * 1024 ** 2),
+  /** Bytes all of the node's artifacts may hold together (seed 004 §38.1: 20 GB); an upload that would pass it is refused 413. */
+  XYN_ARTIFACTS_QUOTA_BYTES: int(1).default(20 * 1024 ** 3),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),

@@ -23,11 +23,12 @@ import type { JobKindRegistry } from '../hxo/plan/job-kinds.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import { RunEngine } from '../xyn/runs/run-engine.ts';
+import { ArtifactBook } from '../xyn/artifacts/index.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
   /** Serve the API (host, port and the server's other options). */
-  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs'>;
+  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs' | 'artifacts'>;
   /** A node that serves: plans a stop left unfinished resume, and retention runs every XYN_GC_INTERVAL_MS. */
   serving?: boolean;
   log?: Logger;
@@ -52,6 +53,8 @@ export interface XynNode {
   drafts: DraftBook;
   /** Workflow runs; absent on a node that runs none (`xyn run`). */
   runs: RunEngine | undefined;
+  /** The node's artifacts (steps' logs, what actions and clients put). */
+  artifacts: ArtifactBook;
   /** Plans resumed at start (a serving node). */
   resumed: string[];
   /** Workflow runs resumed at start. */
@@ -69,6 +72,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   let resumed: string[] = [];
   let resumedRuns: string[] = [];
   const drafts = new DraftBook(kernel.store);
+  const artifacts = new ArtifactBook(kernel.store, { maxBytes: config.XYN_ARTIFACT_MAX_BYTES, quotaBytes: config.XYN_ARTIFACTS_QUOTA_BYTES }, options.clock);
   const stop = async (): Promise<void> => {
     try {
       await server?.close();
@@ -87,14 +91,16 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
       }
     }
+    // Uploads a stop cut short left chunks nobody names: dropped before anything uploads again.
+    if (options.serving) await artifacts.sweep();
     if (options.workflows ?? options.serving ?? false) {
-      runs = new RunEngine({ kernel, drafts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      runs = new RunEngine({ kernel, drafts, artifacts, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
       resumedRuns = await runs.start();
     }
-    if (options.api) server = await startApiServer({ kernel, drafts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });
+    if (options.api) server = await startApiServer({ kernel, drafts, artifacts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...options.api });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { kernel, engine, server, drafts, runs, resumed, resumedRuns, stop };
+  return { kernel, engine, server, drafts, runs, artifacts, resumed, resumedRuns, stop };
 }

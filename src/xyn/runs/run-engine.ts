@@ -24,11 +24,12 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext } from '../actions/action.ts';
+import type { ActionContext, StepLogPort } from '../actions/action.ts';
+import { RunArtifacts, StepLog, type ArtifactBook } from '../artifacts/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
 import { CronTriggers, EventRouter, type CronFire, type EventTrigger } from '../triggers/index.ts';
-import { RunActor, RunStateError } from './run-actor.ts';
+import { RunActor, RunStateError, type StepLogs } from './run-actor.ts';
 import { RunBook, type RunQuery } from './run-book.ts';
 import { cancelError, publishRunEvent } from './run-events.ts';
 import { ENDED_RUN, runIndexDb, type RunRecord, type RunTrigger, type StepRecord } from './records.ts';
@@ -44,6 +45,8 @@ export interface RunEngineOptions {
   clock?: Clock;
   /** Arm a real timer for cron triggers (default true; tests drive `tickCron()` on a manual clock). */
   cronTimers?: boolean;
+  /** The node's artifacts: actions put theirs there, and each step's log is kept there (`logs_artifact_id`). */
+  artifacts?: ArtifactBook;
 }
 
 export interface CreateRunRequest {
@@ -395,7 +398,8 @@ export class RunEngine {
       clock: this.clock,
       log: kernel.log,
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
-      actionContext: (run, step, signal) => this.actionContext(run, step, signal),
+      actionContext: (run, step, signal, stepLog) => this.actionContext(run, step, signal, stepLog),
+      ...(this.options.artifacts ? { logs: this.stepLogs(this.options.artifacts) } : {}),
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);
@@ -435,10 +439,10 @@ export class RunEngine {
     this.endWaiters.delete(run.run_id);
   }
 
-  private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext {
+  private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal, stepLog?: StepLogPort): ActionContext {
     const { kernel } = this;
-    const hxo = this.options.hxo;
-    return {
+    const { hxo, artifacts } = this.options;
+    const ctx: ActionContext = {
       runId: run.run_id,
       stepId: step.step_id,
       correlationId: run.correlation_id,
@@ -447,6 +451,26 @@ export class RunEngine {
       log: kernel.log,
       drafts: this.drafts,
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
+      ...(stepLog ? { stepLog } : {}),
+    };
+    // Made last: what it puts is counted in the step's footprints, when the context has them.
+    if (artifacts) ctx.artifacts = new RunArtifacts(artifacts, { runId: run.run_id, stepId: step.step_id, createdBy: `xyn:run:${run.run_id}`, footprints: ctx.footprints });
+    return ctx;
+  }
+
+  /** Each step's log, kept as an artifact of its run when the step ends. */
+  private stepLogs(book: ArtifactBook): StepLogs {
+    return {
+      open: () => new StepLog(this.clock),
+      save: async (run, step, log) => {
+        try {
+          return await log.save(new RunArtifacts(book, { runId: run.run_id, stepId: step.step_id, createdBy: `xyn:run:${run.run_id}` }), `${step.step_id}.log`);
+        } catch (err) {
+          // The step's end is recorded all the same: a log that cannot be kept (a full disk, the quota) is said here.
+          this.kernel.log.warn({ err, run_id: run.run_id, step_id: step.step_id }, "a step's log could not be kept as an artifact");
+          return null;
+        }
+      },
     };
   }
 
