@@ -30,6 +30,8 @@ export const CAPABILITIES = [
   'xyn:runs:read',
   'xyn:runs:write',
   'xyn:runs:approve',
+  'xyn:artifacts:read',
+  'xyn:artifacts:write',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -45,18 +47,19 @@ export type Role = (typeof ROLES)[number];
  * reads blueprints and runs; operators save and validate drafts; only
  * admirals promote one (make a version active). Operators (and admirals)
  * start and cancel runs and approve or reject their gates; viewers and
- * captains only read them.
+ * captains only read them. Every role reads artifacts (a run's step logs);
+ * operators upload them.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {
     case 'admiral':
       return new Set(CAPABILITIES);
     case 'captain':
-      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']);
+      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:artifacts:read']);
     case 'operator':
-      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve']);
+      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve', 'xyn:artifacts:read', 'xyn:artifacts:write']);
     case 'viewer':
-      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read']);
+      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:artifacts:read']);
   }
 }
 

@@ -203,8 +203,8 @@ export class GateConnection {
       try {
         taken = chunked.push(this.buf);
       } catch {
-        // Already the app's: there is no refusing it now.
-        this.dropBoth();
+        // Already the app's: there is no refusing it now. The app is told it ends (an answer it gave still goes out).
+        this.cutStream();
         return false;
       }
       ended = taken >= 0;
@@ -218,13 +218,17 @@ export class GateConnection {
     return true;
   }
 
-  /** A streamed request gone wrong after it was passed on: the app sees it aborted, the client a closed connection. */
-  private dropBoth(): void {
+  /**
+   * A streamed request gone wrong after it was passed on (malformed, past
+   * the limit, cut short, stalled): the rest of the client's bytes are
+   * dropped and the app's connection ends — it sees the request aborted,
+   * unless it already answered, and that answer still reaches the client.
+   */
+  private cutStream(): void {
     this.mode = 'closing';
     this.pending = undefined;
     this.buf = EMPTY;
-    this.app?.destroy();
-    this.client.destroy();
+    this.app?.end();
   }
 
   /** Reads the pending request's body if it is all there; false when more bytes are needed. */
@@ -287,7 +291,7 @@ export class GateConnection {
   /** The client half-closed: a request it left unfinished can never finish; say so. */
   private clientEnded(): void {
     this.clientDone = true;
-    if (this.pending?.streaming) return this.dropBoth();
+    if (this.pending?.streaming) return this.cutStream();
     if (this.mode === 'http' && (this.pending || this.buf.some((b) => b !== 13 && b !== 10))) {
       const what = this.pending ? `its body ended early (${this.pending.chunked ? 'the chunked body has no last chunk' : `${this.buf.length} of ${this.pending.head.length} bytes`})` : 'its head ended before the blank line that ends a head';
       this.refuse(refusalOf(this.pending?.head, 400, 'bad_request', `the request is incomplete: ${what}`));
@@ -308,7 +312,7 @@ export class GateConnection {
 
   private timedOut(): void {
     if (this.pending?.streaming) {
-      this.dropBoth();
+      this.cutStream();
     } else if (this.mode === 'http' && (this.pending || this.buf.length > 0)) {
       this.refuse(refusalOf(this.pending?.head, 408, 'request_timeout', `the request did not arrive within ${this.o.timeoutMs / 1000} s`));
     } else if (!this.app) {
