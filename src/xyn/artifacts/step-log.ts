@@ -31,11 +31,6 @@ export class StepLog implements StepLogPort {
     this.lines.push(JSON.stringify(line));
   }
 
-  /** Lines written so far. */
-  get size(): number {
-    return this.lines.length;
-  }
-
   /** Stores the lines as the step's log artifact; resolves with its id. */
   async save(artifacts: ArtifactsPort, name: string): Promise<string> {
     const body = this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
