@@ -19,6 +19,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['run'], async () => (await import('./commands/run.ts')).registerRun],
   [['blueprint'], async () => (await import('./commands/blueprint.ts')).registerBlueprint],
   [['runs'], async () => (await import('./commands/runs.ts')).registerRuns],
+  [['artifacts'], async () => (await import('./commands/artifacts.ts')).registerArtifacts],
   [['emit'], async () => (await import('./commands/emit.ts')).registerEmit],
   [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
   [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],

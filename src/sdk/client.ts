@@ -17,11 +17,13 @@ import type { ActorTree, ActorView } from '../api/routes/actors.ts';
 import { subscribe, type SubscribeOptions } from './event-stream.ts';
 import { callNode, type NodeAddress } from './http.ts';
 import { RunsClient, emitEvent } from './runs.ts';
+import { ArtifactsClient } from './artifacts.ts';
 
 export { verifyReport, type ReportVerification } from '../hxo/certify/verify-report.ts';
 export { ApiRefusedError, NodeError, NodeUnreachableError } from './http.ts';
 export { StreamRefusedError, StreamTruncatedError, type SubscribeOptions } from './event-stream.ts';
 export type { ActorTree, ActorView, PlanReport, PlanStatus, XynEvent };
+export { ArtifactsClient, type ArtifactDownload, type ArtifactInfo, type ArtifactListQuery, type UploadOptions } from './artifacts.ts';
 export { RunsClient, type HookAnswer, type RunInfo, type RunListQuery, type StartRunOptions, type StepInfo } from './runs.ts';
 
 export interface SubmitOptions {
@@ -42,12 +44,15 @@ export class XynClient {
   private readonly node: NodeAddress;
   /** Workflow runs: start, list, read, cancel, approve or reject a gate; webhooks (runs.ts). */
   readonly runs: RunsClient;
+  /** Artifacts: upload, list, read, download (artifacts.ts). */
+  readonly artifacts: ArtifactsClient;
 
   constructor(options: { url: string; token?: string }) {
     const url = options.url.replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+$/.test(url)) throw new TypeError(`url must be http(s)://host[:port], got ${options.url}`);
     this.node = { url, token: options.token };
     this.runs = new RunsClient(this.node);
+    this.artifacts = new ArtifactsClient(this.node);
   }
 
   /** Emits an event (not in the node's own namespaces): the event as appended. */

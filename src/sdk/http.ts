@@ -51,8 +51,8 @@ export async function callNode<T>(node: NodeAddress, method: 'GET' | 'POST', pat
 }
 
 /** A GET whose answer is read as it comes (NDJSON, bytes): the response once it is a 2xx, its body unread. */
-export async function openNode(node: NodeAddress, path: string, accept: string): Promise<Response> {
-  const res = await request(node, 'GET', path, undefined, { accept });
+export async function openNode(node: NodeAddress, path: string, accept: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await request(node, 'GET', path, undefined, { ...headers, accept });
   if (res.ok) return res;
   const text = await res.text();
   let parsed: unknown;
@@ -62,6 +62,30 @@ export async function openNode(node: NodeAddress, path: string, accept: string):
     parsed = {};
   }
   throw refusal('GET', path, res.status, parsed, text);
+}
+
+/** Bytes sent as they come (an upload: never held whole), the JSON answer of a 2xx, or the error its refusal says. Never sent twice. */
+export async function sendBytes<T>(node: NodeAddress, method: 'POST' | 'PUT', path: string, body: string | Uint8Array | AsyncIterable<Uint8Array>, contentType: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(node.url + path, {
+      method,
+      headers: { 'content-type': contentType, ...(node.token ? { authorization: `Bearer ${node.token}` } : {}) },
+      // A stream goes chunked (fetch's half duplex): only strings and bytes have a known length.
+      ...(typeof body === 'string' || body instanceof Uint8Array ? { body } : { body: ReadableStream.from(body), duplex: 'half' }),
+    } as RequestInit);
+  } catch (err) {
+    throw new NodeUnreachableError(node.url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new NodeError(`${method} ${path}: ${res.status} with a body that is not JSON`, res.status, 'bad_answer');
+  }
+  if (res.ok) return parsed as T;
+  throw refusal(method, path, res.status, parsed, text);
 }
 
 /** Socket errors of a kept-alive connection the node closed as it was reused: the request never reached it. */
