@@ -307,17 +307,8 @@ class Reply {
    */
   private async stream(result: StreamResponse): Promise<void> {
     if (this.done) return;
-    if (this.incoming.method === 'HEAD') {
-      // The head a GET would get (its length is not known before it is written: none is said).
-      this.done = true;
-      this.logRequest(200);
-      if (this.aborted) return;
-      this.res.cork(() => {
-        this.head(200, result.contentType);
-        this.res.endWithoutBody();
-      });
-      return;
-    }
+    // The head a GET would get (its length is not known before it is written: none is said).
+    if (this.incoming.method === 'HEAD') return this.headOnly(200, result.contentType);
     let written = false;
     const sink = {
       res: this.res,
@@ -350,18 +341,9 @@ class Reply {
   /** Bytes of a known length, piece after piece (a download); HEAD gets the head alone. */
   private async pieces(result: BytesStreamResponse): Promise<void> {
     if (this.done) return;
-    this.done = true;
     const status = result.status ?? 200;
-    if (this.incoming.method === 'HEAD') {
-      this.logRequest(status);
-      if (this.aborted) return;
-      this.res.cork(() => {
-        this.head(status, result.contentType);
-        this.res.writeHeader('Content-Length', String(result.length));
-        this.res.endWithoutBody();
-      });
-      return;
-    }
+    if (this.incoming.method === 'HEAD') return this.headOnly(status, result.contentType, result.length);
+    this.done = true;
     let written = false;
     const sink = {
       res: this.res,
@@ -383,6 +365,18 @@ class Reply {
       this.log.error({ err, correlation_id: this.incoming.correlationId }, 'download cut short: its source failed');
       this.logRequest(status, { cut: true });
     }
+  }
+
+  /** A HEAD's answer: the status line and headers, with the body's length when it is known. */
+  private headOnly(status: number, contentType: string, length?: number): void {
+    this.done = true;
+    this.logRequest(status);
+    if (this.aborted) return;
+    this.res.cork(() => {
+      this.head(status, contentType);
+      if (length !== undefined) this.res.writeHeader('Content-Length', String(length));
+      this.res.endWithoutBody();
+    });
   }
 
   /** The status line and headers (inside a cork). */

@@ -7,24 +7,11 @@
  *   const { items } = await node.artifacts.list({ run_id, kind: 'log' });
  *   const { body } = await node.artifacts.download(a.artifact_id, { range: { start: 0, end: 1023 } });
  */
+import type { Artifact } from '../xyn/artifacts/index.ts';
 import { callNode, openNode, sendBytes, type NodeAddress } from './http.ts';
 
 /** An artifact as the node gives it (seed 004 §45.5). */
-export interface ArtifactInfo {
-  artifact_id: string;
-  name: string;
-  kind: string;
-  content_type: string;
-  byte_length: number | null;
-  created_at: string;
-  created_by: string;
-  run_id: string | null;
-  step_id: string | null;
-  sha256: string | null;
-  metadata: Record<string, unknown>;
-  /** `pending` until a two-step upload's bytes are put. */
-  status: 'pending' | 'ready';
-}
+export type ArtifactInfo = Artifact;
 
 export interface UploadOptions {
   name: string;

@@ -38,7 +38,11 @@ export class NodeUnreachableError extends XynError {
 
 /** A JSON call: the parsed answer of a 2xx, or the error its refusal says. */
 export async function callNode<T>(node: NodeAddress, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await request(node, method, path, body, headers);
+  return answerOf<T>(method, path, await request(node, method, path, body, headers));
+}
+
+/** A JSON answer: parsed when it is a 2xx, else the error its refusal says. */
+async function answerOf<T>(method: string, path: string, res: Response): Promise<T> {
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -77,15 +81,7 @@ export async function sendBytes<T>(node: NodeAddress, method: 'POST' | 'PUT', pa
   } catch (err) {
     throw new NodeUnreachableError(node.url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
   }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new NodeError(`${method} ${path}: ${res.status} with a body that is not JSON`, res.status, 'bad_answer');
-  }
-  if (res.ok) return parsed as T;
-  throw refusal(method, path, res.status, parsed, text);
+  return answerOf<T>(method, path, res);
 }
 
 /** Socket errors of a kept-alive connection the node closed as it was reused: the request never reached it. */

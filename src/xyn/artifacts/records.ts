@@ -14,7 +14,8 @@ import type { Store } from '../../store/env.ts';
 /** Bytes per CAS chunk: a 250 MB upload is 250 writes of this, never held whole. */
 export const CHUNK_BYTES = 1024 * 1024;
 
-export interface ArtifactRecord {
+/** An artifact as the API gives it (seed 004 §45.5, and whether its bytes are there yet). */
+export interface Artifact {
   artifact_id: string;
   name: string;
   kind: string;
@@ -30,6 +31,10 @@ export interface ArtifactRecord {
   metadata: Record<string, unknown>;
   /** `pending`: made by a two-step upload, its bytes not yet put. */
   status: 'pending' | 'ready';
+}
+
+/** What the node keeps: the artifact, and where its bytes are. */
+export interface ArtifactRecord extends Artifact {
   /** Bytes per chunk when it was written. */
   chunk_bytes: number;
   /** CAS hashes of its chunks, in order. */
@@ -47,8 +52,8 @@ export interface ArtifactHeader {
   created_by: string;
 }
 
-/** Artifact as the API gives it (seed 004 §45.5, and whether its bytes are there yet). */
-export function artifactDto(a: ArtifactRecord): Record<string, unknown> {
+/** The record as the API gives it: without where its bytes are. */
+export function artifactDto(a: ArtifactRecord): Artifact {
   return {
     artifact_id: a.artifact_id,
     name: a.name,
