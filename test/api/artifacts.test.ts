@@ -49,6 +49,8 @@ describe('upload and read back', () => {
     expect(dl.headers.get('content-length')).toBe(String(body.length));
     expect(dl.headers.get('etag')).toBe(`"${sha256(body)}"`);
     expect(dl.headers.get('accept-ranges')).toBe('bytes');
+    const head = await fetch(`${n.url}/api/v1/artifacts/${a.artifact_id as string}/download`, { method: 'HEAD', headers: { authorization: `Bearer ${n.viewer}` } });
+    expect([head.status, head.headers.get('content-length'), head.headers.get('etag'), await head.text()]).toEqual([200, String(body.length), `"${sha256(body)}"`, '']);
   });
 
   it('an artifact of several chunks is served by ranges, across chunk boundaries, with 416 past its end', async () => {
