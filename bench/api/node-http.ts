@@ -24,7 +24,7 @@ export async function startNodeHttp(router: Router, authenticate: (authorization
       const principal = authenticate(req.headers.authorization ?? '');
       if (principal instanceof ApiError) throw principal;
       const input = routeInput(match.route, url.searchParams, undefined);
-      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, ...input, principal, correlationId, accept: req.headers.accept ?? '' });
+      const result = await match.route.handle({ method: match.route.method as Method, path: url.pathname, params: match.params, ...input, principal, correlationId, accept: req.headers.accept ?? '', contentType: req.headers['content-type'] ?? '', range: req.headers.range ?? '' });
       // The benchmark compares JSON answers; streamed and byte answers are the uWS server's.
       if (!('body' in result)) throw new ApiError(406, 'not_acceptable', 'this baseline serves JSON answers only');
       answer(result.status ?? 200, result.body);

@@ -34,6 +34,8 @@ export const CAPABILITIES = [
   'xyn:notifications:ack',
   'xyn:secrets:read',
   'xyn:secrets:write',
+  'xyn:artifacts:read',
+  'xyn:artifacts:write',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -50,21 +52,22 @@ export type Role = (typeof ROLES)[number];
  * admirals promote one (make a version active). Operators (and admirals)
  * start and cancel runs and approve or reject their gates; viewers and
  * captains only read them. Notifications likewise: every role reads them,
- * operators (and admirals), who act on failures, acknowledge them.
- * captains only read them. Secrets: only admirals set or remove them
- * (`xyn:secrets:write`) or list their names (`xyn:secrets:read`) — no role
- * reads a value over the API: runs resolve them on the node.
+ * operators (and admirals), who act on failures, acknowledge them. Every
+ * role reads artifacts (a run's step logs); operators upload them. Secrets:
+ * only admirals set or remove them (`xyn:secrets:write`) or list their names
+ * (`xyn:secrets:read`) — no role reads a value over the API: runs resolve
+ * them on the node.
  */
 export function roleCapabilities(role: Role, options: { captainView: boolean }): ReadonlySet<Capability> {
   switch (role) {
     case 'admiral':
       return new Set(CAPABILITIES);
     case 'captain':
-      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read']);
+      return new Set<Capability>([...(options.captainView ? (['hxo:view'] as const) : []), 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read', 'xyn:artifacts:read']);
     case 'operator':
-      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve', 'xyn:notifications:read', 'xyn:notifications:ack']);
+      return new Set<Capability>(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve', 'xyn:notifications:read', 'xyn:notifications:ack', 'xyn:artifacts:read', 'xyn:artifacts:write']);
     case 'viewer':
-      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read']);
+      return new Set<Capability>(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read', 'xyn:artifacts:read']);
   }
 }
 

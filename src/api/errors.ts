@@ -42,6 +42,9 @@ export function toApiError(err: unknown): ApiError {
   // Codes the xyn services answer with (xyn/drafts/errors.ts), mapped by code, not by class.
   if (err instanceof XynError && err.code === 'not_found') return new ApiError(404, 'not_found', err.message, err.details);
   if (err instanceof XynError && err.code === 'conflict') return new ApiError(409, 'conflict', err.message, err.details);
+  // An artifact past a limit: the body is too large for this node (seed 004 §38.1); the message names the limit and its variable.
+  if (err instanceof XynError && (err.code === 'artifact_too_large' || err.code === 'artifact_quota_exceeded')) return new ApiError(413, err.code, err.message, err.details);
+  if (err instanceof XynError && err.code === 'artifact_length_mismatch') return new ApiError(400, err.code, err.message, err.details);
   if (err instanceof XynError && err.code === 'invalid_inputs') return new ApiError(400, 'invalid_inputs', err.message, err.details);
   // A stored record names a blob the CAS does not hold: not the caller's fault, but what it asked for is not there.
   if (err instanceof XynError && err.code === 'MISSING_BLOB') return new ApiError(404, 'missing_blob', err.message, err.details);

@@ -12,8 +12,10 @@
  * request when it is sane, else made, and returned on every answer; each
  * request is logged once as JSON (method, path, status, ms, correlation_id).
  *
- * A route answers JSON, bytes (with their length), or a stream of chunks
- * taken as the client takes them (http-stream.ts).
+ * A route answers JSON, bytes (with their length, whole or piece after
+ * piece: http-bytes.ts), or a stream of chunks taken as the client takes
+ * them (http-stream.ts). A route that takes uploads reads its body itself,
+ * as it arrives (request-stream.ts).
  *
  * uWS rules kept here: the request object is read synchronously, before any
  * await; an aborted response is never written; writes are corked.
@@ -24,8 +26,10 @@ import type { Logger } from '../kernel/log.ts';
 import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import { BODY_METHODS, type ApiResponse, type Router, type StreamResponse } from './router.ts';
+import { BODY_METHODS, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
+import { pumpBytes } from './http-bytes.ts';
+import { RequestStream } from './request-stream.ts';
 import { checkParams } from './params.ts';
 import { routeInput } from './validate.ts';
 import type { RefusalCodec } from './gate/refusal.ts';
@@ -52,6 +56,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
   202: '202 Accepted',
+  206: '206 Partial Content',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -62,6 +67,7 @@ const STATUS_TEXT: Record<number, string> = {
   410: '410 Gone',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
+  416: '416 Range Not Satisfiable',
   422: '422 Unprocessable Entity',
   431: '431 Request Header Fields Too Large',
   500: '500 Internal Server Error',
@@ -77,6 +83,7 @@ interface Incoming {
   contentType: string;
   contentLength: string;
   accept: string;
+  range: string;
   correlationId: string;
   /** Set on the gate's stand-in for a request it refused (gate/refusal.ts). */
   refusal: string;
@@ -104,6 +111,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       contentType: req.getHeader('content-type'),
       contentLength: req.getHeader('content-length'),
       accept: req.getHeader('accept'),
+      range: req.getHeader('range'),
       correlationId: correlationIdOf(given),
       refusal: req.getHeader(RESERVED_FIELD),
     };
@@ -139,9 +147,22 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
     principal = who;
   }
   if (route.params) checkParams(params, route.params);
-  const raw = BODY_METHODS.has(route.method) ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
+  // An upload is read as it arrives, by its route; it must be listened to now, before anything is awaited.
+  const stream = route.upload ? reply.readStream() : undefined;
+  const raw = BODY_METHODS.has(route.method) && !stream ? await readJson(reply, incoming, options.maxBodyBytes) : undefined;
   const input = routeInput(route, query, raw);
-  const result = await route.handle({ method: route.method, path: incoming.rawPath, params, ...input, principal, correlationId: incoming.correlationId, accept: incoming.accept });
+  const result = await route.handle({
+    method: route.method,
+    path: incoming.rawPath,
+    params,
+    ...input,
+    principal,
+    correlationId: incoming.correlationId,
+    accept: incoming.accept,
+    contentType: incoming.contentType,
+    range: incoming.range,
+    ...(stream ? { stream } : {}),
+  });
   await reply.send(result);
 }
 
@@ -196,6 +217,7 @@ class Reply {
   private done = false;
   private readonly headers: [string, string][] = [];
   private bodyWaiter: { resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
+  private upload: RequestStream | undefined;
   /** A stream waiting for its socket to drain: woken by onWritable, or by the client going away. */
   private wake: (() => void) | undefined;
 
@@ -209,6 +231,7 @@ class Reply {
     res.onAborted(() => {
       this.aborted = true;
       this.bodyWaiter?.reject(new ApiError(400, 'aborted', 'the client went away'));
+      this.upload?.abort(new ApiError(400, 'aborted', 'the client went away before its upload ended'));
       this.wake?.();
     });
   }
@@ -238,8 +261,16 @@ class Reply {
     });
   }
 
+  /** The body as it arrives (an upload). Must be called before anything else is awaited. */
+  readStream(): RequestStream {
+    this.upload = new RequestStream(this.res);
+    return this.upload;
+  }
+
   async send(result: ApiResponse): Promise<void> {
+    if ('headers' in result) for (const [name, value] of Object.entries(result.headers ?? {})) this.header(name, value);
     if ('chunks' in result) return this.stream(result);
+    if ('pieces' in result) return this.pieces(result);
     if ('bytes' in result) return this.write(result.status ?? 200, result.contentType, result.bytes);
     this.write(result.status ?? 200, 'application/json', JSON.stringify(result.body));
   }
@@ -256,6 +287,7 @@ class Reply {
     this.done = true;
     this.logRequest(status);
     if (this.aborted) return;
+    this.upload?.release();
     this.res.cork(() => {
       this.head(status, contentType);
       if (this.incoming.method === 'HEAD') {
@@ -264,8 +296,8 @@ class Reply {
         this.res.endWithoutBody();
         return;
       }
-      // A body that was not read (an early error) is not waited for: the connection closes after.
-      this.res.end(body, this.bodyWaiter === undefined && BODY_METHODS.has(this.incoming.method) && status >= 400);
+      // A body that was not read (an early error) is not waited for: the connection closes after. An upload's is read past (request-stream.ts).
+      this.res.end(body, this.bodyWaiter === undefined && this.upload === undefined && BODY_METHODS.has(this.incoming.method) && status >= 400);
     });
   }
 
@@ -275,17 +307,8 @@ class Reply {
    */
   private async stream(result: StreamResponse): Promise<void> {
     if (this.done) return;
-    if (this.incoming.method === 'HEAD') {
-      // The head a GET would get (its length is not known before it is written: none is said).
-      this.done = true;
-      this.logRequest(200);
-      if (this.aborted) return;
-      this.res.cork(() => {
-        this.head(200, result.contentType);
-        this.res.endWithoutBody();
-      });
-      return;
-    }
+    // The head a GET would get (its length is not known before it is written: none is said).
+    if (this.incoming.method === 'HEAD') return this.headOnly(200, result.contentType);
     let written = false;
     const sink = {
       res: this.res,
@@ -313,6 +336,47 @@ class Reply {
       this.log.error({ err, correlation_id: this.incoming.correlationId }, 'stream cut short: its source failed');
       this.logRequest(200, { cut: true });
     }
+  }
+
+  /** Bytes of a known length, piece after piece (a download); HEAD gets the head alone. */
+  private async pieces(result: BytesStreamResponse): Promise<void> {
+    if (this.done) return;
+    const status = result.status ?? 200;
+    if (this.incoming.method === 'HEAD') return this.headOnly(status, result.contentType, result.length);
+    this.done = true;
+    let written = false;
+    const sink = {
+      res: this.res,
+      head: () => {
+        written = true;
+        this.head(status, result.contentType);
+      },
+      gone: () => this.aborted,
+      onGone: (wake: () => void) => (this.wake = wake),
+    };
+    try {
+      const complete = await pumpBytes(result.pieces, result.length, sink);
+      this.logRequest(status, complete ? {} : { cut: true });
+    } catch (err) {
+      if (!written) {
+        this.done = false;
+        throw err;
+      }
+      this.log.error({ err, correlation_id: this.incoming.correlationId }, 'download cut short: its source failed');
+      this.logRequest(status, { cut: true });
+    }
+  }
+
+  /** A HEAD's answer: the status line and headers, with the body's length when it is known. */
+  private headOnly(status: number, contentType: string, length?: number): void {
+    this.done = true;
+    this.logRequest(status);
+    if (this.aborted) return;
+    this.res.cork(() => {
+      this.head(status, contentType);
+      if (length !== undefined) this.res.writeHeader('Content-Length', String(length));
+      this.res.endWithoutBody();
+    });
   }
 
   /** The status line and headers (inside a cork). */

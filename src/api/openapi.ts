@@ -93,9 +93,15 @@ function operation(route: Route): Json {
     'x-capability': route.capability,
     security: open ? [] : [{ bearer: [] }],
     parameters: [{ $ref: '#/components/parameters/CorrelationId' }, ...pathParameters(route), ...queryParameters(route)],
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+    ...(route.body || route.upload ? { requestBody: { required: true, content: requestContent(route) } } : {}),
     responses: responses(route),
   };
+}
+
+/** JSON with its schema; an upload's other media types as bytes. */
+function requestContent(route: Route): Json {
+  const types = route.upload?.consumes ?? ['application/json'];
+  return Object.fromEntries(types.map((type) => [type, type === 'application/json' && route.body ? { schema: jsonSchema(route.body) } : {}]));
 }
 
 function pathParameters(route: Route): Json[] {

@@ -27,6 +27,12 @@ export interface ApiRequest<Body = unknown, Query = unknown> {
   correlationId: string;
   /** The Accept header ('' when absent): a route may answer NDJSON instead of JSON. */
   accept: string;
+  /** The Content-Type header ('' when absent). */
+  contentType: string;
+  /** The Range header ('' when absent): a download may answer part of its bytes. */
+  range: string;
+  /** The body as it arrives, for a route that declares `upload` (its `body` is then undefined). */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 /** A JSON answer: what most routes give. */
@@ -40,6 +46,20 @@ export interface BytesResponse {
   status?: number;
   contentType: string;
   bytes: Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Bytes of a known length, written piece after piece as the client takes
+ * them (with a Content-Length, not chunked): a download of any size costs
+ * the server one piece.
+ */
+export interface BytesStreamResponse {
+  status?: number;
+  contentType: string;
+  length: number;
+  headers?: Record<string, string>;
+  pieces: AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -52,7 +72,7 @@ export interface StreamResponse {
   chunks: Iterable<string> | AsyncIterable<string>;
 }
 
-export type ApiResponse = JsonResponse | BytesResponse | StreamResponse;
+export type ApiResponse = JsonResponse | BytesResponse | BytesStreamResponse | StreamResponse;
 
 /**
  * What a route answers, by status, for the docs (openapi.ts): its own
@@ -80,6 +100,12 @@ export interface Route<Body extends z.ZodType = z.ZodType, Query extends z.ZodTy
   body?: Body;
   /** Checks the body against `body` when its refusal is not that 400: a plan's is a 422 naming the field (hxo/plan/plan.ts). */
   checkBody?(raw: unknown): z.output<Body>;
+  /**
+   * The route reads its body itself, as it arrives (`req.stream`), in these
+   * media types: an upload of any size, never held whole. Its `body` schema,
+   * if any, only documents the JSON it takes.
+   */
+  upload?: { consumes: readonly string[] };
   /** The query's fields. */
   query?: Query;
   answers: Answers;

@@ -37,6 +37,8 @@ import { footprintRoutes } from './routes/footprints.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import type { SecretStore } from '../xyn/secrets/index.ts';
+import { artifactRoutes } from './routes/artifacts.ts';
+import type { ArtifactBook } from '../xyn/artifacts/index.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import type { NotificationBook } from '../xyn/notifications/index.ts';
@@ -44,6 +46,7 @@ import { withOpenApi } from './openapi.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
+import type { StreamedBodies } from './gate/request-head.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -73,6 +76,8 @@ export interface ApiServerOptions {
   notifications?: NotificationBook;
   /** The node's secrets: the secrets routes are served only with them. */
   secrets?: SecretStore;
+  /** The node's artifacts: the artifacts routes are served only with them. */
+  artifacts?: ArtifactBook;
 }
 
 export interface ApiServer {
@@ -137,6 +142,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...(options.runs?.footprints ? footprintRoutes(options.runs, options.runs.footprints) : []),
       ...(options.notifications ? notificationRoutes(options.notifications, kernel.bus) : []),
       ...(options.secrets ? secretRoutes(options.secrets, kernel.bus) : []),
+      ...(options.artifacts ? artifactRoutes(options.artifacts) : []),
       ...(engine ? hxoRoutes(engine, kernel.log, baseDir, { modules: moduleRoots(baseDir, config, process.cwd()), inputs: inputRoots(baseDir, config, process.cwd()) }) : []),
       ...(engine ? outputRoutes(engine, kernel.cas) : []),
     ],
@@ -156,7 +162,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       gate = noGate(uWS.us_socket_local_port(listenSocket));
     } else {
       listenSocket = await listenExclusive(app, '127.0.0.1', 0);
-      gate = await startGateThread({ host: options.host, port: options.port, appPort: uWS.us_socket_local_port(listenSocket), limits: { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes }, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
+      const limits = { maxHeaders: UWS_MAX_HEADERS, maxBodyBytes, ...(options.artifacts ? { streamed: uploads(options.artifacts.limits.maxBytes) } : {}) };
+      gate = await startGateThread({ host: options.host, port: options.port, appPort: uWS.us_socket_local_port(listenSocket), limits, secret: refusals.secret, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, (err) =>
         kernel.log.error({ err }, 'the API gate thread died: the port no longer answers'),
       );
     }
@@ -187,6 +194,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   };
 }
+
+/**
+ * Artifact uploads pass the gate as they arrive. The artifact store counts
+ * the bytes and refuses past its limit (413, while the client still sends);
+ * the gate's own limit is a backstop above it, with room for a multipart
+ * body's framing and for what is in flight when the store refuses.
+ */
+function uploads(maxArtifactBytes: number): StreamedBodies {
+  return { route: /^(POST \/api\/v1\/artifacts|PUT \/api\/v1\/artifacts\/[^/]+\/upload)$/, maxBodyBytes: maxArtifactBytes + UPLOAD_SLACK_BYTES };
+}
+const UPLOAD_SLACK_BYTES = 16 * 1024 * 1024;
 
 /** uWS reads at most this many header fields (compile-time); the gate refuses more with 431. */
 const UWS_MAX_HEADERS = 48;

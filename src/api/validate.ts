@@ -15,12 +15,12 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   throw badRequest(describeIssue(where, issue));
 }
 
-/** A request's query and body as its route's schemas make them (a query with no schema: its fields as strings). */
+/** A request's query and body as its route's schemas make them (a query with no schema: its fields as strings; an upload's body is its route's to read). */
 export function routeInput(route: Route, query: URLSearchParams, body: unknown): { query: unknown; body: unknown } {
   const fields = Object.fromEntries(query);
   return {
     query: route.query ? parseInput(route.query, fields, 'query') : fields,
-    body: !route.body ? body : route.checkBody ? route.checkBody(body) : parseInput(route.body, body),
+    body: !route.body || route.upload ? body : route.checkBody ? route.checkBody(body) : parseInput(route.body, body),
   };
 }
 

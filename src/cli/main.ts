@@ -20,6 +20,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['blueprint'], async () => (await import('./commands/blueprint.ts')).registerBlueprint],
   [['runs'], async () => (await import('./commands/runs.ts')).registerRuns],
   [['notifications'], async () => (await import('./commands/notifications.ts')).registerNotifications],
+  [['artifacts'], async () => (await import('./commands/artifacts.ts')).registerArtifacts],
   [['emit'], async () => (await import('./commands/emit.ts')).registerEmit],
   [['resume'], async () => (await import('./commands/resume.ts')).registerResume],
   [['status', 'report', 'submit', 'abort', 'verify'], async () => (await import('./commands/plans.ts')).registerPlanCommands],

@@ -176,6 +176,10 @@ export const configSchema = z.object({
   XYN_NOTIFY_COLLAPSE_MS: int(0).default(10 * 60 * 1000),
   /** The key of DATA_DIR/secrets.enc: 32 bytes as 64 hex digits or base64, or a passphrase (src/xyn/secrets/secrets-key.ts). */
   XYN_SECRETS_KEY: z.string().min(1).optional(),
+  /** Largest single artifact in bytes (seed 004 §38.1: 250 MB); an upload past it is refused 413 as it streams. */
+  XYN_ARTIFACT_MAX_BYTES: int(1).default(250 * 1024 ** 2),
+  /** Bytes all of the node's artifacts may hold together (seed 004 §38.1: 20 GB); an upload that would pass it is refused 413. */
+  XYN_ARTIFACTS_QUOTA_BYTES: int(1).default(20 * 1024 ** 3),
   // LLM providers
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url.optional(),

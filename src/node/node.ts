@@ -29,11 +29,12 @@ import { loadImpressionRules } from '../xyn/footprints/impression-rules.ts';
 import { KnownHostsFile } from '../xyn/ssh/index.ts';
 import { Notifier } from '../xyn/notifications/index.ts';
 import { nodeSecretStore, type SecretStore } from '../xyn/secrets/index.ts';
+import { ArtifactBook } from '../xyn/artifacts/index.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface NodeOptions {
   /** Serve the API (host, port and the server's other options). */
-  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs' | 'notifications' | 'secrets'>;
+  api?: Omit<ApiServerOptions, 'kernel' | 'engine' | 'drafts' | 'runs' | 'notifications' | 'secrets' | 'artifacts'>;
   /** A node that serves: plans a stop left unfinished resume, and retention runs every XYN_GC_INTERVAL_MS. */
   serving?: boolean;
   log?: Logger;
@@ -62,6 +63,8 @@ export interface XynNode {
   notifier: Notifier | undefined;
   /** The node's secrets: XYN_SECRET_* variables, then DATA_DIR/secrets.enc (under XYN_SECRETS_KEY), where changes go. */
   secrets: SecretStore;
+  /** The node's artifacts (steps' logs, what actions and clients put). */
+  artifacts: ArtifactBook;
   /** Plans resumed at start (a serving node). */
   resumed: string[];
   /** Workflow runs resumed at start. */
@@ -83,6 +86,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   let resumedRuns: string[] = [];
   const drafts = new DraftBook(kernel.store);
   const secrets = nodeSecretStore(config.secretsFile, process.env, config.XYN_SECRETS_KEY);
+  const artifacts = new ArtifactBook(kernel.store, { maxBytes: config.XYN_ARTIFACT_MAX_BYTES, quotaBytes: config.XYN_ARTIFACTS_QUOTA_BYTES }, options.clock);
   const stop = async (): Promise<void> => {
     try {
       await server?.close();
@@ -105,19 +109,21 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         stopRetention = engine.retention.schedule(config.XYN_GC_INTERVAL_MS);
       }
     }
+    // Uploads a stop cut short left chunks nobody names: dropped before anything uploads again.
+    if (options.serving) await artifacts.sweep();
     if (options.workflows ?? options.serving ?? false) {
       // The host keys ssh.run trusts: a file operators can read and edit (OpenSSH's format).
       const knownHosts = new KnownHostsFile(join(config.dataDir, 'known_hosts'));
-      runs = new RunEngine({ kernel, drafts, secrets, knownHosts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
+      runs = new RunEngine({ kernel, drafts, secrets, artifacts, knownHosts, footprints: new FootprintBook(kernel.store), impressionRules, ...(engine ? { hxo: { engine, baseDir: options.api?.baseDir ?? process.cwd() } } : {}), ...(options.clock ? { clock: options.clock, cronTimers: false } : {}) });
       // The notifier first: what the runs resumed publish is read by it.
       notifier = new Notifier({ kernel, runs: runs.book, ...(options.clock ? { clock: options.clock } : {}) });
       await kernel.xyn.add(notifier);
       resumedRuns = await runs.start();
     }
-    if (options.api) server = await startApiServer({ kernel, drafts, secrets, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...(notifier ? { notifications: notifier.book } : {}), ...options.api });
+    if (options.api) server = await startApiServer({ kernel, drafts, secrets, artifacts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...(notifier ? { notifications: notifier.book } : {}), ...options.api });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { kernel, engine, server, drafts, runs, notifier, secrets, resumed, resumedRuns, stop };
+  return { kernel, engine, server, drafts, runs, notifier, secrets, artifacts, resumed, resumedRuns, stop };
 }

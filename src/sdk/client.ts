@@ -18,11 +18,13 @@ import { subscribe, type SubscribeOptions } from './event-stream.ts';
 import { callNode, type NodeAddress } from './http.ts';
 import { RunsClient, emitEvent } from './runs.ts';
 import { NotificationsClient } from './notifications.ts';
+import { ArtifactsClient } from './artifacts.ts';
 
 export { verifyReport, type ReportVerification } from '../hxo/certify/verify-report.ts';
 export { ApiRefusedError, NodeError, NodeUnreachableError } from './http.ts';
 export { StreamRefusedError, StreamTruncatedError, type SubscribeOptions } from './event-stream.ts';
 export type { ActorTree, ActorView, PlanReport, PlanStatus, XynEvent };
+export { ArtifactsClient, type ArtifactDownload, type ArtifactInfo, type ArtifactListQuery, type UploadOptions } from './artifacts.ts';
 export { RunsClient, type HookAnswer, type RunInfo, type RunListQuery, type StartRunOptions, type StepInfo } from './runs.ts';
 export { NotificationsClient, type NotificationInfo, type NotificationListQuery } from './notifications.ts';
 
@@ -46,6 +48,8 @@ export class XynClient {
   readonly runs: RunsClient;
   /** Notifications: list, read, acknowledge (notifications.ts). */
   readonly notifications: NotificationsClient;
+  /** Artifacts: upload, list, read, download (artifacts.ts). */
+  readonly artifacts: ArtifactsClient;
 
   constructor(options: { url: string; token?: string }) {
     const url = options.url.replace(/\/+$/, '');
@@ -53,6 +57,7 @@ export class XynClient {
     this.node = { url, token: options.token };
     this.runs = new RunsClient(this.node);
     this.notifications = new NotificationsClient(this.node);
+    this.artifacts = new ArtifactsClient(this.node);
   }
 
   /** Emits an event (not in the node's own namespaces): the event as appended. */

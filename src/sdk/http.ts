@@ -41,7 +41,11 @@ export type NodeMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** A JSON call: the parsed answer of a 2xx, or the error its refusal says. */
 export async function callNode<T>(node: NodeAddress, method: NodeMethod, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await request(node, method, path, body, headers);
+  return answerOf<T>(method, path, await request(node, method, path, body, headers));
+}
+
+/** A JSON answer: parsed when it is a 2xx, else the error its refusal says. */
+async function answerOf<T>(method: string, path: string, res: Response): Promise<T> {
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -60,8 +64,8 @@ export function withQuery(path: string, query: object): string {
 }
 
 /** A GET whose answer is read as it comes (NDJSON, bytes): the response once it is a 2xx, its body unread. */
-export async function openNode(node: NodeAddress, path: string, accept: string): Promise<Response> {
-  const res = await request(node, 'GET', path, undefined, { accept });
+export async function openNode(node: NodeAddress, path: string, accept: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await request(node, 'GET', path, undefined, { ...headers, accept });
   if (res.ok) return res;
   const text = await res.text();
   let parsed: unknown;
@@ -71,6 +75,22 @@ export async function openNode(node: NodeAddress, path: string, accept: string):
     parsed = {};
   }
   throw refusal('GET', path, res.status, parsed, text);
+}
+
+/** Bytes sent as they come (an upload: never held whole), the JSON answer of a 2xx, or the error its refusal says. Never sent twice. */
+export async function sendBytes<T>(node: NodeAddress, method: 'POST' | 'PUT', path: string, body: string | Uint8Array | AsyncIterable<Uint8Array>, contentType: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(node.url + path, {
+      method,
+      headers: { 'content-type': contentType, ...(node.token ? { authorization: `Bearer ${node.token}` } : {}) },
+      // A stream goes chunked (fetch's half duplex): only strings and bytes have a known length.
+      ...(typeof body === 'string' || body instanceof Uint8Array ? { body } : { body: ReadableStream.from(body), duplex: 'half' }),
+    } as RequestInit);
+  } catch (err) {
+    throw new NodeUnreachableError(node.url, (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+  return answerOf<T>(method, path, res);
 }
 
 /** Socket errors of a kept-alive connection the node closed as it was reused: the request never reached it. */

@@ -17,7 +17,7 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { StorageFullError, StoreWriteError } from './errors.ts';
 
 /** Every named database of the environment; one concern each. */
-export const DB_NAMES = ['meta', 'cas', 'cas_refs', 'events', 'audit', 'checkpoints', 'checkpoint_summary', 'memo', 'plans', 'splits', 'runs', 'tokens', 'xyn_drafts', 'xyn_blueprints', 'xyn_cron', 'xyn_runs', 'xyn_steps', 'xyn_run_index', 'xyn_footprints', 'xyn_footprint_index', 'xyn_impressions', 'xyn_notifications', 'xyn_notification_index'] as const;
+export const DB_NAMES = ['meta', 'cas', 'cas_refs', 'events', 'audit', 'checkpoints', 'checkpoint_summary', 'memo', 'plans', 'splits', 'runs', 'tokens', 'xyn_drafts', 'xyn_blueprints', 'xyn_cron', 'xyn_runs', 'xyn_steps', 'xyn_run_index', 'xyn_footprints', 'xyn_footprint_index', 'xyn_impressions', 'xyn_notifications', 'xyn_notification_index', 'xyn_artifacts', 'xyn_artifact_index'] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
 export interface StoreOptions {

@@ -33,9 +33,9 @@ const CONTROL: Record<string, { capability: string; data: Record<string, unknown
 /** The capability table as the seed (001 "Capabilities") and DESIGN.md §6 give it, written out independently of the code. */
 const EXPECTED: Record<Role, Set<string>> = {
   admiral: new Set(CAPABILITIES),
-  captain: new Set(['hxo:view', 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read']),
-  operator: new Set(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve', 'xyn:notifications:read', 'xyn:notifications:ack']),
-  viewer: new Set(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read']),
+  captain: new Set(['hxo:view', 'hxo:audit', 'xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read', 'xyn:artifacts:read']),
+  operator: new Set(['hxo:view', 'xyn:events:read', 'xyn:events:emit', 'xyn:blueprints:read', 'xyn:blueprints:write', 'xyn:runs:read', 'xyn:runs:write', 'xyn:runs:approve', 'xyn:notifications:read', 'xyn:notifications:ack', 'xyn:artifacts:read', 'xyn:artifacts:write']),
+  viewer: new Set(['xyn:events:read', 'xyn:blueprints:read', 'xyn:runs:read', 'xyn:notifications:read', 'xyn:artifacts:read']),
 };
 
 let api: TestApi;

@@ -6,7 +6,12 @@
  *
  * Invariants:
  * - uWS reads only heads it parses and bodies framed by one Content-Length;
- *   each request reaches it in one write (head and body together).
+ *   each request reaches it in one write (head and body together) — but for
+ *   a streamed one (an artifact upload, HeadLimits.streamed): its head goes
+ *   at once and its body as it arrives, a chunked body decoded strictly and
+ *   framed anew. A streamed body that turns out wrong (malformed, cut short)
+ *   cannot be refused any more: both connections are dropped, and the app
+ *   sees its request aborted.
  * - Answers keep their order: the gate writes nothing of its own to the
  *   client but `100 Continue` and the de-chunking of HTTP/1.0 answers.
  * - After a refusal that leaves the framing unknown (a bad length, a head
@@ -78,7 +83,7 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 export class GateConnection {
   private buf: Buffer = EMPTY;
   /** A head whose body is being read. */
-  private pending: { head: RequestHead; raw: Buffer | undefined; chunked: ChunkedBody | undefined } | undefined;
+  private pending: { head: RequestHead; raw: Buffer | undefined; chunked: ChunkedBody | undefined; streaming?: { left: number } } | undefined;
   private mode: 'http' | 'tunnel' | 'closing' = 'http';
   private app: Socket | undefined;
   /** Where each answer ends: a client that ended its side is closed after its last one. */
@@ -154,15 +159,82 @@ export class GateConnection {
       this.forward(parsed, parsed.rewrite ? undefined : raw, undefined);
       return true;
     }
-    this.pending = { head: parsed, raw: parsed.rewrite ? undefined : raw, chunked: parsed.chunked ? new ChunkedBody(this.o.limits.maxBodyBytes) : undefined };
     // The client waits for this before it sends the body; the gate reads the body before uWS sees the head.
     if (parsed.expectContinue && this.buf.length === 0) this.client.write(CONTINUE);
+    if (parsed.streamed) {
+      this.startStream(parsed, raw);
+      return true;
+    }
+    this.pending = { head: parsed, raw: parsed.rewrite ? undefined : raw, chunked: parsed.chunked ? new ChunkedBody(this.o.limits.maxBodyBytes) : undefined };
     return true;
+  }
+
+  /** A streamed request: its head goes to the app now, its body as it comes (readStreamed). */
+  private startStream(head: RequestHead, raw: Buffer): void {
+    const limit = this.o.limits.streamed?.maxBodyBytes ?? this.o.limits.maxBodyBytes;
+    this.forward(head, head.rewrite || head.chunked ? Buffer.from(serializeHead(head, head.chunked ? 'chunked' : (head.length as number)), 'latin1') : raw, undefined);
+    const chunked = head.chunked ? new ChunkedBody(limit, (data) => this.frameToApp(data)) : undefined;
+    this.pending = { head, raw: undefined, chunked, streaming: { left: head.length ?? 0 } };
+  }
+
+  /** A decoded piece of a streamed chunked body, as one chunk to the app. */
+  private frameToApp(data: Buffer): void {
+    const app = this.toApp();
+    app.cork();
+    app.write(`${data.length.toString(16)}\r\n`);
+    app.write(data);
+    app.write('\r\n');
+    app.uncork();
+    if (app.writableNeedDrain) this.client.pause();
+  }
+
+  /** Passes on what has come of a streamed body; true once it ended. */
+  private readStreamed(head: RequestHead, streaming: { left: number }, chunked: ChunkedBody | undefined): boolean {
+    const app = this.toApp();
+    let ended: boolean;
+    if (!chunked) {
+      const n = Math.min(streaming.left, this.buf.length);
+      app.write(this.buf.subarray(0, n));
+      streaming.left -= n;
+      this.buf = this.buf.subarray(n);
+      ended = streaming.left === 0;
+    } else {
+      let taken: number;
+      try {
+        taken = chunked.push(this.buf);
+      } catch {
+        // Already the app's: there is no refusing it now. The app is told it ends (an answer it gave still goes out).
+        this.cutStream();
+        return false;
+      }
+      ended = taken >= 0;
+      this.buf = ended ? this.buf.subarray(taken) : EMPTY;
+      if (ended) app.write('0\r\n\r\n');
+    }
+    if (app.writableNeedDrain) this.client.pause();
+    if (!ended) return false;
+    this.pending = undefined;
+    if (head.close) this.mode = 'closing';
+    return true;
+  }
+
+  /**
+   * A streamed request gone wrong after it was passed on (malformed, past
+   * the limit, cut short, stalled): the rest of the client's bytes are
+   * dropped and the app's connection ends — it sees the request aborted,
+   * unless it already answered, and that answer still reaches the client.
+   */
+  private cutStream(): void {
+    this.mode = 'closing';
+    this.pending = undefined;
+    this.buf = EMPTY;
+    this.app?.end();
   }
 
   /** Reads the pending request's body if it is all there; false when more bytes are needed. */
   private readBody(): boolean {
-    const { head, raw, chunked } = this.pending as NonNullable<typeof this.pending>;
+    const { head, raw, chunked, streaming } = this.pending as NonNullable<typeof this.pending>;
+    if (streaming) return this.readStreamed(head, streaming, chunked);
     if (!chunked) {
       const length = head.length as number;
       if (this.buf.length < length) return false;
@@ -200,8 +272,8 @@ export class GateConnection {
     if (body && body.length > 0) app.write(body);
     app.uncork();
     if (app.writableNeedDrain) this.client.pause();
-    // uWS closes after its answer; what the client sends after is not read.
-    if (head.close) this.mode = 'closing';
+    // uWS closes after its answer; what the client sends after is not read (a streamed body is, first).
+    if (head.close && !head.streamed) this.mode = 'closing';
   }
 
   private refuse(refusal: HeadRefusal): void {
@@ -219,6 +291,7 @@ export class GateConnection {
   /** The client half-closed: a request it left unfinished can never finish; say so. */
   private clientEnded(): void {
     this.clientDone = true;
+    if (this.pending?.streaming) return this.cutStream();
     if (this.mode === 'http' && (this.pending || this.buf.some((b) => b !== 13 && b !== 10))) {
       const what = this.pending ? `its body ended early (${this.pending.chunked ? 'the chunked body has no last chunk' : `${this.buf.length} of ${this.pending.head.length} bytes`})` : 'its head ended before the blank line that ends a head';
       this.refuse(refusalOf(this.pending?.head, 400, 'bad_request', `the request is incomplete: ${what}`));
@@ -238,7 +311,9 @@ export class GateConnection {
   }
 
   private timedOut(): void {
-    if (this.mode === 'http' && (this.pending || this.buf.length > 0)) {
+    if (this.pending?.streaming) {
+      this.cutStream();
+    } else if (this.mode === 'http' && (this.pending || this.buf.length > 0)) {
       this.refuse(refusalOf(this.pending?.head, 408, 'request_timeout', `the request did not arrive within ${this.o.timeoutMs / 1000} s`));
     } else if (!this.app) {
       // Connected and silent: uWS would close it after its idle timeout too.
@@ -269,7 +344,15 @@ export class GateConnection {
       }
     });
     app.on('drain', () => this.client.resume());
-    app.on('end', () => this.client.end());
+    app.on('end', () => {
+      // The app answered before a streamed body ended (a limit passed): the rest of it is not read.
+      if (this.pending?.streaming) {
+        this.mode = 'closing';
+        this.pending = undefined;
+        this.buf = EMPTY;
+      }
+      this.client.end();
+    });
     app.on('error', () => this.client.destroy());
     app.on('close', () => {
       if (this.stopping) this.client.destroySoon();

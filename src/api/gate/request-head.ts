@@ -20,6 +20,14 @@ export interface HeadLimits {
   maxHeaders: number;
   /** Largest body the gate reads before it forwards (the API's body limit). */
   maxBodyBytes: number;
+  /** Requests whose bodies are passed on as they arrive, up to their own limit (artifact uploads): the app reads them as a stream. */
+  streamed?: StreamedBodies;
+}
+
+export interface StreamedBodies {
+  /** Method and path (no query) as `POST /api/v1/artifacts`, matched whole. */
+  route: RegExp;
+  maxBodyBytes: number;
 }
 
 export interface RequestHead {
@@ -40,6 +48,8 @@ export interface RequestHead {
   expectContinue: boolean;
   /** The head must be written anew for uWS (serializeHead) rather than passed on as it came. */
   rewrite: boolean;
+  /** Its body is passed on as it arrives (HeadLimits.streamed), a chunked one chunked. */
+  streamed: boolean;
   correlationId: string;
 }
 
@@ -179,8 +189,10 @@ export function parseRequestHead(text: string, limits: HeadLimits): RequestHead 
     length = undefined;
     rewrite = true;
   }
-  if (length !== undefined && length > limits.maxBodyBytes) {
-    return refuse(413, 'payload_too_large', `the body is ${length} bytes; the limit is ${limits.maxBodyBytes}`, true);
+  const streamed = limits.streamed !== undefined && limits.streamed.route.test(`${method} ${path}`);
+  const maxBodyBytes = streamed ? (limits.streamed as StreamedBodies).maxBodyBytes : limits.maxBodyBytes;
+  if (length !== undefined && length > maxBodyBytes) {
+    return refuse(413, 'payload_too_large', `the body is ${length} bytes; the limit is ${maxBodyBytes}`, true);
   }
   const upgrading = upgrade && /(^|,)\s*upgrade\s*(,|$)/.test(connection);
   if (upgrading && (v10 || length !== 0)) return refuse(400, 'bad_request', 'an upgrade is an HTTP/1.1 request without a body');
@@ -199,16 +211,19 @@ export function parseRequestHead(text: string, limits: HeadLimits): RequestHead 
     close,
     expectContinue,
     rewrite: rewrite || expectContinue,
+    streamed,
     correlationId,
   };
 }
 
 /**
  * The head as uWS gets it when `rewrite` is set: HTTP/1.1, the path only,
- * one Content-Length for the body as read (chunked is decoded), a Host,
- * `Connection: close` for HTTP/1.0, no Expect (the gate answered it).
+ * one Content-Length for the body as read (chunked is decoded) — or, for a
+ * streamed chunked body, `Transfer-Encoding: chunked` (the gate frames it
+ * anew) — a Host, `Connection: close` for HTTP/1.0, no Expect (the gate
+ * answered it).
  */
-export function serializeHead(head: RequestHead, bodyLength: number): string {
+export function serializeHead(head: RequestHead, bodyLength: number | 'chunked'): string {
   const drop = new Set(['content-length', 'transfer-encoding', 'expect', ...(head.version === 10 ? ['connection', 'keep-alive'] : [])]);
   let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
   let host = false;
@@ -220,6 +235,7 @@ export function serializeHead(head: RequestHead, bodyLength: number): string {
   }
   if (!host) out += 'Host: localhost\r\n';
   if (head.version === 10) out += 'Connection: close\r\n';
-  if (bodyLength > 0 || head.chunked || head.length !== 0) out += `Content-Length: ${bodyLength}\r\n`;
+  if (bodyLength === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  else if (bodyLength > 0 || head.chunked || head.length !== 0) out += `Content-Length: ${bodyLength}\r\n`;
   return out + '\r\n';
 }

@@ -98,6 +98,8 @@ export interface StepRecord {
   /** Whether the attempt running now may run again after a restart (its action's idempotency for this input). */
   rerunnable?: boolean;
   gate?: GateDecision;
+  /** The artifact of the step's log (JSON lines), once the step has ended. */
+  logs_artifact_id?: string;
   /** The step as compiled for this run. */
   def: BlueprintStep;
 }
@@ -138,7 +140,7 @@ export function stepDto(s: StepRecord): Record<string, unknown> {
     status: s.status,
     started_at: s.started_at,
     completed_at: s.completed_at,
-    logs_artifact_id: null,
+    logs_artifact_id: s.logs_artifact_id ?? null,
     inputs: s.inputs,
     outputs: s.outputs,
     error: s.error,

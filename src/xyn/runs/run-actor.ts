@@ -28,7 +28,8 @@ import type { Bus } from '../../kernel/bus.ts';
 import type { Logger } from '../../kernel/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { XynError } from '../../core/errors.ts';
-import { RunHalted, type ActionContext, type AnyAction } from '../actions/action.ts';
+import { RunHalted, type ActionContext, type AnyAction, type StepLogPort } from '../actions/action.ts';
+import type { StepLog } from '../artifacts/index.ts';
 import { durationMs, evaluateCondition, resolveTemplates, type TemplateContext } from '../blueprint/index.ts';
 import type { FootprintRow } from '../footprints/records.ts';
 import type { RunFootprints } from '../footprints/run-footprints.ts';
@@ -49,18 +50,26 @@ export interface RunActorDeps {
   clock: Clock;
   log: Logger;
   limits: RunLimits;
-  /** The context an action (or an agent_task) of this run runs with. */
-  actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext;
+  /** The context an action (or an agent_task) of this run runs with (with the step's log, when logs are kept). */
+  actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal, stepLog?: StepLogPort): ActionContext;
   /** What runs agent_task steps: the node's agent action (src/xyn/agents), made from its configuration. */
   agent: AnyAction;
   /** What is written or published with the secrets the run's actions resolved taken out (its RunSecrets' scrub). */
   scrub<T>(value: T): T;
+  /** Where each step's log is kept; without it, steps have none. */
+  logs?: StepLogs;
   /** Told once the run has ended (its record and its event written). */
   ended(run: RunRecord): void;
   /** Told when the run starts and stops waiting at a gate (a waiting run holds no slot of XYN_RUNS_MAX_ACTIVE). */
   parked(waiting: boolean): void;
   /** The node's footprints: each ended step's rows are written with its end. */
   footprints?: RunFootprints;
+}
+
+/** Step logs: one opened when a step begins, saved (as an artifact: its id, or null if it could not be) when it ends. */
+export interface StepLogs {
+  open(run: RunRecord, step: StepRecord): StepLog;
+  save(run: RunRecord, step: StepRecord, log: StepLog): Promise<string | null>;
 }
 
 /** Why the run's signal was aborted. */
@@ -102,6 +111,8 @@ export class RunActor implements Supervisable {
   private readonly unwrittenFootprints: FootprintRow[] = [];
   /** The run's status as the store has it (for its status index). */
   private writtenStatus: RunRecord['status'] | undefined;
+  /** The logs of the steps going on, by step id (a gate's and an action's). */
+  private readonly stepLogs = new Map<string, StepLog>();
 
   constructor(
     readonly runId: string,
@@ -120,6 +131,7 @@ export class RunActor implements Supervisable {
     this.unwritten.clear();
     this.unpublished.length = 0;
     this.unwrittenFootprints.length = 0;
+    this.stepLogs.clear();
     this.state = 'running';
     this.startedAt = Date.now();
     const loop = this.go().catch((err: unknown) => {
@@ -311,6 +323,7 @@ export class RunActor implements Supervisable {
       return this.afterStep(ended.run, ended.step, def.on_failure);
     }
 
+    this.logLine(run, step, { msg: resumed ? 'step resumed: the node stopped while it ran' : 'step started', kind: def.kind, ...(def.kind === 'action_task' ? { action: def.action } : {}) });
     if (def.kind === 'gate') return this.waitAtGate(run, step, resumed);
 
     const remaining = limits.maxWallMs - run.active_ms;
@@ -338,10 +351,11 @@ export class RunActor implements Supervisable {
             run: { ...current.run, active_ms: current.run.active_ms },
             step: { ...current.step, status: 'running', attempts: a.attempt, inputs: a.inputs, rerunnable: a.rerunnable, started_at: current.step.started_at ?? this.now(), error: null },
           };
+          this.logLine(current.run, current.step, { msg: `attempt ${a.attempt}`, attempt: a.attempt });
           const event: PendingEvent = ['xyn.step.started', current.run, { step_id: step.step_id, kind: def.kind, ...what, attempt: a.attempt }, step.step_id, 'system'];
           await this.record(current.run, current.step, first || a.attempt > 1 ? event : undefined, true);
         },
-        actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal),
+        actionContext: (signal) => this.deps.actionContext(current.run, current.step, signal, this.stepLogs.get(step.step_id)),
       };
       const outputs = def.kind === 'agent_task' ? await runAgentStep(def, this.deps.agent, stepRun) : await runActionStep(def, stepRun);
       return await this.completeOrFail(current.run, current.step, 'completed', outputs, null, began, def.on_failure);
@@ -382,7 +396,8 @@ export class RunActor implements Supervisable {
   /** Records a step's end and moves the run's cursor past it, in one write; then says so. */
   private async finishStep(run: RunRecord, step: StepRecord, status: 'completed' | 'failed' | 'skipped', outputs: Record<string, unknown> | null, error: RunError | null, began?: number, actor = 'system', gate?: GateDecision) {
     const now = this.now();
-    const ended: StepRecord = { ...step, status, outputs, error, started_at: step.started_at ?? (status === 'skipped' ? null : now), completed_at: now, ...(gate ? { gate } : {}) };
+    const logsArtifactId = status === 'skipped' ? null : await this.saveLog(run, step, status, error);
+    const ended: StepRecord = { ...step, status, outputs, error, started_at: step.started_at ?? (status === 'skipped' ? null : now), completed_at: now, ...(gate ? { gate } : {}), ...(logsArtifactId ? { logs_artifact_id: logsArtifactId } : {}) };
     delete ended.rerunnable;
     const after: RunRecord = { ...run, cursor: step.index + 1, waiting_on: null, active_ms: run.active_ms + (began === undefined ? 0 : Math.max(0, this.deps.clock.now() - began)) };
     const data: Record<string, unknown> = { step_id: step.step_id, kind: step.kind, status, ...(error ? { error } : {}), ...(gate ? { decision: gate.decision, by: gate.by, reason: gate.reason } : {}) };
@@ -390,6 +405,28 @@ export class RunActor implements Supervisable {
     const pure = step.kind === 'transform' || status === 'skipped';
     await this.record(after, ended, [`xyn.step.${status}`, after, data, step.step_id, actor], !pure, this.deps.footprints?.stepEnded(after, ended));
     return { run: after, step: ended };
+  }
+
+  /** A line of the step's log (opened by its first line), when logs are kept. */
+  private logLine(run: RunRecord, step: StepRecord, entry: Parameters<StepLogPort['write']>[0]): void {
+    const { logs } = this.deps;
+    if (!logs) return;
+    let log = this.stepLogs.get(step.step_id);
+    if (!log) {
+      log = logs.open(run, step);
+      this.stepLogs.set(step.step_id, log);
+    }
+    log.write(entry);
+  }
+
+  /** Ends the step's log with how the step ended and keeps it: its artifact id (null without logs). */
+  private async saveLog(run: RunRecord, step: StepRecord, status: 'completed' | 'failed', error: RunError | null): Promise<string | null> {
+    const { logs } = this.deps;
+    if (!logs) return null;
+    this.logLine(run, step, { msg: `step ${status}`, level: status === 'failed' ? 'error' : 'info', status, ...(error ? { error } : {}) });
+    const log = this.stepLogs.get(step.step_id) as StepLog;
+    this.stepLogs.delete(step.step_id);
+    return logs.save(run, step, log);
   }
 
   private async waitAtGate(run: RunRecord, step: StepRecord, resumed: boolean) {

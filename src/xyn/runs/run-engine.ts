@@ -25,8 +25,9 @@ import { uuid7 } from '../../core/uuid7.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import { Supervisor } from '../../kernel/supervisor.ts';
 import type { HxoEngine } from '../../hxo/engine.ts';
-import type { ActionContext, AnyAction, KnownHostsPort } from '../actions/action.ts';
+import type { ActionContext, AnyAction, KnownHostsPort, StepLogPort } from '../actions/action.ts';
 import { agentSettings, agentTask } from '../agents/index.ts';
+import { RunArtifacts, StepLog, type ArtifactBook } from '../artifacts/index.ts';
 import { ContainerEngine, engineAddress } from '../containers/index.ts';
 import { compileRun, type Blueprint, type BlueprintIssue } from '../blueprint/index.ts';
 import type { BlueprintVersion, DraftBook, Page } from '../drafts/index.ts';
@@ -36,7 +37,7 @@ import type { FootprintBook } from '../footprints/footprint-book.ts';
 import type { ImpressionRule } from '../footprints/impression-rules.ts';
 import { ImpressionJudge } from '../footprints/impressions.ts';
 import { RunFootprints } from '../footprints/run-footprints.ts';
-import { RunActor, RunStateError } from './run-actor.ts';
+import { RunActor, RunStateError, type StepLogs } from './run-actor.ts';
 import { RunBook, type RunQuery } from './run-book.ts';
 import { cancelError, publishRunEvent } from './run-events.ts';
 import { ENDED_RUN, runIndexDb, type RunRecord, type RunTrigger, type StepRecord } from './records.ts';
@@ -60,6 +61,8 @@ export interface RunEngineOptions {
   impressionRules?: readonly ImpressionRule[];
   /** Where actions' `*_ref` fields are resolved (the node's chain: environment, then the encrypted file); without it, a step using a secret fails saying so. */
   secrets?: SecretStore;
+  /** The node's artifacts: actions put theirs there, and each step's log is kept there (`logs_artifact_id`). */
+  artifacts?: ArtifactBook;
 }
 
 export interface CreateRunRequest {
@@ -431,10 +434,11 @@ export class RunEngine {
       clock: this.clock,
       log: kernel.log,
       limits: { maxSteps: kernel.config.XYN_RUN_MAX_STEPS, maxWallMs: kernel.config.XYN_RUN_MAX_WALL_MS },
-      actionContext: (run, step, signal) => this.actionContext(run, step, signal),
+      actionContext: (run, step, signal, stepLog) => this.actionContext(run, step, signal, stepLog),
       ...(this.meter ? { footprints: this.meter } : {}),
       agent: this.agent,
       scrub: (value) => (secrets ? secrets.scrub(value) : value),
+      ...(this.options.artifacts ? { logs: this.stepLogs(this.options.artifacts) } : {}),
       ended: (run) => this.retire(runId, run),
       parked: (waiting) => {
         if (waiting) this.parked.add(runId);
@@ -479,11 +483,11 @@ export class RunEngine {
     this.judge?.runEnded(run).catch((err: unknown) => this.kernel.log.error({ err, run_id: run.run_id }, 'impressions of an ended run not recorded'));
   }
 
-  private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal): ActionContext {
+  private actionContext(run: RunRecord, step: StepRecord, signal: AbortSignal, stepLog?: StepLogPort): ActionContext {
     const { kernel } = this;
-    const hxo = this.options.hxo;
+    const { hxo, artifacts } = this.options;
     const secrets = this.live.get(run.run_id)?.secrets;
-    return {
+    const ctx: ActionContext = {
       runId: run.run_id,
       stepId: step.step_id,
       correlationId: run.correlation_id,
@@ -498,6 +502,27 @@ export class RunEngine {
       ...(secrets ? { secrets } : {}),
       ...(hxo ? { hxo: { engine: hxo.engine, baseDir: hxo.baseDir, principal: `xyn:run:${run.run_id}` } } : {}),
       ...(this.options.knownHosts ? { knownHosts: this.options.knownHosts } : {}),
+      ...(stepLog ? { stepLog } : {}),
+    };
+    // Made last: what it puts is counted in the step's footprints, when the context has them.
+    if (artifacts) ctx.artifacts = new RunArtifacts(artifacts, { runId: run.run_id, stepId: step.step_id, createdBy: `xyn:run:${run.run_id}`, footprints: ctx.footprints });
+    return ctx;
+  }
+
+  /** Each step's log, kept as an artifact of its run when the step ends. */
+  private stepLogs(book: ArtifactBook): StepLogs {
+    return {
+      // A line is scrubbed of the secrets the run resolved so far (a later one's value cannot be in it yet).
+      open: (run) => new StepLog(this.clock, (value) => this.live.get(run.run_id)?.secrets?.scrub(value) ?? value),
+      save: async (run, step, log) => {
+        try {
+          return await log.save(new RunArtifacts(book, { runId: run.run_id, stepId: step.step_id, createdBy: `xyn:run:${run.run_id}` }), `${step.step_id}.log`);
+        } catch (err) {
+          // The step's end is recorded all the same: a log that cannot be kept (a full disk, the quota) is said here.
+          this.kernel.log.warn({ err, run_id: run.run_id, step_id: step.step_id }, "a step's log could not be kept as an artifact");
+          return null;
+        }
+      },
     };
   }
 
