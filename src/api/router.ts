@@ -132,7 +132,7 @@ export class Router {
         if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`route ${route.method} ${route.path} declares no shape for ${s}`);
       }
       // Found at start too: an undocumented body, or a route whose docs say nothing of how it succeeds.
-      if (BODY_METHODS.has(route.method) && !route.body) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
+      if (BODY_METHODS.has(route.method) && !route.body && !route.upload) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
       if (!Object.keys(route.answers).some((status) => status.startsWith('2'))) throw new Error(`route ${route.method} ${route.path} declares no 2xx answer`);
       return { route, segments };
     });

@@ -15,6 +15,7 @@
  *   await containerExec.execute({ image: 'alpine:3.20', command: 'echo hi', ... }, ctx)
  *   // { exit_code: 0, stdout: 'hi\n', stderr: '', truncated: false, oom_killed: false, image_id: 'sha256:…' }
  */
+import { keepOutputArtifact } from './output-artifact.ts';
 import type Docker from 'dockerode';
 import type { Socket } from 'node:net';
 import { posix } from 'node:path';
@@ -106,12 +107,24 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Reads the exited container's output, keeping what fits and writing it to the step's log. */
+/**
+ * Reads the exited container's output, keeping what fits and writing it to the
+ * step's log: one line per stretch of one stream, not one per frame (a
+ * command writing a byte at a time would make a line of log per byte).
+ */
 async function readOutput(container: Docker.Container, kept: CappedOutput, ctx: ActionContext, signal: AbortSignal): Promise<void> {
+  let stretch: { stream: string; parts: Buffer[] } | undefined;
+  const flush = () => {
+    if (stretch) ctx.stepLog?.write({ msg: 'container output', stream: stretch.stream, text: Buffer.concat(stretch.parts).toString('utf8') });
+    stretch = undefined;
+  };
   for await (const frame of containerOutput(container, signal)) {
     const part = kept.add(frame);
-    if (part.length > 0) ctx.stepLog?.write({ msg: 'container output', stream: frame.stream, text: part.toString('utf8') });
+    if (part.length === 0) continue;
+    if (stretch?.stream !== frame.stream) flush();
+    (stretch ??= { stream: frame.stream, parts: [] }).parts.push(part);
   }
+  flush();
 }
 
 /** The container's whole output, stdout and stderr as they came, scrubbed of the run's secrets: the log artifact's body. */
@@ -123,13 +136,7 @@ async function* fullOutput(container: Docker.Container, ctx: ActionContext): Asy
 }
 
 async function keepLog(container: Docker.Container, call: ContainerExecInput, exitCode: number, ctx: ActionContext): Promise<void> {
-  if (!ctx.artifacts) return;
-  try {
-    await ctx.artifacts.put({ name: 'container-output.log', kind: 'log', content_type: 'text/plain; charset=utf-8', body: fullOutput(container, ctx), metadata: { action: NAME, image: call.image, exit_code: exitCode } });
-  } catch (err) {
-    // The command has run: its outputs stand without the artifact, and why it is missing is said.
-    ctx.log?.warn({ err, run_id: ctx.runId, step_id: ctx.stepId }, 'container.exec: the output artifact could not be kept');
-  }
+  await keepOutputArtifact(ctx, NAME, { name: 'container-output.log', kind: 'log', content_type: 'text/plain; charset=utf-8', body: fullOutput(container, ctx), metadata: { action: NAME, image: call.image, exit_code: exitCode } });
 }
 
 /** Kills (if running) and removes the container; one already gone is fine. */

@@ -15,6 +15,7 @@
  *   await sshRun.execute({ host: '10.0.0.5', user: 'deploy', private_key_ref: 'deploy-key', cmd: 'systemctl restart app', ... }, ctx)
  *   // { exit_code: 0, signal: null, stdout: '', stderr: '', truncated: false }
  */
+import { keepOutputArtifact } from './output-artifact.ts';
 import { z } from 'zod';
 // ssh2 is CommonJS whose `utils` Node's ESM loader cannot name: taken from the default export.
 import ssh2 from 'ssh2';
@@ -110,8 +111,8 @@ class OutputRecord {
   async keep(ctx: ActionContext, secrets: SecretsPort, metadata: Record<string, unknown>): Promise<void> {
     const lines = this.runs.map(({ stream, chunks }) => ({ stream, text: secrets.scrub(Buffer.concat(chunks).toString('utf8')) }));
     for (const line of lines) ctx.stepLog?.write({ msg: 'ssh.run output', ...line });
-    if (!ctx.artifacts || lines.length === 0) return;
-    await ctx.artifacts.put({
+    if (lines.length === 0) return;
+    await keepOutputArtifact(ctx, NAME, {
       name: 'ssh-output',
       kind: 'log',
       content_type: 'application/x-ndjson',

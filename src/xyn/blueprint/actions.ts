@@ -1,28 +1,17 @@
 /**
- * The actions an `action_task` step may name, in one place, each with the
- * outputs it gives its step (`{{steps.<id>.outputs.<name>}}`).
- *
- * Why here: the validator checks `action` and output templates against this
- * list, and the runner (src/xyn/runs/step-runner.ts) dispatches on the same names. An
- * action built as a plugin (src/xyn/actions/) gives its outputs from its
- * output schema, so they are said once.
+ * The actions an `action_task` step may name, each with the outputs it gives
+ * its step (`{{steps.<id>.outputs.<name>}}`): the plugins of the registry
+ * (src/xyn/actions/registry.ts), their outputs from their output schemas, so
+ * the validator and the runner (src/xyn/runs/step-runner.ts) agree by
+ * construction.
  */
 import { outputNames } from '../actions/action.ts';
-import { ACTION_PLUGINS } from '../actions/registry.ts';
+import { ACTION_PLUGINS, type PluginActionName } from '../actions/registry.ts';
 import { agentOutput } from '../agents/outputs.ts';
 
-export const ACTIONS = {
-  'http.call': outputNames(ACTION_PLUGINS['http.call']),
-  'hxo.submit': outputNames(ACTION_PLUGINS['hxo.submit']),
-  'events.emit': outputNames(ACTION_PLUGINS['events.emit']),
-  'drafts.save': outputNames(ACTION_PLUGINS['drafts.save']),
-  'blueprints.validate': outputNames(ACTION_PLUGINS['blueprints.validate']),
-  'blueprints.promote': outputNames(ACTION_PLUGINS['blueprints.promote']),
-  'ssh.run': outputNames(ACTION_PLUGINS['ssh.run']),
-  'container.exec': outputNames(ACTION_PLUGINS['container.exec']),
-} as const satisfies Record<string, readonly string[]>;
+export type ActionName = PluginActionName;
 
-export type ActionName = keyof typeof ACTIONS;
+export const ACTIONS = Object.fromEntries(Object.entries(ACTION_PLUGINS).map(([name, plugin]) => [name, outputNames(plugin)])) as unknown as Record<ActionName, readonly string[]>;
 
 export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 

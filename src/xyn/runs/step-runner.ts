@@ -13,10 +13,10 @@
  * at once when the run is cancelled.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetryable, NonRetryableError, serializeError, XynError } from '../../core/errors.ts';
+import { isRetryable, serializeError, XynError } from '../../core/errors.ts';
 import { idempotentFor, parseActionInput, redactedInput, type Action, type ActionContext, type AnyAction } from '../actions/action.ts';
 import { ActionTimeoutError } from '../actions/errors.ts';
-import { actionPlugin } from '../actions/registry.ts';
+import { ACTION_PLUGINS } from '../actions/registry.ts';
 import { durationMs, resolveTemplates, type BlueprintStep, type TemplateContext } from '../blueprint/index.ts';
 import type { RunError } from './records.ts';
 
@@ -63,8 +63,7 @@ export interface ActionRun {
 
 /** Runs an action_task's action to its outputs, with its timeout and retries; throws why it failed. */
 export async function runActionStep(step: Extract<BlueprintStep, { kind: 'action_task' }>, run: ActionRun): Promise<Record<string, unknown>> {
-  const action = actionPlugin(step.action);
-  if (!action) throw new NonRetryableError(`${step.action} is not built yet: this node cannot run it (it comes in a later release)`, 'ACTION_NOT_BUILT', { action: step.action });
+  const action: AnyAction = ACTION_PLUGINS[step.action];
   return runAttempts(action, parseActionInput(action, resolveTemplates(step.with, run.context)), step, run);
 }
 
