@@ -13,8 +13,8 @@ import { sshRun } from './ssh-run.ts';
 
 export const ACTION_PLUGINS = {
   'http.call': httpCall,
-  'events.emit': eventsEmit,
   'hxo.submit': hxoSubmit,
+  'events.emit': eventsEmit,
   'drafts.save': draftsSave,
   'blueprints.validate': blueprintsValidate,
   'blueprints.promote': blueprintsPromote,

@@ -12,12 +12,11 @@
  *   for await (const piece of book.read(a.artifact_id, { start: 0, end: 0 })) …   // 'h'
  *   book.list({ run_id, kind: 'log', limit: 50 });
  */
-import { ValidationError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { uuid7 } from '../../core/uuid7.ts';
 import type { Store } from '../../store/env.ts';
 import { Cas, casRefsDb } from '../../store/cas.ts';
-import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import { pageOfIds, type Page } from '../drafts/records.ts';
 import { dropChunks, writeChunks } from './chunk-writer.ts';
 import { ArtifactLengthError, ArtifactNotFoundError, ArtifactQuotaError, ArtifactStateError, ArtifactTooLargeError } from './errors.ts';
 import { artifactIndexDb, artifactsDb, casOwner, CHUNK_BYTES, kindIndexKey, runIndexKey, TOTAL_BYTES_KEY, type ArtifactHeader, type ArtifactRecord } from './records.ts';
@@ -101,21 +100,11 @@ export class ArtifactBook {
 
   /** A page of artifacts, newest first, filtered by run and/or kind. */
   list(q: ArtifactQuery = {}): Page<ArtifactRecord> {
-    const limit = q.limit ?? DEFAULT_PAGE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
-    const items: ArtifactRecord[] = [];
-    let more = false;
-    for (const id of this.newestFirst(q)) {
+    return pageOfIds(this.newestFirst(q), q.limit, (id) => {
       const record = this.records.get(id);
-      if (!record) continue;
-      if (q.kind !== undefined && record.kind !== q.kind) continue;
-      if (items.length === limit) {
-        more = true;
-        break;
-      }
-      items.push(record);
-    }
-    return { items, next_cursor: more ? (items.at(-1)?.artifact_id ?? null) : null };
+      if (!record || (q.kind !== undefined && record.kind !== q.kind)) return undefined;
+      return record;
+    });
   }
 
   /** The bytes of a ready artifact, or of a range of them, a chunk at a time (each checked against its hash). */

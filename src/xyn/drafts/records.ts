@@ -102,13 +102,38 @@ export function* newestIds(records: Database<unknown, string>, index: Database<u
   }
 }
 
+/** `limit` as a page size, refused (naming the field) outside 1..MAX_PAGE; DEFAULT_PAGE when not given. */
+export function pageLimit(limit: number | undefined): number {
+  const n = limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
+  return n;
+}
+
+/**
+ * One page of the records of `ids` (newest first, see newestIds) that `get`
+ * gives — it gives undefined for one gone or filtered out — and the cursor of
+ * the next page (the last id taken) when another record follows.
+ */
+export function pageOfIds<T>(ids: Iterable<string>, limit: number | undefined, get: (id: string) => T | undefined): Page<T> {
+  const size = pageLimit(limit);
+  const items: T[] = [];
+  let last: string | null = null;
+  for (const id of ids) {
+    const record = get(id);
+    if (record === undefined) continue;
+    if (items.length === size) return { items, next_cursor: last };
+    items.push(record);
+    last = id;
+  }
+  return { items, next_cursor: null };
+}
+
 /**
  * One page of the keys from `prefix` on, in key order, after `cursor` (a key
  * without the prefix, as the last page's `next_cursor` gave it).
  */
 export function pageByKey<V, T>(db: Database<V, string>, prefix: string, q: PageQuery, item: (value: V) => T): Page<T> {
-  const limit = q.limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
+  const limit = pageLimit(q.limit);
   const after = q.cursor === undefined ? undefined : `${prefix}${q.cursor}`;
   const items: T[] = [];
   let last: string | null = null;

@@ -10,10 +10,9 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { XynEvent } from '../../core/event.ts';
-import { ValidationError } from '../../core/errors.ts';
 import { uuid7 } from '../../core/uuid7.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, type Page } from '../drafts/records.ts';
+import { pageOfIds, type Page } from '../drafts/records.ts';
 import type { NotificationContent } from './classify.ts';
 import { NotificationAckedError, NotificationNotFoundError } from './errors.ts';
 import {
@@ -140,20 +139,11 @@ export class NotificationBook {
 
   /** A page of notifications, newest first, filtered by status and/or severity. */
   list(q: NotificationQuery = {}): Page<NotificationRecord> {
-    const limit = q.limit ?? DEFAULT_PAGE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
-    const items: NotificationRecord[] = [];
-    let more = false;
-    for (const id of this.newestFirst(q)) {
+    return pageOfIds(this.newestFirst(q), q.limit, (id) => {
       const record = this.records.get(id);
-      if (!record || (q.status !== undefined && record.status !== q.status) || (q.severity !== undefined && record.severity !== q.severity)) continue;
-      if (items.length === limit) {
-        more = true;
-        break;
-      }
-      items.push(record);
-    }
-    return { items, next_cursor: more ? (items.at(-1)?.notification_id ?? null) : null };
+      if (!record || (q.status !== undefined && record.status !== q.status) || (q.severity !== undefined && record.severity !== q.severity)) return undefined;
+      return record;
+    });
   }
 
   /** Webhook deliveries owed, oldest notification first. */

@@ -7,9 +7,8 @@
  *   await book.save(run, [step]);
  *   book.list({ status: 'running', limit: 50 });
  */
-import { ValidationError } from '../../core/errors.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, newestIds, type Page } from '../drafts/records.ts';
+import { newestIds, pageOfIds, type Page } from '../drafts/records.ts';
 import {
   blueprintKey,
   runIndexDb,
@@ -103,24 +102,12 @@ export class RunBook {
 
   /** A page of runs, newest first, filtered by status and/or blueprint. */
   list(q: RunQuery = {}): Page<RunRecord> {
-    const limit = q.limit ?? DEFAULT_PAGE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
     // The narrower index leads when both filters are given; the other is checked on each record.
-    const ids = this.newestFirst(q);
-    const items: RunRecord[] = [];
-    let more = false;
-    for (const id of ids) {
+    return pageOfIds(this.newestFirst(q), q.limit, (id) => {
       const run = this.runs.get(id);
-      if (!run) continue;
-      if (q.status !== undefined && run.status !== q.status) continue;
-      if (q.blueprint_id !== undefined && run.blueprint_id !== q.blueprint_id) continue;
-      if (items.length === limit) {
-        more = true;
-        break;
-      }
-      items.push(run);
-    }
-    return { items, next_cursor: more ? (items.at(-1)?.run_id ?? null) : null };
+      if (!run || (q.status !== undefined && run.status !== q.status) || (q.blueprint_id !== undefined && run.blueprint_id !== q.blueprint_id)) return undefined;
+      return run;
+    });
   }
 
   private newestFirst(q: RunQuery): Generator<string> {
