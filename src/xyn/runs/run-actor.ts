@@ -396,7 +396,7 @@ export class RunActor implements Supervisable {
   /** Records a step's end and moves the run's cursor past it, in one write; then says so. */
   private async finishStep(run: RunRecord, step: StepRecord, status: 'completed' | 'failed' | 'skipped', outputs: Record<string, unknown> | null, error: RunError | null, began?: number, actor = 'system', gate?: GateDecision) {
     const now = this.now();
-    const logsArtifactId = status === 'skipped' ? null : await this.saveLog(run, step, status, error);
+    const logsArtifactId = status === 'skipped' || step.kind === 'transform' ? null : await this.saveLog(run, step, status, error);
     const ended: StepRecord = { ...step, status, outputs, error, started_at: step.started_at ?? (status === 'skipped' ? null : now), completed_at: now, ...(gate ? { gate } : {}), ...(logsArtifactId ? { logs_artifact_id: logsArtifactId } : {}) };
     delete ended.rerunnable;
     const after: RunRecord = { ...run, cursor: step.index + 1, waiting_on: null, active_ms: run.active_ms + (began === undefined ? 0 : Math.max(0, this.deps.clock.now() - began)) };
@@ -410,7 +410,9 @@ export class RunActor implements Supervisable {
   /** A line of the step's log (opened by its first line), when logs are kept. */
   private logLine(run: RunRecord, step: StepRecord, entry: Parameters<StepLogPort['write']>[0]): void {
     const { logs } = this.deps;
-    if (!logs) return;
+    // A transform keeps none: it is pure, its record holds all it did (outputs or error), and a log would
+    // cost each one a write of its own — the runs of transforms alone would go at half the speed.
+    if (!logs || step.kind === 'transform') return;
     let log = this.stepLogs.get(step.step_id);
     if (!log) {
       log = logs.open(run, step);
