@@ -7,6 +7,7 @@
  * A manual clock makes the walls exact: it moves only when the test says.
  */
 import { writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.ts';
@@ -26,7 +27,6 @@ afterEach(async () => {
 });
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
-const ATTEMPT_MS = 25;
 
 async function runOf(w: WorkflowNode, bp: Record<string, unknown>, inputs: Record<string, unknown> = {}) {
   await w.promote(bp);
@@ -42,12 +42,18 @@ function footprintEvents(w: WorkflowNode, runId: string) {
 
 describe('footprints of a run', () => {
   it('run.count, each step its step.count and wall_ms, the action its wall_ms summed over its attempts; one event per step', async () => {
-    let calls = 0;
-    server = await serve((_req, res) => {
-      calls++;
-      // Each attempt takes a while, so the action's one row must hold all three.
-      setTimeout(() => res.writeHead(calls < 3 ? 503 : 200, { 'content-type': 'application/json' }).end('{}'), ATTEMPT_MS);
-    });
+    // Each answer is held until the test lets it go: the attempts take the time the server measures, and the action's one row must hold all three.
+    const held: { res: ServerResponse; at: number }[] = [];
+    const spans: number[] = [];
+    server = await serve((_req, res) => void held.push({ res, at: performance.now() }));
+    const answering = (async () => {
+      for (let call = 1; call <= 3; call++) {
+        await waitFor(() => held.length > 0, 10_000, `attempt ${call}`);
+        const { res, at } = held.shift() as { res: ServerResponse; at: number };
+        res.writeHead(call < 3 ? 503 : 200, { 'content-type': 'application/json' }).end('{}');
+        spans.push(performance.now() - at);
+      }
+    })();
     const clock = new ManualClock(T0);
     const w = await start({}, { clock });
     const bp = {
@@ -63,6 +69,7 @@ describe('footprints of a run', () => {
       ],
     };
     const run = await runOf(w, bp, { url: server.url });
+    await answering;
     await waitFor(() => w.runs.get(run.run_id).waiting_on === 'ok', 10_000, 'the run to wait at its gate');
     clock.advance(5000);
     await w.runs.decide(run.run_id, 'ok', 'approved', 'ana', null);
@@ -78,7 +85,9 @@ describe('footprints of a run', () => {
     }
     const action = pick(rows, 'action', 'http.call', 'wall_ms');
     expect(action).toEqual([expect.objectContaining({ step_id: 'fetch', unit: 'ms', dims: { action: 'http.call' } })]);
-    expect(action[0]?.quantity).toBeGreaterThanOrEqual(3 * ATTEMPT_MS - 3);
+    // Each attempt lasted at least its request's time at the server (each rounded to the ms).
+    expect(action[0]?.quantity).toBeGreaterThanOrEqual(Math.floor(spans.reduce((a, b) => a + b, 0)) - 2);
+    expect(spans.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // One event per step (and the run's), each with exactly that step's rows.
     await waitFor(() => footprintEvents(w, run.run_id).length === 5, 5000, 'the footprint events');
