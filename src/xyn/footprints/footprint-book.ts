@@ -9,9 +9,8 @@
  *   book.list({ metric: 'wall_ms', blueprint_id: 'ops.fix', since: '2026-12-01T00:00:00Z' });
  *   book.rollups({ metric: 'wall_ms' }); // [{ blueprint_id, metric, unit, sum, count }]
  */
-import { ValidationError } from '../../core/errors.ts';
 import type { Store } from '../../store/env.ts';
-import { DEFAULT_PAGE, MAX_PAGE, newestIds, type Page } from '../drafts/records.ts';
+import { newestIds, pageLimit, type Page } from '../drafts/records.ts';
 import {
   blueprintKey,
   footprintIndexDb,
@@ -79,8 +78,7 @@ export class FootprintBook {
 
   /** A page of rows, newest first. */
   list(q: FootprintQuery = {}): Page<FootprintRow> {
-    const limit = q.limit ?? DEFAULT_PAGE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError(`limit must be a whole number from 1 to ${MAX_PAGE}`, 'limit');
+    const limit = pageLimit(q.limit);
     const items: FootprintRow[] = [];
     let more = false;
     for (const id of this.newestFirst(q)) {
