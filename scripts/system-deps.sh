@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Debian packages the tests start real counterparts from: sshd for ssh.run,
-# podman with runc (serving the Docker API) and busybox for container.exec.
+# podman with runc (serving the Docker API) and busybox for container.exec,
+# and chromium, which Playwright drives for the UI tests (its own browser download cannot work here).
 # Installs what is missing, as root, with apt-get; does nothing when all are there.
 set -euo pipefail
-PACKAGES=(openssh-server podman runc busybox-static)
+PACKAGES=(openssh-server podman runc busybox-static chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

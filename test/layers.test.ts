@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers/cli.ts';
 
-const LAYERS = ['core', 'store', 'kernel', 'hxo', 'xyn', 'api', 'sdk', 'node', 'cli'];
+const LAYERS = ['core', 'store', 'kernel', 'hxo', 'xyn', 'api', 'ui', 'sdk', 'node', 'cli'];
 const SRC = join(REPO_ROOT, 'src');
 const IMPORT = /(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 

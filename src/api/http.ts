@@ -26,7 +26,7 @@ import type { Logger } from '../kernel/log.ts';
 import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import { BODY_METHODS, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
+import { BODY_METHODS, authorize, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
 import { pumpBytes } from './http-bytes.ts';
 import { RequestStream } from './request-stream.ts';
@@ -35,6 +35,7 @@ import { routeInput } from './validate.ts';
 import type { RefusalCodec } from './gate/refusal.ts';
 import { RESERVED_FIELD } from './gate/request-head.ts';
 import { STREAM_PATH } from './stream-limits.ts';
+import { isPagePath, type BrowserRequest, type PageServer } from './pages.ts';
 
 export interface HttpOptions {
   router: Router;
@@ -46,6 +47,8 @@ export interface HttpOptions {
   streams: StreamCounters;
   /** Reads the requests the gate sends in place of those it refused (gate/refusal.ts). */
   refusals: RefusalCodec;
+  /** The UI's pages (`/`, `/ui/...`), when the node serves them (pages.ts). */
+  pages?: PageServer;
 }
 
 /** What a client's X-Correlation-Id must look like to be kept. */
@@ -57,6 +60,8 @@ const STATUS_TEXT: Record<number, string> = {
   201: '201 Created',
   202: '202 Accepted',
   206: '206 Partial Content',
+  303: '303 See Other',
+  304: '304 Not Modified',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -87,6 +92,8 @@ interface Incoming {
   correlationId: string;
   /** Set on the gate's stand-in for a request it refused (gate/refusal.ts). */
   refusal: string;
+  /** What a page needs of the request (pages.ts); read for every request, as uWS's request is gone after the first await. */
+  browser: Omit<BrowserRequest, 'method' | 'rawPath' | 'query' | 'contentType' | 'contentLength' | 'range' | 'correlationId'>;
 }
 
 /** The request's X-Correlation-Id when it is a sane one, else a new id. */
@@ -114,6 +121,14 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
       range: req.getHeader('range'),
       correlationId: correlationIdOf(given),
       refusal: req.getHeader(RESERVED_FIELD),
+      browser: {
+        cookie: req.getHeader('cookie'),
+        host: req.getHeader('host'),
+        origin: req.getHeader('origin'),
+        fetchSite: req.getHeader('sec-fetch-site'),
+        htmx: req.getHeader('hx-request') === 'true',
+        csrfHeader: req.getHeader('x-csrf-token'),
+      },
     };
     const reply = new Reply(res, incoming, started, options.log, options.streams);
     handle(reply, incoming, options).catch((err: unknown) => reply.fail(err));
@@ -122,6 +137,7 @@ export function serveHttp(app: TemplatedApp, options: HttpOptions): void {
 
 async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): Promise<void> {
   if (incoming.refusal !== '') refused(incoming, options.refusals);
+  if (options.pages && isPagePath(incoming.rawPath)) return options.pages.handle(reply, { ...incoming, ...incoming.browser });
   const segments = decodePath(incoming.rawPath);
   // HEAD is GET without the body (RFC 9110 §9.3.2): Reply writes no body for it.
   const match = options.router.match(incoming.method === 'HEAD' ? 'GET' : incoming.method, segments);
@@ -141,9 +157,7 @@ async function handle(reply: Reply, incoming: Incoming, options: HttpOptions): P
   if (route.capability !== 'public') {
     const who = options.authenticate(incoming.authorization);
     if (who instanceof ApiError) throw who;
-    if (!who.capabilities.has(route.capability)) {
-      throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.capability} capability; role ${who.role} does not have it`);
-    }
+    authorize(route, who);
     principal = who;
   }
   if (route.params) checkParams(params, route.params);

@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import type { Capability, Principal } from './auth.ts';
 import type { ParamShape } from './params.ts';
+import { ApiError } from './errors.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -117,6 +118,12 @@ export interface Route<Body extends z.ZodType = z.ZodType, Query extends z.ZodTy
 /** A route whose handler is typed by its schemas: `req.body` and `req.query` are what they make. */
 export function route<Body extends z.ZodType = z.ZodType, Query extends z.ZodType = z.ZodType>(declared: Route<Body, Query>): Route {
   return declared;
+}
+
+/** Refuses (403, naming the capability) a principal the route's capability is not given to. */
+export function authorize(route: { method: string; path: string; capability: Capability | 'public' }, principal: Principal): void {
+  if (route.capability === 'public' || principal.capabilities.has(route.capability)) return;
+  throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.capability} capability; role ${principal.role} does not have it`);
 }
 
 export type Match = { route: Route; params: Record<string, string> } | { allowed: Method[] } | undefined;

@@ -43,6 +43,7 @@ import { DraftBook } from '../xyn/drafts/index.ts';
 import type { RunEngine } from '../xyn/runs/run-engine.ts';
 import type { NotificationBook } from '../xyn/notifications/index.ts';
 import { withOpenApi } from './openapi.ts';
+import { InProcessApi, PageServer, type PageContext, type PageSet } from './pages.ts';
 import { portProblem, type Gate } from './gate/gate.ts';
 import { startGateThread } from './gate/gate-thread.ts';
 import { RefusalCodec } from './gate/refusal.ts';
@@ -78,6 +79,8 @@ export interface ApiServerOptions {
   secrets?: SecretStore;
   /** The node's artifacts: the artifacts routes are served only with them. */
   artifacts?: ArtifactBook;
+  /** The UI's pages (`/`, `/ui/...`), made from the API in process (src/ui/); none when absent. */
+  pages?: (ctx: PageContext) => PageSet;
 }
 
 export interface ApiServer {
@@ -151,7 +154,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const streams = streamCounters();
   const refusals = new RefusalCodec();
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  serveHttp(app, { router: new Router(routes), authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals });
+  const router = new Router(routes);
+  const signIn = (token: string) => authenticate(`Bearer ${token}`, null);
+  const pages = options.pages ? new PageServer(options.pages({ api: new InProcessApi(router), signIn }), { api: new InProcessApi(router), signIn, open: config.XYN_AUTH === 'open', maxBodyBytes }) : undefined;
+  serveHttp(app, { router, authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals, ...(pages ? { pages } : {}) });
   let listenSocket: uWS.us_listen_socket | undefined;
   let ungated: uWS.us_listen_socket | undefined;
   let gate: Gate;

@@ -34,6 +34,7 @@ import type { EventLog } from '../store/event-log.ts';
 import type { Capability, Principal } from './auth.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { EventFrames, FRAME_CODECS, type FrameCodec, type FrameStats } from './event-frames.ts';
+import { sameOrigin, sessionToken } from './pages.ts';
 import { correlationIdOf, statusLine } from './http.ts';
 import { CLOSE_TOKEN_REVOKED, StreamClient, type ClientData, type StreamContext } from './stream-client.ts';
 import { READ_LIMIT_BYTES, STREAM_PATH, tooManyClients, type StreamLimits } from './stream-limits.ts';
@@ -137,7 +138,11 @@ export function serveStream(app: TemplatedApp, options: StreamOptions): StreamHa
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const correlationId = correlationIdOf(req.getHeader('x-correlation-id'));
-      const who = options.authenticate(req.getHeader('authorization'), query.get('token'));
+      // A page of the node's UI has no token to give (its cookie is HttpOnly): its session cookie stands in, from the node's own pages only.
+      const authorization = req.getHeader('authorization');
+      const cookie = authorization === '' && !query.has('token') ? sessionToken(req.getHeader('cookie')) : '';
+      const crossSite = cookie !== '' && !sameOrigin(req.getHeader('origin'), req.getHeader('host'));
+      const who = crossSite ? new ApiError(403, 'cross_site', 'the stream refuses a session cookie sent from another site') : options.authenticate(authorization, query.get('token') ?? (cookie || null));
       const codec = query.get('codec') ?? 'json';
       let refusal: ApiError | undefined;
       if (who instanceof ApiError) refusal = who;

@@ -21,6 +21,7 @@ import { startKernel, type Kernel } from '../kernel/kernel.ts';
 import { HxoEngine } from '../hxo/engine.ts';
 import { HXO_POOL_TASKS } from '../hxo/pool-tasks.ts';
 import type { JobKindRegistry } from '../hxo/plan/job-kinds.ts';
+import { uiPages } from '../ui/index.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api/server.ts';
 import { DraftBook } from '../xyn/drafts/index.ts';
 import { RunEngine } from '../xyn/runs/run-engine.ts';
@@ -120,7 +121,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       await kernel.xyn.add(notifier);
       resumedRuns = await runs.start();
     }
-    if (options.api) server = await startApiServer({ kernel, drafts, secrets, artifacts, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...(notifier ? { notifications: notifier.book } : {}), ...options.api });
+    if (options.api) {
+      const pages = uiPages({ kernel, ...(engine ? { engine } : {}) });
+      server = await startApiServer({ kernel, drafts, secrets, artifacts, pages, ...(engine ? { engine } : {}), ...(runs ? { runs } : {}), ...(notifier ? { notifications: notifier.book } : {}), ...options.api });
+    }
   } catch (err) {
     await stop();
     throw err;
