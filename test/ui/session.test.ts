@@ -6,6 +6,7 @@
  * refused 403 and changes nothing; signing out ends the session.
  */
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { servePerSuite } from '../helpers/cli.ts';
 import { browserPerSuite, expectAccessible, expectClean, openPage, screenshot, signIn } from './browser.ts';
 
@@ -83,5 +84,25 @@ describe('signing in', () => {
     expect(new URL(w.page.url()).pathname).toBe('/ui/login');
     expectClean(w);
     await w.context.close();
+  });
+});
+
+describe('the live stream for a page', () => {
+  const connect = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${node.serve.url.replace('http', 'ws')}/api/v1/stream`, { headers });
+      ws.once('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', reject);
+    });
+
+  it("takes the session cookie from the node's own pages, and refuses it from another site", async () => {
+    const cookie = `xyn_session=${node.admiral}`;
+    expect(await connect({ cookie, origin: node.serve.url })).toBe(101);
+    expect(await connect({ cookie, origin: 'http://evil.example' })).toBe(403);
+    expect(await connect({ cookie: 'xyn_session=xyn_not-a-token', origin: node.serve.url })).toBe(401);
   });
 });
