@@ -259,6 +259,8 @@ export class PageServer {
     if (hadCookie) reply.header('Set-Cookie', sessionCookie(''));
     // htmx follows HX-Redirect with a full page load; a plain browser follows the 303.
     if (incoming.htmx) reply.header('HX-Redirect', location);
+    // A form posted without a session is refused, not redirected: what it asked is not done, and its unread body ends the connection (a 4xx).
+    if (incoming.method !== 'GET') throw new ApiError(401, 'unauthorized', `you are not signed in (or your session ended): sign in at ${SIGN_IN_PATH} and send the form again`);
     await reply.send(redirect(location));
   }
 
