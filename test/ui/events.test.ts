@@ -4,7 +4,8 @@
  * pattern filter keeps a non-matching event out of the list and the live
  * feed; Pause holds a new event back (counted) and Resume adds it; an
  * event's page lists its correlation chain, oldest first, linked; a bad
- * pattern is a 400 naming the bad token.
+ * pattern is a 400 naming the bad token; an older page lists the events
+ * below its cursor; the polling partial keeps the pattern.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -95,7 +96,7 @@ describe('the event console', () => {
     await w.context.close();
   });
 
-  it('refuses a pattern that is not one with a 400 naming the bad token, on the page and the list partial', async () => {
+  it('refuses a pattern that is not one with a 400 naming the bad token; pages back through older events; answers the polling partial', async () => {
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, node.admiral, '/ui/events');
     const answer = await w.page.goto('/ui/events?pattern=shop..order');
@@ -106,12 +107,21 @@ describe('the event console', () => {
     const partial = await fetch(`${node.serve.url}/ui/events/stream?pattern=shop.>.x`, { headers: { cookie, 'hx-request': 'true' } });
     expect(partial.status).toBe(400);
     expect(await partial.text()).toContain('as the last token');
+    const polledOrder = await emit('shop.order.polled');
+    await emit('shop.cart.polled');
     const polled = await fetch(`${node.serve.url}/ui/events/stream?pattern=shop.order.*`, { headers: { cookie, 'hx-request': 'true' } });
     expect(polled.status).toBe(200);
     const html = await polled.text();
-    expect(html).toContain('data-name="shop.order.placed"');
-    expect(html).not.toContain('data-name="shop.cart.updated"');
-    w.problems.length = 0; // the 400 of the bad pattern is the page's answer, as asked
+    expect(html).toContain('data-name="shop.order.polled"');
+    expect(html).not.toContain('data-name="shop.cart.polled"');
+    // An older page: the events below a cursor, not live.
+    await w.page.goto(`/ui/events?cursor=${polledOrder.seq}`);
+    await w.page.waitForSelector('[data-testid=events-history]');
+    expect(await w.page.getByTestId('events-live').count()).toBe(0);
+    const seqs = await w.page.locator('[data-testid=event-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
+    expect(seqs).toEqual(Array.from({ length: polledOrder.seq - 1 }, (_, i) => polledOrder.seq - 1 - i));
+    // The one problem the browser saw is the page's own 400, which this test asked for.
+    expect(w.problems).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 400/)]);
     await w.context.close();
   });
 });
