@@ -5,7 +5,8 @@
  * feed; Pause holds a new event back (counted) and Resume adds it; an
  * event's page lists its correlation chain, oldest first, linked; a bad
  * pattern is a 400 naming the bad token; an older page lists the events
- * below its cursor; the polling partial keeps the pattern.
+ * below its cursor; the polling partial keeps the pattern; a viewer sees
+ * no audit event.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -123,5 +124,24 @@ describe('the event console', () => {
     // The one problem the browser saw is the page's own 400, which this test asked for.
     expect(w.problems).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 400/)]);
     await w.context.close();
+  });
+
+  it('shows a viewer no audit event, as the API does', async () => {
+    const res = await fetch(`${node.serve.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${node.admiral}`, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'vera', role: 'viewer' }) });
+    expect(res.status).toBe(201);
+    const { token } = (await res.json()) as { token: string };
+    const names = async (who: string) => {
+      const w = await openPage(chrome.browser, node.serve.url);
+      await signIn(w.page, who, '/ui/events');
+      const seen = await rowNames(w.page);
+      expectClean(w);
+      await w.context.close();
+      return seen;
+    };
+    // Making the token was audited: the admiral sees it, the viewer does not.
+    expect(await names(node.admiral)).toContain('hxo.audit');
+    const viewer = await names(token);
+    expect(viewer.length).toBeGreaterThan(0);
+    expect(viewer).not.toContain('hxo.audit');
   });
 });
