@@ -1,6 +1,7 @@
 /**
  * The event log over HTTP: Genesis's view (`/api/genesis/events`, topic
- * patterns and data filters) and Xyn's (`/api/v1/events`, seed 004 §45.3),
+ * patterns and data filters) and Xyn's (`/api/v1/events`, seed 004 §45.3;
+ * newest first too, by pattern or correlation id, for the event console),
  * one log behind both; emitting events; and the node's health.
  *
  * What a caller reads is filtered by what it may see: `hxo.audit` needs
@@ -54,6 +55,7 @@ const listQuery = z.object({
   run_id: z.string().optional().describe('only events of this run'),
   correlation_id: z.string().optional().describe('only events of this correlation id'),
 });
+
 /** Any other field is a data filter: `plan_id=…` keeps the events whose data has that plan_id. */
 const genesisQuery = z
   .object({
