@@ -137,7 +137,7 @@ describe('the OpenAPI document', () => {
 
   it('lists the query fields each listing takes, as the README does', () => {
     const names = (path: string) => parametersOf(doc.paths[path]?.get as Operation).filter((p) => p.in === 'query').map((p) => p.name).sort();
-    expect(names('/api/v1/events')).toEqual(['cursor', 'event_name', 'limit', 'run_id', 'since']);
+    expect(names('/api/v1/events')).toEqual(['correlation_id', 'cursor', 'event_name', 'limit', 'order', 'pattern', 'run_id', 'since']);
     expect(names('/api/genesis/events')).toEqual(['cursor', 'fields', 'limit', 'since', 'topic']);
     expect(names('/api/hxo/plans')).toEqual(['cursor', 'limit']);
     expect(names('/api/hxo/plans/{id}/shards')).toEqual(['cursor', 'limit', 'phase']);

@@ -1,6 +1,7 @@
 /**
  * The event log over HTTP: Genesis's view (`/api/genesis/events`, topic
- * patterns and data filters) and Xyn's (`/api/v1/events`, seed 004 §45.3),
+ * patterns and data filters) and Xyn's (`/api/v1/events`, seed 004 §45.3;
+ * newest first too, by pattern or correlation id, for the event console),
  * one log behind both; emitting events; and the node's health.
  *
  * What a caller reads is filtered by what it may see: `hxo.audit` needs
@@ -27,6 +28,8 @@ import { EVENT_ID } from '../params.ts';
 import { route, type Route } from '../router.ts';
 
 const PAGE_SCAN = 50_000;
+/** Seqs one read of the log spans. */
+const SCAN_CHUNK = 1000;
 const PAGE = '{items, next_cursor}: next_cursor is null at the end';
 const TRUNCATED = 'since or cursor is below the oldest event kept (code truncated, details.oldest_seq)';
 
@@ -45,9 +48,12 @@ const pageQuery = {
 
 const listQuery = z.object({
   ...pageQuery,
-  cursor: z.coerce.number().int().min(0).optional().describe('the next_cursor of the page before (or give since)'),
+  cursor: z.coerce.number().int().min(0).optional().describe('the next_cursor of the page before (or give since): oldest first, the seq to read after; newest first, the seq to read below'),
+  order: z.enum(['asc', 'desc']).default('asc').describe('asc: oldest first (the default); desc: newest first, from the last event down'),
   event_name: z.string().optional().describe('only events of this name'),
+  pattern: z.string().max(256).optional().describe('only events whose name matches this topic pattern: xyn.run.*, hxo.plan.>'),
   run_id: z.string().optional().describe('only events of this run'),
+  correlation_id: z.string().optional().describe('only events of this correlation id'),
 });
 
 /** Any other field is a data filter: `plan_id=…` keeps the events whose data has that plan_id. */
@@ -74,15 +80,20 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
       method: 'GET',
       path: '/api/v1/events',
       capability: 'xyn:events:read',
-      summary: 'events in log order (?limit=&cursor=|since=&event_name=&run_id=); 410 with oldest_seq when cursor/since is below the oldest kept',
+      summary: 'events, oldest first or newest first (?limit=&cursor=|since=&order=asc|desc&event_name=&pattern=&run_id=&correlation_id=); 410 with oldest_seq when cursor/since is below the oldest kept',
       query: listQuery,
-      answers: { 200: PAGE, 400: 'cursor and since both given', 410: TRUNCATED },
+      answers: { 200: PAGE, 400: 'cursor and since both given, since with order=desc, or a pattern that is not one', 410: TRUNCATED },
       handle(req) {
-        const { limit, cursor, since, event_name: name, run_id: runId } = req.query;
+        const { limit, cursor, since, order, event_name: name, pattern, run_id: runId, correlation_id: correlationId } = req.query;
         // `since` (the stream's and Genesis's word) means what `cursor` does here; it is not ignored, or a trimmed range would pass for a quiet one.
         if (cursor !== undefined && since !== undefined) throw badRequest('cursor and since: give one of them, not both', { field: 'since' });
+        if (order === 'desc' && since !== undefined) throw badRequest('since reads forward from a seq: with order=desc page on with cursor (the next_cursor of the page before)', { field: 'since' });
+        const matchesPattern = pattern ? compileQueryPattern(pattern, 'pattern') : undefined;
+        const names = (n: string) => (!name || n === name) && (!matchesPattern || matchesPattern(n));
         const visible = visibleTo(req.principal);
-        return { body: page(log, cursor ?? since, limit, (e) => visible(e) && (!name || e.event_name === name) && (!runId || e.run_id === runId)) };
+        const match = (e: XynEvent) => visible(e) && names(e.event_name) && (!runId || e.run_id === runId) && (!correlationId || e.correlation_id === correlationId);
+        const filter = { names, match };
+        return { body: order === 'desc' ? pageBackward(log, cursor, limit, filter) : page(log, cursor ?? since, limit, filter) };
       },
     }),
     {
@@ -145,20 +156,33 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
       answers: { 200: PAGE, 400: 'a topic pattern that is not one', 410: TRUNCATED },
       handle(req) {
         const { limit, since, topic, cursor: _cursor, ...filter } = req.query;
-        let matchesTopic: (name: string) => boolean = () => true;
-        if (topic) {
-          try {
-            matchesTopic = compilePattern(topic);
-          } catch (err) {
-            throw badRequest(`topic: ${(err as Error).message}`);
-          }
-        }
+        const matchesTopic = topic ? compileQueryPattern(topic, 'topic') : () => true;
         const visible = visibleTo(req.principal);
         const match = (e: XynEvent) => visible(e) && matchesTopic(e.event_name) && matchesFilter(e, filter);
-        return { body: page(log, since, limit, match) };
+        return { body: page(log, since, limit, { names: matchesTopic, match }) };
       },
     }),
   ];
+}
+
+/** A topic pattern from a query, compiled; a 400 naming the field and the bad token when it is not one. */
+function compileQueryPattern(pattern: string, field: string): (name: string) => boolean {
+  try {
+    return compilePattern(pattern);
+  } catch (err) {
+    throw badRequest(`${field}: ${(err as Error).message}`, { field });
+  }
+}
+
+/** What a page keeps: `names` tests an event's name before it is decoded (a fast path), `match` decides. */
+interface PageFilter {
+  names?: (eventName: string) => boolean;
+  match: (e: XynEvent) => boolean;
+}
+
+interface EventPage {
+  items: XynEvent[];
+  next_cursor: string | null;
 }
 
 /**
@@ -166,21 +190,47 @@ export function eventRoutes(bus: Bus, log: EventLog, space: StoreSpace, startedA
  * absent; EventsTruncatedError, a 410, when below it); the cursor says where
  * to go on (scans are bounded).
  */
-function page(log: EventLog, from: number | undefined, limit: number, match: (e: XynEvent) => boolean): { items: XynEvent[]; next_cursor: string | null } {
+function page(log: EventLog, from: number | undefined, limit: number, filter: PageFilter): EventPage {
   if (from !== undefined) log.checkSince(from);
   const after = from ?? log.oldestSeq - 1;
   const items: XynEvent[] = [];
   let cursor = after;
   const last = log.lastSeq;
   while (items.length < limit && cursor < last && cursor - after < PAGE_SCAN) {
-    // The first read asks for the page's size (a page of every event decodes no more than it answers), then reads on in chunks when the filter passes few.
-    const chunk = log.read({ since: cursor, limit: cursor === after ? Math.min(limit, 1000) : 1000 });
-    if (chunk.length === 0) break;
-    for (const e of chunk) {
-      cursor = e.seq;
-      if (match(e)) items.push(e);
-      if (items.length >= limit) break;
-    }
+    const until = Math.min(last, cursor + SCAN_CHUNK);
+    // Asks for no more than the page still needs: a page of every event decodes no more than it answers.
+    const chunk = log.read({ since: cursor, until, limit: limit - items.length, ...filter });
+    items.push(...chunk);
+    cursor = items.length >= limit ? (chunk[chunk.length - 1] as XynEvent).seq : until;
   }
   return { items, next_cursor: cursor < last ? String(cursor) : null };
+}
+
+/**
+ * Up to `limit` matching events below seq `before` (below the end when
+ * absent), newest first; next_cursor is the lowest seq looked at, the
+ * `before` of the next page. A `before` at or below the oldest kept seq is
+ * EventsTruncatedError (410): what the reader was paging towards is gone.
+ */
+function pageBackward(log: EventLog, before: number | undefined, limit: number, filter: PageFilter): EventPage {
+  if (before !== undefined) log.checkSince(before - 1);
+  const floor = log.oldestSeq - 1;
+  const top = before ?? log.lastSeq + 1;
+  const items: XynEvent[] = [];
+  let cursor = top;
+  while (items.length < limit && cursor - 1 > floor && top - cursor < PAGE_SCAN) {
+    // The first window is the page's size (a page of every event decodes no more than it answers), then wider while the filter passes few.
+    const since = Math.max(floor, cursor - 1 - (cursor === top ? Math.min(limit, SCAN_CHUNK) : SCAN_CHUNK));
+    const chunk = log.read({ since, until: cursor - 1, limit: SCAN_CHUNK, ...filter });
+    cursor = since + 1;
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      const e = chunk[i] as XynEvent;
+      items.push(e);
+      if (items.length >= limit) {
+        cursor = e.seq;
+        break;
+      }
+    }
+  }
+  return { items, next_cursor: cursor - 1 > floor ? String(cursor) : null };
 }

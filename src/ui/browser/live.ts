@@ -24,7 +24,7 @@ export interface LiveEvent {
 }
 
 export interface LiveOptions {
-  /** Start from this seq (history, then live), as the stream's `since`. */
+  /** The last seq the page already has: the events after it (history, then live), as the stream's `since`. */
   since?: number;
   onGap?: (frame: { type: 'lagged' | 'truncated'; skipped?: number; oldest_seq?: number }) => void;
   /** Connected (true) or lost (false): for a page's indicator. */
@@ -49,7 +49,7 @@ export function liveEvents(topics: string[], onEvent: (e: LiveEvent) => void, op
     socket = ws;
     ws.onopen = () => {
       failures = 0;
-      ws.send(JSON.stringify({ op: 'subscribe', topics, ...(last !== undefined ? { since: last + 1 } : {}) }));
+      ws.send(JSON.stringify({ op: 'subscribe', topics, ...(last !== undefined ? { since: last } : {}) }));
       options.onState?.(true);
     };
     ws.onmessage = (m: MessageEvent<string>) => {
