@@ -10,17 +10,17 @@
  *   live.close();
  */
 
-/** An event as the stream gives it (core/event.ts's envelope with its seq). */
+/** An event as the stream gives it: the envelope of src/core/event.ts (not imported: it is Node code) with its seq. */
 export interface LiveEvent {
   seq: number;
   event_id: string;
   event_name: string;
   occurred_at: string;
-  source: string;
+  actor: string;
   correlation_id: string;
-  run_id?: string | null;
-  payload: unknown;
-  [field: string]: unknown;
+  run_id: string | null;
+  step_id: string | null;
+  data: Record<string, unknown>;
 }
 
 export interface LiveOptions {
