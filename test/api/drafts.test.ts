@@ -181,6 +181,8 @@ describe('drafts and blueprints over HTTP', () => {
     const page2 = expectStatus(await api.call('GET', '/api/v1/blueprints/examples.versions/versions?limit=2&cursor=2'), 200);
     expect((page2.items as { version: number }[]).map((v) => v.version)).toEqual([1]);
     expect(page2.next_cursor).toBeNull();
+    const second = expectStatus(await api.call('GET', '/api/v1/blueprints/examples.versions?version=2'), 200);
+    expect(second.text).toBe(`${text}\n# the second version\n`);
 
     const missing = await api.call('GET', '/api/v1/blueprints/no.such/versions');
     expectStatus(missing, 404);

@@ -126,10 +126,13 @@ export function draftRoutes(book: DraftBook, bus: Bus): Route[] {
       path: '/api/v1/blueprints/:id',
       params: { id: BLUEPRINT_ID },
       capability: 'xyn:blueprints:read',
-      summary: "a promoted blueprint's version (default the active one) and its definition",
+      summary: "a promoted blueprint's version (default the active one), its definition and its text",
       query: versionQuery,
-      answers: { 200: '{record, definition}', 404: 'no promoted blueprint with that id, or no such version' },
-      handle: (req) => ({ body: book.getBlueprint(id(req), req.query.version !== undefined ? { version: req.query.version } : {}) }),
+      answers: { 200: '{record, definition, text}: text is the definition as it was written (the promoted draft revision\'s)', 404: 'no promoted blueprint with that id, or no such version' },
+      handle(req) {
+        const found = book.getBlueprint(id(req), req.query.version !== undefined ? { version: req.query.version } : {});
+        return { body: { ...found, text: book.draftText(found.record.draft_id, found.record.revision) } };
+      },
     }),
     route({
       method: 'GET',
