@@ -36,22 +36,20 @@ async function api<T>(method: string, path: string, body?: unknown, token = node
   return (await res.json()) as T;
 }
 
-const draftIdOf = (url: string) => /\/ui\/drafts\/(draft_[0-9a-f]{16})$/.exec(new URL(url).pathname)?.[1] as string;
-
 describe('blueprints and drafts', () => {
-  it('shows a draft’s issues on their lines; the fix, validated and promoted in the browser, is the active blueprint', async () => {
+  it('saves a draft with mistakes through the form and shows each issue on its line', async () => {
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, node.admiral, '/ui/blueprints');
     await w.page.getByTestId('draft-new-link').click();
     await w.page.waitForURL((u) => u.pathname === '/ui/drafts/new');
     await expectAccessible(w.page);
     // Two mistakes: a step kind that does not exist (line 12) and an unknown field of an input (line 10).
-    const broken = blueprint('ui.greeter').replace('kind: transform', 'kind: teleport').replace('default: "world"', 'default: "world"\n    colour: blue');
+    const broken = blueprint('ui.greeter_draft').replace('kind: transform', 'kind: teleport').replace('default: "world"', 'default: "world"\n    colour: blue');
     await w.page.getByTestId('draft-text-input').fill(broken);
     await w.page.getByTestId('draft-save').click();
     await w.page.waitForURL((u) => u.pathname.startsWith('/ui/drafts/draft_'));
-    const draftId = draftIdOf(w.page.url());
-
+    const draftPage = new URL(w.page.url()).pathname;
+    expect(draftPage).toMatch(/^\/ui\/drafts\/draft_[0-9a-f]{16}$/);
     await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toContain('2 issues');
     const marked = await w.page.getByTestId('issue-line').evaluateAll((lines) => lines.map((l) => [l.getAttribute('data-line'), l.textContent?.replace(/^\d+/, '').trim()]));
     expect(marked).toEqual([
@@ -65,16 +63,36 @@ describe('blueprints and drafts', () => {
     await expectAccessible(w.page);
     await screenshot(w.page, 'draft-detail');
 
-    // The fix, saved as the next revision through the API: not validated yet, so nothing to promote.
+    // Edit: the form holds the text as saved; the fix is the draft's next revision, validated on saving.
+    await w.page.getByTestId('draft-edit').click();
+    await w.page.waitForURL((u) => u.pathname === '/ui/drafts/new');
+    expect(await w.page.getByTestId('draft-text-input').inputValue()).toBe(broken);
+    await w.page.getByTestId('draft-text-input').fill(blueprint('ui.greeter_draft'));
+    await w.page.getByTestId('draft-save').click();
+    await w.page.waitForURL((u) => u.pathname === draftPage);
+    await expect(w.page.getByTestId('draft-revision').textContent()).resolves.toMatch(/^2 of 2/);
+    await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toMatch(/^valid/);
+    await expect(w.page.getByTestId('issue-line').count()).resolves.toBe(0);
+    expectClean(w);
+    await w.context.close();
+  });
+
+  it('validates a fixed draft and promotes it in the browser: the blueprint is listed as active', async () => {
+    const saved = await api<{ draft_id: string }>('POST', '/api/v1/drafts', { text: blueprint('ui.greeter').replace('kind: transform', 'kind: teleport') });
+    const draftId = saved.draft_id;
+    await api('POST', `/api/v1/drafts/${draftId}/validate`, {});
+    // The fix, saved as the next revision: not validated yet, so nothing to promote.
     await api('POST', '/api/v1/drafts', { text: blueprint('ui.greeter'), draft_id: draftId });
-    await w.page.reload();
+
+    const w = await openPage(chrome.browser, node.serve.url);
+    await signIn(w.page, node.admiral, `/ui/drafts/${draftId}`);
     await expect(w.page.getByTestId('draft-stale-report').textContent()).resolves.toContain('revision 2 has not been validated');
     await expect(w.page.getByTestId('issue-line').count()).resolves.toBe(0);
     await expect(w.page.getByTestId('draft-promote').count()).resolves.toBe(0);
 
     await w.page.getByTestId('draft-validate').click();
     await w.page.getByTestId('draft-promote').waitFor();
-    await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toContain('valid');
+    await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toMatch(/^valid/);
     await w.page.getByTestId('draft-promote').click();
     await w.page.waitForURL((u) => u.pathname === '/ui/blueprints/ui.greeter');
     await expect(w.page.getByTestId('blueprint-version').textContent()).resolves.toMatch(/^v1, promoted .* by admiral/);
@@ -124,7 +142,7 @@ describe('blueprints and drafts', () => {
 
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, token, `/ui/drafts/${saved.draft_id}`);
-    await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toContain('valid');
+    await expect(w.page.getByTestId('draft-validation').textContent()).resolves.toMatch(/^valid/);
     await w.page.getByTestId('draft-validate').waitFor();
     await expect(w.page.getByTestId('draft-promote').count()).resolves.toBe(0);
     const csrf = await w.page.locator('input[name=_csrf]').first().inputValue();
@@ -143,5 +161,31 @@ describe('blueprints and drafts', () => {
     // The 403 the fetch met is the test's own doing, not the page's.
     expect(w.problems.filter((p) => !p.includes('403'))).toEqual([]);
     await w.context.close();
+  });
+
+  it('answers bad input with a 4xx naming what is wrong, never a 5xx', async () => {
+    const headers = { cookie: `xyn_session=${node.admiral}` };
+    const get = (path: string) => fetch(`${node.serve.url}${path}`, { headers, redirect: 'manual' });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await get('/ui/drafts/new')).text())?.[1] as string;
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${node.serve.url}${path}`, { method: 'POST', redirect: 'manual', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, ...fields }) });
+    const cases: [Promise<Response>, number, string][] = [
+      [get('/ui/blueprints/Upper'), 400, 'a blueprint id'],
+      [get('/ui/blueprints/no.such'), 404, 'no promoted blueprint no.such'],
+      [get('/ui/blueprints/no.such?versions_after=zero'), 400, 'cursor'],
+      [get('/ui/blueprints?drafts_after=..%2F'), 400, 'cursor'],
+      [get('/ui/drafts/draft_0123456789abcdef'), 404, 'no draft draft_0123456789abcdef'],
+      [get('/ui/drafts/new?draft_id=nope'), 400, 'draft_id'],
+      [post('/ui/drafts', { text: '  \n' }), 400, 'paste the blueprint YAML'],
+      [post('/ui/drafts', { text: blueprint('ui.other'), draft_id: 'draft_0123456789abcdef' }), 404, 'no draft draft_0123456789abcdef'],
+      [post('/ui/drafts/draft_0123456789abcdef/promote', { revision: 'one' }), 400, 'revision'],
+      [post('/ui/drafts/draft_0123456789abcdef/validate', {}), 404, 'no draft'],
+    ];
+    for (const [answer, status, says] of cases) {
+      const res = await answer;
+      const text = await res.text();
+      expect(res.status, `${res.url}: ${text.slice(0, 300)}`).toBe(status);
+      expect(text).toContain(says);
+    }
   });
 });

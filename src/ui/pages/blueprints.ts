@@ -26,8 +26,8 @@ const editQuery = z.object({ draft_id: draftId.optional() });
 const saveForm = z.object({
   // A browser sends a textarea's line breaks as CRLF: the draft keeps the text as it was typed.
   text: z
-    .string({ error: 'required: paste the blueprint YAML' })
-    .refine((s) => s.trim() !== '', { error: 'empty: paste the blueprint YAML' })
+    .string({ error: 'paste the blueprint YAML (no text was sent)' })
+    .refine((s) => s.trim() !== '', { error: 'paste the blueprint YAML (the text is empty)' })
     .transform((s) => s.replace(/\r\n?/g, '\n')),
   draft_id: z.union([z.literal(''), draftId]).optional(),
 });
@@ -84,8 +84,8 @@ export function blueprintPages(): PageRoute[] {
       query: versionsQuery,
       async handle(req) {
         const id = req.params.id as string;
-        const blueprint = await req.api.json<Blueprint>('GET', blueprintPath(id));
         const versions = await req.api.json<Page<BlueprintVersion>>('GET', `${blueprintPath(id)}/versions`, { query: { cursor: req.query.versions_after, limit: PAGE_SIZE } });
+        const blueprint = await req.api.json<Blueprint>('GET', blueprintPath(id));
         return view(req, 'blueprint', { blueprint, versions });
       },
     }),
