@@ -9,12 +9,13 @@
 import { z } from 'zod';
 import { BLUEPRINT_ID, DRAFT_ID } from '../../api/params.ts';
 import { page, type PageRequest, type PageRoute } from '../../api/pages.ts';
-import type { PromotedBlueprint } from '../../xyn/drafts/index.ts';
-import type { BlueprintVersion, DraftRecord, Page, ValidationReport } from '../../xyn/drafts/index.ts';
+import type { BlueprintVersion, DraftRecord, Page, PromotedBlueprint, ValidationReport } from '../../xyn/drafts/index.ts';
 import { view } from '../render.ts';
 import { placeIssues } from './draft-lines.ts';
 
+/** `GET /api/v1/blueprints/:id`'s answer. */
 type Blueprint = PromotedBlueprint & { text: string };
+/** `GET /api/v1/drafts/:id`'s answer. */
 type Draft = DraftRecord & { text: string; report: ValidationReport | null };
 
 const PAGE_SIZE = 50;

@@ -30,7 +30,9 @@ export function placeIssues(text: string, issues: readonly BlueprintIssue[]): Pl
   const locate = locator(text);
   const unplaced: BlueprintIssue[] = [];
   for (const issue of issues) {
-    const line = lines[(locate(issue) ?? 0) - 1];
+    const at = locate(issue);
+    // A syntax error at the end of the text (an unclosed bracket) names the line after its last.
+    const line = at === undefined ? undefined : lines[Math.min(at, lines.length) - 1];
     if (line) line.issues.push(issue);
     else unplaced.push(issue);
   }
