@@ -159,4 +159,34 @@ describe('drafts and blueprints over HTTP', () => {
     // The same definition as the active version: promotion answers that version.
     expect(expectStatus(await api.call('POST', `/api/v1/drafts/${id}/promote`, { body: { revision: 1 } }), 200)).toMatchObject({ blueprint_id: 'examples.nightly_health', version: 1 });
   });
+
+  it("a draft carries its last validation report; a blueprint's versions come newest first, a page at a time", async () => {
+    const text = good.replace('examples.nightly_health', 'examples.versions');
+    const first = expectStatus(await api.call('POST', '/api/v1/drafts', { body: { text: text.replace('kind: transform', 'kind: teleport') } }), 201);
+    const id = first.draft_id as string;
+    expect(expectStatus(await api.call('GET', `/api/v1/drafts/${id}`), 200).report).toBeNull();
+    expectStatus(await api.call('POST', `/api/v1/drafts/${id}/validate`, { body: {} }), 200);
+    const failed = expectStatus(await api.call('GET', `/api/v1/drafts/${id}`, { token: api.tokens.viewer }), 200).report as { revision: number; is_valid: boolean; issues: { path: string }[] };
+    expect(failed).toMatchObject({ revision: 1, is_valid: false });
+    expect(failed.issues.map((i) => i.path)).toContain('plan[1].kind');
+
+    for (const [revision, variant] of [[2, text], [3, `${text}\n# the second version\n`], [4, `${text}\n# the third version\n`]] as const) {
+      expectStatus(await api.call('POST', '/api/v1/drafts', { body: { text: variant, draft_id: id } }), 201);
+      expectStatus(await api.call('POST', `/api/v1/drafts/${id}/validate`, { body: {} }), 200);
+      expectStatus(await api.call('POST', `/api/v1/drafts/${id}/promote`, { body: { revision } }), 200);
+    }
+    const page1 = expectStatus(await api.call('GET', '/api/v1/blueprints/examples.versions/versions?limit=2', { token: api.tokens.viewer }), 200);
+    expect((page1.items as { version: number; revision: number }[]).map((v) => [v.version, v.revision])).toEqual([[3, 4], [2, 3]]);
+    expect(page1.next_cursor).toBe('2');
+    const page2 = expectStatus(await api.call('GET', '/api/v1/blueprints/examples.versions/versions?limit=2&cursor=2'), 200);
+    expect((page2.items as { version: number }[]).map((v) => v.version)).toEqual([1]);
+    expect(page2.next_cursor).toBeNull();
+    const second = expectStatus(await api.call('GET', '/api/v1/blueprints/examples.versions?version=2'), 200);
+    expect(second.text).toBe(`${text}\n# the second version\n`);
+
+    const missing = await api.call('GET', '/api/v1/blueprints/no.such/versions');
+    expectStatus(missing, 404);
+    expect(errorOf(missing).code).toBe('not_found');
+    for (const query of ['cursor=0', 'cursor=x', 'limit=0', 'limit=501']) expectStatus(await api.call('GET', `/api/v1/blueprints/examples.versions/versions?${query}`), 400);
+  });
 });

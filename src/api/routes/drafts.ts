@@ -32,6 +32,11 @@ const pageQuery = (cursor: { pattern: RegExp; expected: string }) =>
 
 const versionQuery = z.object({ version: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().describe('default: the active version') });
 
+const versionsQuery = z.object({
+  cursor: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().describe('the next_cursor of the page before: versions below it'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
 const NO_DRAFT = 'no draft with that id (or no such revision of it)';
 
 export function draftRoutes(book: DraftBook, bus: Bus): Route[] {
@@ -67,9 +72,12 @@ export function draftRoutes(book: DraftBook, bus: Bus): Route[] {
       path: '/api/v1/drafts/:id',
       params: { id: DRAFT_ID },
       capability: 'xyn:blueprints:read',
-      summary: "a draft's record (revisions, last validation, last promotion) and its latest text",
-      answers: { 200: 'the draft record with text: the latest revision\'s', 404: NO_DRAFT },
-      handle: (req) => ({ body: { ...book.getDraft(id(req)), text: book.draftText(id(req)) } }),
+      summary: "a draft's record (revisions, last validation, last promotion), its latest text and its last validation report",
+      answers: { 200: "the draft record with text (the latest revision's) and report (the last validation's {is_valid, issues, revision, ...}; null before any)", 404: NO_DRAFT },
+      handle(req) {
+        const draft = book.getDraft(id(req));
+        return { body: { ...draft, text: book.draftText(id(req)), report: draft.validated ? book.report(draft.validated.report_sha256) : null } };
+      },
     },
     route({
       method: 'POST',
@@ -118,10 +126,23 @@ export function draftRoutes(book: DraftBook, bus: Bus): Route[] {
       path: '/api/v1/blueprints/:id',
       params: { id: BLUEPRINT_ID },
       capability: 'xyn:blueprints:read',
-      summary: "a promoted blueprint's version (default the active one) and its definition",
+      summary: "a promoted blueprint's version (default the active one), its definition and its text",
       query: versionQuery,
-      answers: { 200: '{record, definition}', 404: 'no promoted blueprint with that id, or no such version' },
-      handle: (req) => ({ body: book.getBlueprint(id(req), req.query.version !== undefined ? { version: req.query.version } : {}) }),
+      answers: { 200: '{record, definition, text}: text is the definition as it was written (the promoted draft revision\'s)', 404: 'no promoted blueprint with that id, or no such version' },
+      handle(req) {
+        const found = book.getBlueprint(id(req), req.query.version !== undefined ? { version: req.query.version } : {});
+        return { body: { ...found, text: book.draftText(found.record.draft_id, found.record.revision) } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/blueprints/:id/versions',
+      params: { id: BLUEPRINT_ID },
+      capability: 'xyn:blueprints:read',
+      summary: "a promoted blueprint's versions, newest first, a page at a time",
+      query: versionsQuery,
+      answers: { 200: '{items, next_cursor}: blueprint version records; next_cursor null on the last page', 404: 'no promoted blueprint with that id' },
+      handle: (req) => ({ body: book.listVersions(id(req), req.query) }),
     }),
   ];
 }

@@ -22,6 +22,7 @@ import {
   draftsDb,
   headKey,
   pageByKey,
+  pageLimit,
   versionKey,
   type BlueprintHead,
   type BlueprintVersion,
@@ -212,6 +213,20 @@ export class DraftBook {
     const record = this.blueprints.get(versionKey(blueprintId, opts.version ?? head.active_version)) as BlueprintVersion | undefined;
     if (!record) throw new BlueprintNotFoundError(blueprintId, opts.version);
     return { record, definition: this.definition(record) };
+  }
+
+  /** A promoted blueprint's versions, newest first, below version `cursor` (a page's `next_cursor`) when given. */
+  listVersions(blueprintId: string, q: { cursor?: number; limit?: number } = {}): Page<BlueprintVersion> {
+    const head = this.blueprints.get(headKey(blueprintId)) as BlueprintHead | undefined;
+    if (!head) throw new BlueprintNotFoundError(blueprintId);
+    const limit = pageLimit(q.limit);
+    const items: BlueprintVersion[] = [];
+    // Versions are numbered 1..latest_version, none ever removed.
+    for (let v = Math.min(head.latest_version, (q.cursor ?? Infinity) - 1); v >= 1 && items.length < limit; v--) {
+      items.push(this.blueprints.get(versionKey(blueprintId, v)) as BlueprintVersion);
+    }
+    const last = items.at(-1)?.version ?? 1;
+    return { items, next_cursor: last > 1 ? String(last) : null };
   }
 
   /** The active version of each promoted blueprint, by id. */
