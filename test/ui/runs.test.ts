@@ -29,6 +29,8 @@ const GATED = {
     { kind: 'transform', id: 'prepare', outputs: { service: '{{inputs.service}}', replicas: '{{inputs.replicas}}' } },
     { kind: 'gate', id: 'approve', mode: 'manual' },
     { kind: 'transform', id: 'release', outputs: { released: '{{inputs.service}} by {{steps.approve.outputs.by}}' } },
+    // An action keeps a log of its step: an artifact of the run, linked from the step.
+    { kind: 'action_task', id: 'announce', action: 'events.emit', with: { name: 'app.ui.released', data: { service: '{{inputs.service}}' } } },
   ],
   outputs: [{ name: 'released', value: '{{steps.release.outputs.released}}' }],
 };
@@ -99,6 +101,10 @@ describe('runs pages', () => {
     await expect(w.page.locator('[data-step-id=approve] [data-testid=step-gate]').textContent()).resolves.toBe('approved by admiral: looks right');
     expect(JSON.parse((await w.page.getByTestId('run-outputs').textContent()) as string)).toEqual({ released: 'web by admiral' });
     expect(await runStatusOf(gatedRun)).toBe('completed');
+    const log = await w.page.locator('[data-step-id=announce] [data-testid=step-log]').getAttribute('href');
+    expect(log).toMatch(/^\/ui\/artifacts\/[0-9a-f-]+$/);
+    // The artifacts' list is loaded again when the run ends: the step's log is in it.
+    await expect.poll(() => w.page.getByTestId('run-artifact-row').locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toContain(log);
 
     await w.page.locator('[data-step-id=release] [data-testid=step-link]').click();
     await w.page.waitForURL((u) => u.pathname.endsWith('/steps/release'));

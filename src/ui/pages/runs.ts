@@ -134,7 +134,10 @@ export function runPages(): PageRoute[] {
       capability: 'xyn:runs:read',
       summary: "a run's status and steps (partial, refreshed while the run has not ended)",
       async handle(req) {
-        return view({ ...req, htmx: true }, '_run-status', await runStatus(req), { fragment: '_run-status' });
+        const status = await runStatus(req);
+        const html = view({ ...req, htmx: true }, '_run-status', status, { fragment: '_run-status' });
+        // The last refresh (the run has ended) tells the page, which then loads the run's artifacts again: its steps' logs are among them now.
+        return status.ended ? { ...html, headers: { 'HX-Trigger': 'run-ended' } } : html;
       },
     }),
     page({
