@@ -7,7 +7,7 @@
  * 403, the run still waiting; the list's status filter and cursor paging;
  * a step's page.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { servePerSuite } from '../helpers/cli.ts';
 import { browserPerSuite, expectAccessible, expectClean, openPage, screenshot, signIn } from './browser.ts';
@@ -60,6 +60,13 @@ async function tokenOf(role: string): Promise<string> {
 
 const runStatusOf = async (runId: string) => (await ok('GET', `/api/v1/runs/${runId}`)).status;
 
+/** A run of the gated blueprint, started through the API, once it waits at its gate. */
+async function startWaitingRun(service: string): Promise<string> {
+  const runId = (await ok('POST', '/api/v1/runs', { blueprint_ref: 'ui.gated', inputs: { service } })).run_id as string;
+  await expect.poll(async () => (await ok('GET', `/api/v1/runs/${runId}`)).waiting_on, { timeout: 10_000 }).toBe('approve');
+  return runId;
+}
+
 /** The launcher page, already signed in, with the gated blueprint picked by keyboard. */
 async function openLauncher(page: Page): Promise<void> {
   await page.goto('/ui/runs/new');
@@ -69,9 +76,12 @@ async function openLauncher(page: Page): Promise<void> {
 }
 
 describe('runs pages', () => {
-  it('launches a run from the form, shows it waiting at the gate, approves it, and sees it complete live', { timeout: 60_000 }, async () => {
+  beforeAll(async () => {
     await promote(GATED);
     await promote(QUICK);
+  }, 30_000);
+
+  it('launches a run from the form, shows it waiting at the gate, approves it, and sees it complete live', { timeout: 60_000 }, async () => {
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, node.admiral, '/ui/runs/new');
     await openLauncher(w.page);
@@ -141,9 +151,7 @@ describe('runs pages', () => {
   });
 
   it('shows a viewer no approve button, and refuses the approve a viewer posts anyway: the run stays waiting', { timeout: 60_000 }, async () => {
-    const waiting = await ok('POST', '/api/v1/runs', { blueprint_ref: 'ui.gated', inputs: { service: 'db' } });
-    const runId = waiting.run_id as string;
-    await expect.poll(async () => (await ok('GET', `/api/v1/runs/${runId}`)).waiting_on, { timeout: 10_000 }).toBe('approve');
+    const runId = await startWaitingRun('db');
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, await tokenOf('viewer'), `/ui/runs/${runId}`);
     await w.page.getByTestId('gate-not-yours').waitFor();
@@ -159,12 +167,12 @@ describe('runs pages', () => {
   });
 
   it('filters the list by status and pages through it', { timeout: 60_000 }, async () => {
-    // With the runs the tests before made: one gated run completed, one waiting at its gate.
-    for (let i = 0; i < 3; i++) await ok('POST', '/api/v1/runs', { blueprint_ref: 'ui.quick' });
-    const listed = async (query: string) => (await ok('GET', `/api/v1/runs?limit=500${query}`)).items as { run_id: string }[];
-    await expect.poll(async () => (await listed('&status=running')).length, { timeout: 10_000 }).toBe(1);
-    await expect.poll(async () => (await listed('&status=completed')).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
-    const all = (await listed('')).map((r) => r.run_id);
+    const waiting = await startWaitingRun('cache');
+    const quick: string[] = [];
+    for (let i = 0; i < 3; i++) quick.push((await ok('POST', '/api/v1/runs', { blueprint_ref: 'ui.quick' })).run_id as string);
+    for (const id of quick) await expect.poll(() => runStatusOf(id), { timeout: 10_000 }).toBe('completed');
+    const listed = async (query: string) => ((await ok('GET', `/api/v1/runs?limit=500${query}`)).items as { run_id: string }[]).map((r) => r.run_id);
+    const all = await listed('');
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, node.admiral, '/ui/runs?limit=2');
     const rows = w.page.getByTestId('run-row');
@@ -184,14 +192,25 @@ describe('runs pages', () => {
     expect(seen).toEqual(all);
     expect(new URL(w.page.url()).searchParams.get('cursor')).toBeTruthy();
 
-    // The filter: only the run still waiting at its gate is running; the page size stays.
+    // The filter: the runs waiting at their gate are the running ones; the page size stays.
     const statuses = () => w.page.getByTestId('run-row-status').allTextContents();
+    const running = await listed('&status=running');
+    expect(running).toContain(waiting);
     await w.page.getByTestId('run-status-filter').selectOption('running');
-    await expect.poll(statuses).toEqual(['running']);
+    await expect.poll(idsShown).toEqual(running.slice(0, 2));
     await expect.poll(() => new URL(w.page.url()).searchParams.get('status')).toBe('running');
     await w.page.getByTestId('run-status-filter').selectOption('completed');
     await expect.poll(statuses).toEqual(['completed', 'completed']);
     await expect(w.page.getByTestId('runs-next').count()).resolves.toBe(1);
+
+    // Cancelling a run that waits: from its page, with a reason typed and Enter.
+    await w.page.goto(`/ui/runs/${waiting}`);
+    await w.page.getByTestId('cancel-reason').fill('not today');
+    await w.page.getByTestId('cancel-reason').press('Enter');
+    await w.page.locator('[data-testid=run-status][data-status=cancelled]').waitFor();
+    await expect(w.page.getByTestId('run-error').textContent()).resolves.toContain('not today');
+    expect(await w.page.getByTestId('cancel-form').count()).toBe(0);
+    expect(await runStatusOf(waiting)).toBe('cancelled');
     expectClean(w);
     await w.context.close();
   });
