@@ -214,4 +214,29 @@ describe('runs pages', () => {
     expectClean(w);
     await w.context.close();
   });
+
+  it('answers bad addresses and forms with a 4xx page naming what is wrong', async () => {
+    const cookie = `xyn_session=${node.admiral}`;
+    const get = async (path: string) => {
+      const res = await fetch(`${node.serve.url}${path}`, { headers: { cookie } });
+      return { status: res.status, text: await res.text() };
+    };
+    const cases: [string, number, string][] = [
+      ['/ui/runs?status=stuck', 400, 'expected one of created, running, completed, failed, cancelled'],
+      ['/ui/runs?limit=0', 400, 'limit'],
+      ['/ui/runs/not-a-run', 400, 'a run id'],
+      ['/ui/runs/01a231ea-7dea-7000-b6aa-fb27c9aa22a4', 404, 'no run 01a231ea-7dea-7000-b6aa-fb27c9aa22a4'],
+      ['/ui/runs/new?blueprint=no.such', 404, 'no.such'],
+    ];
+    for (const [path, status, says] of cases) {
+      const answer = await get(path);
+      expect(answer.status, path).toBe(status);
+      expect(answer.text, path).toContain(says);
+    }
+    const page = await get('/ui/runs/new');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] as string;
+    const posted = await fetch(`${node.serve.url}/ui/runs`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, blueprint: 'ui.gated' }).toString() });
+    expect(posted.status).toBe(400);
+    expect(await posted.text()).toContain('version');
+  });
 });
