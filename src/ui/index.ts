@@ -14,6 +14,8 @@ import { renderTemplate } from './render.ts';
 import { eventPages } from './pages/events.ts';
 import { blueprintPages } from './pages/blueprints.ts';
 import { healthPages } from './pages/health.ts';
+import { runLauncherPages } from './pages/run-launcher.ts';
+import { runPages } from './pages/runs.ts';
 import { sessionPages } from './pages/session.ts';
 
 export interface UiDeps {
@@ -29,6 +31,9 @@ export function uiPages(deps: UiDeps): (ctx: PageContext) => PageSet {
       ...assetPages(assets),
       ...sessionPages(ctx, deps.kernel.config.XYN_AUTH === 'open'),
       ...eventPages(deps.kernel),
+      // The launcher's /ui/runs/new before a run's /ui/runs/:run_id.
+      ...runLauncherPages(),
+      ...runPages(),
       ...blueprintPages(),
       ...healthPages(deps.kernel),
     ],
