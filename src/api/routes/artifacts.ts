@@ -25,7 +25,7 @@ import type { ParamShape } from '../params.ts';
 import { route, type ApiRequest, type ApiResponse, type Route } from '../router.ts';
 import { parseInput } from '../validate.ts';
 
-const ARTIFACT_ID: ParamShape = { pattern: RUN_ID.pattern, expected: 'an artifact id: a UUID (8-4-4-4-12 lowercase hex digits, the artifact_id an upload answered)', example: RUN_ID.example };
+export const ARTIFACT_ID: ParamShape = { pattern: RUN_ID.pattern, expected: 'an artifact id: a UUID (8-4-4-4-12 lowercase hex digits, the artifact_id an upload answered)', example: RUN_ID.example };
 const NO_ARTIFACT = 'no artifact with that id';
 const TOO_LARGE = 'the body is over XYN_ARTIFACT_MAX_BYTES (code artifact_too_large), or would take the node past XYN_ARTIFACTS_QUOTA_BYTES (code artifact_quota_exceeded)';
 
