@@ -1,7 +1,7 @@
 /**
  * The artifact pages, in Debian's chromium against a real `xyn serve`:
- * artifacts uploaded through the API are listed, filtered by kind and run
- * and paged; their previews show text, pretty JSON, JSON lines and an image;
+ * artifacts uploaded through the API are listed, filtered by kind, run and
+ * name and paged; their previews show text, pretty JSON, JSON lines and an image;
  * a download from the page is the uploaded bytes (same sha256), as an
  * attachment; an HTML artifact is shown as its source and never runs.
  */
@@ -71,7 +71,7 @@ beforeAll(async () => {
 });
 
 describe('the artifact pages', () => {
-  it('list the artifacts, filtered by kind and run, a page at a time', async () => {
+  it('list the artifacts, filtered by kind, run and name, a page at a time', async () => {
     const w = await openPage(chrome.browser, node.serve.url);
     await signIn(w.page, node.admiral, '/ui/artifacts');
     expect(await rowNames(w.page)).toEqual(['big.txt', 'page.html', 'dot.png', 'probe.log', 'result.json', 'notes.txt']);
@@ -86,6 +86,11 @@ describe('the artifact pages', () => {
     await w.page.getByTestId('filter-apply').click();
     await expect.poll(() => rowNames(w.page)).toEqual(['probe.log', 'result.json', 'notes.txt']);
     expect(await w.page.locator(`a[href="/ui/runs/${RUN}"]`).count()).toBe(3);
+
+    await w.page.getByTestId('filter-name').fill('JSON');
+    await w.page.getByTestId('filter-apply').click();
+    await expect.poll(() => rowNames(w.page)).toEqual(['result.json']);
+    await w.page.getByTestId('filter-name').fill('');
 
     await w.page.getByTestId('filter-run').fill('not-a-run');
     await w.page.getByTestId('filter-apply').click();

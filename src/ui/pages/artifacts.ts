@@ -1,6 +1,6 @@
 /**
  * The artifact pages (seed 004 §44.1, §44.4): the browser (`/ui/artifacts`,
- * filtered by run and kind, a page at a time; its list is the htmx partial
+ * filtered by run, kind and name, a page at a time; its list is the htmx partial
  * `/ui/artifacts/_list`), one artifact's record with a preview of its bytes
  * (`/ui/artifacts/ID`), and the bytes themselves (`…/download`, and `…/raw`
  * for the images the preview shows). Each reads the API's artifact routes in
@@ -26,6 +26,7 @@ interface ArtifactPage {
 const listQuery = z.object({
   run_id: z.string().optional(),
   kind: z.string().optional(),
+  name: z.string().optional(),
   cursor: z.string().optional(),
   limit: z.string().optional(),
 });
@@ -35,7 +36,7 @@ const apiPath = (id: string): string => `/api/v1/artifacts/${id}`;
 
 /** One page of the list for the filters asked, or the list route's refusal of them (shown above the list). */
 async function listing(req: PageRequest<unknown, ListQuery>): Promise<{ filters: ListQuery; list?: ArtifactPage; problem?: string }> {
-  const filters = { run_id: req.query.run_id?.trim() ?? '', kind: req.query.kind?.trim() ?? '', cursor: req.query.cursor ?? '', limit: req.query.limit ?? '' };
+  const filters = { run_id: req.query.run_id?.trim() ?? '', kind: req.query.kind?.trim() ?? '', name: req.query.name?.trim() ?? '', cursor: req.query.cursor ?? '', limit: req.query.limit ?? '' };
   try {
     return { filters, list: await req.api.json<ArtifactPage>('GET', '/api/v1/artifacts', { query: filters }) };
   } catch (err) {
@@ -51,7 +52,7 @@ export function artifactPages(): PageRoute[] {
       method: 'GET',
       path: '/ui/artifacts',
       capability: 'xyn:artifacts:read',
-      summary: 'the artifacts, newest first, filtered by run and kind, a page at a time',
+      summary: 'the artifacts, newest first, filtered by run, kind and name, a page at a time',
       query: listQuery,
       async handle(req) {
         const data = await listing(req);
