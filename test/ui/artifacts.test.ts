@@ -9,9 +9,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servePerSuite } from '../helpers/cli.ts';
-import { browserPerSuite, expectAccessible, expectClean, openPage, screenshot, signIn } from './browser.ts';
+import { browserPerSuite, expectAccessible, expectClean, openPage, screenshot, signIn, type WatchedPage } from './browser.ts';
 
 const node = servePerSuite();
 const chrome = browserPerSuite();
@@ -46,6 +46,8 @@ const JSON_VALUE = { answer: 42, list: [1, 'two'], nested: { ok: true } };
 const HTML = '<!doctype html><title>page</title><script>document.title = "pwned"; document.body.id = "pwned";</script><p>hi</p>';
 const BIG = 'x'.repeat(300 * 1024);
 const made: Record<string, Artifact> = {};
+/** One signed-in page for every test: signing in is not what is tested here (session.test.ts does). */
+let w: WatchedPage;
 
 async function upload(name: string, kind: string, contentType: string, body: Buffer | string, runId?: string): Promise<Artifact> {
   const query = new URLSearchParams({ name, kind, ...(runId ? { run_id: runId } : {}) });
@@ -68,12 +70,16 @@ beforeAll(async () => {
   made.png = await upload('dot.png', 'image', 'image/png', tinyPng());
   made.html = await upload('page.html', 'file', 'text/html', HTML);
   made.big = await upload('big.txt', 'file', 'text/plain', BIG);
+  w = await openPage(chrome.browser, node.serve.url);
+  await signIn(w.page, node.admiral, '/ui/artifacts');
+});
+afterAll(async () => {
+  await w?.context.close();
 });
 
 describe('the artifact pages', () => {
   it('list the artifacts, filtered by kind, run and name, a page at a time', async () => {
-    const w = await openPage(chrome.browser, node.serve.url);
-    await signIn(w.page, node.admiral, '/ui/artifacts');
+    await w.page.goto('/ui/artifacts');
     expect(await rowNames(w.page)).toEqual(['big.txt', 'page.html', 'dot.png', 'probe.log', 'result.json', 'notes.txt']);
 
     await w.page.getByTestId('filter-kind').fill('report');
@@ -106,18 +112,27 @@ describe('the artifact pages', () => {
     await w.page.getByTestId('artifact-first').click();
     await expect.poll(() => rowNames(w.page)).toEqual(['big.txt', 'page.html', 'dot.png', 'probe.log']);
     expectClean(w);
-    await w.context.close();
   });
 
-  it('refuses a bad filter with a 400 naming it', async () => {
+  it('refuses a bad filter or id with a 4xx naming it, and shows a pending artifact without bytes', async () => {
     const res = await fetchPage('/ui/artifacts?kind=Not%20A%20Kind');
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('expected a kind');
+    const malformed = await fetchPage('/ui/artifacts/nope');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).toContain('an artifact id: a UUID');
+    expect((await fetchPage(`/ui/artifacts/${randomUUID()}`)).status).toBe(404);
+
+    const created = await fetch(`${node.serve.url}/api/v1/artifacts`, { method: 'POST', headers: { authorization: `Bearer ${node.admiral}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'later.txt', content_type: 'text/plain' }) });
+    const pending = (await created.json()) as Artifact;
+    await w.page.goto(`/ui/artifacts/${pending.artifact_id}`);
+    await expect(w.page.getByTestId('preview-none').textContent()).resolves.toContain('not uploaded yet');
+    expect(await w.page.getByTestId('artifact-download').count()).toBe(0);
+    expectClean(w);
   });
 
   it('previews text, pretty JSON, JSON lines and images, and says when it shows only the start', async () => {
-    const w = await openPage(chrome.browser, node.serve.url);
-    await signIn(w.page, node.admiral, `/ui/artifacts/${made.text?.artifact_id}`);
+    await w.page.goto(`/ui/artifacts/${made.text?.artifact_id}`);
     await expect(w.page.getByTestId('preview-text').textContent()).resolves.toBe('hello, artifacts\nsecond line <b>not bold</b>\n');
     expect(await w.page.locator('.artifact-preview b').count()).toBe(0);
     await expect(w.page.getByTestId('artifact-run').getAttribute('href')).resolves.toBe(`/ui/runs/${RUN}`);
@@ -134,18 +149,15 @@ describe('the artifact pages', () => {
     await w.page.goto(`/ui/artifacts/${made.png?.artifact_id}`);
     const image = w.page.getByTestId('preview-image');
     await expect.poll(() => image.evaluate((img) => { const shown = img as unknown as { complete: boolean; naturalWidth: number }; return shown.complete ? shown.naturalWidth : 0; })).toBe(2);
-    await expectAccessible(w.page);
 
     await w.page.goto(`/ui/artifacts/${made.big?.artifact_id}`);
     await expect(w.page.getByTestId('preview-cut').textContent()).resolves.toContain('256.0 KiB of 300.0 KiB');
     expect((await w.page.getByTestId('preview-text').textContent())?.length).toBe(256 * 1024);
     expectClean(w);
-    await w.context.close();
   });
 
   it('downloads the bytes from the page: an attachment with the sha256 of the upload, one range when asked', async () => {
-    const w = await openPage(chrome.browser, node.serve.url);
-    await signIn(w.page, node.admiral, `/ui/artifacts/${made.png?.artifact_id}`);
+    await w.page.goto(`/ui/artifacts/${made.png?.artifact_id}`);
     const [download] = await Promise.all([w.page.waitForEvent('download'), w.page.getByTestId('artifact-download').click()]);
     expect(download.suggestedFilename()).toBe('dot.png');
     expect(createHash('sha256').update(readFileSync(await download.path())).digest('hex')).toBe(made.png?.sha256);
@@ -154,12 +166,10 @@ describe('the artifact pages', () => {
     expect(range.status).toBe(206);
     expect(await range.text()).toBe('hello');
     expectClean(w);
-    await w.context.close();
   });
 
   it('never renders an HTML artifact as HTML: its preview is its source, its download an attachment that runs nothing', async () => {
-    const w = await openPage(chrome.browser, node.serve.url);
-    await signIn(w.page, node.admiral, `/ui/artifacts/${made.html?.artifact_id}`);
+    await w.page.goto(`/ui/artifacts/${made.html?.artifact_id}`);
     await expect(w.page.getByTestId('preview-text').textContent()).resolves.toBe(HTML);
     expect(await w.page.title()).toBe('Artifact page.html · xyn');
     expect(await w.page.locator('#pwned').count()).toBe(0);
@@ -177,6 +187,5 @@ describe('the artifact pages', () => {
     expect(inline.status).toBe(415);
     expect(await inline.text()).toContain('only png, jpeg, gif and webp');
     expectClean(w);
-    await w.context.close();
   });
 });

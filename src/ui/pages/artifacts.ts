@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { mediaType } from '../../api/artifact-upload.ts';
 import { ApiError } from '../../api/errors.ts';
-import { page, type PageRequest, type PageRoute } from '../../api/pages.ts';
+import { page, type PageRequest, type PageResponse, type PageRoute } from '../../api/pages.ts';
+import type { ApiResponse } from '../../api/router.ts';
 import { ARTIFACT_ID } from '../../api/routes/artifacts.ts';
 import type { Artifact } from '../../xyn/artifacts/index.ts';
 import { FORMAT, view } from '../render.ts';
@@ -34,6 +35,25 @@ type ListQuery = z.output<typeof listQuery>;
 
 const apiPath = (id: string): string => `/api/v1/artifacts/${id}`;
 
+/** A page of one artifact, given its record as the API reads it (an unknown id is the API's 404). */
+function oneArtifact(path: string, summary: string, handle: (req: PageRequest, artifact: Artifact) => Promise<PageResponse>): PageRoute {
+  return page({
+    method: 'GET',
+    path,
+    params: { artifact_id: ARTIFACT_ID },
+    capability: 'xyn:artifacts:read',
+    summary,
+    async handle(req) {
+      return handle(req, await req.api.json<Artifact>('GET', apiPath(req.params.artifact_id as string)));
+    },
+  });
+}
+
+/** The API's download of the artifact's bytes, or of one range of them (`range` '' for all). */
+function bytes(req: PageRequest, artifact: Artifact, range: string): Promise<ApiResponse> {
+  return req.api.call('GET', `${apiPath(artifact.artifact_id)}/download`, { range });
+}
+
 /** One page of the list for the filters asked, or the list route's refusal of them (shown above the list). */
 async function listing(req: PageRequest<unknown, ListQuery>): Promise<{ filters: ListQuery; list?: ArtifactPage; problem?: string }> {
   const filters = { run_id: req.query.run_id?.trim() ?? '', kind: req.query.kind?.trim() ?? '', name: req.query.name?.trim() ?? '', cursor: req.query.cursor ?? '', limit: req.query.limit ?? '' };
@@ -46,7 +66,6 @@ async function listing(req: PageRequest<unknown, ListQuery>): Promise<{ filters:
 }
 
 export function artifactPages(): PageRoute[] {
-  const params = { artifact_id: ARTIFACT_ID };
   return [
     page({
       method: 'GET',
@@ -72,54 +91,24 @@ export function artifactPages(): PageRoute[] {
         return { status: data.problem && !req.htmx ? 400 : 200, html, headers: { 'HX-Push-Url': `/ui/artifacts${FORMAT.query(data.filters)}` } };
       },
     }),
-    page({
-      method: 'GET',
-      path: '/ui/artifacts/:artifact_id',
-      params,
-      capability: 'xyn:artifacts:read',
-      summary: "an artifact's record and a preview of its bytes",
-      async handle(req) {
-        const id = req.params.artifact_id as string;
-        const artifact = await req.api.json<Artifact>('GET', apiPath(id));
-        const length = artifact.byte_length ?? 0;
-        const ready = artifact.status === 'ready';
-        let head: Buffer | undefined;
-        if (ready && readsBytes(artifact.content_type)) {
-          const range = length > PREVIEW_BYTES ? `bytes=0-${PREVIEW_BYTES - 1}` : '';
-          head = await bytesOf(await req.api.call('GET', `${apiPath(id)}/download`, { range }));
-        }
-        const preview = ready ? previewOf(id, artifact.content_type, length, head) : { type: 'none', reason: 'Its bytes were not uploaded yet (pending): nothing to preview or download.' };
-        return view(req, 'artifact', { artifact, preview, previewBytes: PREVIEW_BYTES });
-      },
+    oneArtifact('/ui/artifacts/:artifact_id', "an artifact's record and a preview of its bytes", async (req, artifact) => {
+      const length = artifact.byte_length ?? 0;
+      const ready = artifact.status === 'ready';
+      let head: Buffer | undefined;
+      if (ready && readsBytes(artifact.content_type)) head = await bytesOf(await bytes(req, artifact, length > PREVIEW_BYTES ? `bytes=0-${PREVIEW_BYTES - 1}` : ''));
+      const preview = ready ? previewOf(artifact.artifact_id, artifact.content_type, length, head) : { type: 'none', reason: 'Its bytes were not uploaded yet (pending): nothing to preview or download.' };
+      return view(req, 'artifact', { artifact, preview, previewBytes: PREVIEW_BYTES });
     }),
-    page({
-      method: 'GET',
-      path: '/ui/artifacts/:artifact_id/download',
-      params,
-      capability: 'xyn:artifacts:read',
-      summary: "an artifact's bytes as an attachment (one byte range with Range: bytes=a-b)",
-      async handle(req) {
-        const id = req.params.artifact_id as string;
-        const artifact = await req.api.json<Artifact>('GET', apiPath(id));
-        const answer = await req.api.call('GET', `${apiPath(id)}/download`, { range: req.range });
-        return asUntrusted(answer, { 'Content-Disposition': attachment(artifact.name) });
-      },
-    }),
-    page({
-      method: 'GET',
-      path: '/ui/artifacts/:artifact_id/raw',
-      params,
-      capability: 'xyn:artifacts:read',
-      summary: 'the bytes of an image artifact (png, jpeg, gif, webp), shown inline by its preview',
-      async handle(req) {
-        const id = req.params.artifact_id as string;
-        const artifact = await req.api.json<Artifact>('GET', apiPath(id));
-        const type = mediaType(artifact.content_type);
-        if (!INLINE_IMAGE_TYPES.has(type)) {
-          throw new ApiError(415, 'unsupported_media_type', `only png, jpeg, gif and webp images are shown inline, and artifact ${id} is ${type}: download it from /ui/artifacts/${id}/download`);
-        }
-        return asUntrusted(await req.api.call('GET', `${apiPath(id)}/download`), { 'Content-Disposition': 'inline' });
-      },
+    oneArtifact('/ui/artifacts/:artifact_id/download', "an artifact's bytes as an attachment (one byte range with Range: bytes=a-b)", async (req, artifact) =>
+      asUntrusted(await bytes(req, artifact, req.range), { 'Content-Disposition': attachment(artifact.name) }),
+    ),
+    oneArtifact('/ui/artifacts/:artifact_id/raw', 'the bytes of an image artifact (png, jpeg, gif, webp), shown inline by its preview', async (req, artifact) => {
+      const type = mediaType(artifact.content_type);
+      if (!INLINE_IMAGE_TYPES.has(type)) {
+        const id = artifact.artifact_id;
+        throw new ApiError(415, 'unsupported_media_type', `only png, jpeg, gif and webp images are shown inline, and artifact ${id} is ${type}: download it from /ui/artifacts/${id}/download`);
+      }
+      return asUntrusted(await bytes(req, artifact, ''), { 'Content-Disposition': 'inline' });
     }),
   ];
 }
