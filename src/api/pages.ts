@@ -354,7 +354,7 @@ export class InProcessApi {
   }
 
   /** The route's answer; its refusal thrown as the ApiError the API would answer. */
-  async call(method: Method, path: string, input: { query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<ApiResponse> {
+  async call(method: Method, path: string, input: { query?: Record<string, string | number | undefined>; body?: unknown; range?: string } = {}): Promise<ApiResponse> {
     const principal = this.principal;
     if (!principal) throw new Error('InProcessApi.call needs a principal: use .as(principal, correlationId)');
     const segments = decodeSegments(path);
@@ -366,7 +366,7 @@ export class InProcessApi {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined && v !== '') query.set(k, String(v));
     const checked = routeInput(route, query, input.body);
-    return route.handle({ method, path, params, ...checked, principal, correlationId: this.correlationId, accept: 'application/json', contentType: 'application/json', range: '' });
+    return route.handle({ method, path, params, ...checked, principal, correlationId: this.correlationId, accept: 'application/json', contentType: 'application/json', range: input.range ?? '' });
   }
 
   /** A JSON route's body. */

@@ -27,6 +27,8 @@ export interface UploadOptions {
 export interface ArtifactListQuery {
   run_id?: string;
   kind?: string;
+  /** Only those whose name contains this, ignoring case. */
+  name?: string;
   cursor?: string;
   limit?: number;
 }

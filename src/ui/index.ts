@@ -13,6 +13,7 @@ import { Assets, assetPages } from './assets.ts';
 import { renderTemplate } from './render.ts';
 import { eventPages } from './pages/events.ts';
 import { blueprintPages } from './pages/blueprints.ts';
+import { artifactPages } from './pages/artifacts.ts';
 import { healthPages } from './pages/health.ts';
 import { runLauncherPages } from './pages/run-launcher.ts';
 import { runPages } from './pages/runs.ts';
@@ -35,6 +36,7 @@ export function uiPages(deps: UiDeps): (ctx: PageContext) => PageSet {
       ...runLauncherPages(),
       ...runPages(),
       ...blueprintPages(),
+      ...artifactPages(),
       ...healthPages(deps.kernel),
     ],
     errorPage: (err: ApiError, req) => {

@@ -115,7 +115,7 @@ describe('upload and read back', () => {
     expect((await call('PUT', uploadUrl, { body: 'abcde' })).status).toBe(409);
   });
 
-  it('lists newest first, by run and by kind, a page at a time', async () => {
+  it('lists newest first, by run, by kind and by a part of the name, a page at a time', async () => {
     const run = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
     const first = await upload(Buffer.from('1'), `name=one&kind=trace&run_id=${run}&step_id=probe`);
     const second = await upload(Buffer.from('2'), `name=two&kind=trace&run_id=${run}&step_id=probe`);
@@ -126,6 +126,8 @@ describe('upload and read back', () => {
     expect(next.json.next_cursor).toBeNull();
     const byKind = await call('GET', '/api/v1/artifacts?kind=trace', { token: n.viewer });
     expect((byKind.json.items as unknown[]).length).toBe(2);
+    const byName = await call('GET', `/api/v1/artifacts?run_id=${run}&name=WO`, { token: n.viewer });
+    expect((byName.json.items as { artifact_id: string }[]).map((a) => a.artifact_id)).toEqual([second.artifact_id]);
     const bad = await call('GET', '/api/v1/artifacts?run_id=nope', { token: n.viewer });
     expect(bad.status).toBe(400);
   });

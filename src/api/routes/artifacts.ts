@@ -25,13 +25,14 @@ import type { ParamShape } from '../params.ts';
 import { route, type ApiRequest, type ApiResponse, type Route } from '../router.ts';
 import { parseInput } from '../validate.ts';
 
-const ARTIFACT_ID: ParamShape = { pattern: RUN_ID.pattern, expected: 'an artifact id: a UUID (8-4-4-4-12 lowercase hex digits, the artifact_id an upload answered)', example: RUN_ID.example };
+export const ARTIFACT_ID: ParamShape = { pattern: RUN_ID.pattern, expected: 'an artifact id: a UUID (8-4-4-4-12 lowercase hex digits, the artifact_id an upload answered)', example: RUN_ID.example };
 const NO_ARTIFACT = 'no artifact with that id';
 const TOO_LARGE = 'the body is over XYN_ARTIFACT_MAX_BYTES (code artifact_too_large), or would take the node past XYN_ARTIFACTS_QUOTA_BYTES (code artifact_quota_exceeded)';
 
 const listQuery = z.object({
   run_id: RAW_UPLOAD_QUERY.shape.run_id.describe("only this run's artifacts"),
   kind: RAW_UPLOAD_QUERY.shape.kind.describe('only artifacts of this kind (log, report, file …)'),
+  name: z.string().min(1).max(256).optional().describe('only artifacts whose name contains this text, ignoring case'),
   cursor: z.string().regex(ARTIFACT_ID.pattern, { error: 'expected an artifact id (the next_cursor of the page before)' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
@@ -84,12 +85,12 @@ export function artifactRoutes(book: ArtifactBook): Route[] {
       method: 'GET',
       path: '/api/v1/artifacts',
       capability: 'xyn:artifacts:read',
-      summary: 'the artifacts, newest first, a page at a time (?run_id=&kind=&cursor=&limit=)',
+      summary: 'the artifacts, newest first, a page at a time (?run_id=&kind=&name=&cursor=&limit=)',
       query: listQuery,
       answers: { 200: '{items, next_cursor}: artifacts; next_cursor null on the last page' },
       handle(req) {
-        const { run_id, kind, cursor, limit } = req.query;
-        const page = book.list({ limit, ...(run_id ? { run_id } : {}), ...(kind ? { kind } : {}), ...(cursor ? { cursor } : {}) });
+        const { run_id, kind, name, cursor, limit } = req.query;
+        const page = book.list({ limit, ...(run_id ? { run_id } : {}), ...(kind ? { kind } : {}), ...(name ? { name } : {}), ...(cursor ? { cursor } : {}) });
         return { body: { items: page.items.map(artifactDto), next_cursor: page.next_cursor } };
       },
     }),

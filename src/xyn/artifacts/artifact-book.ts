@@ -10,7 +10,7 @@
  *
  *   const a = await book.put({ name: 'out.txt', kind: 'file', content_type: 'text/plain', created_by: 'ana' }, bytesOf('hi'));
  *   for await (const piece of book.read(a.artifact_id, { start: 0, end: 0 })) …   // 'h'
- *   book.list({ run_id, kind: 'log', limit: 50 });
+ *   book.list({ run_id, kind: 'log', name: 'probe', limit: 50 });
  */
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { uuid7 } from '../../core/uuid7.ts';
@@ -31,6 +31,8 @@ export interface ArtifactLimits {
 export interface ArtifactQuery {
   run_id?: string;
   kind?: string;
+  /** Only artifacts whose name contains this, ignoring case. */
+  name?: string;
   /** The last artifact_id of the page before. */
   cursor?: string;
   limit?: number;
@@ -98,11 +100,13 @@ export class ArtifactBook {
     return record;
   }
 
-  /** A page of artifacts, newest first, filtered by run and/or kind. */
+  /** A page of artifacts, newest first, filtered by run, kind and/or a part of their name (no index: the records in run or kind order are looked at until the page is full). */
   list(q: ArtifactQuery = {}): Page<ArtifactRecord> {
+    const name = q.name?.toLowerCase();
     return pageOfIds(this.newestFirst(q), q.limit, (id) => {
       const record = this.records.get(id);
       if (!record || (q.kind !== undefined && record.kind !== q.kind)) return undefined;
+      if (name !== undefined && !record.name.toLowerCase().includes(name)) return undefined;
       return record;
     });
   }
