@@ -88,12 +88,14 @@ const SIGNATURE_RE = /^[0-9a-fA-F]{128}$/;
 const LEAF_PREFIX = Uint8Array.of(0x00);
 const NODE_PREFIX = Uint8Array.of(0x01);
 
+/** Throws MerkleInputError unless `casId` is a shard's cas_id: 16 lowercase hex characters. */
 export function checkCasId(casId: string): void {
   if (typeof casId !== 'string' || !CAS_ID_RE.test(casId)) {
     throw new MerkleInputError('cas_id', `must be 16 lowercase hex characters, got ${JSON.stringify(casId)}`);
   }
 }
 
+/** Throws MerkleInputError unless `digestHex` is a sha256 in lowercase hex. */
 export function checkDigest(digestHex: string): void {
   if (typeof digestHex !== 'string' || !DIGEST_RE.test(digestHex)) {
     throw new MerkleInputError('output_digest', `must be 64 lowercase hex characters (a sha256), got ${JSON.stringify(digestHex)}`);

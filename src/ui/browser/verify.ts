@@ -84,7 +84,7 @@ async function fetchReport(url: string): Promise<void> {
 }
 
 function failed(err: unknown): void {
-  say('error', `The verifier failed: ${(err as Error).message}`);
+  say('error', `Cannot check the report: ${(err as Error).message}`);
 }
 
 file.addEventListener('change', () => {

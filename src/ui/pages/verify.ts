@@ -17,7 +17,7 @@ const verifyQuery = z.object({
 });
 
 /** Where the page fetches a plan's report from. */
-export function reportPath(planId: string): string {
+function reportPath(planId: string): string {
   return `/ui/plans/${encodeURIComponent(planId)}/report.json`;
 }
 
