@@ -86,7 +86,6 @@ const ANY_CASE_HASH_RE = /^[0-9a-fA-F]{64}$/;
 const PUBLIC_KEY_RE = /^[0-9a-fA-F]{64}$/;
 const SIGNATURE_RE = /^[0-9a-fA-F]{128}$/;
 const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
 
 /** Throws MerkleInputError unless `casId` is a shard's cas_id: 16 lowercase hex characters. */
 export function checkCasId(casId: string): void {
@@ -107,6 +106,17 @@ function leafHashHex(casId: string, digestHex: string): string {
   checkCasId(casId);
   checkDigest(digestHex);
   return bytesToHex(sha256(concatBytes(LEAF_PREFIX, utf8ToBytes(casId), hexToBytes(digestHex))));
+}
+
+// Every inner node hashes 0x01 ‖ left ‖ right: assembled in one reused buffer (all of this is synchronous).
+const nodeInput = new Uint8Array(65);
+nodeInput[0] = 0x01;
+
+/** sha256(0x01 ‖ left ‖ right): an inner node (RFC 9162 §2.1.1). */
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return sha256(nodeInput);
 }
 
 function parseHash(value: unknown): Uint8Array | undefined {
@@ -142,7 +152,7 @@ export function verifyInclusion(proof: unknown): boolean {
       if (sibling === undefined) return false;
       if (fn % 2 === 1 || fn === sn) {
         if (step.side !== 'left') return false;
-        r = sha256(concatBytes(NODE_PREFIX, sibling, r));
+        r = nodeHash(sibling, r);
         // A last node with no right sibling is promoted unchanged: skip its levels.
         while (fn % 2 === 0 && fn !== 0) {
           fn /= 2;
@@ -150,7 +160,7 @@ export function verifyInclusion(proof: unknown): boolean {
         }
       } else {
         if (step.side !== 'right') return false;
-        r = sha256(concatBytes(NODE_PREFIX, r, sibling));
+        r = nodeHash(r, sibling);
       }
       fn = Math.floor(fn / 2);
       sn = Math.floor(sn / 2);
