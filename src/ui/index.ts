@@ -18,6 +18,7 @@ import { healthPages } from './pages/health.ts';
 import { runLauncherPages } from './pages/run-launcher.ts';
 import { runPages } from './pages/runs.ts';
 import { sessionPages } from './pages/session.ts';
+import { verifyPages } from './pages/verify.ts';
 
 export interface UiDeps {
   kernel: Kernel;
@@ -37,6 +38,7 @@ export function uiPages(deps: UiDeps): (ctx: PageContext) => PageSet {
       ...runPages(),
       ...blueprintPages(),
       ...artifactPages(),
+      ...verifyPages(),
       ...healthPages(deps.kernel),
     ],
     errorPage: (err: ApiError, req) => {

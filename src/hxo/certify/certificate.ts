@@ -10,27 +10,14 @@
  * The certificate carries the public key, so checking it needs nothing else;
  * whether that key is one you trust is a separate question (`publicKeyHex`).
  */
-import { z } from 'zod';
-import { describeIssue } from '../../core/errors.ts';
 import { CertificateInputError } from '../errors.ts';
+import { certificateId, certificateSchema, certificateText, type Certificate } from './report-checks.ts';
 import type { NodeKey } from './signing.ts';
-import { verifySignature } from './signing.ts';
+
+// Checking a certificate needs no Node (the browser does it too): report-checks.ts.
+export { verifyCertificate, type Certificate, type CertificateCheck } from './report-checks.ts';
 
 const ROOT_RE = /^[0-9a-f]{64}$/;
-const hex = (chars: number) =>
-  z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), `expected ${chars} lowercase hex characters`);
-
-export const certificateSchema = z.object({
-  certified: z.literal(true),
-  certificate_id: z.string(),
-  timestamp: z.iso.datetime({ message: 'expected an ISO-8601 UTC timestamp' }),
-  merkle_root: hex(64),
-  total_shards: z.number().int().nonnegative(),
-  signature: hex(128),
-  public_key: hex(64),
-});
-
-export type Certificate = z.infer<typeof certificateSchema>;
 
 export interface CertificateFields {
   planId: string;
@@ -42,11 +29,7 @@ export interface CertificateFields {
 
 /** The exact bytes a certificate signs. */
 export function certificateMessage(planId: string, merkleRoot: string, totalShards: number, timestamp: string): Buffer {
-  return Buffer.from(`xyn-cert-v1\n${planId}\n${merkleRoot}\n${totalShards}\n${timestamp}`, 'utf8');
-}
-
-export function certificateId(planId: string, merkleRoot: string): string {
-  return `cert_${planId.slice(0, 8)}_${merkleRoot.slice(0, 12)}`;
+  return Buffer.from(certificateText(planId, merkleRoot, totalShards, timestamp), 'utf8');
 }
 
 function isoTimestamp(timestamp: string | Date | undefined): string {
@@ -81,35 +64,4 @@ export function issueCertificate(key: NodeKey, fields: CertificateFields): Certi
     signature: key.sign(certificateMessage(planId, merkleRoot, totalShards, timestamp)),
     public_key: key.publicKeyHex,
   };
-}
-
-export interface CertificateCheck {
-  ok: boolean;
-  reason?: string;
-}
-
-/**
- * Checks that `cert` is well-formed, names `planId`, and is signed by the key it
- * carries (and, with `publicKeyHex`, that this is that key). Never throws.
- */
-export function verifyCertificate(planId: string, cert: unknown, opts: { publicKeyHex?: string } = {}): CertificateCheck {
-  const parsed = certificateSchema.safeParse(cert);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: issue ? describeIssue('certificate', issue) : 'certificate: invalid' };
-  }
-  const c = parsed.data;
-  if (typeof planId !== 'string') return { ok: false, reason: 'plan_id: expected a string' };
-  const expectedId = certificateId(planId, c.merkle_root);
-  if (c.certificate_id !== expectedId) {
-    return { ok: false, reason: `certificate.certificate_id: ${JSON.stringify(c.certificate_id)} should be ${JSON.stringify(expectedId)}` };
-  }
-  if (opts.publicKeyHex !== undefined && c.public_key !== opts.publicKeyHex.toLowerCase()) {
-    return { ok: false, reason: `certificate.public_key: signed by ${c.public_key}, not by the expected key ${opts.publicKeyHex}` };
-  }
-  const message = certificateMessage(planId, c.merkle_root, c.total_shards, c.timestamp);
-  if (!verifySignature(c.public_key, message, c.signature)) {
-    return { ok: false, reason: 'certificate.signature: not a valid signature by certificate.public_key over this plan_id, merkle_root, total_shards and timestamp' };
-  }
-  return { ok: true };
 }

@@ -20,6 +20,10 @@ import { hash } from 'node:crypto';
 import { sha256Into } from '../../kernel/sha256.ts';
 import { perfectRoots } from './leaf-hash.ts';
 import { MerkleInputError } from '../errors.ts';
+import { checkCasId, checkDigest } from './report-checks.ts';
+
+// Checking a proof needs no Node (the browser does it too): report-checks.ts.
+export { verifyInclusion } from './report-checks.ts';
 
 export const HASH_BYTES = 32;
 
@@ -39,10 +43,6 @@ export interface InclusionProof {
   root_hash: string;
 }
 
-const CAS_ID_RE = /^[0-9a-f]{16}$/;
-const DIGEST_RE = /^[0-9a-f]{64}$/;
-const ANY_CASE_HASH_RE = /^[0-9a-fA-F]{64}$/;
-
 const EMPTY_ROOT = hash('sha256', new Uint8Array(0), 'buffer');
 
 // Reused inputs: every node hash is 0x01 ‖ 64 bytes, every leaf hash 0x00 ‖ 48
@@ -56,18 +56,6 @@ const leafScratch = Buffer.alloc(1 + 16 + HASH_BYTES, 0);
 // 16 KB buffer (stays in cache); bigger ones recurse on halves down to CHUNK.
 const CHUNK = 1024;
 const work = Buffer.allocUnsafe((CHUNK / 2) * HASH_BYTES);
-
-function checkCasId(casId: string): void {
-  if (typeof casId !== 'string' || !CAS_ID_RE.test(casId)) {
-    throw new MerkleInputError('cas_id', `must be 16 lowercase hex characters, got ${JSON.stringify(casId)}`);
-  }
-}
-
-function checkDigest(digestHex: string): void {
-  if (typeof digestHex !== 'string' || !DIGEST_RE.test(digestHex)) {
-    throw new MerkleInputError('output_digest', `must be 64 lowercase hex characters (a sha256), got ${JSON.stringify(digestHex)}`);
-  }
-}
 
 /** The 48 bytes of a leaf: the 16 ASCII bytes of cas_id ‖ the 32 raw bytes of output_digest. */
 export function leafData(casId: string, outputDigestHex: string): Buffer {
@@ -285,56 +273,4 @@ export function inclusionProofs(leaves: Uint8Array, indices: readonly number[], 
 /** The RFC 9162 audit path PATH(index, D[0:treeSize]) with the leaf hash and root it leads to. */
 export function inclusionProof(leaves: Uint8Array, index: number, treeSize: number): InclusionProof {
   return inclusionProofs(leaves, [index], treeSize)[0] as InclusionProof;
-}
-
-function parseHash(value: unknown): Buffer | undefined {
-  return typeof value === 'string' && ANY_CASE_HASH_RE.test(value) ? Buffer.from(value, 'hex') : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-/**
- * Checks an inclusion proof with RFC 9162 §2.1.3.2: the path must have exactly
- * the length and shape that `leaf_index` and `tree_size` imply, every `side`
- * must be the one the algorithm puts the sibling on, and hashing up from
- * `leaf_hash` must give `root_hash`. Anything malformed is `false`, never a throw.
- */
-export function verifyInclusion(proof: unknown): boolean {
-  try {
-    if (!isRecord(proof)) return false;
-    const { leaf_index: index, tree_size: size, path } = proof;
-    if (typeof index !== 'number' || typeof size !== 'number') return false;
-    if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
-    const leaf = parseHash(proof.leaf_hash);
-    const root = parseHash(proof.root_hash);
-    if (leaf === undefined || root === undefined || !Array.isArray(path)) return false;
-
-    let fn = index;
-    let sn = size - 1;
-    let r = leaf;
-    for (const step of path as unknown[]) {
-      if (sn === 0 || !isRecord(step)) return false;
-      const sibling = parseHash(step.hash);
-      if (sibling === undefined) return false;
-      if (fn % 2 === 1 || fn === sn) {
-        if (step.side !== 'left') return false;
-        r = nodeHashRaw(sibling, r);
-        // A last node with no right sibling is promoted unchanged: skip its levels.
-        while (fn % 2 === 0 && fn !== 0) {
-          fn /= 2;
-          sn = Math.floor(sn / 2);
-        }
-      } else {
-        if (step.side !== 'right') return false;
-        r = nodeHashRaw(r, sibling);
-      }
-      fn = Math.floor(fn / 2);
-      sn = Math.floor(sn / 2);
-    }
-    return sn === 0 && r.equals(root);
-  } catch {
-    return false;
-  }
 }

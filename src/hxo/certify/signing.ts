@@ -14,10 +14,13 @@
  *   const sig = key.sign(bytes);
  *   verifySignature(key.publicKeyHex, bytes, sig); // true
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NodeKeyError } from '../errors.ts';
+
+// Checking a signature needs no Node (the browser does it too): report-checks.ts.
+export { verifySignature } from './report-checks.ts';
 
 export interface NodeKey {
   /** The raw 32-byte Ed25519 public key, hex (64 chars). */
@@ -27,9 +30,6 @@ export interface NodeKey {
   /** Ed25519 signature of `bytes`, hex (128 chars). */
   sign(bytes: Uint8Array): string;
 }
-
-const PUBLIC_KEY_RE = /^[0-9a-fA-F]{64}$/;
-const SIGNATURE_RE = /^[0-9a-fA-F]{128}$/;
 
 export function nodeKeyPath(dataDir: string): string {
   return path.join(dataDir, 'keys', 'node.ed25519.pem');
@@ -102,17 +102,4 @@ export function loadOrCreateNodeKey(dataDir: string): NodeKey {
     path: file,
     sign: (bytes: Uint8Array): string => sign(null, bytes, privateKey).toString('hex'),
   };
-}
-
-/** True iff `signatureHex` is a valid Ed25519 signature of `bytes` by the raw key `publicKeyHex`; never throws. */
-export function verifySignature(publicKeyHex: unknown, bytes: Uint8Array, signatureHex: unknown): boolean {
-  try {
-    if (typeof publicKeyHex !== 'string' || !PUBLIC_KEY_RE.test(publicKeyHex)) return false;
-    if (typeof signatureHex !== 'string' || !SIGNATURE_RE.test(signatureHex)) return false;
-    const x = Buffer.from(publicKeyHex, 'hex').toString('base64url');
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-    return verify(null, bytes, key, Buffer.from(signatureHex, 'hex'));
-  } catch {
-    return false;
-  }
 }
