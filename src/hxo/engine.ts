@@ -48,7 +48,8 @@ import { PlanBook, type ReplaySelection } from './plan-book.ts';
 import { PlanLauncher } from './plan-launcher.ts';
 import { HXO_POOL_TASKS } from './pool-tasks.ts';
 import type { LeafStates } from './leaves/leaf-states.ts';
-import { leafStatesOf, slotOffsets } from './leaves/leaf-summaries.ts';
+import { leafStatesOf } from './leaves/leaf-summaries.ts';
+import { slotOffsets, slotPlace, type SlotPlace } from './leaves/slots.ts';
 
 export { storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
 export { storedStatus } from './checkpoints/stored-status.ts';
@@ -310,6 +311,12 @@ export class HxoEngine {
     if (this.leafMaps.size >= 8) this.leafMaps.delete(this.leafMaps.keys().next().value as string);
     this.leafMaps.set(planId, states);
     return states;
+  }
+
+  /** Where a slot of a plan's leaf map is (leaves/slots.ts); undefined when the plan has no such slot. */
+  async slotPlace(planId: string, slot: number): Promise<SlotPlace | undefined> {
+    const { plan, layout } = await this.planView(planId);
+    return slotPlace(plan, layout, slot);
   }
 
   /**

@@ -12,6 +12,7 @@ import type { HxoEngine } from '../hxo/engine.ts';
 import { Assets, assetPages } from './assets.ts';
 import { renderTemplate } from './render.ts';
 import { healthPages } from './pages/health.ts';
+import { planPages } from './pages/plans.ts';
 import { sessionPages } from './pages/session.ts';
 
 export interface UiDeps {
@@ -23,7 +24,7 @@ export interface UiDeps {
 export function uiPages(deps: UiDeps): (ctx: PageContext) => PageSet {
   const assets = new Assets();
   return (ctx) => ({
-    routes: [...assetPages(assets), ...sessionPages(ctx, deps.kernel.config.XYN_AUTH === 'open'), ...healthPages(deps.kernel)],
+    routes: [...assetPages(assets), ...sessionPages(ctx, deps.kernel.config.XYN_AUTH === 'open'), ...healthPages(deps.kernel), ...planPages(deps.engine)],
     errorPage: (err: ApiError, req) => {
       const data = { status: err.status, code: err.code, message: err.message, title: `${err.status} ${err.code.replaceAll('_', ' ')}` };
       return renderTemplate(req.htmx ? '_error' : 'error', data, { principal: req.principal, csrf: req.csrf, path: req.path });

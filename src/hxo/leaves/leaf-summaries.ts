@@ -14,16 +14,11 @@ import { forEachCheckpoint } from '../checkpoints/plan-checkpoints.ts';
 import type { ResolvedPlan } from '../plan/plan.ts';
 import { SlotState } from './leaf-frame.ts';
 import { LeafStates } from './leaf-states.ts';
-
-/** Where each stage's shards start among the slots: stage after stage, before splits. */
-export function slotOffsets(plan: ResolvedPlan): number[] {
-  let at = 0;
-  return plan.stages.map((s) => ((at += s.shardCount), at - s.shardCount));
-}
+import { slotCount, slotOffsets } from './slots.ts';
 
 export function leafStatesOf(db: CheckpointDb, planId: string, plan: ResolvedPlan, layout: LeafLayout): LeafStates {
   const offsets = slotOffsets(plan);
-  const states = new LeafStates(plan.stages.reduce((n, s) => n + s.shardCount, 0));
+  const states = new LeafStates(slotCount(plan));
   // Per split slot: sub-shards ended, and whether one failed.
   const subs = new Map<number, { ended: number; failed: boolean }>();
   const ended = (keyStage: number, index: number, failed: boolean, reused: boolean): void => {
