@@ -23,19 +23,27 @@ async function api<T>(method: string, path: string, body?: unknown, token = node
   return { status: res.status, body: (await res.json()) as T };
 }
 
+/** What measureFrames keeps in the page, and the browser APIs it uses (this file is type-checked without the DOM's types). */
+interface FramePage {
+  frameGaps: number[];
+  longTasks: number[];
+  requestAnimationFrame(fn: (t: number) => void): void;
+  PerformanceObserver: new (fn: (list: { getEntries(): { duration: number }[] }) => void) => { observe(o: { type: string; buffered: boolean }): void };
+}
+
 /** Installed before the page's own scripts: every gap between animation frames, and every long task (> 50 ms) of the main thread. */
 function measureFrames(): void {
-  const w = window as unknown as { frameGaps: number[]; longTasks: number[] };
+  const w = globalThis as unknown as FramePage;
   w.frameGaps = [];
   w.longTasks = [];
   let last = performance.now();
   const tick = (t: number): void => {
     w.frameGaps.push(t - last);
     last = t;
-    requestAnimationFrame(tick);
+    w.requestAnimationFrame(tick);
   };
-  requestAnimationFrame(tick);
-  new PerformanceObserver((list) => {
+  w.requestAnimationFrame(tick);
+  new w.PerformanceObserver((list) => {
     for (const e of list.getEntries()) w.longTasks.push(e.duration);
   }).observe({ type: 'longtask', buffered: true });
 }
@@ -58,7 +66,7 @@ describe('plan pages', () => {
     await w.page.waitForSelector('[data-testid="leaf-map"][data-frames]');
     // Measured from the first frame on: the run, not the page's own load.
     await w.page.evaluate(() => {
-      const m = window as unknown as { frameGaps: number[]; longTasks: number[] };
+      const m = globalThis as unknown as FramePage;
       m.frameGaps.length = 0;
       m.longTasks.length = 0;
     });
@@ -69,9 +77,9 @@ describe('plan pages', () => {
     await expect.poll(() => w.page.getByTestId('shard-leaf').first().textContent(), { timeout: 60_000 }).toBe('999999');
 
     await w.page.waitForSelector('[data-testid="leaf-map"][data-ended="true"]', { timeout: 500_000 });
-    const seen = await map.evaluate((c: HTMLElement) => ({ ...c.dataset }));
+    const seen = await map.evaluate((c) => ({ ...(c as unknown as { dataset: Record<string, string> }).dataset }));
     const metrics = await w.page.evaluate(() => {
-      const m = window as unknown as { frameGaps: number[]; longTasks: number[] };
+      const m = globalThis as unknown as FramePage;
       return { frameGaps: m.frameGaps, longTasks: m.longTasks };
     });
     const [frames, deltas, bytes] = [Number(seen.frames), Number(seen.deltas), Number(seen.bytes)];
