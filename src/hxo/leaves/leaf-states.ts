@@ -54,13 +54,24 @@ export class LeafStates {
 
   /** Slots [start, start + count) are now `state` (and not reused: `reused` says which are). */
   mark(start: number, count: number, state: SlotState): void {
-    const { packed, reusedBits } = this;
-    const shift = (s: number): number => (s & 3) * 2;
-    for (let s = start, end = start + count; s < end; s++) {
-      packed[s >> 2] = ((packed[s >> 2] as number) & ~(3 << shift(s))) | (state << shift(s));
-      reusedBits[s >> 3] = (reusedBits[s >> 3] as number) & ~(1 << (s & 7));
+    const end = start + count;
+    // Slot by slot to a multiple of 8, whole bytes of both arrays at once in between, slot by slot after.
+    let s = start;
+    for (; s < end && (s & 7) !== 0; s++) this.put(s, state);
+    const whole = end & ~7;
+    if (whole > s) {
+      this.packed.fill(state * 0b01010101, s >> 2, whole >> 2);
+      this.reusedBits.fill(0, s >> 3, whole >> 3);
+      s = whole;
     }
+    for (; s < end; s++) this.put(s, state);
     this.logged(start, count);
+  }
+
+  private put(s: number, state: SlotState): void {
+    const shift = (s & 3) * 2;
+    this.packed[s >> 2] = ((this.packed[s >> 2] as number) & ~(3 << shift)) | (state << shift);
+    this.reusedBits[s >> 3] = (this.reusedBits[s >> 3] as number) & ~(1 << (s & 7));
   }
 
   /** One slot is now `state` (a shard of a batch that ended otherwise than the rest). */
