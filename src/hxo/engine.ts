@@ -47,6 +47,9 @@ import type { PlanSpace } from './run/storage-pause.ts';
 import { PlanBook, type ReplaySelection } from './plan-book.ts';
 import { PlanLauncher } from './plan-launcher.ts';
 import { HXO_POOL_TASKS } from './pool-tasks.ts';
+import type { LeafStates } from './leaves/leaf-states.ts';
+import { leafStatesOf } from './leaves/leaf-summaries.ts';
+import { slotOffsets, slotPlace, type SlotPlace } from './leaves/slots.ts';
 
 export { storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
 export { storedStatus } from './checkpoints/stored-status.ts';
@@ -75,6 +78,8 @@ export interface Submitted {
 export class HxoEngine {
   /** Ended plans resolved again for queries, the most recent few. */
   private readonly resolved = new Map<string, ResolvedPlan>();
+  /** Leaf maps asked for lately (a live plan's, then kept once it ended), the most recent few. */
+  private readonly leafMaps = new Map<string, LeafStates>();
   /** Plans being resumed (prepared again, not live yet): a second resume is refused. */
   private readonly resuming = new Set<string>();
   private readonly book: PlanBook;
@@ -281,6 +286,37 @@ export class HxoEngine {
   async proof(planId: string, casId: string): Promise<SampleProof | undefined> {
     const { plan, layout } = await this.planView(planId);
     return proofOf(this.book.checkpoints, this.kernel.pool, planId, plan, layout, casId);
+  }
+
+  /**
+   * The leaf map of a plan (leaves/leaf-states.ts): a live plan's is kept up
+   * to date by its run from the first time it is asked for; an ended plan's
+   * is built once from its checkpoint summaries and says it has ended.
+   */
+  async leafStates(planId: string): Promise<LeafStates> {
+    const live = this.launcher.live.get(planId);
+    let states = this.leafMaps.get(planId);
+    if (live) {
+      const { run } = live;
+      states = run.watchLeaves(() => leafStatesOf(this.book.checkpoints, planId, run.plan, run.layout), slotOffsets(run.plan));
+    } else if (states) {
+      // Its run has ended since: the map it kept is final.
+      states.ended = true;
+    } else {
+      const { plan, layout } = await this.planView(planId);
+      states = leafStatesOf(this.book.checkpoints, planId, plan, layout);
+      states.ended = true;
+    }
+    this.leafMaps.delete(planId);
+    if (this.leafMaps.size >= 8) this.leafMaps.delete(this.leafMaps.keys().next().value as string);
+    this.leafMaps.set(planId, states);
+    return states;
+  }
+
+  /** Where a slot of a plan's leaf map is (leaves/slots.ts); undefined when the plan has no such slot. */
+  async slotPlace(planId: string, slot: number): Promise<SlotPlace | undefined> {
+    const { plan, layout } = await this.planView(planId);
+    return slotPlace(plan, layout, slot);
   }
 
   /**

@@ -97,6 +97,8 @@ export interface PlanStatus {
   shards_per_second: number;
   /** Set while the plan claims no shards because its store is full: why. */
   paused?: string;
+  /** A running plan's stages as they are now (an ended plan's are in its report). */
+  stages?: StageStats[];
 }
 
 export function stageStats(run: PlanRun): StageStats[] {
@@ -163,6 +165,7 @@ export function liveStatus(run: PlanRun, startedAt: string): PlanStatus {
     eta_seconds: run.etaSeconds,
     shards_per_second: Math.round(run.shardsPerSecond),
     ...(run.pausedReason !== undefined ? { paused: run.pausedReason } : {}),
+    stages: stageStats(run),
   };
 }
 

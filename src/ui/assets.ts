@@ -38,7 +38,7 @@ const FILES: Record<string, [string, () => string]> = {
 };
 
 /** Browser scripts, bundled: the name served and its entry in src/ui/browser/. */
-const BUNDLES = new Set(['events.js', 'plan.js', 'verify.js', 'verify-worker.js']);
+const BUNDLES = new Set(['events.js', 'plan.js', 'leaf-map-worker.js', 'verify.js', 'verify-worker.js']);
 
 const ASSET_NAME: ParamShape = { pattern: /^[a-z0-9-]+\.(?:min\.)?(?:js|css|svg)$/, expected: 'an asset name such as htmx.min.js', example: 'htmx.min.js' };
 

@@ -17,6 +17,7 @@ import { artifactPages } from './pages/artifacts.ts';
 import { healthPages } from './pages/health.ts';
 import { runLauncherPages } from './pages/run-launcher.ts';
 import { runPages } from './pages/runs.ts';
+import { planPages } from './pages/plans.ts';
 import { sessionPages } from './pages/session.ts';
 import { verifyPages } from './pages/verify.ts';
 
@@ -38,6 +39,7 @@ export function uiPages(deps: UiDeps): (ctx: PageContext) => PageSet {
       ...runPages(),
       ...blueprintPages(),
       ...artifactPages(),
+      ...planPages(deps.engine),
       ...verifyPages(),
       ...healthPages(deps.kernel),
     ],

@@ -37,6 +37,8 @@ import { RunProgress, type StageProgress } from './run-progress.ts';
 import { RunLeaves } from './run-leaves.ts';
 import { Flights, type RunningShard } from './run-flights.ts';
 import { RunSplits } from './run-split.ts';
+import { LeafWatch } from './leaf-watch.ts';
+import type { LeafStates } from '../leaves/leaf-states.ts';
 
 export type PlanState = PlanPhase;
 
@@ -52,6 +54,8 @@ export class PlanRun extends LiveLifecycle {
   /** Splits being journaled: their sub-shards wait, and the plan cannot end. */
   private journaling = 0;
   private started = false;
+  /** The leaf map, kept up to date once somebody asked for it (`watchLeaves`). */
+  private watch: LeafWatch | undefined;
   private readonly onStarted: (() => void) | undefined;
   private finish!: () => void;
   /** Resolves when every shard has ended (or the plan was aborted and in-flight work drained). */
@@ -151,6 +155,18 @@ export class PlanRun extends LiveLifecycle {
     return this.runLeaves.all(this.layout);
   }
 
+  /**
+   * The plan's leaf map, kept up to date from now on: made once by `build`
+   * (from the checkpoints), with the batches out now marked running.
+   */
+  watchLeaves(build: () => LeafStates, offsets: readonly number[]): LeafStates {
+    if (!this.watch) {
+      this.watch = new LeafWatch(build(), offsets, this.layout);
+      for (const f of this.flights.all()) this.watch.claimed(f.cursor, f.batch);
+    }
+    return this.watch.states;
+  }
+
   /** Every shard of this plan running now, with how long it has run. */
   runningShards(now = Date.now()): RunningShard[] {
     return this.flights.running(this.pool.board, this.layout, now);
@@ -167,6 +183,7 @@ export class PlanRun extends LiveLifecycle {
     const cut = this.splits.cut(stage, shard, factor);
     if (!cut.ok) return cut;
     if (cut.added) this.addSource(cut.added);
+    this.watch?.split(stage, shard);
     const s = this.plan.stages[stage] as ResolvedStage;
     this.journaling++;
     try {
@@ -232,12 +249,14 @@ export class PlanRun extends LiveLifecycle {
       ...(batch.inputs ? { inputs: batch.inputs } : { partitioner: stage.workerPartitioner }),
     };
     const flight = this.flights.add(cursor, batch);
+    this.watch?.claimed(cursor, batch);
     const settle = (result: ShardBatchResult | undefined, error: unknown): void => {
       this.flights.delete(flight);
       cursor.inFlight -= batch.size;
       this.progress.inFlight -= batch.size;
       try {
         this.outcomes.receive(cursor, batch, result, error);
+        this.watch?.settled(cursor, batch, result);
       } catch (err) {
         // A bug here must never leave the plan hanging: the run crashes, and its supervisor restarts it from the checkpoints.
         this.crash(err);

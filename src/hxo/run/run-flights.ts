@@ -44,6 +44,11 @@ export class Flights {
     this.out.delete(flight);
   }
 
+  /** The batches out now. */
+  all(): Iterable<Flight> {
+    return this.out;
+  }
+
   /** Cancels the batches of `cursor` that hold shard `shard` (it was split). */
   cancel(cursor: StageCursor, shard: number): void {
     for (const f of this.out) {
