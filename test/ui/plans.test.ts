@@ -103,6 +103,14 @@ describe('plan pages', () => {
     await w.page.waitForSelector('[data-testid="certified-badge"]', { timeout: 60_000 });
     await expect(w.page.getByTestId('plan-state').textContent()).resolves.toBe('certified');
     await expect(w.page.getByTestId('verify-link').getAttribute('href')).resolves.toBe(`/ui/verify?plan=${planId}`);
+    // The page checks the certified report itself, in this browser: every check passes, each sample proof among them.
+    const verdict = w.page.locator('[data-testid="plan-verify"] [data-testid="verify-verdict"]');
+    await expect.poll(() => verdict.getAttribute('data-state'), { timeout: 60_000 }).toBe('ok');
+    const checks = w.page.locator('[data-testid="plan-verify"] [data-testid="check"]');
+    const fields = await checks.evaluateAll((lis) => lis.map((li) => `${(li as unknown as { dataset: Record<string, string> }).dataset.field}=${(li as unknown as { dataset: Record<string, string> }).dataset.ok}`));
+    expect(fields).toContain('certificate.signature=true');
+    expect(fields.filter((f) => f.startsWith('sample_proofs[') && f.endsWith('=true'))).toHaveLength(16);
+    expect(fields.every((f) => f.endsWith('=true'))).toBe(true);
     await expect(w.page.getByTestId('stage-row').count()).resolves.toBe(1);
     await expectAccessible(w.page);
     await screenshot(w.page, 'plan-detail');

@@ -3,12 +3,14 @@
  * leaf-map-worker.ts, on the canvas this hands over; this only shows the
  * counts it reports), a click on the map that shows that shard (through
  * the "Shard #" form, so keyboard and mouse take one path), the shards/s
- * chart (uPlot, from the map's done count over time), and the plan's
- * alerts as the stream brings them.
+ * chart (uPlot, from the map's done count over time), the plan's
+ * alerts as the stream brings them, and — once the summary says the plan is
+ * certified — its report checked in this browser (verify-panel.ts).
  */
 import uPlot from 'uplot';
 import { liveEvents } from './live.ts';
 import type { LeafMapReport, LeafMapStart } from './leaf-map-worker.ts';
+import { verifyPanel } from './verify-panel.ts';
 
 /** How often the map asks for a frame while the plan runs. */
 const POLL_MS = 300;
@@ -126,3 +128,21 @@ function rateChart(host: HTMLElement, caption: HTMLElement): { add(done: number,
     },
   };
 }
+
+/** Checks the plan's report in this browser once its summary (refreshed by htmx) shows it certified: once. */
+function verifyWhenCertified(): void {
+  const section = document.getElementById('plan-verify');
+  if (!section) return;
+  let started = false;
+  const look = (): void => {
+    if (started || !document.querySelector('[data-testid="certified-badge"]')) return;
+    started = true;
+    section.hidden = false;
+    const panel = verifyPanel(document.getElementById('verify-verdict') as HTMLElement, document.getElementById('verify-checks') as HTMLOListElement);
+    panel.fetchReport(section.dataset.reportUrl as string).catch((err: unknown) => panel.say('error', `Cannot check the report: ${(err as Error).message}`));
+  };
+  document.body.addEventListener('htmx:afterSettle', look);
+  look();
+}
+
+verifyWhenCertified();
