@@ -26,7 +26,7 @@ import type { Logger } from '../kernel/log.ts';
 import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import { BODY_METHODS, authorize, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
+import { BODY_METHODS, authorize, decodePath, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
 import { pumpBytes } from './http-bytes.ts';
 import { RequestStream } from './request-stream.ts';
@@ -191,15 +191,6 @@ function refused(incoming: Incoming, refusals: RefusalCodec): void {
   incoming.method = refusal.method;
   incoming.rawPath = refusal.path;
   if (!refusal.route) throw new ApiError(refusal.status, refusal.code, refusal.message);
-}
-
-/** Path segments, percent-decoded; a malformed escape is the caller's fault. */
-function decodePath(raw: string): string[] {
-  try {
-    return raw.split('/').slice(1).map(decodeURIComponent);
-  } catch {
-    throw new ApiError(400, 'bad_request', `malformed percent-encoding in path ${raw.slice(0, 200)}`);
-  }
 }
 
 function readJson(reply: Reply, incoming: Incoming, limit: number): Promise<unknown> {

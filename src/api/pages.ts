@@ -24,7 +24,7 @@ import type { Capability, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { checkParams, type ParamShape } from './params.ts';
 import type { ApiResponse, JsonResponse, Method, Router } from './router.ts';
-import { authorize } from './router.ts';
+import { PathTable, authorize, decodePath } from './router.ts';
 import { parseInput, routeInput } from './validate.ts';
 
 export type PageMethod = 'GET' | 'POST';
@@ -158,17 +158,13 @@ export function sameOrigin(origin: string, host: string, fetchSite = ''): boolea
 
 export class PageServer {
   private readonly secret = randomBytes(32);
-  private readonly router: { route: PageRoute; segments: string[] }[];
+  private readonly table: PathTable<PageRoute>;
 
   constructor(
     private readonly pages: PageSet,
     private readonly ctx: PageContext & { open: boolean; maxBodyBytes: number },
   ) {
-    this.router = pages.routes.map((route) => {
-      const segments = route.path.split('/').slice(1);
-      for (const s of segments) if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`page ${route.method} ${route.path} declares no shape for ${s}`);
-      return { route, segments };
-    });
+    this.table = new PathTable(pages.routes);
   }
 
   /** The CSRF token of a session (its bearer token; '' when none: signing in, or XYN_AUTH=open). */
@@ -182,8 +178,8 @@ export class PageServer {
     let csrf = this.csrfOf('');
     try {
       if (incoming.rawPath === '/' || incoming.rawPath === UI_PREFIX) return await reply.send(redirect('/ui/events'));
-      const segments = decodeSegments(incoming.rawPath);
-      const found = this.match(incoming.method === 'HEAD' ? 'GET' : incoming.method, segments);
+      const segments = decodePath(incoming.rawPath);
+      const found = this.table.match(incoming.method === 'HEAD' ? 'GET' : incoming.method, segments);
       if (!found) throw new ApiError(404, 'not_found', `no page ${incoming.rawPath}`);
       if ('allowed' in found) {
         reply.header('Allow', found.allowed.join(', '));
@@ -263,17 +259,6 @@ export class PageServer {
     if (incoming.method !== 'GET') throw new ApiError(401, 'unauthorized', `you are not signed in (or your session ended): sign in at ${SIGN_IN_PATH} and send the form again`);
     await reply.send(redirect(location));
   }
-
-  private match(method: string, segments: readonly string[]): { route: PageRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
-    const allowed: string[] = [];
-    for (const { route, segments: pattern } of this.router) {
-      const params = matchSegments(pattern, segments);
-      if (!params) continue;
-      if (route.method === method) return { route, params };
-      allowed.push(route.method);
-    }
-    return allowed.length > 0 ? { allowed } : undefined;
-  }
 }
 
 const HTML = 'text/html; charset=utf-8';
@@ -313,28 +298,6 @@ function equalTokens(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function decodeSegments(raw: string): string[] {
-  try {
-    return raw.split('/').slice(1).map(decodeURIComponent);
-  } catch {
-    throw new ApiError(400, 'bad_request', `malformed percent-encoding in path ${raw.slice(0, 200)}`);
-  }
-}
-
-function matchSegments(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i] as string;
-    const s = segments[i] as string;
-    if (p.startsWith(':')) {
-      if (s === '') return undefined;
-      params[p.slice(1)] = s;
-    } else if (p !== s) return undefined;
-  }
-  return params;
-}
-
 /**
  * The API's routes called in process: the route the method and path name,
  * its capability checked against the principal, its path ids, query and
@@ -357,7 +320,7 @@ export class InProcessApi {
   async call(method: Method, path: string, input: { query?: Record<string, string | number | undefined>; body?: unknown; range?: string } = {}): Promise<ApiResponse> {
     const principal = this.principal;
     if (!principal) throw new Error('InProcessApi.call needs a principal: use .as(principal, correlationId)');
-    const segments = decodeSegments(path);
+    const segments = decodePath(path);
     const match = this.router.match(method, segments);
     if (!match || 'allowed' in match) throw new ApiError(404, 'not_found', `no route ${method} ${path}`);
     const { route, params } = match;

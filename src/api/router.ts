@@ -126,28 +126,38 @@ export function authorize(route: { method: string; path: string; capability: Cap
   throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.capability} capability; role ${principal.role} does not have it`);
 }
 
-export type Match = { route: Route; params: Record<string, string> } | { allowed: Method[] } | undefined;
+/** What a table of paths needs of a route: its method, its path (`:name` for an id), the shape of each id. */
+export interface PathRoute {
+  method: string;
+  path: string;
+  params?: Record<string, ParamShape>;
+}
 
-export class Router {
-  private readonly compiled: { route: Route; segments: string[] }[];
+export type PathMatch<R extends PathRoute> = { route: R; params: Record<string, string> } | { allowed: R['method'][] } | undefined;
 
-  constructor(readonly routes: readonly Route[]) {
+/** Routes found by method and path segments: the API's (Router) and the UI's pages (pages.ts). */
+export class PathTable<R extends PathRoute> {
+  private readonly compiled: { route: R; segments: string[] }[];
+
+  /** `check` finds what else is wrong with a route, at start. */
+  constructor(
+    readonly routes: readonly R[],
+    check: (route: R) => void = () => {},
+  ) {
     this.compiled = routes.map((route) => {
       const segments = route.path.split('/').slice(1);
       for (const s of segments) {
         // A bug in the route table, found at start: every id taken from a path is checked (params.ts).
         if (s.startsWith(':') && !route.params?.[s.slice(1)]) throw new Error(`route ${route.method} ${route.path} declares no shape for ${s}`);
       }
-      // Found at start too: an undocumented body, or a route whose docs say nothing of how it succeeds.
-      if (BODY_METHODS.has(route.method) && !route.body && !route.upload) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
-      if (!Object.keys(route.answers).some((status) => status.startsWith('2'))) throw new Error(`route ${route.method} ${route.path} declares no 2xx answer`);
+      check(route);
       return { route, segments };
     });
   }
 
   /** The route for a method and (decoded) path segments; `{allowed}` when only the method is wrong. */
-  match(method: string, segments: readonly string[]): Match {
-    const allowed: Method[] = [];
+  match(method: string, segments: readonly string[]): PathMatch<R> {
+    const allowed: R['method'][] = [];
     for (const { route, segments: pattern } of this.compiled) {
       const params = matchSegments(pattern, segments);
       if (!params) continue;
@@ -155,6 +165,27 @@ export class Router {
       allowed.push(route.method);
     }
     return allowed.length > 0 ? { allowed } : undefined;
+  }
+}
+
+export type Match = PathMatch<Route>;
+
+export class Router extends PathTable<Route> {
+  constructor(routes: readonly Route[]) {
+    super(routes, (route) => {
+      // Found at start too: an undocumented body, or a route whose docs say nothing of how it succeeds.
+      if (BODY_METHODS.has(route.method) && !route.body && !route.upload) throw new Error(`route ${route.method} ${route.path} declares no body schema`);
+      if (!Object.keys(route.answers).some((status) => status.startsWith('2'))) throw new Error(`route ${route.method} ${route.path} declares no 2xx answer`);
+    });
+  }
+}
+
+/** Path segments, percent-decoded; a malformed escape is the caller's fault (400). */
+export function decodePath(raw: string): string[] {
+  try {
+    return raw.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, 'bad_request', `malformed percent-encoding in path ${raw.slice(0, 200)}`);
   }
 }
 
