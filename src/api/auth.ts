@@ -95,6 +95,9 @@ export interface Principal {
   token_id?: string;
 }
 
+/** Who calls a public route (or a page, unsigned): nobody in particular, allowed nothing. */
+export const ANONYMOUS: Principal = { id: 'anonymous', role: 'viewer', capabilities: new Set() };
+
 /** May this principal see this event? */
 export function visibleTo(principal: Principal): (e: XynEvent) => boolean {
   const audit = principal.capabilities.has('hxo:audit');

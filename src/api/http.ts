@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../kernel/log.ts';
 import { MAX_NESTING, deepFieldName, nestedTooDeep, tooDeepRule } from '../core/nesting.ts';
-import type { Principal } from './auth.ts';
+import { ANONYMOUS, type Principal } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { BODY_METHODS, authorize, decodePath, type ApiResponse, type BytesStreamResponse, type Router, type StreamResponse } from './router.ts';
 import { pumpChunks, type StreamCounters } from './http-stream.ts';
@@ -53,8 +53,6 @@ export interface HttpOptions {
 
 /** What a client's X-Correlation-Id must look like to be kept. */
 export const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Who calls a public route: nobody in particular, allowed nothing. */
-const ANONYMOUS: Principal = { id: 'anonymous', role: 'viewer', capabilities: new Set() };
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',

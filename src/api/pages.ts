@@ -20,7 +20,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
-import type { Capability, Principal } from './auth.ts';
+import { ANONYMOUS, type Capability, type Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { checkParams, type ParamShape } from './params.ts';
 import type { ApiResponse, JsonResponse, Method, Router } from './router.ts';
@@ -275,20 +275,16 @@ const PAGE_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
-const ANONYMOUS: Principal = { id: 'anonymous', role: 'viewer', capabilities: new Set() };
 
-function redirect(location: string): ApiResponse {
-  return { status: 303, contentType: HTML, bytes: Buffer.alloc(0), headers: { Location: location, 'Cache-Control': 'no-store' } };
+/** 303 See Other to `location`, with what the page adds. */
+function redirect(location: string, headers: Record<string, string> = {}): ApiResponse {
+  return { status: 303, contentType: HTML, bytes: Buffer.alloc(0), headers: { Location: location, 'Cache-Control': 'no-store', ...headers } };
 }
 
 function toApiResponse(result: PageResponse, htmx: boolean): ApiResponse {
   if ('html' in result) return { status: result.status ?? 200, contentType: HTML, bytes: Buffer.from(result.html), headers: { ...PAGE_HEADERS, ...result.headers } };
-  if ('redirect' in result) {
-    // htmx swaps the answer of a POST in place; told HX-Location, it loads the page instead.
-    if (htmx) return { status: 200, contentType: HTML, bytes: Buffer.alloc(0), headers: { 'HX-Location': result.redirect, ...result.headers } };
-    const answer = redirect(result.redirect) as { headers: Record<string, string> };
-    return { ...(answer as object), headers: { ...answer.headers, ...result.headers } } as ApiResponse;
-  }
+  // htmx swaps the answer of a POST in place; told HX-Location, it loads the page instead.
+  if ('redirect' in result) return htmx ? { status: 200, contentType: HTML, bytes: Buffer.alloc(0), headers: { 'HX-Location': result.redirect, ...result.headers } } : redirect(result.redirect, result.headers);
   return result;
 }
 

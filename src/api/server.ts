@@ -156,7 +156,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const router = new Router(routes);
   const signIn = (token: string) => authenticate(`Bearer ${token}`, null);
-  const pages = options.pages ? new PageServer(options.pages({ api: new InProcessApi(router), signIn }), { api: new InProcessApi(router), signIn, open: config.XYN_AUTH === 'open', maxBodyBytes }) : undefined;
+  const pageContext: PageContext = { api: new InProcessApi(router), signIn };
+  const pages = options.pages ? new PageServer(options.pages(pageContext), { ...pageContext, open: config.XYN_AUTH === 'open', maxBodyBytes }) : undefined;
   serveHttp(app, { router, authenticate: (authorization) => authenticate(authorization, null), log: kernel.log, maxBodyBytes, streams, refusals, ...(pages ? { pages } : {}) });
   let listenSocket: uWS.us_listen_socket | undefined;
   let ungated: uWS.us_listen_socket | undefined;

@@ -49,7 +49,7 @@ import { PlanLauncher } from './plan-launcher.ts';
 import { HXO_POOL_TASKS } from './pool-tasks.ts';
 import type { LeafStates } from './leaves/leaf-states.ts';
 import { leafStatesOf } from './leaves/leaf-summaries.ts';
-import { slotOffsets, slotPlace, type SlotPlace } from './leaves/slots.ts';
+import { slotCount, slotPlace, type SlotPlace } from './leaves/slots.ts';
 
 export { storedReport, type PlanRecord } from './checkpoints/plan-records.ts';
 export { storedStatus } from './checkpoints/stored-status.ts';
@@ -298,7 +298,7 @@ export class HxoEngine {
     let states = this.leafMaps.get(planId);
     if (live) {
       const { run } = live;
-      states = run.watchLeaves(() => leafStatesOf(this.book.checkpoints, planId, run.plan, run.layout), slotOffsets(run.plan));
+      states = run.watchLeaves(() => leafStatesOf(this.book.checkpoints, planId, run.plan, run.layout));
     } else if (states) {
       // Its run has ended since: the map it kept is final.
       states.ended = true;
@@ -311,6 +311,11 @@ export class HxoEngine {
     if (this.leafMaps.size >= 8) this.leafMaps.delete(this.leafMaps.keys().next().value as string);
     this.leafMaps.set(planId, states);
     return states;
+  }
+
+  /** How many slots a plan's leaf map has: its shards before any split (leaves/slots.ts). */
+  async slotCount(planId: string): Promise<number> {
+    return slotCount((await this.planView(planId)).plan);
   }
 
   /** Where a slot of a plan's leaf map is (leaves/slots.ts); undefined when the plan has no such slot. */

@@ -39,6 +39,7 @@ import { Flights, type RunningShard } from './run-flights.ts';
 import { RunSplits } from './run-split.ts';
 import { LeafWatch } from './leaf-watch.ts';
 import type { LeafStates } from '../leaves/leaf-states.ts';
+import { slotOffsets } from '../leaves/slots.ts';
 
 export type PlanState = PlanPhase;
 
@@ -159,9 +160,9 @@ export class PlanRun extends LiveLifecycle {
    * The plan's leaf map, kept up to date from now on: made once by `build`
    * (from the checkpoints), with the batches out now marked running.
    */
-  watchLeaves(build: () => LeafStates, offsets: readonly number[]): LeafStates {
+  watchLeaves(build: () => LeafStates): LeafStates {
     if (!this.watch) {
-      this.watch = new LeafWatch(build(), offsets, this.layout);
+      this.watch = new LeafWatch(build(), slotOffsets(this.plan), this.layout);
       for (const f of this.flights.all()) this.watch.claimed(f.cursor, f.batch);
     }
     return this.watch.states;

@@ -89,7 +89,7 @@ export function planPages(engine: HxoEngine | undefined): PageRoute[] {
         const id = planId(req);
         const place = await (engine as HxoEngine).slotPlace(id, req.query.slot);
         if (!place) {
-          const slots = (await (engine as HxoEngine).leafStates(id)).slots;
+          const slots = await (engine as HxoEngine).slotCount(id);
           throw new ApiError(400, 'bad_request', `slot: the map of plan ${id} has no shard #${req.query.slot}: give a number from 0 to ${slots - 1}`);
         }
         const shards = await req.api.json<ShardPage>('GET', `/api/hxo/plans/${id}/shards`, { query: { cursor: String(place.leaf_index), limit: String(place.leaves) } });
