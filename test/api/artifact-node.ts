@@ -26,10 +26,11 @@ export interface ArtifactNode {
 export function artifactNodes(): (env?: Record<string, string>) => Promise<ArtifactNode> {
   const started: { stop(): Promise<void> }[] = [];
   const dirs: { cleanup(): void }[] = [];
+  // The nodes stop together: one after another, on a CI machine busy with other files, they once took past the default 30 s.
   afterAll(async () => {
-    for (const n of started.splice(0)) await n.stop();
+    await Promise.all(started.splice(0).map((n) => n.stop()));
     for (const d of dirs.splice(0)) d.cleanup();
-  });
+  }, 60_000);
   return async (env = {}) => {
     const dir = tempDir();
     dirs.push(dir);
